@@ -1,0 +1,53 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// version is the tool version recorded in provenance; set with -ldflags at release.
+var version = "0.1.0-dev"
+
+// commands holds the constructors of the subcommands; each command file adds
+// its own in init, so commands stay independent of one another.
+var commands []func() *cobra.Command
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "qfilters",
+		Short:         "Compute, inspect and evaluate Q-Filters for KV cache compression",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{err}
+	})
+	for _, newCmd := range commands {
+		root.AddCommand(newCmd())
+	}
+	return root
+}
+
+// exitCoder is an error that carries its own process exit code.
+type exitCoder interface {
+	error
+	ExitCode() int
+}
+
+func asExitCoder(err error, target *exitCoder) bool { return errors.As(err, target) }
+
+// usageError marks a bad command line (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+func (e usageError) ExitCode() int { return 2 }
+
+// oneLine folds an error message onto a single line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
