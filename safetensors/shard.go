@@ -1,0 +1,64 @@
+package safetensors
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// readerAtCloser is what a shard reads tensors from: an *os.File in
+// practice, an in-memory reader in the fuzz test.
+type readerAtCloser interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// shard is one open safetensors file and its validated header.
+type shard struct {
+	path string
+	r    readerAtCloser
+	*header
+}
+
+// openShard opens the file at path and validates its header against the
+// file size. The file stays open until Close.
+func openShard(path string) (*shard, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	s, err := newShard(path, f, fi.Size())
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newShard parses the header of r, which holds size bytes.
+func newShard(path string, r readerAtCloser, size int64) (*shard, error) {
+	h, err := readHeader(r, size, path)
+	if err != nil {
+		return nil, err
+	}
+	return &shard{path: path, r: r, header: h}, nil
+}
+
+// read reads the bytes of entry e into a fresh buffer.
+func (s *shard) read(e entry) (Tensor, error) {
+	data := make([]byte, e.end-e.begin)
+	if _, err := s.r.ReadAt(data, s.dataStart+e.begin); err != nil {
+		return Tensor{}, fmt.Errorf("%s: tensor %q: reading %d bytes at offset %d: %w",
+			s.path, e.name, len(data), s.dataStart+e.begin, err)
+	}
+	return Tensor{Name: e.name, DType: e.dtype, Shape: append([]int{}, e.shape...), Data: data}, nil
+}
