@@ -1,0 +1,86 @@
+package filterdir
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ModelCard returns the README.md of a filter directory: the front matter the
+// Python library writes (so Hub tooling treats both alike), what produced the
+// filters (from Provenance when present) and how to load them in kvpress.
+// It is deterministic.
+func ModelCard(f *Filters) string {
+	var b strings.Builder
+	b.WriteString("---\ntags:\n- model_hub_mixin\n- pytorch_model_hub_mixin\n---\n\n")
+	p := f.Provenance
+	title := "Q-Filters"
+	if p != nil && p.Model != "" {
+		title = "Q-Filters for " + p.Model
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	b.WriteString("Q-Filters (Godey et al., 2025, arXiv:2503.02812): for each layer and query head,\n" +
+		"the unit vector along the principal direction of the post-RoPE queries (negated),\n" +
+		"averaged over each key/value head's query group. kvpress scores every cached key\n" +
+		"by its projection on the filter and prunes the lowest.\n\n")
+
+	b.WriteString("## Shape\n\n")
+	fmt.Fprintf(&b, "- `q_filters`: float32 [%d layers, %d kv heads, %d head dim]\n", f.Layers, f.KVHeads, f.HeadDim)
+	if f.Heads > 0 {
+		fmt.Fprintf(&b, "- query heads: %d (%d per kv head, averaged without renormalization)\n", f.Heads, f.GroupSize())
+	}
+	b.WriteString("\n")
+
+	if p != nil {
+		b.WriteString("## Provenance\n\n")
+		row := func(k, v string) {
+			if v != "" {
+				fmt.Fprintf(&b, "- %s: %s\n", k, v)
+			}
+		}
+		tool := p.Tool
+		if p.Version != "" {
+			tool = strings.TrimSpace(tool + " " + p.Version)
+		}
+		row("tool", tool)
+		row("model", p.Model)
+		row("model type", p.ModelType)
+		row("model config sha256", p.ConfigSHA256)
+		row("calibration corpus", p.Corpus)
+		row("corpus sha256", p.CorpusSHA256)
+		row("text field", p.TextField)
+		if p.SeqLen > 0 {
+			row("sequence length", fmt.Sprint(p.SeqLen))
+		}
+		if p.NumSeqs > 0 {
+			row("sequences", fmt.Sprint(p.NumSeqs))
+		}
+		if p.Tokens > 0 {
+			row("tokens", fmt.Sprint(p.Tokens))
+		}
+		row("SVD samples per layer", p.Samples)
+		row("seed", fmt.Sprint(p.Seed))
+		row("sign rule", p.Sign)
+		row("precision", p.Precision)
+		keys := make([]string, 0, len(p.Extra))
+		for k := range p.Extra {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			row(k, p.Extra[k])
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("## Usage with kvpress\n\n")
+	b.WriteString("```python\n" +
+		"from kvpress import QFilterPress\n" +
+		"from kvpress.presses.qfilter_press import QFilters\n\n" +
+		"filters = QFilters.from_pretrained(\"path/to/this/directory\")  # q_filters: [layers, kv_heads, head_dim]\n" +
+		"press = QFilterPress(compression_ratio=0.5)\n" +
+		"```\n\n" +
+		"`QFilterPress` looks filters up as `nthngdy/{model_basename}_qfilt`; name or upload\n" +
+		"this directory accordingly, or load it with `QFilters.from_pretrained` as above.\n")
+	return b.String()
+}

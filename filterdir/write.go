@@ -1,0 +1,200 @@
+package filterdir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/qfilters/qfilters/safetensors"
+)
+
+// WriteOptions tunes WriteWith.
+type WriteOptions struct {
+	// Force replaces an existing directory (atomically: the old one is renamed
+	// aside, the new one renamed in, then the old one removed).
+	Force bool
+}
+
+// ErrExist is wrapped by the error Write returns when the directory exists.
+var ErrExist = errors.New("already exists (use force to replace it)")
+
+// Write writes f to dir, which must not exist. See WriteWith.
+func Write(dir string, f *Filters) error { return WriteWith(dir, f, WriteOptions{}) }
+
+// WriteWith validates f and writes the filter directory atomically: all files
+// are built in a temporary directory beside dir (same parent) that is then
+// renamed into place. On any failure nothing is left behind. The output is
+// deterministic: the same Filters give byte-identical files.
+func WriteWith(dir string, f *Filters, opt WriteOptions) (err error) {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	dir = filepath.Clean(dir)
+	parent, base := filepath.Dir(dir), filepath.Base(dir)
+	if base == "." || base == string(filepath.Separator) || base == ".." {
+		return fmt.Errorf("filterdir: invalid output directory %q", dir)
+	}
+	exists, err := checkTarget(dir, opt.Force)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(parent); err != nil {
+		return fmt.Errorf("filterdir: parent of %s: %w", dir, err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("filterdir: parent of %s is not a directory", dir)
+	}
+
+	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-")
+	if err != nil {
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err = writeFiles(tmp, f); err != nil {
+		return err
+	}
+	if err = os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	if err = syncDir(tmp); err != nil {
+		return err
+	}
+
+	if !exists {
+		// Re-check just before the rename: rename(2) would silently replace
+		// an empty directory created meanwhile.
+		if _, serr := os.Lstat(dir); serr == nil {
+			return fmt.Errorf("filterdir: %s %w", dir, ErrExist)
+		}
+		if err = os.Rename(tmp, dir); err != nil {
+			return fmt.Errorf("filterdir: %w", err)
+		}
+		return syncDir(parent)
+	}
+
+	// Force: move the old directory aside, move the new one in, drop the old.
+	aside, err := os.MkdirTemp(parent, "."+base+".old-")
+	if err != nil {
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	if err = os.Remove(aside); err != nil { // only the unique name is wanted
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	if err = os.Rename(dir, aside); err != nil {
+		return fmt.Errorf("filterdir: moving old %s aside: %w", dir, err)
+	}
+	if err = os.Rename(tmp, dir); err != nil {
+		if rerr := os.Rename(aside, dir); rerr != nil {
+			return fmt.Errorf("filterdir: %w (and restoring the old directory failed: %v; it is at %s)", err, rerr, aside)
+		}
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	if err = syncDir(parent); err != nil {
+		return err
+	}
+	if err = os.RemoveAll(aside); err != nil {
+		return fmt.Errorf("filterdir: new %s written but removing the old copy %s failed: %w", dir, aside, err)
+	}
+	return nil
+}
+
+// checkTarget reports whether dir exists, refusing unless force is set (and
+// always refusing to replace something that is not a directory).
+func checkTarget(dir string, force bool) (bool, error) {
+	st, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("filterdir: %w", err)
+	}
+	if !force {
+		return true, fmt.Errorf("filterdir: %s %w", dir, ErrExist)
+	}
+	if !st.IsDir() {
+		return true, fmt.Errorf("filterdir: %s exists and is not a directory; refusing to replace it", dir)
+	}
+	return true, nil
+}
+
+// writeFiles writes every file of the directory into tmp.
+func writeFiles(tmp string, f *Filters) error {
+	model := []safetensors.Tensor{{
+		Name:  QFiltersTensor,
+		DType: safetensors.F32,
+		Shape: []int{f.Layers, f.KVHeads, f.HeadDim},
+		Data:  safetensors.EncodeFloat32(f.QFilters),
+	}}
+	if err := safetensors.Write(filepath.Join(tmp, ModelFile), model, nil); err != nil {
+		return fmt.Errorf("filterdir: %s: %w", ModelFile, err)
+	}
+	if err := writeFile(filepath.Join(tmp, ConfigFile), encodeConfig(f)); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(tmp, ReadmeFile), []byte(ModelCard(f))); err != nil {
+		return err
+	}
+
+	var extra []safetensors.Tensor
+	add := func(name string, v []float32, shape ...int) {
+		if v != nil {
+			extra = append(extra, safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: shape, Data: safetensors.EncodeFloat32(v)})
+		}
+	}
+	add(PerQueryHeadTensor, f.PerQueryHead, f.Layers, f.Heads, f.HeadDim)
+	add(SingularValuesTensor, f.SingularValues, f.Layers, f.Heads, f.HeadDim)
+	add(SignAgreementTensor, f.SignAgreement, f.Layers, f.Heads)
+	if len(extra) > 0 {
+		meta := map[string]string{"format": "qfilters", "num_heads": strconv.Itoa(f.Heads)}
+		if err := safetensors.Write(filepath.Join(tmp, ExtraFile), extra, meta); err != nil {
+			return fmt.Errorf("filterdir: %s: %w", ExtraFile, err)
+		}
+	}
+	if f.Provenance != nil {
+		b, err := json.MarshalIndent(f.Provenance, "", "  ")
+		if err != nil {
+			return fmt.Errorf("filterdir: provenance: %w", err)
+		}
+		if err := writeFile(filepath.Join(tmp, ProvenanceFile), append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFile(path string, data []byte) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	if _, err := fh.Write(data); err != nil {
+		fh.Close()
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	if err := fh.Close(); err != nil {
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	return nil
+}
+
+// syncDir flushes a directory's entries to disk (best effort where the
+// platform cannot fsync directories).
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("filterdir: %w", err)
+	}
+	defer d.Close()
+	_ = d.Sync() // some filesystems refuse directory fsync; the data is written regardless
+	return nil
+}
