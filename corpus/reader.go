@@ -1,0 +1,281 @@
+package corpus
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Document is one calibration document: either text to tokenize, or
+// pre-tokenized ids used as they are.
+type Document struct {
+	Text   string
+	IDs    []int  // non-nil when the source carried input_ids
+	Source string // "path:line" (JSON Lines, text) or "path#row" (Parquet): for error messages
+}
+
+// DefaultTextField is the field holding the text when Options.TextField is empty.
+const DefaultTextField = "text"
+
+// DefaultMaxLineBytes bounds one JSON line / document when Options.MaxLineBytes is 0.
+const DefaultMaxLineBytes = 64 << 20
+
+// IDsField is the field holding pre-tokenized documents.
+const IDsField = "input_ids"
+
+// Options controls how documents are read.
+type Options struct {
+	TextField    string // JSON Lines / Parquet field holding the text; default "text"
+	MaxLineBytes int    // bound on one JSON line / text document; default 64 MiB; longer is an error naming path:line
+}
+
+func (o Options) withDefaults() Options {
+	if o.TextField == "" {
+		o.TextField = DefaultTextField
+	}
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	return o
+}
+
+// Extensions lists the file extensions recognised as corpus files.
+var Extensions = []string{".jsonl", ".ndjson", ".json", ".txt", ".parquet"}
+
+type format int
+
+const (
+	formatUnknown format = iota
+	formatJSONL
+	formatText
+	formatParquet
+)
+
+func formatOf(name string) format {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".jsonl", ".ndjson", ".json":
+		return formatJSONL
+	case ".txt":
+		return formatText
+	case ".parquet":
+		return formatParquet
+	}
+	return formatUnknown
+}
+
+// docSource reads the documents of one file.
+type docSource interface {
+	next() (Document, error)
+	close() error
+}
+
+// Reader reads the documents of a corpus in order. It is not safe for
+// concurrent use.
+type Reader struct {
+	path  string
+	files []string
+	opt   Options
+	i     int       // index of the next file to open
+	cur   docSource // open file, or nil
+	err   error     // sticky error (io.EOF at the end)
+}
+
+// Open prepares reading the documents of path: a file (.jsonl/.ndjson/.json
+// as JSON Lines, .txt, .parquet), a directory (its regular files with those
+// extensions, sorted by name, not recursive), or a glob pattern (matching
+// corpus files, sorted). Files are opened lazily by Next.
+func Open(path string, opt Options) (*Reader, error) {
+	files, err := resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{path: path, files: files, opt: opt.withDefaults()}, nil
+}
+
+// Path returns the path Open was given.
+func (r *Reader) Path() string { return r.path }
+
+// Files returns the corpus files in reading order.
+func (r *Reader) Files() []string { return append([]string(nil), r.files...) }
+
+// Next returns the next document, or io.EOF after the last one. After an
+// error, Next keeps returning that error.
+func (r *Reader) Next() (Document, error) {
+	for r.err == nil {
+		if r.cur == nil {
+			if r.i >= len(r.files) {
+				r.err = io.EOF
+				break
+			}
+			name := r.files[r.i]
+			r.i++
+			src, err := openFile(name, r.opt)
+			if err != nil {
+				r.err = err
+				break
+			}
+			r.cur = src
+		}
+		d, err := r.cur.next()
+		if err == nil {
+			return d, nil
+		}
+		cerr := r.cur.close()
+		r.cur = nil
+		if err != io.EOF {
+			r.err = err
+		} else if cerr != nil {
+			r.err = cerr
+		}
+	}
+	return Document{}, r.err
+}
+
+// Close releases the open file, if any. Next returns an error afterwards.
+func (r *Reader) Close() error {
+	var err error
+	if r.cur != nil {
+		err = r.cur.close()
+		r.cur = nil
+	}
+	if r.err == nil {
+		r.err = errors.New("corpus: reader closed")
+	}
+	return err
+}
+
+func openFile(name string, opt Options) (docSource, error) {
+	switch formatOf(name) {
+	case formatJSONL:
+		return openJSONL(name, opt)
+	case formatText:
+		return openText(name, opt)
+	case formatParquet:
+		return openParquet(name, opt)
+	}
+	return nil, fmt.Errorf("%s: unsupported corpus file extension (want one of %s)", name, extList())
+}
+
+func extList() string { return strings.Join(Extensions, ", ") }
+
+func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[\`) }
+
+// resolve turns a corpus path into the sorted list of files to read.
+func resolve(path string) ([]string, error) {
+	if path == "" {
+		return nil, errors.New("corpus: empty corpus path")
+	}
+	info, statErr := os.Stat(path)
+	if statErr == nil {
+		if info.IsDir() {
+			return dirFiles(path)
+		}
+		if formatOf(path) == formatUnknown {
+			return nil, fmt.Errorf("corpus %s: unsupported file extension %q (want one of %s)", path, filepath.Ext(path), extList())
+		}
+		return []string{path}, nil
+	}
+	if !hasMeta(path) {
+		return nil, fmt.Errorf("corpus %s: %w", path, unwrapPathErr(statErr))
+	}
+	matches, err := filepath.Glob(path)
+	if err != nil {
+		return nil, fmt.Errorf("corpus %s: bad glob pattern: %w", path, err)
+	}
+	if len(matches) == 0 {
+		return nil, fmt.Errorf("corpus %s: no files match the pattern", path)
+	}
+	sort.Strings(matches)
+	var files []string
+	for _, m := range matches {
+		fi, err := os.Stat(m)
+		if err != nil || !fi.Mode().IsRegular() || formatOf(m) == formatUnknown {
+			continue
+		}
+		files = append(files, m)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("corpus %s: %d paths match the pattern but none is a corpus file (looked for regular files ending in %s)", path, len(matches), extList())
+	}
+	return files, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func dirFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir) // sorted by name
+	if err != nil {
+		return nil, fmt.Errorf("corpus %s: %w", dir, unwrapPathErr(err))
+	}
+	var files []string
+	for _, e := range entries {
+		if formatOf(e.Name()) == formatUnknown {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		fi, err := os.Stat(p) // follows symlinks
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		files = append(files, p)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("corpus %s: directory has no corpus files (looked for %s)", dir, extList())
+	}
+	return files, nil
+}
+
+// Identity returns the hex SHA-256 of the corpus at path (resolved as by
+// Open): for each file in reading order, its base name and its bytes, each
+// length-prefixed. It streams the files and does not depend on the directory
+// the corpus lives in.
+func Identity(path string) (string, error) {
+	files, err := resolve(path)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	var lenBuf [8]byte
+	writeLen := func(n uint64) {
+		binary.BigEndian.PutUint64(lenBuf[:], n)
+		h.Write(lenBuf[:])
+	}
+	for _, name := range files {
+		base := filepath.Base(name)
+		writeLen(uint64(len(base)))
+		io.WriteString(h, base)
+		f, err := os.Open(name)
+		if err != nil {
+			return "", fmt.Errorf("corpus identity: %w", err)
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return "", fmt.Errorf("corpus identity: %w", err)
+		}
+		size := fi.Size()
+		writeLen(uint64(size))
+		n, err := io.Copy(h, io.LimitReader(f, size+1))
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("corpus identity: %s: %w", name, err)
+		}
+		if n != size {
+			return "", fmt.Errorf("corpus identity: %s changed size while being read (%d bytes, then %d)", name, size, n)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
