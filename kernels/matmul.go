@@ -4,7 +4,7 @@
 package kernels
 
 import (
-	"encoding/binary"
+	"fmt"
 	"math"
 )
 
@@ -28,41 +28,81 @@ type Matrix struct {
 
 // MatMulT computes dst = a · wᵀ: dst[i][j] = Σ_k a[i][k]·w[j][k], with a
 // row-major [m][w.Cols] and dst row-major [m][w.Rows]. dst is overwritten.
+//
+// w stays in its stored dtype: panels of it are converted to float32 while
+// they are packed for the micro-kernel, so no float32 copy of the whole
+// weight ever exists. The work is spread over runtime.GOMAXPROCS goroutines.
 func MatMulT(dst, a []float32, m int, w Matrix) {
 	k, n := w.Cols, w.Rows
-	row := make([]float32, k)
-	for j := 0; j < n; j++ {
-		decodeRow(row, w, j)
-		for i := 0; i < m; i++ {
-			ai := a[i*k : i*k+k]
-			var s float32
-			for p, v := range row {
-				s += ai[p] * v
-			}
-			dst[i*n+j] = s
-		}
+	checkMatrix(w)
+	checkLen("a", len(a), m*k)
+	checkLen("dst", len(dst), m*n)
+	src := bsrc{kind: matrixKind(w.DType), data: w.Data, k: k, n: n}
+	gemm(dst, a, m, &src, modeF32)
+}
+
+// MatMulTBF16 is MatMulT with bf16 inputs: every element of a and w is
+// rounded to bfloat16 (round to nearest even; subnormals flush to zero, as the
+// hardware does) and products are accumulated in float32. This mirrors the
+// reference's bf16 autocast on GPUs. On CPUs with AVX512_BF16 it runs on
+// VDPBF16PS; elsewhere an emulation computes the same sums in the same order:
+// for each pair of k indices (2q, 2q+1), first += a[2q+1]·w[2q+1] then
+// += a[2q]·w[2q], each addition rounded to float32 (products of two bf16
+// values are exact in float32, so a plain FMA reproduces each step).
+func MatMulTBF16(dst, a []float32, m int, w Matrix) {
+	k, n := w.Cols, w.Rows
+	checkMatrix(w)
+	checkLen("a", len(a), m*k)
+	checkLen("dst", len(dst), m*n)
+	src := bsrc{kind: matrixKind(w.DType), data: w.Data, k: k, n: n}
+	gemm(dst, a, m, &src, modeBF16)
+}
+
+// MatMul computes dst = a · b for row-major a [m][k], b [k][n], dst [m][n].
+// dst is overwritten.
+func MatMul(dst, a, b []float32, m, k, n int) {
+	checkLen("a", len(a), m*k)
+	checkLen("b", len(b), k*n)
+	checkLen("dst", len(dst), m*n)
+	src := bsrc{kind: srcF32N, f: b, k: k, n: n}
+	gemm(dst, a, m, &src, modeF32)
+}
+
+// MatMulTF32 computes dst = a · bᵀ for row-major a [m][k], b [n][k],
+// dst [m][n]. dst is overwritten.
+func MatMulTF32(dst, a, b []float32, m, k, n int) {
+	checkLen("a", len(a), m*k)
+	checkLen("b", len(b), n*k)
+	checkLen("dst", len(dst), m*n)
+	src := bsrc{kind: srcF32T, f: b, k: k, n: n}
+	gemm(dst, a, m, &src, modeF32)
+}
+
+func matrixKind(d DType) srcKind {
+	switch d {
+	case F32:
+		return srcMatF32
+	case F16:
+		return srcMatF16
+	case BF16:
+		return srcMatBF16
+	}
+	panic(fmt.Sprintf("kernels: unknown dtype %d", d))
+}
+
+func checkMatrix(w Matrix) {
+	size := 4
+	if w.DType == F16 || w.DType == BF16 {
+		size = 2
+	}
+	if w.Rows < 0 || w.Cols < 0 || len(w.Data) < w.Rows*w.Cols*size {
+		panic(fmt.Sprintf("kernels: matrix %dx%d dtype %d has %d bytes", w.Rows, w.Cols, w.DType, len(w.Data)))
 	}
 }
 
-// decodeRow converts row j of w to float32.
-func decodeRow(dst []float32, w Matrix, j int) {
-	k := w.Cols
-	switch w.DType {
-	case F32:
-		b := w.Data[j*k*4:]
-		for p := range dst {
-			dst[p] = math.Float32frombits(binary.LittleEndian.Uint32(b[p*4:]))
-		}
-	case BF16:
-		b := w.Data[j*k*2:]
-		for p := range dst {
-			dst[p] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[p*2:])) << 16)
-		}
-	case F16:
-		b := w.Data[j*k*2:]
-		for p := range dst {
-			dst[p] = F16ToF32(binary.LittleEndian.Uint16(b[p*2:]))
-		}
+func checkLen(name string, have, want int) {
+	if have < want {
+		panic(fmt.Sprintf("kernels: %s has %d elements, need %d", name, have, want))
 	}
 }
 

@@ -1,0 +1,233 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// encodeMatrix stores w (float32, [rows][cols]) in dtype d and returns the
+// matrix together with the float32 values it actually holds after rounding.
+func encodeMatrix(w []float32, rows, cols int, d DType) (Matrix, []float32) {
+	exact := make([]float32, len(w))
+	var data []byte
+	switch d {
+	case F32:
+		data = make([]byte, 4*len(w))
+		for i, v := range w {
+			binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(v))
+			exact[i] = v
+		}
+	case BF16:
+		data = make([]byte, 2*len(w))
+		for i, v := range w {
+			h := roundBF16(v)
+			binary.LittleEndian.PutUint16(data[2*i:], h)
+			exact[i] = bf16Float(h)
+		}
+	case F16:
+		data = make([]byte, 2*len(w))
+		for i, v := range w {
+			h := f32ToF16(v)
+			binary.LittleEndian.PutUint16(data[2*i:], h)
+			exact[i] = F16ToF32(h)
+		}
+	}
+	// Shift by one byte to check that unaligned Data works.
+	un := make([]byte, len(data)+1)
+	copy(un[1:], data)
+	return Matrix{Rows: rows, Cols: cols, DType: d, Data: un[1:]}, exact
+}
+
+// f32ToF16 is a test-only truncating conversion; exactness comes from
+// decoding the stored half back with F16ToF32.
+func f32ToF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	e := int((b>>23)&0xff) - 127 + 15
+	if e <= 0 {
+		return sign
+	}
+	if e >= 31 {
+		return sign | 0x7c00
+	}
+	return sign | uint16(e)<<10 | uint16((b>>13)&0x3ff)
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+func poisoned(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(math.NaN())
+	}
+	return s
+}
+
+// refMatMulT is dst = a·wᵀ in float64, plus Σ|a||w| per element for the
+// error bound.
+func refMatMulT(a, w []float32, m, k, n int) (ref, mag []float64) {
+	ref = make([]float64, m*n)
+	mag = make([]float64, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s, g float64
+			for p := 0; p < k; p++ {
+				x := float64(a[i*k+p]) * float64(w[j*k+p])
+				s += x
+				g += math.Abs(x)
+			}
+			ref[i*n+j], mag[i*n+j] = s, g
+		}
+	}
+	return
+}
+
+func checkClose(t *testing.T, name string, got []float32, ref, mag []float64, k int) {
+	t.Helper()
+	tol := 2e-6 * math.Sqrt(float64(k)+1)
+	bad := 0
+	for i, r := range ref {
+		g := float64(got[i])
+		if math.IsNaN(g) || math.Abs(g-r) > tol*mag[i]+1e-30 {
+			if bad < 5 {
+				t.Errorf("%s: element %d = %v, want %v (mag %v)", name, i, g, r, mag[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d bad elements of %d", name, bad, len(ref))
+	}
+}
+
+var testSizes = [][3]int{
+	{1, 1, 1}, {1, 7, 33}, {7, 33, 1}, {33, 100, 7}, {100, 7, 33}, {1, 1000, 100},
+	{16, 257, 65}, {15, 300, 47}, {100, 513, 100}, {29, 33, 1000}, {300, 70, 300},
+	{37, 1100, 45},
+}
+
+func forPaths(t *testing.T, f func(t *testing.T)) {
+	for _, p := range Paths() {
+		t.Run(p.String(), func(t *testing.T) {
+			defer SetPath(p)()
+			f(t)
+		})
+	}
+}
+
+func TestMatMulT(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	forPaths(t, func(t *testing.T) {
+		for _, sz := range testSizes {
+			m, k, n := sz[0], sz[1], sz[2]
+			a := randSlice(r, m*k)
+			for _, d := range []DType{F32, F16, BF16} {
+				w, exact := encodeMatrix(randSlice(r, n*k), n, k, d)
+				ref, mag := refMatMulT(a, exact, m, k, n)
+				dst := poisoned(m * n)
+				MatMulT(dst, a, m, w)
+				checkClose(t, fmt.Sprintf("m=%d k=%d n=%d dtype=%d", m, k, n, d), dst, ref, mag, k)
+			}
+		}
+	})
+}
+
+func TestMatMulAndTF32(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	forPaths(t, func(t *testing.T) {
+		for _, sz := range testSizes {
+			m, k, n := sz[0], sz[1], sz[2]
+			a := randSlice(r, m*k)
+			bt := randSlice(r, n*k) // [n][k]
+			ref, mag := refMatMulT(a, bt, m, k, n)
+			dst := poisoned(m * n)
+			MatMulTF32(dst, a, bt, m, k, n)
+			checkClose(t, fmt.Sprintf("TF32 m=%d k=%d n=%d", m, k, n), dst, ref, mag, k)
+
+			b := make([]float32, k*n) // [k][n]
+			for j := 0; j < n; j++ {
+				for p := 0; p < k; p++ {
+					b[p*n+j] = bt[j*k+p]
+				}
+			}
+			dst = poisoned(m * n)
+			MatMul(dst, a, b, m, k, n)
+			checkClose(t, fmt.Sprintf("MatMul m=%d k=%d n=%d", m, k, n), dst, ref, mag, k)
+		}
+	})
+}
+
+// emulateBF16 is the specification of MatMulTBF16, element by element: round
+// both operands to bf16 and accumulate each k pair high element first, every
+// addition rounded to float32, as VDPBF16PS does.
+func emulateBF16(a, w []float32, m, k, n int) []float32 {
+	out := make([]float32, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var acc float32
+			for p := 0; p < k; p += 2 {
+				if p+1 < k {
+					acc = float32(acc + roundToBF16(a[i*k+p+1])*roundToBF16(w[j*k+p+1]))
+				}
+				acc = float32(acc + roundToBF16(a[i*k+p])*roundToBF16(w[j*k+p]))
+			}
+			out[i*n+j] = acc
+		}
+	}
+	return out
+}
+
+func TestMatMulTBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	forPaths(t, func(t *testing.T) {
+		for _, sz := range testSizes {
+			m, k, n := sz[0], sz[1], sz[2]
+			a := randSlice(r, m*k)
+			for _, d := range []DType{F32, F16, BF16} {
+				w, exact := encodeMatrix(randSlice(r, n*k), n, k, d)
+				want := emulateBF16(a, exact, m, k, n)
+				dst := poisoned(m * n)
+				MatMulTBF16(dst, a, m, w)
+				bad := 0
+				for i := range want {
+					if dst[i] != want[i] && !(math.Abs(float64(dst[i]-want[i])) <= 1e-6*math.Abs(float64(want[i]))) {
+						if bad < 5 {
+							t.Errorf("m=%d k=%d n=%d dtype=%d: element %d = %v, want %v", m, k, n, d, i, dst[i], want[i])
+						}
+						bad++
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestRoundBF16(t *testing.T) {
+	cases := []struct {
+		in   uint32
+		want uint16
+	}{
+		{0x3f800000, 0x3f80}, // 1
+		{0x3f808000, 0x3f80}, // tie, even stays
+		{0x3f818000, 0x3f82}, // tie, odd rounds up
+		{0x3f808001, 0x3f81}, // above tie
+		{0x7f7fffff, 0x7f80}, // rounds to +Inf
+		{0x00400000, 0x0000}, // subnormal flushes
+		{0x80400000, 0x8000},
+		{0x7fc00001, 0x7fc0},
+	}
+	for _, c := range cases {
+		if got := roundBF16(math.Float32frombits(c.in)); got != c.want {
+			t.Errorf("roundBF16(%#x) = %#x, want %#x", c.in, got, c.want)
+		}
+	}
+}
