@@ -38,7 +38,7 @@ type where struct {
 func Open(path string) (*Checkpoint, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return nil, pathErr(err)
 	}
 	if !fi.IsDir() {
 		s, err := openShard(path)

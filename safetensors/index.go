@@ -64,14 +64,14 @@ func openIndexed(dir, index string) (c *Checkpoint, err error) {
 func readIndex(dir, index string) (map[string]string, error) {
 	fi, err := os.Stat(index)
 	if err != nil {
-		return nil, err
+		return nil, pathErr(err)
 	}
 	if fi.Size() > maxIndexSize {
 		return nil, fmt.Errorf("%s: index is %d bytes, over the %d-byte limit", index, fi.Size(), maxIndexSize)
 	}
 	buf, err := os.ReadFile(index)
 	if err != nil {
-		return nil, err
+		return nil, pathErr(err)
 	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(buf, &doc); err != nil {

@@ -25,7 +25,7 @@ type shard struct {
 func openShard(path string) (*shard, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, pathErr(err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
