@@ -1,0 +1,455 @@
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Config is a model's config.json normalized over the layouts Hugging Face has
+// used: the older one (rope_theta, rope_scaling with "type" or "rope_type",
+// rotary_pct...) and the one transformers 5 writes (rope_parameters, possibly
+// per layer type).
+type Config struct {
+	ModelType    string
+	Architecture string // architectures[0]
+
+	Hidden, Intermediate, Layers int
+	Heads, KVHeads, HeadDim      int
+	Vocab                        int
+	NormEps                      float64
+	TieEmbeddings                bool
+	AttentionBias, MLPBias       bool
+	Activation                   string // hidden_activation or hidden_act
+	MaxPositions                 int
+
+	// Rope is the rotary embedding of each layer (layers may differ: Gemma 3).
+	Rope []RopeConfig
+	// Window is each layer's sliding attention window, 0 for full attention.
+	Window []int
+
+	// Gemma.
+	QueryPreAttnScalar float64
+	AttnSoftcap        float64
+	FinalSoftcap       float64
+
+	// GPT-NeoX.
+	ParallelResidual bool
+
+	// Sparse MoE.
+	Experts, ExpertsPerToken, ExpertIntermediate int
+	NormTopK                                     bool
+	DecoderSparseStep                            int
+	MLPOnlyLayers                                []int
+
+	// SHA256 of config.json's bytes, for provenance.
+	SHA256 string
+	raw    map[string]any
+}
+
+// RopeConfig says how rotary position embeddings are computed for a layer.
+type RopeConfig struct {
+	Type          string // default, linear, llama3, longrope
+	Theta         float64
+	PartialFactor float64 // share of head_dim that rotates
+	Factor        float64
+	// llama3
+	LowFreqFactor, HighFreqFactor float64
+	OriginalMaxPositions          int
+	// longrope
+	ShortFactor, LongFactor []float64
+	AttentionFactor         float64 // 0: derived
+}
+
+// LoadConfig reads and normalizes dir/config.json.
+func LoadConfig(dir string) (*Config, error) {
+	path := filepath.Join(dir, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("model config: %w", err)
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig normalizes the bytes of a config.json.
+func ParseConfig(data []byte) (*Config, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("config is not a JSON object")
+	}
+	sum := sha256.Sum256(data)
+	c := &Config{raw: raw, SHA256: hex.EncodeToString(sum[:])}
+	r := reader{raw: raw}
+	c.ModelType = r.str("model_type", "")
+	if archs, ok := raw["architectures"].([]any); ok && len(archs) > 0 {
+		c.Architecture, _ = archs[0].(string)
+	}
+	fam, err := familyFor(c.ModelType, c.Architecture)
+	if err != nil {
+		return nil, err
+	}
+	c.Hidden = r.int("hidden_size", 0)
+	c.Intermediate = r.int("intermediate_size", 0)
+	c.Layers = r.int("num_hidden_layers", 0)
+	c.Heads = r.int("num_attention_heads", 0)
+	c.KVHeads = r.int("num_key_value_heads", c.Heads)
+	c.Vocab = r.int("vocab_size", 0)
+	if c.Heads > 0 {
+		c.HeadDim = r.int("head_dim", c.Hidden/c.Heads)
+	}
+	c.NormEps = r.float("rms_norm_eps", r.float("layer_norm_eps", 1e-6))
+	c.TieEmbeddings = r.bool("tie_word_embeddings", fam.tieDefault)
+	c.AttentionBias = r.bool("attention_bias", fam.biasDefault)
+	c.MLPBias = r.bool("mlp_bias", false)
+	c.Activation = r.str("hidden_activation", r.str("hidden_act", "silu"))
+	if fam.activation != "" {
+		c.Activation = r.str("hidden_activation", fam.activation)
+	}
+	c.MaxPositions = r.int("max_position_embeddings", 0)
+	c.QueryPreAttnScalar = r.float("query_pre_attn_scalar", 0)
+	c.AttnSoftcap = r.float("attn_logit_softcapping", 0)
+	c.FinalSoftcap = r.float("final_logit_softcapping", 0)
+	c.ParallelResidual = r.bool("use_parallel_residual", false)
+	c.Experts = r.int("num_local_experts", r.int("num_experts", 0))
+	c.ExpertsPerToken = r.int("num_experts_per_tok", 0)
+	c.ExpertIntermediate = r.int("moe_intermediate_size", c.Intermediate)
+	c.NormTopK = r.bool("norm_topk_prob", fam.normTopKDefault)
+	c.DecoderSparseStep = r.int("decoder_sparse_step", 1)
+	c.MLPOnlyLayers = r.ints("mlp_only_layers")
+	if r.err != nil {
+		return nil, r.err
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if err := c.parseLayers(&r); err != nil {
+		return nil, err
+	}
+	return c, r.err
+}
+
+func (c *Config) check() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"hidden_size", c.Hidden}, {"num_hidden_layers", c.Layers}, {"num_attention_heads", c.Heads},
+		{"num_key_value_heads", c.KVHeads}, {"head_dim", c.HeadDim}, {"vocab_size", c.Vocab}, {"intermediate_size", c.Intermediate}} {
+		if f.v <= 0 {
+			return fmt.Errorf("%s must be a positive integer, got %d", f.name, f.v)
+		}
+		if f.v > 1<<24 {
+			return fmt.Errorf("%s = %d is not a plausible model size", f.name, f.v)
+		}
+	}
+	if c.Heads%c.KVHeads != 0 {
+		return fmt.Errorf("num_attention_heads %d is not a multiple of num_key_value_heads %d", c.Heads, c.KVHeads)
+	}
+	if c.Experts > 0 && (c.ExpertsPerToken <= 0 || c.ExpertsPerToken > c.Experts) {
+		return fmt.Errorf("num_experts_per_tok %d must be in 1..%d", c.ExpertsPerToken, c.Experts)
+	}
+	if !(c.NormEps > 0) {
+		return fmt.Errorf("norm epsilon must be positive, got %v", c.NormEps)
+	}
+	return nil
+}
+
+// parseLayers fills the per-layer RoPE and attention window.
+func (c *Config) parseLayers(r *reader) error {
+	types, err := c.layerTypes(r)
+	if err != nil {
+		return err
+	}
+	window := r.int("sliding_window", 0)
+	c.Rope = make([]RopeConfig, c.Layers)
+	c.Window = make([]int, c.Layers)
+	for l, t := range types {
+		rc, err := c.ropeFor(r, t)
+		if err != nil {
+			return err
+		}
+		c.Rope[l] = rc
+		if t == "sliding_attention" {
+			if window <= 0 {
+				return fmt.Errorf("layer %d is sliding_attention but sliding_window is not set", l)
+			}
+			c.Window[l] = window
+		}
+	}
+	return nil
+}
+
+// layerTypes returns "full_attention" or "sliding_attention" for every layer,
+// from layer_types when given, else the rule the family's transformers code
+// applies to the older config keys.
+func (c *Config) layerTypes(r *reader) ([]string, error) {
+	types := make([]string, c.Layers)
+	if lt, ok := c.raw["layer_types"].([]any); ok {
+		if len(lt) != c.Layers {
+			return nil, fmt.Errorf("layer_types has %d entries for %d layers", len(lt), c.Layers)
+		}
+		for i, v := range lt {
+			s, _ := v.(string)
+			if s != "full_attention" && s != "sliding_attention" {
+				return nil, fmt.Errorf("layer_types[%d] = %v: supported are full_attention, sliding_attention", i, v)
+			}
+			types[i] = s
+		}
+		return types, nil
+	}
+	window := r.int("sliding_window", 0)
+	pattern := r.int("sliding_window_pattern", 0)
+	for i := range types {
+		sliding := false
+		switch c.ModelType {
+		case "gemma2":
+			sliding = (i+1)%2 != 0
+		case "gemma3_text", "gemma3":
+			sliding = pattern > 0 && (i+1)%pattern != 0
+		case "qwen2", "qwen3", "qwen3_moe", "qwen2_moe":
+			sliding = window > 0 && r.bool("use_sliding_window", false) && i >= r.int("max_window_layers", 0)
+		case "mistral", "mixtral", "phi3":
+			sliding = window > 0
+		}
+		types[i] = "full_attention"
+		if sliding {
+			types[i] = "sliding_attention"
+		}
+	}
+	return types, nil
+}
+
+// ropeFor reads the RoPE parameters that apply to layers of type layerType.
+func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
+	// Newer layout: rope_parameters, either one dict or one per layer type.
+	var params map[string]any
+	if rp, ok := c.raw["rope_parameters"].(map[string]any); ok {
+		params = rp
+		if sub, ok := rp[layerType].(map[string]any); ok {
+			params = sub
+		}
+	} else if rs, ok := c.raw["rope_scaling"].(map[string]any); ok {
+		params = rs
+	}
+	rc := RopeConfig{Type: "default", Theta: r.float("rope_theta", r.float("rotary_emb_base", 10000)), PartialFactor: 1}
+	if c.ModelType == "gemma3_text" || c.ModelType == "gemma3" {
+		if _, ok := c.raw["rope_parameters"]; !ok && layerType == "sliding_attention" {
+			// Older Gemma 3 layout: local layers use rope_local_base_freq without scaling.
+			rc.Theta = r.float("rope_local_base_freq", 10000)
+			params = nil
+		}
+	}
+	rc.PartialFactor = r.float("partial_rotary_factor", r.float("rotary_pct", 1))
+	rc.OriginalMaxPositions = r.int("original_max_position_embeddings", 0)
+	if params != nil {
+		p := reader{raw: params}
+		rc.Type = p.str("rope_type", p.str("type", "default"))
+		rc.Theta = p.float("rope_theta", rc.Theta)
+		rc.PartialFactor = p.float("partial_rotary_factor", rc.PartialFactor)
+		rc.Factor = p.float("factor", 0)
+		rc.LowFreqFactor = p.float("low_freq_factor", 0)
+		rc.HighFreqFactor = p.float("high_freq_factor", 0)
+		if rc.OriginalMaxPositions == 0 {
+			rc.OriginalMaxPositions = p.int("original_max_position_embeddings", 0)
+		}
+		rc.ShortFactor = p.floats("short_factor")
+		rc.LongFactor = p.floats("long_factor")
+		rc.AttentionFactor = p.float("attention_factor", 0)
+		if p.err != nil {
+			return rc, fmt.Errorf("rope parameters: %w", p.err)
+		}
+	}
+	if !(rc.Theta > 0) || !(rc.PartialFactor > 0 && rc.PartialFactor <= 1) {
+		return rc, fmt.Errorf("rope: theta %v / partial rotary factor %v out of range", rc.Theta, rc.PartialFactor)
+	}
+	rotary := int(float64(c.HeadDim) * rc.PartialFactor)
+	switch rc.Type {
+	case "default":
+	case "linear":
+		if !(rc.Factor > 0) {
+			return rc, fmt.Errorf("rope type linear needs a positive factor")
+		}
+	case "llama3":
+		if !(rc.Factor > 0) || !(rc.LowFreqFactor > 0) || !(rc.HighFreqFactor > rc.LowFreqFactor) || rc.OriginalMaxPositions <= 0 {
+			return rc, fmt.Errorf("rope type llama3 needs factor, low_freq_factor < high_freq_factor and original_max_position_embeddings")
+		}
+	case "longrope":
+		if len(rc.ShortFactor) != rotary/2 || len(rc.LongFactor) != rotary/2 {
+			return rc, fmt.Errorf("rope type longrope: short_factor/long_factor need %d entries, have %d/%d", rotary/2, len(rc.ShortFactor), len(rc.LongFactor))
+		}
+		if rc.OriginalMaxPositions <= 0 {
+			return rc, fmt.Errorf("rope type longrope needs original_max_position_embeddings")
+		}
+		// transformers derives the factor from the context extension when the
+		// original length is given at the top level.
+		if _, top := c.raw["original_max_position_embeddings"]; top || rc.Factor == 0 {
+			rc.Factor = float64(c.MaxPositions) / float64(rc.OriginalMaxPositions)
+		}
+		if rc.AttentionFactor == 0 {
+			rc.AttentionFactor = 1
+			if rc.Factor > 1 {
+				rc.AttentionFactor = math.Sqrt(1 + math.Log(rc.Factor)/math.Log(float64(rc.OriginalMaxPositions)))
+			}
+		}
+	default:
+		return rc, fmt.Errorf("unsupported rope type %q (supported: default, linear, llama3, longrope)", rc.Type)
+	}
+	if rotary < 2 || rotary%2 != 0 {
+		return rc, fmt.Errorf("rope: rotary dimension %d (head_dim %d x %v) must be even and >= 2", rotary, c.HeadDim, rc.PartialFactor)
+	}
+	return rc, nil
+}
+
+// isMoELayer reports whether layer l has a sparse MoE MLP (Qwen MoE rules;
+// Mixtral has experts on every layer).
+func (c *Config) isMoELayer(l int) bool {
+	if c.Experts == 0 {
+		return false
+	}
+	for _, m := range c.MLPOnlyLayers {
+		if m == l {
+			return false
+		}
+	}
+	step := c.DecoderSparseStep
+	if step <= 0 {
+		step = 1
+	}
+	return (l+1)%step == 0
+}
+
+// reader pulls typed values out of a decoded JSON object, remembering the
+// first type error.
+type reader struct {
+	raw map[string]any
+	err error
+}
+
+func (r *reader) fail(key, want string, v any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: expected %s, got %v", key, want, v)
+	}
+}
+
+func (r *reader) float(key string, def float64) float64 {
+	v, ok := r.raw[key]
+	if !ok || v == nil {
+		return def
+	}
+	f, ok := v.(float64)
+	if !ok {
+		r.fail(key, "a number", v)
+		return def
+	}
+	return f
+}
+
+func (r *reader) int(key string, def int) int {
+	v, ok := r.raw[key]
+	if !ok || v == nil {
+		return def
+	}
+	f, ok := v.(float64)
+	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<40 {
+		r.fail(key, "an integer", v)
+		return def
+	}
+	return int(f)
+}
+
+func (r *reader) bool(key string, def bool) bool {
+	v, ok := r.raw[key]
+	if !ok || v == nil {
+		return def
+	}
+	b, ok := v.(bool)
+	if !ok {
+		r.fail(key, "true or false", v)
+		return def
+	}
+	return b
+}
+
+func (r *reader) str(key, def string) string {
+	v, ok := r.raw[key]
+	if !ok || v == nil {
+		return def
+	}
+	s, ok := v.(string)
+	if !ok {
+		r.fail(key, "a string", v)
+		return def
+	}
+	return s
+}
+
+func (r *reader) floats(key string) []float64 {
+	v, ok := r.raw[key]
+	if !ok || v == nil {
+		return nil
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		r.fail(key, "a list of numbers", v)
+		return nil
+	}
+	out := make([]float64, len(arr))
+	for i, x := range arr {
+		f, ok := x.(float64)
+		if !ok {
+			r.fail(key, "a list of numbers", v)
+			return nil
+		}
+		out[i] = f
+	}
+	return out
+}
+
+func (r *reader) ints(key string) []int {
+	fs := r.floats(key)
+	out := make([]int, len(fs))
+	for i, f := range fs {
+		out[i] = int(f)
+	}
+	return out
+}
+
+// SupportedArchitectures lists the model_type values calibrate accepts.
+func SupportedArchitectures() []string {
+	var names []string
+	for _, f := range families {
+		names = append(names, f.modelTypes...)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func familyFor(modelType, arch string) (*family, error) {
+	for _, f := range families {
+		for _, mt := range f.modelTypes {
+			if mt == modelType {
+				return f, nil
+			}
+		}
+	}
+	what := fmt.Sprintf("model_type %q", modelType)
+	if modelType == "" {
+		what = "config without model_type"
+	}
+	if arch != "" {
+		what += fmt.Sprintf(" (%s)", arch)
+	}
+	return nil, fmt.Errorf("unsupported architecture: %s; supported: %s", what, strings.Join(SupportedArchitectures(), ", "))
+}

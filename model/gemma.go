@@ -1,0 +1,44 @@
+package model
+
+import "math"
+
+// Gemma 2 and 3: embeddings scaled by sqrt(hidden), RMSNorm with (1 + w),
+// norms before and after both sub-blocks, GELU-tanh MLP, scores scaled by
+// query_pre_attn_scalar^-1/2, sliding-window layers. Gemma 2 soft-caps
+// attention and final logits (from the config); Gemma 3 adds per-head q/k
+// norms and per-layer-type RoPE (from the config).
+var gemma2Family = &family{
+	modelTypes:   []string{"gemma2"},
+	embed:        "model.embed_tokens",
+	finalNorm:    "model.norm",
+	lmHead:       "lm_head",
+	layer:        "model.layers.%d.",
+	norm:         rmsNormPlusOne,
+	attnNorm:     "input_layernorm",
+	postAttnNorm: "post_attention_layernorm",
+	preMLPNorm:   "pre_feedforward_layernorm",
+	postMLPNorm:  "post_feedforward_layernorm",
+	q:            "self_attn.q_proj",
+	k:            "self_attn.k_proj",
+	v:            "self_attn.v_proj",
+	o:            "self_attn.o_proj",
+	gate:         "mlp.gate_proj",
+	up:           "mlp.up_proj",
+	down:         "mlp.down_proj",
+	embedScale:   true,
+	tieDefault:   true,
+	activation:   "gelu_pytorch_tanh",
+	attnScale:    func(c *Config) float64 { return 1 / math.Sqrt(c.QueryPreAttnScalar) },
+}
+
+var gemma3Family = func() *family {
+	f := *gemma2Family
+	f.modelTypes = []string{"gemma3_text"}
+	f.qNorm, f.kNorm = "self_attn.q_norm", "self_attn.k_norm"
+	return &f
+}()
+
+func init() {
+	register(gemma2Family)
+	register(gemma3Family)
+}

@@ -1,0 +1,168 @@
+package model
+
+import (
+	"math"
+)
+
+// Layer is one decoder block with its weights loaded. The same code runs every
+// family: which norms exist, how q/k/v are projected and which MLP is used
+// come from the family's data.
+type Layer struct {
+	Index int
+	cfg   *Config
+
+	attnNorm, postAttnNorm, preMLPNorm, postMLPNorm *norm
+
+	q, k, v, o   *linear
+	qkvPerHead   *linear // GPT-NeoX fused projection, per-head [q k v] blocks
+	qNorm, kNorm *norm
+	qkNormWhole  bool
+
+	rope   *rope
+	window int
+	scale  float64
+
+	mlp mlp // nil when only the queries are needed (last calibration layer)
+}
+
+// Capture receives a layer's post-RoPE queries [seq][heads*headDim] and keys
+// [seq][kvHeads*headDim]. The slices are only valid during the call.
+type Capture func(layer int, queries, keys []float32)
+
+// Forward runs the block over h ([seq][hidden], updated in place), calling
+// capture (if not nil) with the layer's queries and keys.
+func (l *Layer) Forward(h []float32, seq int, capture Capture) {
+	c := l.cfg
+	x := h
+	if l.attnNorm != nil {
+		x = append([]float32(nil), h...)
+		l.attnNorm.apply(x)
+	}
+	q, k, v := l.project(x, seq)
+	if capture != nil {
+		capture(l.Index, q, k)
+	}
+	att := make([]float32, seq*c.Heads*c.HeadDim)
+	attention(att, q, k, v, seq, c.Heads, c.KVHeads, c.HeadDim, float32(l.scale), c.AttnSoftcap, l.window)
+	out := l.o.apply(att, seq)
+	if l.postAttnNorm != nil {
+		l.postAttnNorm.apply(out)
+	}
+	if c.ParallelResidual {
+		// GPT-NeoX: h + attn(ln1(h)) + mlp(ln2(h)), both from the block input.
+		m := append([]float32(nil), h...)
+		l.preMLPNorm.apply(m)
+		addInto(h, out)
+		addInto(h, l.mlp.apply(m, seq))
+		return
+	}
+	addInto(h, out)
+	m := h
+	if l.preMLPNorm != nil {
+		m = append([]float32(nil), h...)
+		l.preMLPNorm.apply(m)
+	}
+	mo := l.mlp.apply(m, seq)
+	if l.postMLPNorm != nil {
+		l.postMLPNorm.apply(mo)
+	}
+	addInto(h, mo)
+}
+
+// Queries returns the block's post-RoPE queries without running the rest of
+// it: all calibration needs from the last layer.
+func (l *Layer) Queries(h []float32, seq int) []float32 {
+	x := h
+	if l.attnNorm != nil {
+		x = append([]float32(nil), h...)
+		l.attnNorm.apply(x)
+	}
+	q, _, _ := l.project(x, seq)
+	return q
+}
+
+// project returns post-norm, post-RoPE queries and keys, and values.
+func (l *Layer) project(x []float32, seq int) (q, k, v []float32) {
+	c := l.cfg
+	if l.qkvPerHead != nil {
+		q, k, v = l.splitPerHead(l.qkvPerHead.apply(x, seq), seq)
+	} else {
+		q, k, v = l.q.apply(x, seq), l.k.apply(x, seq), l.v.apply(x, seq)
+	}
+	if l.qNorm != nil {
+		// Per head or over the whole projection: the norm's width decides.
+		l.qNorm.apply(q)
+		l.kNorm.apply(k)
+	}
+	cos, sin := l.rope.table(seq)
+	l.rope.apply(q, seq, c.Heads, c.HeadDim, cos, sin)
+	l.rope.apply(k, seq, c.KVHeads, c.HeadDim, cos, sin)
+	return q, k, v
+}
+
+// splitPerHead unpacks GPT-NeoX's fused projection, whose output per token is
+// heads blocks of [q(headDim) k(headDim) v(headDim)].
+func (l *Layer) splitPerHead(qkv []float32, seq int) (q, k, v []float32) {
+	c := l.cfg
+	d := c.HeadDim
+	q = make([]float32, seq*c.Heads*d)
+	k = make([]float32, seq*c.Heads*d)
+	v = make([]float32, seq*c.Heads*d)
+	for p := 0; p < seq; p++ {
+		for h := 0; h < c.Heads; h++ {
+			src := qkv[(p*c.Heads+h)*3*d:]
+			dst := (p*c.Heads + h) * d
+			copy(q[dst:dst+d], src[:d])
+			copy(k[dst:dst+d], src[d:2*d])
+			copy(v[dst:dst+d], src[2*d:3*d])
+		}
+	}
+	return q, k, v
+}
+
+// attention is causal grouped-query attention with optional soft-capping and
+// sliding window; out, q are [seq][heads*d], k, v [seq][kvHeads*d].
+func attention(out, q, k, v []float32, seq, heads, kvHeads, d int, scale float32, cap float64, window int) {
+	rep := heads / kvHeads
+	scores := make([]float32, seq)
+	for h := 0; h < heads; h++ {
+		g := h / rep
+		for i := 0; i < seq; i++ {
+			qi := q[(i*heads+h)*d : (i*heads+h)*d+d]
+			lo := 0
+			if window > 0 && i-window+1 > 0 {
+				lo = i - window + 1
+			}
+			maxS := float32(math.Inf(-1))
+			for j := lo; j <= i; j++ {
+				kj := k[(j*kvHeads+g)*d : (j*kvHeads+g)*d+d]
+				var s float32
+				for t := range qi {
+					s += qi[t] * kj[t]
+				}
+				s *= scale
+				if cap > 0 {
+					s = float32(cap * math.Tanh(float64(s)/cap))
+				}
+				scores[j] = s
+				if s > maxS {
+					maxS = s
+				}
+			}
+			var sum float64
+			for j := lo; j <= i; j++ {
+				e := math.Exp(float64(scores[j] - maxS))
+				scores[j] = float32(e)
+				sum += e
+			}
+			o := out[(i*heads+h)*d : (i*heads+h)*d+d]
+			for j := lo; j <= i; j++ {
+				p := scores[j] / float32(sum)
+				vj := v[(j*kvHeads+g)*d : (j*kvHeads+g)*d+d]
+				for t := range o {
+					o[t] += p * vj[t]
+				}
+			}
+		}
+	}
+}

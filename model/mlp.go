@@ -1,0 +1,109 @@
+package model
+
+import (
+	"math"
+	"sort"
+)
+
+// mlp is a block's feed-forward part.
+type mlp interface {
+	apply(x []float32, rows int) []float32
+}
+
+// gatedMLP is down(act(gate(x)) · up(x)): SwiGLU and GeGLU.
+type gatedMLP struct {
+	gate, up, down *linear
+	act            func(float32) float32
+}
+
+func (m *gatedMLP) apply(x []float32, rows int) []float32 {
+	g := m.gate.apply(x, rows)
+	u := m.up.apply(x, rows)
+	for i, v := range g {
+		g[i] = m.act(v) * u[i]
+	}
+	return m.down.apply(g, rows)
+}
+
+// plainMLP is down(act(up(x))) (GPT-NeoX).
+type plainMLP struct {
+	up, down *linear
+	act      func(float32) float32
+}
+
+func (m *plainMLP) apply(x []float32, rows int) []float32 {
+	u := m.up.apply(x, rows)
+	for i, v := range u {
+		u[i] = m.act(v)
+	}
+	return m.down.apply(u, rows)
+}
+
+// moeMLP routes each token to its top-k experts by softmax of the router
+// logits, optionally renormalizing the k weights to sum to one.
+type moeMLP struct {
+	router   *linear
+	experts  []*gatedMLP
+	topK     int
+	normTopK bool
+}
+
+func (m *moeMLP) apply(x []float32, rows int) []float32 {
+	hidden := m.router.w.Cols
+	logits := m.router.apply(x, rows)
+	n := len(m.experts)
+	// Gather, per expert, the tokens routed to it and their weights, so each
+	// expert runs one batched product.
+	tokens := make([][]int, n)
+	weights := make([][]float32, n)
+	probs := make([]float64, n)
+	order := make([]int, n)
+	for t := 0; t < rows; t++ {
+		row := logits[t*n : t*n+n]
+		maxL := math.Inf(-1)
+		for _, v := range row {
+			maxL = math.Max(maxL, float64(v))
+		}
+		var sum float64
+		for e, v := range row {
+			probs[e] = math.Exp(float64(v) - maxL)
+			sum += probs[e]
+		}
+		for e := range probs {
+			probs[e] = float64(float32(probs[e] / sum))
+			order[e] = e
+		}
+		sort.SliceStable(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
+		var top float64
+		for _, e := range order[:m.topK] {
+			top += probs[e]
+		}
+		for _, e := range order[:m.topK] {
+			w := probs[e]
+			if m.normTopK {
+				w /= top
+			}
+			tokens[e] = append(tokens[e], t)
+			weights[e] = append(weights[e], float32(w))
+		}
+	}
+	out := make([]float32, rows*hidden)
+	for e, toks := range tokens {
+		if len(toks) == 0 {
+			continue
+		}
+		in := make([]float32, len(toks)*hidden)
+		for i, t := range toks {
+			copy(in[i*hidden:(i+1)*hidden], x[t*hidden:(t+1)*hidden])
+		}
+		y := m.experts[e].apply(in, len(toks))
+		for i, t := range toks {
+			w := weights[e][i]
+			dst := out[t*hidden : (t+1)*hidden]
+			for j, v := range y[i*hidden : (i+1)*hidden] {
+				dst[j] += w * v
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,277 @@
+// Package model runs the decoder-only transformers that Q-Filters are
+// calibrated on, reproducing Hugging Face transformers' float32 forward pass.
+// Architectures are data (family files); one generic block runs them all.
+// The model is executed layer by layer so that only one layer's weights are
+// held at a time.
+package model
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/qfilters/qfilters/kernels"
+	"github.com/qfilters/qfilters/safetensors"
+)
+
+// Model is an opened checkpoint: its config and lazily read weights.
+type Model struct {
+	Config *Config
+	Dir    string
+	fam    *family
+	ckpt   *safetensors.Checkpoint
+}
+
+// Open reads dir's config.json and opens its safetensors weights. Tensors are
+// read when a layer is loaded.
+func Open(dir string) (*Model, error) {
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	fam, _ := familyFor(cfg.ModelType, cfg.Architecture)
+	ckpt, err := safetensors.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: cfg, Dir: dir, fam: fam, ckpt: ckpt}
+	if err := m.checkPresent(); err != nil {
+		ckpt.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// Close releases the checkpoint files.
+func (m *Model) Close() error { return m.ckpt.Close() }
+
+// Checkpoint gives access to the underlying weights (provenance, tests).
+func (m *Model) Checkpoint() *safetensors.Checkpoint { return m.ckpt }
+
+// checkPresent verifies up front that the embedding and every layer's query
+// projection exist with the config's shapes, so a broken checkpoint fails
+// before hours of compute rather than at its last layer.
+func (m *Model) checkPresent() error {
+	c := m.Config
+	if _, err := m.shape(m.fam.embed+".weight", c.Vocab, c.Hidden); err != nil {
+		return err
+	}
+	for l := 0; l < c.Layers; l++ {
+		var err error
+		switch {
+		case m.fam.qkv != "":
+			_, err = m.shape(m.fam.layerName(l, m.fam.qkv)+".weight", m.qkvRows(), c.Hidden)
+		default:
+			_, err = m.shape(m.fam.layerName(l, m.fam.q)+".weight", c.Heads*c.HeadDim, c.Hidden)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Model) qkvRows() int {
+	c := m.Config
+	if m.fam.qkvPerHead {
+		return 3 * c.Heads * c.HeadDim
+	}
+	return (c.Heads + 2*c.KVHeads) * c.HeadDim
+}
+
+// shape checks that name exists with the given shape and returns its dtype.
+func (m *Model) shape(name string, dims ...int) (safetensors.DType, error) {
+	dt, shape, ok := m.ckpt.Info(name)
+	if !ok {
+		return "", fmt.Errorf("checkpoint %s: tensor %s missing", m.Dir, name)
+	}
+	if !equalInts(shape, dims) {
+		return "", fmt.Errorf("tensor %s has shape %v, config says %v", name, shape, dims)
+	}
+	return dt, nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// matrix reads a 2-D weight kept in its stored dtype.
+func (m *Model) matrix(name string, rows, cols int) (kernels.Matrix, error) {
+	dt, err := m.shape(name, rows, cols)
+	if err != nil {
+		return kernels.Matrix{}, err
+	}
+	var kd kernels.DType
+	switch dt {
+	case safetensors.F32:
+		kd = kernels.F32
+	case safetensors.F16:
+		kd = kernels.F16
+	case safetensors.BF16:
+		kd = kernels.BF16
+	default:
+		return kernels.Matrix{}, fmt.Errorf("tensor %s: dtype %s not supported for weights (F32, F16, BF16)", name, dt)
+	}
+	t, err := m.ckpt.Tensor(name)
+	if err != nil {
+		return kernels.Matrix{}, err
+	}
+	return kernels.Matrix{Rows: rows, Cols: cols, DType: kd, Data: t.Data}, nil
+}
+
+// vector reads a 1-D tensor as float32, checking its length and values.
+func (m *Model) vector(name string, n int) ([]float32, error) {
+	if _, err := m.shape(name, n); err != nil {
+		return nil, err
+	}
+	t, err := m.ckpt.Tensor(name)
+	if err != nil {
+		return nil, err
+	}
+	v, err := t.Float32()
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("tensor %s: non-finite value %v at index %d", name, x, i)
+		}
+	}
+	return v, nil
+}
+
+// linear reads name.weight [out][in] and, when withBias, name.bias [out].
+func (m *Model) linear(name string, out, in int, withBias bool) (*linear, error) {
+	w, err := m.matrix(name+".weight", out, in)
+	if err != nil {
+		return nil, err
+	}
+	l := &linear{w: w}
+	if withBias {
+		if l.bias, err = m.vector(name+".bias", out); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// norm reads a norm's weight (and bias for LayerNorm) of width n.
+func (m *Model) norm(name string, n int) (*norm, error) {
+	w, err := m.vector(name+".weight", n)
+	if err != nil {
+		return nil, err
+	}
+	nm := &norm{kind: m.fam.norm, weight: w, eps: m.Config.NormEps}
+	if nm.kind == layerNorm {
+		if nm.bias, err = m.vector(name+".bias", n); err != nil {
+			return nil, err
+		}
+	}
+	return nm, nil
+}
+
+// Embed returns the hidden states [len(ids)][hidden] for ids.
+func (m *Model) Embed(ids []int) ([]float32, error) {
+	c := m.Config
+	e, err := m.matrix(m.fam.embed+".weight", c.Vocab, c.Hidden)
+	if err != nil {
+		return nil, err
+	}
+	return m.embedWith(e, ids)
+}
+
+func (m *Model) embedWith(e kernels.Matrix, ids []int) ([]float32, error) {
+	c := m.Config
+	h := make([]float32, len(ids)*c.Hidden)
+	var scale float32 = 1
+	if m.fam.embedScale {
+		scale = float32(math.Sqrt(float64(c.Hidden)))
+	}
+	for i, id := range ids {
+		if id < 0 || id >= c.Vocab {
+			return nil, fmt.Errorf("token id %d at position %d is outside the vocabulary (size %d)", id, i, c.Vocab)
+		}
+		row := h[i*c.Hidden : (i+1)*c.Hidden]
+		decodeRow(row, e, id)
+		if scale != 1 {
+			for j := range row {
+				row[j] *= scale
+			}
+		}
+	}
+	return h, nil
+}
+
+// Logits applies the final norm and the LM head to h [seq][hidden] and
+// returns [seq][vocab].
+func (m *Model) Logits(h []float32, seq int) ([]float32, error) {
+	c := m.Config
+	fn, err := m.norm(m.fam.finalNorm, c.Hidden)
+	if err != nil {
+		return nil, err
+	}
+	x := append([]float32(nil), h...)
+	fn.apply(x)
+	head := m.fam.lmHead
+	if c.TieEmbeddings || head == "" {
+		head = m.fam.embed
+	}
+	lm, err := m.linear(head, c.Vocab, c.Hidden, false)
+	if err != nil {
+		return nil, err
+	}
+	out := lm.apply(x, seq)
+	if c.FinalSoftcap > 0 {
+		softcap(out, c.FinalSoftcap)
+	}
+	return out, nil
+}
+
+// Forward runs the whole model over ids and returns the logits, calling
+// capture with every layer's queries and keys. Calibration uses the
+// layer-major path instead; this one serves tests and evaluation.
+func (m *Model) Forward(ids []int, capture Capture) ([]float32, error) {
+	h, err := m.Embed(ids)
+	if err != nil {
+		return nil, err
+	}
+	for l := 0; l < m.Config.Layers; l++ {
+		layer, err := m.Layer(l, true)
+		if err != nil {
+			return nil, err
+		}
+		layer.Forward(h, len(ids), capture)
+	}
+	return m.Logits(h, len(ids))
+}
+
+// decodeRow converts row r of w to float32 (embedding lookups read single
+// rows so the table is never converted whole).
+func decodeRow(dst []float32, w kernels.Matrix, r int) {
+	n := w.Cols
+	switch w.DType {
+	case kernels.F32:
+		b := w.Data[r*n*4:]
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[i*4:]))
+		}
+	case kernels.BF16:
+		b := w.Data[r*n*2:]
+		for i := range dst {
+			dst[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[i*2:])) << 16)
+		}
+	case kernels.F16:
+		b := w.Data[r*n*2:]
+		for i := range dst {
+			dst[i] = kernels.F16ToF32(binary.LittleEndian.Uint16(b[i*2:]))
+		}
+	}
+}
