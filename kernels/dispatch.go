@@ -46,9 +46,9 @@ type kernelSet struct {
 }
 
 var (
-	// available lists the supported paths, slowest first; filled by init
-	// functions of the architecture files.
-	available = map[Path]*kernelSet{Generic: &genericKernels}
+	// available maps each supported path to its kernels; archKernels (one
+	// per architecture file) adds the assembly paths the CPU can run.
+	available = archKernels(map[Path]*kernelSet{Generic: &genericKernels})
 	active    atomic.Pointer[kernelSet]
 )
 

@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package kernels
+
+// archKernels: other architectures run the portable Go kernels only.
+func archKernels(m map[Path]*kernelSet) map[Path]*kernelSet { return m }
