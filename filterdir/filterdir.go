@@ -217,6 +217,9 @@ func Read(dir string) (*Filters, error) {
 		return nil, fmt.Errorf("filterdir: %s: need kv_head_dim, num_kv_heads and num_layers", cfgPath)
 	}
 	f := &Filters{Layers: *cfg.NumLayers, KVHeads: *cfg.NumKVHeads, HeadDim: *cfg.KVHeadDim}
+	if f.Layers <= 0 || f.KVHeads <= 0 || f.HeadDim <= 0 {
+		return nil, fmt.Errorf("filterdir: %s: sizes must be > 0 (num_layers=%d, num_kv_heads=%d, kv_head_dim=%d)", cfgPath, f.Layers, f.KVHeads, f.HeadDim)
+	}
 
 	modelPath := filepath.Join(dir, ModelFile)
 	if _, err := os.Stat(modelPath); errors.Is(err, fs.ErrNotExist) {

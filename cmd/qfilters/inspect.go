@@ -1,0 +1,190 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/filterdir/heatmap"
+)
+
+func init() { commands = append(commands, newInspectCmd) }
+
+// weakestN is how many weakest heads the summaries list.
+const weakestN = 5
+
+type inspectOptions struct {
+	JSON  bool
+	PNG   string
+	Color bool
+}
+
+func newInspectCmd() *cobra.Command {
+	var opt inspectOptions
+	cmd := &cobra.Command{
+		Use:   "inspect DIR",
+		Short: "Per-head quality of a filter directory: energy share, sign agreement, filter norm",
+		Long: `Inspect shows, per layer and head, the share of query energy along the filter
+direction (sigma_1^2 / sum sigma_i^2), the sign-vote agreement and the filter
+norm (a GQA average has norm < 1 when its group's query filters disagree), as
+heat maps (layers as rows, heads as columns) followed by a summary. Directories
+from the reference library only hold q_filters: then only norms are shown.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opt.Color = !opt.JSON && colorTerminal(cmd.OutOrStdout())
+			return runInspect(cmd.OutOrStdout(), args[0], opt)
+		},
+	}
+	cmd.Flags().BoolVar(&opt.JSON, "json", false, "print the numbers as JSON")
+	cmd.Flags().StringVar(&opt.PNG, "png", "", "also write a heat map picture to `FILE`")
+	return cmd
+}
+
+// exactArgs is cobra.ExactArgs reporting a usage error (exit code 2).
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+// colorTerminal reports whether w is a terminal that should get colour.
+func colorTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return term.IsTerminal(int(f.Fd()))
+}
+
+// inspectReport is the --json output.
+type inspectReport struct {
+	Dir string `json:"dir"`
+	*filterdir.Stats
+	// Unavailable lists the metrics the directory cannot provide.
+	Unavailable []string              `json:"unavailable"`
+	Summary     []*filterdir.Summary  `json:"summary"`
+	Provenance  *filterdir.Provenance `json:"provenance"`
+}
+
+func runInspect(w io.Writer, dir string, opt inspectOptions) error {
+	f, err := filterdir.Read(dir)
+	if err != nil {
+		return err
+	}
+	st := filterdir.ComputeStats(f)
+	rep := inspectReport{Dir: dir, Stats: st, Unavailable: unavailable(f), Summary: st.Summaries(weakestN), Provenance: f.Provenance}
+	grids := inspectGrids(f, st)
+	if opt.PNG != "" {
+		if err := heatmap.WritePNG(opt.PNG, grids); err != nil {
+			return fmt.Errorf("writing %s: %w", opt.PNG, err)
+		}
+	}
+	if opt.JSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printInspect(w, f, rep, grids, opt.Color)
+}
+
+func unavailable(f *filterdir.Filters) []string {
+	out := []string{}
+	if f.SingularValues == nil {
+		out = append(out, filterdir.MetricEnergyShare)
+	}
+	if f.SignAgreement == nil {
+		out = append(out, filterdir.MetricSignAgreement)
+	}
+	if f.PerQueryHead == nil {
+		out = append(out, "per_query_head_filters")
+	}
+	return out
+}
+
+// inspectGrids builds the heat maps of the available metrics.
+func inspectGrids(f *filterdir.Filters, st *filterdir.Stats) []heatmap.Grid {
+	var grids []heatmap.Grid
+	grid := func(title string, rows []filterdir.HeadStats, cols int, metric string, lo, hi float64, group int) {
+		vals := make([]float64, len(rows))
+		for i, r := range rows {
+			vals[i] = math.NaN()
+			if v := r.Get(metric); v != nil {
+				vals[i] = *v
+			}
+		}
+		grids = append(grids, heatmap.Grid{Title: title, Rows: f.Layers, Cols: cols, Values: vals, Lo: lo, Hi: hi, Group: group})
+	}
+	if f.SingularValues != nil {
+		grid("energy share per query head", st.Query, f.Heads, filterdir.MetricEnergyShare, 0, 1, f.GroupSize())
+	}
+	if f.SignAgreement != nil {
+		grid("sign agreement per query head", st.Query, f.Heads, filterdir.MetricSignAgreement, 0.5, 1, f.GroupSize())
+	}
+	hi := 1.0
+	for _, r := range st.KV {
+		hi = math.Max(hi, *r.Norm)
+	}
+	grid("filter norm per kv head", st.KV, f.KVHeads, filterdir.MetricNorm, 0, hi, 0)
+	return grids
+}
+
+func printInspect(w io.Writer, f *filterdir.Filters, rep inspectReport, grids []heatmap.Grid, color bool) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d layers, %d kv heads, head dim %d", rep.Dir, f.Layers, f.KVHeads, f.HeadDim)
+	if f.Heads > 0 {
+		fmt.Fprintf(&b, ", %d query heads (%d per kv head)", f.Heads, f.GroupSize())
+	}
+	b.WriteString("\n")
+	if p := f.Provenance; p != nil {
+		fmt.Fprintf(&b, "model %s, corpus %s, %d tokens, samples %s, sign %s, %s\n", orDash(p.Model), orDash(p.Corpus), p.Tokens, orDash(p.Samples), orDash(p.Sign), orDash(p.Precision))
+	}
+	if len(rep.Unavailable) > 0 {
+		fmt.Fprintf(&b, "unavailable: %s", strings.Join(rep.Unavailable, ", "))
+		if f.Heads == 0 {
+			b.WriteString(" (reference directory: only q_filters)")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	for _, g := range grids {
+		if err := heatmap.Text(w, g, color); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			return err
+		}
+	}
+	b.Reset()
+	b.WriteString("summary\n")
+	for _, s := range rep.Summary {
+		fmt.Fprintf(&b, "  %-14s (%d %s heads): mean %.4f, min %.4f at L%d H%d, max %.4f\n",
+			s.Metric, s.Count, s.Level, s.Mean, s.Min.Value, s.Min.Layer, s.Min.Head, s.Max.Value)
+		weak := make([]string, len(s.Weakest))
+		for i, h := range s.Weakest {
+			weak[i] = h.String()
+		}
+		fmt.Fprintf(&b, "  %-14s weakest: %s\n", "", strings.Join(weak, ", "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

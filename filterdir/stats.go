@@ -1,0 +1,298 @@
+package filterdir
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// HeadStats holds the statistics of one head. A nil metric is unavailable
+// (reference directories only have q_filters); in JSON it is null.
+type HeadStats struct {
+	Layer int `json:"layer"`
+	// Head is the kv head index in Stats.KV, the query head index in Stats.Query.
+	Head   int `json:"head"`
+	KVHead int `json:"kv_head"`
+	// Norm is the Euclidean norm of the filter: of q_filters for a kv head
+	// (below 1 when the group's query filters disagree), of the per-query-head
+	// filter for a query head (1 by construction).
+	Norm *float64 `json:"norm"`
+	// EnergyShare is sigma_1^2 / sum sigma_i^2 of the head's query samples: the
+	// share of query energy along the filter direction. For a kv head it is the
+	// mean over its query group. 0 when all singular values are 0.
+	EnergyShare *float64 `json:"energy_share"`
+	// SignAgreement is the fraction of samples whose projection on the kept
+	// direction is positive. For a kv head, the mean over its query group.
+	SignAgreement *float64 `json:"sign_agreement"`
+}
+
+// Stats are the per-head statistics of a filter directory.
+type Stats struct {
+	Layers  int `json:"layers"`
+	KVHeads int `json:"kv_heads"`
+	Heads   int `json:"heads"` // 0 when unknown (reference directory)
+	HeadDim int `json:"head_dim"`
+	// KV has Layers*KVHeads rows, layer-major.
+	KV []HeadStats `json:"kv"`
+	// Query has Layers*Heads rows, layer-major; nil when no per-query-head
+	// data is available.
+	Query []HeadStats `json:"query"`
+}
+
+// Metric names, as used by Summaries and in JSON.
+const (
+	MetricNorm          = "norm"
+	MetricEnergyShare   = "energy_share"
+	MetricSignAgreement = "sign_agreement"
+)
+
+// Get returns the value of a metric of the row (nil when unavailable).
+func (h HeadStats) Get(metric string) *float64 {
+	switch metric {
+	case MetricNorm:
+		return h.Norm
+	case MetricEnergyShare:
+		return h.EnergyShare
+	case MetricSignAgreement:
+		return h.SignAgreement
+	}
+	return nil
+}
+
+// Norm returns the Euclidean norm of v, accumulated in float64.
+func Norm(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
+}
+
+// EnergyShare returns sigma_1^2 / sum sigma_i^2 for singular values sorted in
+// descending order, and 0 when they are all zero.
+func EnergyShare(sv []float32) float64 {
+	var tot float64
+	for _, s := range sv {
+		tot += float64(s) * float64(s)
+	}
+	if tot == 0 || len(sv) == 0 {
+		return 0
+	}
+	return float64(sv[0]) * float64(sv[0]) / tot
+}
+
+func ptr(x float64) *float64 { return &x }
+
+// ComputeStats computes the per-head statistics of f. Heads without per-query
+// data get only the norm.
+func ComputeStats(f *Filters) *Stats {
+	st := &Stats{Layers: f.Layers, KVHeads: f.KVHeads, Heads: f.Heads, HeadDim: f.HeadDim}
+	hasQuery := f.Heads > 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil)
+	g := f.GroupSize()
+	if hasQuery {
+		st.Query = make([]HeadStats, 0, f.Layers*f.Heads)
+		for l := 0; l < f.Layers; l++ {
+			for h := 0; h < f.Heads; h++ {
+				r := HeadStats{Layer: l, Head: h, KVHead: h / g}
+				if f.PerQueryHead != nil {
+					r.Norm = ptr(Norm(f.QueryFilter(l, h)))
+				}
+				if f.SingularValues != nil {
+					r.EnergyShare = ptr(EnergyShare(f.Singular(l, h)))
+				}
+				if f.SignAgreement != nil {
+					r.SignAgreement = ptr(float64(f.SignAgreement[l*f.Heads+h]))
+				}
+				st.Query = append(st.Query, r)
+			}
+		}
+	}
+	st.KV = make([]HeadStats, 0, f.Layers*f.KVHeads)
+	for l := 0; l < f.Layers; l++ {
+		for h := 0; h < f.KVHeads; h++ {
+			r := HeadStats{Layer: l, Head: h, KVHead: h, Norm: ptr(Norm(f.Filter(l, h)))}
+			if hasQuery {
+				group := st.Query[l*f.Heads+h*g : l*f.Heads+(h+1)*g]
+				r.EnergyShare = groupMean(group, MetricEnergyShare)
+				r.SignAgreement = groupMean(group, MetricSignAgreement)
+			}
+			st.KV = append(st.KV, r)
+		}
+	}
+	return st
+}
+
+func groupMean(rows []HeadStats, metric string) *float64 {
+	var s float64
+	for _, r := range rows {
+		v := r.Get(metric)
+		if v == nil {
+			return nil
+		}
+		s += *v
+	}
+	return ptr(s / float64(len(rows)))
+}
+
+// HeadValue names one head and a value of it.
+type HeadValue struct {
+	Layer int     `json:"layer"`
+	Head  int     `json:"head"`
+	Value float64 `json:"value"`
+}
+
+func (h HeadValue) String() string { return fmt.Sprintf("L%d H%d %.4f", h.Layer, h.Head, h.Value) }
+
+// Summary summarizes one metric over a set of heads.
+type Summary struct {
+	Metric string `json:"metric"`
+	// Level is "kv" or "query": which heads were summarized.
+	Level   string      `json:"level"`
+	Count   int         `json:"count"`
+	Mean    float64     `json:"mean"`
+	Min     HeadValue   `json:"min"`
+	Max     HeadValue   `json:"max"`
+	Weakest []HeadValue `json:"weakest"` // lowest values first
+}
+
+// Summarize summarizes metric over rows (skipping rows where it is
+// unavailable) and lists the n lowest; nil when no row has the metric. Ties
+// keep the row order (layer, then head).
+func Summarize(rows []HeadStats, metric, level string, n int) *Summary {
+	vals := make([]HeadValue, 0, len(rows))
+	for _, r := range rows {
+		if v := r.Get(metric); v != nil {
+			vals = append(vals, HeadValue{r.Layer, r.Head, *v})
+		}
+	}
+	return summarizeValues(vals, metric, level, n)
+}
+
+func summarizeValues(vals []HeadValue, metric, level string, n int) *Summary {
+	if len(vals) == 0 {
+		return nil
+	}
+	s := &Summary{Metric: metric, Level: level, Count: len(vals), Min: vals[0], Max: vals[0]}
+	var sum float64
+	for _, v := range vals {
+		sum += v.Value
+		if v.Value < s.Min.Value {
+			s.Min = v
+		}
+		if v.Value > s.Max.Value {
+			s.Max = v
+		}
+	}
+	s.Mean = sum / float64(len(vals))
+	sorted := append([]HeadValue(nil), vals...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Value < sorted[j].Value })
+	if n > len(sorted) {
+		n = len(sorted)
+	}
+	s.Weakest = sorted[:n]
+	return s
+}
+
+// Summaries returns the summaries of the available metrics: the norm over kv
+// heads (what kvpress loads), energy share and sign agreement over query
+// heads.
+func (st *Stats) Summaries(n int) []*Summary {
+	var out []*Summary
+	if s := Summarize(st.KV, MetricNorm, "kv", n); s != nil {
+		out = append(out, s)
+	}
+	for _, m := range []string{MetricEnergyShare, MetricSignAgreement} {
+		if s := Summarize(st.Query, m, "query", n); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Cosine returns the cosine similarity of a and b, accumulated in float64.
+// It is defined as 0 when either vector is zero (a zero filter has no
+// direction, so it agrees with nothing, not even another zero filter).
+func Cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		ab += x * y
+		aa += x * x
+		bb += y * y
+	}
+	if aa == 0 || bb == 0 {
+		return 0
+	}
+	c := ab / (math.Sqrt(aa) * math.Sqrt(bb))
+	return math.Max(-1, math.Min(1, c))
+}
+
+// ShapeMismatchError reports filters of different shapes.
+type ShapeMismatchError struct {
+	A, B [3]int // layers, kv heads, head dim
+}
+
+func (e *ShapeMismatchError) Error() string {
+	return fmt.Sprintf("shape mismatch: [layers, kv_heads, head_dim] %v vs %v", e.A, e.B)
+}
+
+// Comparison holds the cosine similarities of two filter sets.
+type Comparison struct {
+	Layers  int `json:"layers"`
+	KVHeads int `json:"kv_heads"`
+	Heads   int `json:"heads"` // 0 when Query is nil
+	// KV has one row per layer and kv head (q_filters), layer-major.
+	KV []HeadValue `json:"kv"`
+	// Query has one row per layer and query head, when both sides have
+	// per-query-head filters with the same number of heads; else nil.
+	Query []HeadValue `json:"query"`
+}
+
+// Compare computes the cosine similarity per layer and kv head of the
+// q_filters of a and b, and per query head when both have them.
+func Compare(a, b *Filters) (*Comparison, error) {
+	sa := [3]int{a.Layers, a.KVHeads, a.HeadDim}
+	sb := [3]int{b.Layers, b.KVHeads, b.HeadDim}
+	if sa != sb {
+		return nil, &ShapeMismatchError{sa, sb}
+	}
+	c := &Comparison{Layers: a.Layers, KVHeads: a.KVHeads}
+	for l := 0; l < a.Layers; l++ {
+		for h := 0; h < a.KVHeads; h++ {
+			c.KV = append(c.KV, HeadValue{l, h, Cosine(a.Filter(l, h), b.Filter(l, h))})
+		}
+	}
+	if a.PerQueryHead != nil && b.PerQueryHead != nil && a.Heads == b.Heads {
+		c.Heads = a.Heads
+		for l := 0; l < a.Layers; l++ {
+			for h := 0; h < a.Heads; h++ {
+				c.Query = append(c.Query, HeadValue{l, h, Cosine(a.QueryFilter(l, h), b.QueryFilter(l, h))})
+			}
+		}
+	}
+	return c, nil
+}
+
+// Summaries summarizes the cosines at kv level and, when present, query level.
+func (c *Comparison) Summaries(n int) []*Summary {
+	out := []*Summary{summarizeValues(c.KV, "cosine", "kv", n)}
+	if s := summarizeValues(c.Query, "cosine", "query", n); s != nil {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Below lists the heads whose cosine is below min, kv level first.
+func (c *Comparison) Below(min float64) (kv, query []HeadValue) {
+	for _, v := range c.KV {
+		if v.Value < min {
+			kv = append(kv, v)
+		}
+	}
+	for _, v := range c.Query {
+		if v.Value < min {
+			query = append(query, v)
+		}
+	}
+	return kv, query
+}
