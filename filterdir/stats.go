@@ -223,7 +223,7 @@ func Cosine(a, b []float32) float64 {
 	if aa == 0 || bb == 0 {
 		return 0
 	}
-	c := ab / (math.Sqrt(aa) * math.Sqrt(bb))
+	c := ab / math.Sqrt(aa*bb) // exactly 1 for identical vectors: sqrt(x*x) == x
 	return math.Max(-1, math.Min(1, c))
 }
 

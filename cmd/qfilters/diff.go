@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qfilters/qfilters/filterdir"
+)
+
+func init() { commands = append(commands, newDiffCmd) }
+
+type diffOptions struct {
+	MinCos float64
+	JSON   bool
+}
+
+func newDiffCmd() *cobra.Command {
+	opt := diffOptions{MinCos: 0.99}
+	cmd := &cobra.Command{
+		Use:   "diff A B",
+		Short: "Compare two filter directories by cosine similarity per head",
+		Long: `Diff prints the cosine similarity of the q_filters of two directories per
+layer and kv head (and per query head when both directories have per-query-head
+filters), then a summary. The cosine of a zero vector with anything is 0.
+
+Exit status: 0 when every head reaches --min-cos, 1 when some head is below it
+(they are listed), 2 on trouble (unreadable directory, shape mismatch).`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(cmd.OutOrStdout(), args[0], args[1], opt)
+		},
+	}
+	cmd.Flags().Float64Var(&opt.MinCos, "min-cos", opt.MinCos, "fail (exit 1) when a head's cosine similarity is below `X`")
+	cmd.Flags().BoolVar(&opt.JSON, "json", false, "print the numbers as JSON")
+	return cmd
+}
+
+// diffTrouble is a failure to compare at all (exit code 2).
+type diffTrouble struct{ err error }
+
+func (e diffTrouble) Error() string { return e.err.Error() }
+func (e diffTrouble) Unwrap() error { return e.err }
+func (e diffTrouble) ExitCode() int { return 2 }
+
+// diffBelow reports heads below --min-cos (exit code 1).
+type diffBelow struct {
+	min       float64
+	kv, query []filterdir.HeadValue
+}
+
+func (e diffBelow) Error() string {
+	return fmt.Sprintf("%d kv heads and %d query heads below --min-cos %g: %s",
+		len(e.kv), len(e.query), e.min, headList(e.kv, e.query, 10))
+}
+func (e diffBelow) ExitCode() int { return 1 }
+
+// headList names up to n heads as "kv L0 H1 -1.0000, query L2 H3 0.5000".
+func headList(kv, query []filterdir.HeadValue, n int) string {
+	var parts []string
+	for _, v := range kv {
+		parts = append(parts, "kv "+v.String())
+	}
+	for _, v := range query {
+		parts = append(parts, "query "+v.String())
+	}
+	if len(parts) > n {
+		parts = append(parts[:n], fmt.Sprintf("… (%d more)", len(parts)-n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// diffReport is the --json output.
+type diffReport struct {
+	A      string  `json:"a"`
+	B      string  `json:"b"`
+	MinCos float64 `json:"min_cos"`
+	*filterdir.Comparison
+	Summary []*filterdir.Summary `json:"summary"`
+	// BelowKV and BelowQuery list the heads below MinCos.
+	BelowKV    []filterdir.HeadValue `json:"below_kv"`
+	BelowQuery []filterdir.HeadValue `json:"below_query"`
+	OK         bool                  `json:"ok"`
+}
+
+func runDiff(w io.Writer, a, b string, opt diffOptions) error {
+	fa, err := filterdir.Read(a)
+	if err != nil {
+		return diffTrouble{err}
+	}
+	fb, err := filterdir.Read(b)
+	if err != nil {
+		return diffTrouble{err}
+	}
+	cmp, err := filterdir.Compare(fa, fb)
+	if err != nil {
+		var sm *filterdir.ShapeMismatchError
+		if errors.As(err, &sm) {
+			return diffTrouble{fmt.Errorf("%s and %s: %w", a, b, err)}
+		}
+		return diffTrouble{err}
+	}
+	kv, query := cmp.Below(opt.MinCos)
+	rep := diffReport{A: a, B: b, MinCos: opt.MinCos, Comparison: cmp, Summary: cmp.Summaries(weakestN),
+		BelowKV: nonNil(kv), BelowQuery: nonNil(query), OK: len(kv)+len(query) == 0}
+	if opt.JSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := printDiff(w, rep); err != nil {
+		return err
+	}
+	if !rep.OK {
+		return diffBelow{opt.MinCos, kv, query}
+	}
+	return nil
+}
+
+func nonNil(v []filterdir.HeadValue) []filterdir.HeadValue {
+	if v == nil {
+		return []filterdir.HeadValue{}
+	}
+	return v
+}
+
+func printDiff(w io.Writer, rep diffReport) error {
+	var b strings.Builder
+	c := rep.Comparison
+	fmt.Fprintf(&b, "%s vs %s: %d layers, %d kv heads", rep.A, rep.B, c.Layers, c.KVHeads)
+	if c.Query != nil {
+		fmt.Fprintf(&b, ", %d query heads", c.Heads)
+	} else {
+		b.WriteString(" (per-query-head filters: not in both)")
+	}
+	b.WriteString("\n\ncosine per kv head (rows: layers)\n")
+	b.WriteString("     ")
+	for h := 0; h < c.KVHeads; h++ {
+		fmt.Fprintf(&b, " %7s", fmt.Sprintf("H%d", h))
+	}
+	b.WriteString("\n")
+	for l := 0; l < c.Layers; l++ {
+		fmt.Fprintf(&b, "L%-4d", l)
+		for h := 0; h < c.KVHeads; h++ {
+			v := c.KV[l*c.KVHeads+h].Value
+			mark := ' '
+			if v < rep.MinCos {
+				mark = '!'
+			}
+			fmt.Fprintf(&b, " %7.4f", v)
+			b.WriteRune(mark)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nsummary\n")
+	for _, s := range rep.Summary {
+		fmt.Fprintf(&b, "  cosine (%d %s heads): mean %.4f, min %.4f at L%d H%d\n", s.Count, s.Level, s.Mean, s.Min.Value, s.Min.Layer, s.Min.Head)
+		weak := make([]string, len(s.Weakest))
+		for i, h := range s.Weakest {
+			weak[i] = h.String()
+		}
+		fmt.Fprintf(&b, "    worst: %s\n", strings.Join(weak, ", "))
+	}
+	if rep.OK {
+		fmt.Fprintf(&b, "all heads >= %g\n", rep.MinCos)
+	} else {
+		fmt.Fprintf(&b, "below %g: %s\n", rep.MinCos, headList(rep.BelowKV, rep.BelowQuery, len(rep.BelowKV)+len(rep.BelowQuery)))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
