@@ -1,0 +1,37 @@
+// Package tokenizer encodes text into token ids exactly as the Hugging Face
+// tokenizers library does for a model's tokenizer.json, and decodes ids back
+// into text.
+//
+// It implements the pipeline the Hugging Face library runs: added (special)
+// tokens are split out of the raw text first, the remaining pieces go through
+// the normalizer, the pre-tokenizer and the BPE model, and the post-processor
+// adds the template's special tokens. Supported components are the ones found
+// in byte-level BPE files (Llama 3, Qwen 2/3, DeepSeek-V3, GPT-2 style) and
+// SentencePiece-style BPE files (Llama 2, Mistral, llama2.c conversions):
+//
+//   - model: BPE (vocab, merges as "a b" strings or [a, b] pairs, byte_fallback,
+//     unk_token, fuse_unk, ignore_merges, continuing_subword_prefix,
+//     end_of_word_suffix);
+//   - normalizers: NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Strip,
+//     Sequence;
+//   - pre-tokenizers: Split, ByteLevel, Metaspace, Sequence;
+//   - post-processors: TemplateProcessing, ByteLevel, RobertaProcessing,
+//     BertProcessing, Sequence;
+//   - decoders: ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace,
+//     Sequence.
+//
+// Load fails with an error naming the component when a file uses anything
+// else (a Unigram or WordPiece model, another normalizer, BPE dropout, ...):
+// there is no silent fallback that would produce different ids.
+//
+// # Invalid UTF-8
+//
+// Hugging Face tokenizers only ever sees valid UTF-8 (Rust strings, and
+// Python str values, cannot hold anything else). Encode therefore first
+// replaces every invalid byte sequence in its input with U+FFFD, one
+// replacement per maximal invalid subpart, which is what Python's
+// bytes.decode("utf-8", errors="replace") and Rust's String::from_utf8_lossy
+// do. Decode uses the same rule when the decoded bytes are not valid UTF-8.
+//
+// A Tokenizer is safe for concurrent use.
+package tokenizer
