@@ -252,6 +252,10 @@ func Read(dir string) (*Filters, error) {
 	if err := readProvenance(dir, f); err != nil {
 		return nil, err
 	}
+	// What Read returns is always writable: finite, consistent values.
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, dir)
+	}
 	return f, nil
 }
 

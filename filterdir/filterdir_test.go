@@ -310,3 +310,18 @@ func TestReferenceOnlyReadOmitsExtras(t *testing.T) {
 		t.Fatalf("partial extras read back as %+v", g)
 	}
 }
+
+func TestReadRejectsNaN(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, fixtureDir, dir)
+	v := make([]float32, 3*2*16)
+	v[5] = float32(math.NaN())
+	q := safetensors.Tensor{Name: QFiltersTensor, DType: safetensors.F32, Shape: []int{3, 2, 16}, Data: safetensors.EncodeFloat32(v)}
+	os.Remove(filepath.Join(dir, ModelFile))
+	if err := safetensors.Write(filepath.Join(dir, ModelFile), []safetensors.Tensor{q}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "non-finite") {
+		t.Fatalf("want a non-finite error, got %v", err)
+	}
+}
