@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var sharedData = filepath.Join("..", "..", "..", "shared")
+
+// runTokenize runs `qfilters tokenize args...` with stdin and returns stdout.
+func runTokenize(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	root := newRootCmd()
+	root.SetArgs(append([]string{"tokenize"}, args...))
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	err := root.Execute()
+	return out.String(), err
+}
+
+type tokenizeCase struct {
+	Text           string `json:"text"`
+	IDs            []int  `json:"ids"`
+	IDsWithSpecial []int  `json:"ids_with_special"`
+}
+
+func readTokenizeCases(t *testing.T, name string) []tokenizeCase {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(sharedData, "fixtures", "tokenizers", name+".json"))
+	if err != nil {
+		t.Skipf("shared fixtures not available: %v", err)
+	}
+	var cs []tokenizeCase
+	if err := json.Unmarshal(data, &cs); err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// checkTokenize feeds every fixture text as a JSON line and compares ids.
+func checkTokenize(t *testing.T, model string, cases []tokenizeCase, want func(tokenizeCase) []int, flags ...string) {
+	t.Helper()
+	var in strings.Builder
+	for _, c := range cases {
+		b, _ := json.Marshal(map[string]string{"text": c.Text})
+		in.Write(b)
+		in.WriteByte('\n')
+	}
+	out, err := runTokenize(t, in.String(), append([]string{"--model", model}, flags...)...)
+	if err != nil {
+		t.Fatalf("tokenize: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(cases) {
+		t.Fatalf("got %d output lines for %d input lines", len(lines), len(cases))
+	}
+	for i, line := range lines {
+		var rec struct {
+			InputIDs []int `json:"input_ids"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("line %d: %v: %q", i+1, err, line)
+		}
+		w := want(cases[i])
+		if len(w) == 0 && rec.InputIDs == nil {
+			t.Errorf("line %d: input_ids is null, want []", i+1)
+		}
+		if !equalInts(rec.InputIDs, w) {
+			t.Errorf("line %d (%.40q): got %v, want %v", i+1, cases[i].Text, rec.InputIDs, w)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestTokenizeStories260K(t *testing.T) {
+	cases := readTokenizeCases(t, "stories260K")
+	model := filepath.Join(sharedData, "models", "stories260K")
+	// stories260K's template adds no BOS: both modes give the fixture ids.
+	checkTokenize(t, model, cases, func(c tokenizeCase) []int { return c.IDs })
+	checkTokenize(t, model, cases, func(c tokenizeCase) []int { return c.IDs }, "--no-special")
+}
+
+func TestTokenizeLlama3(t *testing.T) {
+	cases := readTokenizeCases(t, "llama3")
+	model := filepath.Join(sharedData, "tokenizers", "llama3")
+	checkTokenize(t, model, cases, func(c tokenizeCase) []int { return c.IDsWithSpecial })
+	checkTokenize(t, model, cases, func(c tokenizeCase) []int { return c.IDs }, "--no-special")
+}
+
+func TestTokenizeBadInput(t *testing.T) {
+	model := filepath.Join(sharedData, "models", "stories260K")
+	if _, err := os.Stat(model); err != nil {
+		t.Skipf("shared data not available: %v", err)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"{\"text\": \"Once\"}\n{\"text\": 3}\n", "line 2"},
+		{"{\"text\": \"Once\"}\nnot json\n", "line 2"},
+		{"{\"text\": \"a\"}\n{\"text\": \"b\"}\n{\"txt\": \"c\"}\n", `line 3: no "text"`},
+	} {
+		out, err := runTokenize(t, tc.in, "--model", model)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("input %q: error %v, want one naming %q", tc.in, err, tc.want)
+		}
+		if n := strings.Count(out, "\n"); n != strings.Count(tc.in, "\n")-1 {
+			t.Errorf("input %q: %d lines written before the bad one", tc.in, n)
+		}
+	}
+	if _, err := runTokenize(t, "", "--model", filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("missing model directory: no error")
+	}
+	if _, err := runTokenize(t, ""); err == nil || !strings.Contains(err.Error(), "--model") {
+		t.Errorf("no --model: error %v", err)
+	}
+	// The last line may lack its newline.
+	out, err := runTokenize(t, `{"text": ""}`, "--model", model)
+	if err != nil || out != "{\"input_ids\":[]}\n" {
+		t.Errorf("unterminated last line: %q, %v", out, err)
+	}
+}
