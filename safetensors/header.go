@@ -40,7 +40,7 @@ func readHeader(r io.ReaderAt, size int64, path string) (*header, error) {
 		return nil, fmt.Errorf("%s: file is %d bytes, too short for the 8-byte header length", path, size)
 	}
 	var prefix [8]byte
-	if _, err := r.ReadAt(prefix[:], 0); err != nil {
+	if err := readAtFull(r, prefix[:], 0); err != nil {
 		return nil, fmt.Errorf("%s: reading header length: %w", path, err)
 	}
 	n := binary.LittleEndian.Uint64(prefix[:])
@@ -51,7 +51,7 @@ func readHeader(r io.ReaderAt, size int64, path string) (*header, error) {
 		return nil, fmt.Errorf("%s: header length %d exceeds file size %d", path, n, size)
 	}
 	buf := make([]byte, n)
-	if _, err := r.ReadAt(buf, 8); err != nil {
+	if err := readAtFull(r, buf, 8); err != nil {
 		return nil, fmt.Errorf("%s: reading %d-byte header: %w", path, n, err)
 	}
 	h, err := parseHeader(buf, size-8-int64(n))

@@ -75,7 +75,11 @@ func readIndex(dir, index string) (map[string]string, error) {
 	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(buf, &doc); err != nil {
-		return nil, fmt.Errorf("%s: index is not a valid JSON object: %w", index, err)
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, fmt.Errorf("%s: index is not a JSON object", index)
+		}
+		return nil, fmt.Errorf("%s: index is not valid JSON: %w", index, err)
 	}
 	raw, ok := doc["weight_map"]
 	if !ok {

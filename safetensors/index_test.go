@@ -82,10 +82,10 @@ func TestIndexValidation(t *testing.T) {
 	}{
 		{"badjson", func(t *testing.T, dir string) string {
 			return writeFile(t, dir, indexFileName, []byte(`{"weight_map":`))
-		}, "index is not a valid JSON object"},
+		}, "index is not valid JSON: unexpected end"},
 		{"notobject", func(t *testing.T, dir string) string {
 			return writeFile(t, dir, indexFileName, []byte(`[]`))
-		}, "index is not a valid JSON object"},
+		}, "index is not a JSON object"},
 		{"noweightmap", func(t *testing.T, dir string) string {
 			return writeFile(t, dir, indexFileName, []byte(`{"metadata":{}}`))
 		}, "index has no weight_map"},

@@ -3,6 +3,7 @@ package safetensors
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -10,14 +11,7 @@ import (
 // bytes exactly, as the reference implementation requires: no tensor beyond
 // the end (a truncated file), no overlaps, no holes, no trailing bytes.
 func checkLayout(entries map[string]entry, dataSize int64) error {
-	sorted := make([]entry, 0, len(entries))
-	for _, e := range entries {
-		if e.end > dataSize {
-			return fmt.Errorf("tensor %q: data_offsets [%d, %d] beyond data section of %d bytes (truncated file?)",
-				e.name, e.begin, e.end, dataSize)
-		}
-		sorted = append(sorted, e)
-	}
+	sorted := slices.Collect(maps.Values(entries))
 	slices.SortFunc(sorted, func(a, b entry) int {
 		return cmp.Or(cmp.Compare(a.begin, b.begin), cmp.Compare(a.end, b.end), cmp.Compare(a.name, b.name))
 	})
@@ -25,6 +19,9 @@ func checkLayout(entries map[string]entry, dataSize int64) error {
 	prev := ""
 	for _, e := range sorted {
 		switch {
+		case e.end > dataSize:
+			return fmt.Errorf("tensor %q: data_offsets [%d, %d] beyond data section of %d bytes (truncated file?)",
+				e.name, e.begin, e.end, dataSize)
 		case e.begin < pos:
 			return fmt.Errorf("tensors %q and %q overlap at byte %d of the data section", prev, e.name, e.begin)
 		case e.begin > pos:

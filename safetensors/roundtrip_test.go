@@ -63,3 +63,20 @@ func TestRoundTripAllDTypes(t *testing.T) {
 		t.Errorf("Files() = %v", c.Files())
 	}
 }
+
+// TestZeroSizeTensorAtEOF is the regression for the first fuzz finding: an
+// empty tensor whose offsets equal the file end must read as empty, not EOF.
+func TestZeroSizeTensorAtEOF(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "z.safetensors")
+	if err := Write(path, []Tensor{{Name: "z", DType: U8, Shape: []int{0}}}, map[string]string{"a": "b"}); err != nil {
+		t.Fatal(err)
+	}
+	c := openT(t, path)
+	z, err := c.Tensor("z")
+	if err != nil || len(z.Data) != 0 {
+		t.Fatalf("Tensor(z) = %v, %v", z, err)
+	}
+	if v, err := z.Int64(); err != nil || len(v) != 0 {
+		t.Errorf("Int64 of empty tensor = %v, %v", v, err)
+	}
+}

@@ -56,7 +56,7 @@ func newShard(path string, r readerAtCloser, size int64) (*shard, error) {
 // read reads the bytes of entry e into a fresh buffer.
 func (s *shard) read(e entry) (Tensor, error) {
 	data := make([]byte, e.end-e.begin)
-	if _, err := s.r.ReadAt(data, s.dataStart+e.begin); err != nil {
+	if err := readAtFull(s.r, data, s.dataStart+e.begin); err != nil {
 		return Tensor{}, fmt.Errorf("%s: tensor %q: reading %d bytes at offset %d: %w",
 			s.path, e.name, len(data), s.dataStart+e.begin, err)
 	}

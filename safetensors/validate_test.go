@@ -39,6 +39,7 @@ func wantOpenError(t *testing.T, path, prefix, want string) {
 		t.Fatalf("Open(%s) succeeded, want error containing %q", path, want)
 	}
 	msg := err.Error()
+	t.Log(msg)
 	if !strings.HasPrefix(msg, prefix+": ") || !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
 		t.Errorf("Open error %q\nwant prefix %q and substring %q on one line", msg, prefix, want)
 	}
