@@ -178,16 +178,6 @@ func (m *Model) norm(name string, n int) (*norm, error) {
 	return nm, nil
 }
 
-// Embed returns the hidden states [len(ids)][hidden] for ids.
-func (m *Model) Embed(ids []int) ([]float32, error) {
-	c := m.Config
-	e, err := m.matrix(m.fam.embed+".weight", c.Vocab, c.Hidden)
-	if err != nil {
-		return nil, err
-	}
-	return m.embedWith(e, ids)
-}
-
 func (m *Model) embedWith(e kernels.Matrix, ids []int) ([]float32, error) {
 	c := m.Config
 	h := make([]float32, len(ids)*c.Hidden)
@@ -239,7 +229,11 @@ func (m *Model) Logits(h []float32, seq int) ([]float32, error) {
 // capture with every layer's queries and keys. Calibration uses the
 // layer-major path instead; this one serves tests and evaluation.
 func (m *Model) Forward(ids []int, capture Capture) ([]float32, error) {
-	h, err := m.Embed(ids)
+	emb, err := m.Embedding()
+	if err != nil {
+		return nil, err
+	}
+	h, err := emb.Embed(ids)
 	if err != nil {
 		return nil, err
 	}
