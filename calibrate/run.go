@@ -5,6 +5,7 @@
 package calibrate
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sync"
@@ -21,6 +22,8 @@ type Options struct {
 	Sign    SignRule
 	// Progress, when set, is called after each sequence of each layer.
 	Progress func(layer, seq int)
+	// Context, when set, stops the run between two sequences once done.
+	Context context.Context
 }
 
 // Result holds the solved filters, flat and row-major.
@@ -108,6 +111,9 @@ func gather(m *model.Model, seqs [][]int, opt Options, solve func(l int, rows []
 			}
 			if opt.Progress != nil {
 				opt.Progress(l, s)
+			}
+			if opt.Context != nil && opt.Context.Err() != nil {
+				return context.Cause(opt.Context)
 			}
 		}
 		layer = nil

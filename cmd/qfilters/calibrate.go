@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qfilters/qfilters/assets"
+	"github.com/qfilters/qfilters/calibrate"
+	"github.com/qfilters/qfilters/corpus"
+	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/model"
+	"github.com/qfilters/qfilters/tokenizer"
+)
+
+func init() { commands = append(commands, newCalibrateCmd) }
+
+// defaultSeqLenEmbedded is the sequence length used on the embedded default
+// model when --seq-len is not given: its stories are about 400 tokens long and
+// it was trained on 512-token contexts.
+const defaultSeqLenEmbedded = 256
+
+type calibrateOptions struct {
+	Model, Corpus, Out string
+	SeqLen, NumSeqs    int
+	Samples            string
+	Seed               int64
+	TextField          string
+	Sign               string
+	JSON, Quiet, Force bool
+
+	seqLenSet bool
+	stderr    io.Writer
+	progress  bool // draw a progress bar on stderr
+}
+
+func newCalibrateCmd() *cobra.Command {
+	var opt calibrateOptions
+	cmd := &cobra.Command{
+		Use:   "calibrate [--model DIR --corpus PATH] [--out DIR]",
+		Short: "Compute Q-Filters for a checkpoint from a calibration corpus",
+		Long: `Calibrate runs the model over the corpus layer by layer, takes the post-RoPE
+queries of every attention head, finds their principal direction, fixes its
+sign and writes a filter directory that kvpress's QFilters.from_pretrained loads.
+
+Without --model it calibrates the embedded stories260K model on its embedded
+corpus (with --seq-len 256 unless given).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opt.seqLenSet = cmd.Flags().Changed("seq-len")
+			opt.stderr = cmd.ErrOrStderr()
+			opt.progress = !opt.Quiet && isTerminal(opt.stderr)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runCalibrate(ctx, cmd.OutOrStdout(), opt)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opt.Model, "model", "", "Hugging Face checkpoint `DIR` (config.json, safetensors, tokenizer.json); default: the embedded stories260K")
+	f.StringVar(&opt.Corpus, "corpus", "", "calibration corpus: .jsonl, .txt or .parquet file, directory or glob (`PATH`)")
+	f.StringVar(&opt.Out, "out", "", "output `DIR` (default: {model name}_qfilt)")
+	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
+	f.IntVar(&opt.NumSeqs, "num-seqs", 20, "number of calibration sequences")
+	f.StringVar(&opt.Samples, "samples", "3000", "token positions per layer for the SVD, or \"all\"")
+	f.Int64Var(&opt.Seed, "seed", 0, "seed of the position sampling")
+	f.StringVar(&opt.TextField, "text-field", "text", "JSON Lines / Parquet field holding the text")
+	f.StringVar(&opt.Sign, "sign", "vote", "sign rule: vote (the reference script's majority vote) or mean (the paper's)")
+	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
+	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar")
+	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory (atomically)")
+	return cmd
+}
+
+// noArgs is cobra.NoArgs reporting a usage error (exit code 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])}
+	}
+	return nil
+}
+
+// calibrateSummary is what --json prints.
+type calibrateSummary struct {
+	Out             string  `json:"out"`
+	Model           string  `json:"model"`
+	ModelType       string  `json:"model_type"`
+	Layers          int     `json:"layers"`
+	KVHeads         int     `json:"kv_heads"`
+	Heads           int     `json:"heads"`
+	HeadDim         int     `json:"head_dim"`
+	Sequences       int     `json:"sequences"`
+	SeqLen          int     `json:"seq_len"`
+	Tokens          int     `json:"tokens"`
+	SamplesPerLayer int     `json:"samples_per_layer"`
+	Seconds         float64 `json:"seconds"`
+	TokensPerSecond float64 `json:"tokens_per_second"`
+	MeanEnergyShare float64 `json:"mean_energy_share"`
+	MinEnergyShare  float64 `json:"min_energy_share"`
+}
+
+func runCalibrate(ctx context.Context, stdout io.Writer, opt calibrateOptions) error {
+	samples, err := parseSamples(opt.Samples)
+	if err != nil {
+		return usageError{err}
+	}
+	sign := calibrate.SignRule(opt.Sign)
+	if sign != calibrate.SignVote && sign != calibrate.SignMean {
+		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
+	}
+	modelDir, corpusPath := opt.Model, opt.Corpus
+	modelName, corpusName := modelDir, corpusPath
+	if modelDir == "" {
+		tmp, err := os.MkdirTemp("", "qfilters-default-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		embModel, embCorpus, err := assets.Extract(tmp)
+		if err != nil {
+			return err
+		}
+		modelDir, modelName = embModel, assets.ModelName
+		if corpusPath == "" {
+			corpusPath, corpusName = embCorpus, assets.CorpusName
+		}
+		if !opt.seqLenSet {
+			opt.SeqLen = defaultSeqLenEmbedded
+		}
+	}
+	if corpusPath == "" {
+		return usageError{errors.New("--corpus is required with --model")}
+	}
+	out := opt.Out
+	if out == "" {
+		out = filepath.Base(filepath.Clean(modelDir)) + "_qfilt"
+	}
+	if !opt.Force {
+		if _, err := os.Lstat(out); err == nil {
+			return fmt.Errorf("output %s already exists (use --force to replace it)", out)
+		}
+	}
+
+	m, err := model.Open(modelDir)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	cfg := m.Config
+	sel, err := selectSequences(modelDir, corpusPath, cfg.Vocab, opt)
+	if err != nil {
+		return err
+	}
+	corpusSHA, err := corpus.Identity(corpusPath)
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	bar := newProgress(opt.stderr, opt.progress, cfg.Layers, len(sel.Seqs), opt.SeqLen)
+	res, err := calibrate.Run(m, sel.Seqs, calibrate.Options{
+		Samples: samples, Seed: opt.Seed, Sign: sign,
+		Progress: bar.step, Context: ctx,
+	})
+	bar.finish()
+	if err != nil {
+		if ctx.Err() != nil {
+			return errors.New("interrupted: nothing was written")
+		}
+		return err
+	}
+	elapsed := time.Since(start)
+	tokens := len(sel.Seqs) * opt.SeqLen
+
+	f := &filterdir.Filters{
+		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
+		QFilters: res.QFilters, PerQueryHead: res.PerQueryHead,
+		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement,
+		Provenance: &filterdir.Provenance{
+			Tool: "qfilters", Version: version,
+			Model: modelName, ModelType: cfg.ModelType, ConfigSHA256: cfg.SHA256,
+			Corpus: corpusName, CorpusSHA256: corpusSHA, TextField: opt.TextField,
+			SeqLen: opt.SeqLen, NumSeqs: len(sel.Seqs), Tokens: tokens,
+			Samples: opt.Samples, Seed: opt.Seed, Sign: string(sign), Precision: "f32",
+		},
+	}
+	if err := filterdir.WriteWith(out, f, filterdir.WriteOptions{Force: opt.Force}); err != nil {
+		return err
+	}
+	st := filterdir.ComputeStats(f)
+	sum := calibrateSummary{
+		Out: out, Model: modelName, ModelType: cfg.ModelType,
+		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
+		Sequences: len(sel.Seqs), SeqLen: opt.SeqLen, Tokens: tokens, SamplesPerLayer: res.SamplesUsed,
+		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),
+	}
+	sum.MeanEnergyShare, sum.MinEnergyShare = energySummary(st)
+	if opt.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	fmt.Fprintf(stdout, "wrote %s: q_filters [%d layers, %d kv heads, %d dims] from %d x %d tokens in %.1fs (%.0f tokens/s); query energy on the filter direction: mean %.3f, min %.3f\n",
+		out, sum.Layers, sum.KVHeads, sum.HeadDim, sum.Sequences, sum.SeqLen, sum.Seconds, sum.TokensPerSecond, sum.MeanEnergyShare, sum.MinEnergyShare)
+	return nil
+}
+
+// parseSamples reads --samples: a positive count or "all" (returned as 0).
+func parseSamples(s string) (int, error) {
+	if strings.EqualFold(s, "all") {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("--samples must be a positive number or \"all\", got %q", s)
+	}
+	return n, nil
+}
+
+// selectSequences tokenizes the corpus with the model's tokenizer (special
+// tokens included, as tokenizer(text) does) and picks the sequences.
+func selectSequences(modelDir, corpusPath string, vocab int, opt calibrateOptions) (*corpus.Selection, error) {
+	r, err := corpus.Open(corpusPath, corpus.Options{TextField: opt.TextField})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var tok *tokenizer.Tokenizer
+	var tokErr error
+	encode := func(text string) []int {
+		if tok == nil && tokErr == nil {
+			tok, tokErr = tokenizer.Load(modelDir)
+		}
+		if tokErr != nil {
+			return nil
+		}
+		return tok.Encode(text, true)
+	}
+	sel, err := corpus.Select(r, encode, vocab, opt.SeqLen, opt.NumSeqs)
+	if tokErr != nil {
+		return nil, fmt.Errorf("the corpus has text, which needs the model's tokenizer: %w", tokErr)
+	}
+	return sel, err
+}
+
+// energySummary returns the mean and minimum share of query energy along the
+// first singular direction over query heads.
+func energySummary(st *filterdir.Stats) (mean, min float64) {
+	min = 1
+	n := 0
+	for _, h := range st.Query {
+		if h.EnergyShare == nil {
+			continue
+		}
+		mean += *h.EnergyShare
+		if *h.EnergyShare < min {
+			min = *h.EnergyShare
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return mean / float64(n), min
+}
