@@ -45,10 +45,16 @@ func (l *Layer) Forward(h []float32, seq int, capture Capture) {
 	att := make([]float32, seq*c.Heads*c.HeadDim)
 	attention(att, q, k, v, seq, c.Heads, c.KVHeads, c.HeadDim, float32(l.scale), c.AttnSoftcap, l.window)
 	out := l.o.apply(att, seq)
+	l.finish(h, out, seq)
+}
+
+// finish adds the attention output out to h and runs the MLP half of the
+// block (post-attention norm, residuals, MLP, post-MLP norm).
+func (l *Layer) finish(h, out []float32, seq int) {
 	if l.postAttnNorm != nil {
 		l.postAttnNorm.apply(out)
 	}
-	if c.ParallelResidual {
+	if l.cfg.ParallelResidual {
 		// GPT-NeoX: h + attn(ln1(h)) + mlp(ln2(h)), both from the block input.
 		m := append([]float32(nil), h...)
 		l.preMLPNorm.apply(m)

@@ -69,19 +69,24 @@ func llama3Frequencies(inv []float32, rc RopeConfig) []float32 {
 
 // table returns cos and sin for positions 0..seq-1, [seq][rotary/2] each
 // (the halves of transformers' cat(freqs, freqs) are equal).
-func (r *rope) table(seq int) (cos, sin []float32) {
+func (r *rope) table(seq int) (cos, sin []float32) { return r.tableAt(0, seq) }
+
+// tableAt returns cos and sin for positions from..to-1. Longrope switches to
+// its long factors once the sequence (to) exceeds the original context.
+func (r *rope) tableAt(from, to int) (cos, sin []float32) {
 	inv := r.invFreq
-	if r.long != nil && seq > r.cfg.OriginalMaxPositions {
+	if r.long != nil && to > r.cfg.OriginalMaxPositions {
 		inv = r.long
 	}
 	half := r.rotary / 2
-	cos = make([]float32, seq*half)
-	sin = make([]float32, seq*half)
-	for p := 0; p < seq; p++ {
+	cos = make([]float32, (to-from)*half)
+	sin = make([]float32, (to-from)*half)
+	for p := from; p < to; p++ {
+		row := (p - from) * half
 		for i, f := range inv {
 			angle := float64(float32(p) * f)
-			cos[p*half+i] = float32(math.Cos(angle)) * r.scale
-			sin[p*half+i] = float32(math.Sin(angle)) * r.scale
+			cos[row+i] = float32(math.Cos(angle)) * r.scale
+			sin[row+i] = float32(math.Sin(angle)) * r.scale
 		}
 	}
 	return cos, sin
