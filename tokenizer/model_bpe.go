@@ -304,3 +304,10 @@ func (m *bpe) fallbackOK(s string) bool {
 	}
 	return true
 }
+
+// clearCache empties the word cache.
+func (m *bpe) clearCache() {
+	m.cacheMu.Lock()
+	clear(m.cache)
+	m.cacheMu.Unlock()
+}
