@@ -32,7 +32,7 @@ func knownScanner(expr string) pattern {
 //  2. [^\r\n\p{L}\p{N}]?\p{L}+       letters, with one optional leading
 //     character that is not a newline, letter or number;
 //  3. \p{N}{1,maxDigits}             numbers;
-//  4.  ?[^\s\p{L}\p{N}]+[\r\n]*      other symbols, with an optional leading
+//  4. ?[^\s\p{L}\p{N}]+[\r\n]*      other symbols, with an optional leading
 //     space and trailing newlines;
 //  5. \s*[\r\n]+                     white space up to its last newline;
 //  6. \s+(?!\S)                      white space, leaving its last character
