@@ -28,16 +28,16 @@ func knownScanner(expr string) pattern {
 // llamaScanner matches the Llama 3 / Qwen pattern. Its alternatives, tried
 // in order at each position:
 //
-//  1. (?i:'s|'t|'re|'ve|'m|'ll|'d)   an English contraction;
-//  2. [^\r\n\p{L}\p{N}]?\p{L}+       letters, with one optional leading
+//  1. "(?i:'s|'t|'re|'ve|'m|'ll|'d)": an English contraction;
+//  2. "[^\r\n\p{L}\p{N}]?\p{L}+": letters, with one optional leading
 //     character that is not a newline, letter or number;
-//  3. \p{N}{1,maxDigits}             numbers;
-//  4. ?[^\s\p{L}\p{N}]+[\r\n]*      other symbols, with an optional leading
+//  3. "\p{N}{1,maxDigits}": numbers;
+//  4. " ?[^\s\p{L}\p{N}]+[\r\n]*": other symbols, with an optional leading
 //     space and trailing newlines;
-//  5. \s*[\r\n]+                     white space up to its last newline;
-//  6. \s+(?!\S)                      white space, leaving its last character
-//     to the next word unless it ends the text;
-//  7. \s+                            white space.
+//  5. "\s*[\r\n]+": white space up to its last newline;
+//  6. "\s+(?!\S)": white space, leaving its last character to the next
+//     word unless it ends the text;
+//  7. "\s+": white space.
 //
 // Every character starts some alternative, so the matches tile the text.
 type llamaScanner struct{ maxDigits int }
