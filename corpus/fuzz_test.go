@@ -99,3 +99,31 @@ func FuzzUnquote(f *testing.F) {
 		}
 	})
 }
+
+// FuzzText feeds random bytes as a .txt file: documents are never blank,
+// never contain a blank line and never end in a newline.
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"", "a\n\nb", "\ufeffa\r\n \r\nb\n", "\n\n\t\n", "a\nb\nc"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "f.txt")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		docs, err := tryReadAll(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			if strings.TrimSpace(d.Text) == "" || strings.HasSuffix(d.Text, "\n") || strings.HasPrefix(d.Text, "\n") {
+				t.Fatalf("%s: bad document %q", d.Source, d.Text)
+			}
+			for _, line := range strings.Split(d.Text, "\n") {
+				if len(strings.TrimSpace(line)) == 0 {
+					t.Fatalf("%s: document %q has a blank line", d.Source, d.Text)
+				}
+			}
+		}
+	})
+}
