@@ -20,6 +20,8 @@ type Model struct {
 	Dir    string
 	fam    *family
 	ckpt   *safetensors.Checkpoint
+	// dryRun makes the tensor readers check names and shapes only.
+	dryRun bool
 }
 
 // Open reads dir's config.json and opens its safetensors weights. Tensors are
@@ -48,27 +50,35 @@ func (m *Model) Close() error { return m.ckpt.Close() }
 // Checkpoint gives access to the underlying weights (provenance, tests).
 func (m *Model) Checkpoint() *safetensors.Checkpoint { return m.ckpt }
 
-// checkPresent verifies up front that the embedding and every layer's query
-// projection exist with the config's shapes, so a broken checkpoint fails
-// before hours of compute rather than at its last layer.
+// checkPresent verifies up front, from the headers alone, that every tensor
+// the forward pass reads exists with the shape the config implies, so a
+// broken checkpoint fails before hours of compute rather than at its last
+// layer.
 func (m *Model) checkPresent() error {
+	m.dryRun = true
+	defer func() { m.dryRun = false }()
 	c := m.Config
-	if _, err := m.shape(m.fam.embed+".weight", c.Vocab, c.Hidden); err != nil {
+	if _, err := m.Embedding(); err != nil {
 		return err
 	}
 	for l := 0; l < c.Layers; l++ {
-		var err error
-		switch {
-		case m.fam.qkv != "":
-			_, err = m.shape(m.fam.layerName(l, m.fam.qkv)+".weight", m.qkvRows(), c.Hidden)
-		default:
-			_, err = m.shape(m.fam.layerName(l, m.fam.q)+".weight", c.Heads*c.HeadDim, c.Hidden)
-		}
-		if err != nil {
+		if _, err := m.Layer(l, true); err != nil {
 			return err
 		}
 	}
-	return nil
+	if _, err := m.norm(m.fam.finalNorm, c.Hidden); err != nil {
+		return err
+	}
+	_, err := m.linear(m.lmHead(), c.Vocab, c.Hidden, false)
+	return err
+}
+
+// lmHead names the output projection (the embedding when tied).
+func (m *Model) lmHead() string {
+	if m.Config.TieEmbeddings || m.fam.lmHead == "" {
+		return m.fam.embed
+	}
+	return m.fam.lmHead
 }
 
 func (m *Model) qkvRows() int {
@@ -120,6 +130,9 @@ func (m *Model) matrix(name string, rows, cols int) (kernels.Matrix, error) {
 	default:
 		return kernels.Matrix{}, fmt.Errorf("tensor %s: dtype %s not supported for weights (F32, F16, BF16)", name, dt)
 	}
+	if m.dryRun {
+		return kernels.Matrix{Rows: rows, Cols: cols, DType: kd}, nil
+	}
 	t, err := m.ckpt.Tensor(name)
 	if err != nil {
 		return kernels.Matrix{}, err
@@ -131,6 +144,9 @@ func (m *Model) matrix(name string, rows, cols int) (kernels.Matrix, error) {
 func (m *Model) vector(name string, n int) ([]float32, error) {
 	if _, err := m.shape(name, n); err != nil {
 		return nil, err
+	}
+	if m.dryRun {
+		return nil, nil
 	}
 	t, err := m.ckpt.Tensor(name)
 	if err != nil {
@@ -210,11 +226,7 @@ func (m *Model) Logits(h []float32, seq int) ([]float32, error) {
 	}
 	x := append([]float32(nil), h...)
 	fn.apply(x)
-	head := m.fam.lmHead
-	if c.TieEmbeddings || head == "" {
-		head = m.fam.embed
-	}
-	lm, err := m.linear(head, c.Vocab, c.Hidden, false)
+	lm, err := m.linear(m.lmHead(), c.Vocab, c.Hidden, false)
 	if err != nil {
 		return nil, err
 	}

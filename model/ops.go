@@ -33,7 +33,10 @@ func (l *linear) apply(x []float32, rows int) []float32 {
 // how fused projections are split.
 func (l *linear) rows(from, to int) *linear {
 	size := l.w.Cols * elemSize(l.w.DType)
-	out := &linear{w: kernels.Matrix{Rows: to - from, Cols: l.w.Cols, DType: l.w.DType, Data: l.w.Data[from*size : to*size]}}
+	out := &linear{w: kernels.Matrix{Rows: to - from, Cols: l.w.Cols, DType: l.w.DType}}
+	if l.w.Data != nil { // nil when only shapes were checked
+		out.w.Data = l.w.Data[from*size : to*size]
+	}
 	if l.bias != nil {
 		out.bias = l.bias[from:to]
 	}

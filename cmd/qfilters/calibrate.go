@@ -110,6 +110,16 @@ type calibrateSummary struct {
 }
 
 func runCalibrate(ctx context.Context, stdout io.Writer, opt calibrateOptions) error {
+	var embedded string // where the embedded assets were extracted, if they were
+	err := calibrateWith(ctx, stdout, opt, &embedded)
+	if err != nil && embedded != "" && strings.Contains(err.Error(), embedded) {
+		// Name the embedded files as the user knows them, not by a temporary path.
+		return errors.New(strings.ReplaceAll(err.Error(), embedded+string(filepath.Separator), "embedded:"))
+	}
+	return err
+}
+
+func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, embedded *string) error {
 	samples, err := parseSamples(opt.Samples)
 	if err != nil {
 		return usageError{err}
@@ -126,6 +136,7 @@ func runCalibrate(ctx context.Context, stdout io.Writer, opt calibrateOptions) e
 			return err
 		}
 		defer os.RemoveAll(tmp)
+		*embedded = tmp
 		embModel, embCorpus, err := assets.Extract(tmp)
 		if err != nil {
 			return err

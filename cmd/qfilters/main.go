@@ -4,18 +4,30 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run executes the command line and returns the process exit code. Errors are
 // printed as one line on stderr.
-func run(args []string) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A panic is a bug of ours; still, the user gets one line and a
+		// non-zero exit rather than a stack dump.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "qfilters: internal error: %v (please report this)\n", r)
+			code = 3
+		}
+	}()
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	if err := root.Execute(); err != nil {
 		var ec exitCoder
 		code := 1
@@ -23,7 +35,7 @@ func run(args []string) int {
 			code = ec.ExitCode()
 		}
 		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(os.Stderr, "qfilters: "+oneLine(msg))
+			fmt.Fprintln(stderr, "qfilters: "+oneLine(msg))
 		}
 		return code
 	}

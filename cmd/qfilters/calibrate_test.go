@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/safetensors"
+)
+
+var sharedDir = filepath.Join("..", "..", "..", "shared")
+
+func needShared(t *testing.T, parts ...string) string {
+	t.Helper()
+	p := filepath.Join(append([]string{sharedDir}, parts...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared fixtures not available: %v", err)
+	}
+	return p
+}
+
+// runCLI runs the command line as main does and returns exit code, stdout
+// and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestCalibrateEmbeddedDefault runs the main job on the embedded model and
+// checks the directory against the kvpress layout.
+func TestCalibrateEmbeddedDefault(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "stories260K_qfilt")
+	code, stdout, stderr := runCLI(t, "calibrate", "--out", out, "--json", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sum calibrateSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, stdout)
+	}
+	if sum.Layers != 5 || sum.KVHeads != 4 || sum.HeadDim != 8 || sum.Sequences != 20 || sum.SeqLen != 256 || sum.SamplesPerLayer != 3000 {
+		t.Errorf("summary %+v", sum)
+	}
+	if !(sum.MeanEnergyShare > 0.5 && sum.MeanEnergyShare <= 1) {
+		t.Errorf("mean energy share %v: stories260K's queries are strongly anisotropic (REFERENCE.md: ~0.8)", sum.MeanEnergyShare)
+	}
+	// The kvpress files, with the reference library's names, dtype and layout.
+	ck, err := safetensors.Open(filepath.Join(out, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	if names := ck.Names(); len(names) != 1 || names[0] != "q_filters" {
+		t.Errorf("model.safetensors holds %v, want only q_filters", names)
+	}
+	dt, shape, _ := ck.Info("q_filters")
+	if dt != safetensors.F32 || fmt.Sprint(shape) != "[5 4 8]" {
+		t.Errorf("q_filters is %s %v", dt, shape)
+	}
+	cfg, err := os.ReadFile(filepath.Join(out, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"kv_head_dim\": 8,\n  \"num_kv_heads\": 4,\n  \"num_layers\": 5\n}"
+	if string(cfg) != want {
+		t.Errorf("config.json = %q, want %q", cfg, want)
+	}
+	card, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil || !strings.HasPrefix(string(card), "---\ntags:\n") || !strings.Contains(string(card), "stories260K") {
+		t.Errorf("README.md model card: %v\n%s", err, card)
+	}
+	f, err := filterdir.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.Provenance
+	if p == nil || p.Seed != 0 || p.Samples != "3000" || p.Tokens != 20*256 || p.ConfigSHA256 == "" || p.CorpusSHA256 == "" || p.Sign != "vote" {
+		t.Errorf("provenance %+v", p)
+	}
+	// Unit-norm query-head filters, averaged per GQA group.
+	for i := 0; i < f.Layers*f.Heads; i++ {
+		var n float64
+		for _, v := range f.PerQueryHead[i*8 : (i+1)*8] {
+			n += float64(v) * float64(v)
+		}
+		if math.Abs(n-1) > 1e-5 {
+			t.Fatalf("query head %d filter has norm² %v", i, n)
+		}
+	}
+}
+
+// TestCalibrateDeterministic: the same inputs give byte-identical outputs; a
+// different seed changes the sample.
+func TestCalibrateDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	read := func(name string, extra ...string) []byte {
+		out := filepath.Join(dir, name)
+		args := append([]string{"calibrate", "--out", out, "--quiet", "--num-seqs", "4", "--seq-len", "128", "--samples", "200"}, extra...)
+		if code, _, stderr := runCLI(t, args...); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "qfilters.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a, b, c := read("a"), read("b"), read("c", "--seed", "7")
+	if !bytes.Equal(a, b) {
+		t.Error("two identical runs wrote different files")
+	}
+	if bytes.Equal(a, c) {
+		t.Error("a different seed gave identical singular values: the seed is not used")
+	}
+}
+
+// TestCalibrateGoldenViaCLI calibrates fixtures from a pre-tokenized corpus of
+// their golden input_ids with every position and compares with the golden
+// filters (fixtures without a tied reference vote; ties are covered by the
+// calibrate package's golden test).
+func TestCalibrateGoldenViaCLI(t *testing.T) {
+	for _, arch := range []string{"llama2", "mistral", "phi4mini_partial"} {
+		t.Run(arch, func(t *testing.T) {
+			dir := needShared(t, "fixtures", "archs", arch)
+			g, err := safetensors.Open(filepath.Join(dir, "golden.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			idsT, _ := g.Tensor("input_ids")
+			ids, _ := idsT.Int64()
+			n, seq := idsT.Shape[0], idsT.Shape[1]
+			var lines bytes.Buffer
+			for s := 0; s < n; s++ {
+				b, _ := json.Marshal(map[string]any{"input_ids": ids[s*seq : (s+1)*seq]})
+				lines.Write(append(b, '\n'))
+			}
+			tmp := t.TempDir()
+			corpusPath := filepath.Join(tmp, "ids.jsonl")
+			os.WriteFile(corpusPath, lines.Bytes(), 0o644)
+			out := filepath.Join(tmp, "out")
+			code, _, stderr := runCLI(t, "calibrate", "--model", dir, "--corpus", corpusPath, "--out", out,
+				"--seq-len", fmt.Sprint(seq), "--num-seqs", fmt.Sprint(n), "--samples", "all", "--quiet")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			f, err := filterdir.Read(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wt, _ := g.Tensor("filters")
+			want, _ := wt.Float32()
+			d := f.HeadDim
+			for i := 0; i < len(want)/d; i++ {
+				if c := filterdir.Cosine(f.QFilters[i*d:(i+1)*d], want[i*d:(i+1)*d]); c < 0.9999 {
+					t.Errorf("layer %d kv head %d: cosine %.6f", i/f.KVHeads, i%f.KVHeads, c)
+				}
+			}
+		})
+	}
+}
