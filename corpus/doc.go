@@ -11,8 +11,9 @@
 //     object carries either a string field holding the text (Options.TextField,
 //     "text" by default) or an "input_ids" array of non-negative integers that
 //     is used as it is, without tokenization. When a line has both, input_ids
-//     wins and the text is ignored. A field whose value is null counts as
-//     absent. Blank lines are skipped; a UTF-8 byte order mark at the start of
+//     wins and the text is ignored (a malformed input_ids is an error even
+//     when the text is fine). A field whose value is null counts as absent;
+//     an empty input_ids array is an empty pre-tokenized document. Blank lines are skipped; a UTF-8 byte order mark at the start of
 //     the file is skipped. Any other malformed line (invalid JSON, not an
 //     object, neither field present, a field of the wrong type, a line longer
 //     than Options.MaxLineBytes) is an error naming "path:line".
@@ -27,7 +28,8 @@
 //
 //   - Parquet (.parquet): the Options.TextField column (string / byte array)
 //     or an "input_ids" list-of-integers column; as for JSON Lines, input_ids
-//     wins when a row has both.
+//     wins when a row has both. A null list counts as absent; an empty list
+//     is an empty document; null elements and negative ids are errors.
 //
 // Text is never validated as UTF-8: invalid byte sequences, including those
 // inside JSON strings, are kept exactly as they are, and the tokenizer
