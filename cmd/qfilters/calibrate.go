@@ -68,7 +68,7 @@ corpus (with --seq-len 256 unless given).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.Model, "model", "", "Hugging Face checkpoint `DIR` (config.json, safetensors, tokenizer.json); default: the embedded stories260K")
-	f.StringVar(&opt.Corpus, "corpus", "", "calibration corpus: .jsonl, .txt or .parquet file, directory or glob (`PATH`)")
+	f.StringVar(&opt.Corpus, "corpus", "", "calibration corpus `PATH`: a .jsonl, .txt or .parquet file, a directory or a glob")
 	f.StringVar(&opt.Out, "out", "", "output `DIR` (default: {model name}_qfilt)")
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
 	f.IntVar(&opt.NumSeqs, "num-seqs", 20, "number of calibration sequences")

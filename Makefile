@@ -1,0 +1,31 @@
+# qfilters: the two set-up commands are `make demo` and `make test`.
+GO ?= go
+BIN := bin/qfilters
+
+.PHONY: build demo test fuzz bench clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/qfilters
+
+# The main job on the embedded default: stories260K and its sampled corpus.
+demo: build
+	$(BIN) calibrate --out out/stories260K_qfilt --force
+	$(BIN) inspect out/stories260K_qfilt
+
+# The test command (.ci/run calls exactly this). Fixtures are read from ../shared.
+test:
+	test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) test ./...
+
+# Each fuzz target for a bounded time (FUZZTIME=10s by default).
+FUZZTIME ?= 10s
+fuzz:
+	./.ci/fuzz $(FUZZTIME)
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./kernels/
+	$(BIN) bench
+
+clean:
+	rm -rf bin out
