@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // preTokenizer cuts pieces of normalized text into words for the model.
@@ -286,7 +287,7 @@ func parseMetaspace(raw json.RawMessage) (*metaspacePT, error) {
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return nil, err
 	}
-	if []rune(j.Replacement) == nil || len([]rune(j.Replacement)) != 1 {
+	if utf8.RuneCountInString(j.Replacement) != 1 {
 		return nil, fmt.Errorf("replacement %q is not one character", j.Replacement)
 	}
 	m := &metaspacePT{replacement: j.Replacement, prepend: "always", split: true}
