@@ -137,7 +137,8 @@ func (m *Model) matrix(name string, rows, cols int) (kernels.Matrix, error) {
 	if err != nil {
 		return kernels.Matrix{}, err
 	}
-	return kernels.Matrix{Rows: rows, Cols: cols, DType: kd, Data: t.Data}, nil
+	w := kernels.Matrix{Rows: rows, Cols: cols, DType: kd, Data: t.Data}
+	return w, checkFinite(name, w)
 }
 
 // vector reads a 1-D tensor as float32, checking its length and values.

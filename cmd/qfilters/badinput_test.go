@@ -187,3 +187,35 @@ func TestCalibrateRefusesExistingOutput(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestCalibrateNaNWeights: a non-finite weight is reported with the tensor's
+// name, not turned into NaN filters.
+func TestCalibrateNaNWeights(t *testing.T) {
+	dir := copyDir(t, needShared(t, "fixtures", "archs", "llama2"))
+	p := filepath.Join(dir, "model.safetensors")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Poison the last element of the file's last tensor (f16 0x7e00 is NaN)
+	// after checking which tensor that is.
+	hlen := binary.LittleEndian.Uint64(b)
+	var hdr map[string]struct {
+		Offsets [2]int64 `json:"data_offsets"`
+	}
+	json.Unmarshal(b[8:8+hlen], &hdr)
+	last, end := "", int64(0)
+	for name, e := range hdr {
+		if e.Offsets[1] > end && strings.HasSuffix(name, "proj.weight") {
+			last, end = name, e.Offsets[1]
+		}
+	}
+	binary.LittleEndian.PutUint16(b[8+int64(hlen)+end-2:], 0x7e00)
+	os.WriteFile(p, b, 0o644)
+	ids := filepath.Join(t.TempDir(), "ids.jsonl")
+	os.WriteFile(ids, []byte(`{"input_ids": [1, 2, 3, 4, 5, 6, 7, 8]}`+"\n"), 0o644)
+	code, _, stderr := runCLI(t, "calibrate", "--model", dir, "--corpus", ids, "--out", filepath.Join(t.TempDir(), "o"), "--seq-len", "8", "--num-seqs", "1", "--quiet")
+	if code != 1 || !strings.Contains(stderr, "tensor "+last+": NaN or Inf") {
+		t.Fatalf("exit %d, stderr %q (poisoned %s)", code, stderr, last)
+	}
+}
