@@ -1,0 +1,340 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qfilters/qfilters/assets"
+	"github.com/qfilters/qfilters/corpus"
+	"github.com/qfilters/qfilters/eval"
+	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/model"
+	"github.com/qfilters/qfilters/tokenizer"
+)
+
+func init() { commands = append(commands, newEvalCmd) }
+
+// heldOutEmbedded is the number of leading stories of the embedded corpus
+// that evaluation skips: calibration reads the corpus from the start, the
+// last 16 of its 96 stories are held out.
+const heldOutEmbedded = 80
+
+type evalOptions struct {
+	Model, Filters, Corpus, TextField string
+	MaxDocs, SkipDocs, SeqLen         int
+	CacheSize, Window, PPLDocs        int
+	Ratios                            []int
+	Seed                              uint64
+	JSON, Quiet                       bool
+	PNG                               string
+
+	seqLenSet, skipSet, cacheSet, windowSet bool
+	stderr                                  io.Writer
+	progress                                bool
+}
+
+func newEvalCmd() *cobra.Command {
+	var opt evalOptions
+	cmd := &cobra.Command{
+		Use:   "eval [--model DIR --filters DIR --corpus PATH]",
+		Short: "Measure how well filters keep the keys attention needs (recall, correlation, streaming perplexity)",
+		Long: `Eval runs the model over held-out sequences and reports, per compression ratio,
+the share of the true attention mass that falls on the keys each method keeps
+(Q-Filters, K-norm, Streaming-LLM, random, and the per-query oracle), the
+Spearman correlation between each method's key scores and the attention keys
+receive, and the perplexity of token-by-token generation with each head's KV
+cache capped at --cache-size entries (the --window most recent tokens are never
+evicted; Streaming-LLM also keeps 4 sink tokens).
+
+Q-Filters keeps the keys with the highest kvpress score -(filter . K); K-norm
+keeps the keys with the lowest norm. A query is evaluated when it sees at least
+twice the largest ratio of keys.
+
+Without --model it evaluates the embedded stories260K model on the last 16
+stories of the embedded corpus (calibration uses the first ones), with
+--seq-len 256 and the filters in stories260K_qfilt (what qfilters calibrate
+writes by default).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fl := cmd.Flags()
+			opt.seqLenSet = fl.Changed("seq-len")
+			opt.skipSet = fl.Changed("skip-docs")
+			opt.cacheSet = fl.Changed("cache-size")
+			opt.windowSet = fl.Changed("window")
+			opt.stderr = cmd.ErrOrStderr()
+			opt.progress = !opt.Quiet && !opt.JSON && isTerminal(opt.stderr)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runEval(ctx, cmd.OutOrStdout(), opt)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opt.Model, "model", "", "Hugging Face checkpoint `DIR`; default: the embedded stories260K")
+	f.StringVar(&opt.Filters, "filters", "", "filter `DIR` (default: {model name}_qfilt)")
+	f.StringVar(&opt.Corpus, "corpus", "", "held-out corpus: .jsonl, .txt or .parquet file, directory or glob (`PATH`)")
+	f.StringVar(&opt.TextField, "text-field", "text", "JSON Lines / Parquet field holding the text")
+	f.IntVar(&opt.SkipDocs, "skip-docs", 0, "documents to skip at the start of the corpus (default 80 on the embedded corpus)")
+	f.IntVar(&opt.MaxDocs, "max-docs", 16, "held-out sequences to evaluate")
+	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
+	f.IntVar(&opt.CacheSize, "cache-size", 0, "KV cache entries per layer and kv head in the perplexity run (default seq-len/4; negative: skip the run)")
+	f.IntVar(&opt.Window, "window", 0, "most recent tokens never evicted (default cache-size/4)")
+	f.IntVar(&opt.PPLDocs, "ppl-docs", 0, "sequences of the perplexity run (default: all)")
+	f.IntSliceVar(&opt.Ratios, "ratios", eval.DefaultRatios, "compression ratios of the attention recall")
+	f.Uint64Var(&opt.Seed, "seed", 0, "seed of the random baseline")
+	f.BoolVar(&opt.JSON, "json", false, "print the report as JSON")
+	f.StringVar(&opt.PNG, "png", "", "also plot recall and perplexity to `FILE`")
+	f.BoolVar(&opt.Quiet, "quiet", false, "no progress on stderr")
+	return cmd
+}
+
+// evalReport is the --json output.
+type evalReport struct {
+	Model    string   `json:"model"`
+	Filters  string   `json:"filters"`
+	Corpus   string   `json:"corpus"`
+	Sources  []string `json:"sources"`
+	SkipDocs int      `json:"skip_docs"`
+	Seed     uint64   `json:"seed"`
+	*eval.Report
+}
+
+func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
+	if opt.MaxDocs <= 0 {
+		return usageError{fmt.Errorf("--max-docs must be positive, got %d", opt.MaxDocs)}
+	}
+	if opt.SkipDocs < 0 {
+		return usageError{fmt.Errorf("--skip-docs must be >= 0, got %d", opt.SkipDocs)}
+	}
+	if len(opt.Ratios) == 0 {
+		return usageError{errors.New("--ratios is empty")}
+	}
+	for _, r := range opt.Ratios {
+		if r < 1 {
+			return usageError{fmt.Errorf("--ratios must be >= 1, got %d", r)}
+		}
+	}
+	if opt.PPLDocs < 0 {
+		return usageError{fmt.Errorf("--ppl-docs must be >= 0, got %d", opt.PPLDocs)}
+	}
+	modelDir, corpusPath := opt.Model, opt.Corpus
+	modelName, corpusName := modelDir, corpusPath
+	if modelDir == "" {
+		tmp, err := os.MkdirTemp("", "qfilters-default-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		embModel, embCorpus, err := assets.Extract(tmp)
+		if err != nil {
+			return err
+		}
+		modelDir, modelName = embModel, assets.ModelName
+		if corpusPath == "" {
+			corpusPath, corpusName = embCorpus, assets.CorpusName
+			if !opt.skipSet {
+				opt.SkipDocs = heldOutEmbedded
+			}
+		}
+		if !opt.seqLenSet {
+			opt.SeqLen = defaultSeqLenEmbedded
+		}
+	}
+	if corpusPath == "" {
+		return usageError{errors.New("--corpus is required with --model")}
+	}
+	if opt.SeqLen <= 0 {
+		return usageError{fmt.Errorf("--seq-len must be positive, got %d", opt.SeqLen)}
+	}
+	if !opt.cacheSet {
+		opt.CacheSize = opt.SeqLen / 4
+	}
+	if !opt.windowSet {
+		opt.Window = max(opt.CacheSize, 0) / 4
+	}
+	if opt.CacheSize == 0 {
+		return usageError{errors.New("--cache-size must be positive (negative skips the perplexity run)")}
+	}
+	if opt.CacheSize > 0 {
+		ev := eval.Evictor{Size: opt.CacheSize, Window: opt.Window, Sinks: eval.DefaultSinks}
+		if err := ev.Check(); err != nil {
+			return usageError{fmt.Errorf("--cache-size/--window: %w", err)}
+		}
+	}
+	filtersDir := opt.Filters
+	if filtersDir == "" {
+		filtersDir = filepath.Base(filepath.Clean(modelDir)) + "_qfilt"
+	}
+
+	if _, err := os.Stat(filtersDir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			if opt.Filters == "" {
+				return fmt.Errorf("no filters: %s does not exist (run qfilters calibrate first, or pass --filters DIR)", filtersDir)
+			}
+			return fmt.Errorf("filters directory %s does not exist", filtersDir)
+		}
+		return err
+	}
+	filters, err := filterdir.Read(filtersDir)
+	if err != nil {
+		return err
+	}
+	m, err := model.Open(modelDir)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := eval.CheckShape(m.Config, filters); err != nil {
+		return fmt.Errorf("%s does not fit %s: %w", filtersDir, modelName, err)
+	}
+	if p := filters.Provenance; p != nil && p.ConfigSHA256 != "" && m.Config.SHA256 != "" && p.ConfigSHA256 != m.Config.SHA256 && !opt.Quiet {
+		fmt.Fprintf(opt.stderr, "qfilters: warning: %s was calibrated on %s, whose config.json differs from this model's\n", filtersDir, orDash(p.Model))
+	}
+
+	seqs, sources, err := heldOutSequences(modelDir, corpusPath, m.Config.Vocab, opt)
+	if err != nil {
+		return err
+	}
+	cfg := eval.Config{
+		Options: eval.Options{Ratios: opt.Ratios},
+		Seed:    opt.Seed, CacheSize: max(opt.CacheSize, 0), Window: opt.Window, PPLSeqs: opt.PPLDocs,
+		Context: ctx,
+	}
+	if opt.progress {
+		cfg.Progress = func(stage string, done, total int) {
+			fmt.Fprintf(opt.stderr, "\r%s %d/%d   ", stage, done, total)
+		}
+	}
+	rep, err := eval.Run(m, filters, seqs, cfg)
+	if opt.progress {
+		fmt.Fprint(opt.stderr, "\r\033[K")
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return errors.New("interrupted")
+		}
+		return err
+	}
+	full := evalReport{Model: modelName, Filters: filtersDir, Corpus: corpusName, Sources: sources, SkipDocs: opt.SkipDocs, Seed: opt.Seed, Report: rep}
+	if opt.PNG != "" {
+		if err := eval.WritePNG(opt.PNG, rep, modelName); err != nil {
+			return fmt.Errorf("writing %s: %w", opt.PNG, err)
+		}
+	}
+	if opt.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(full)
+	}
+	_, err = io.WriteString(stdout, formatEval(full))
+	return err
+}
+
+// heldOutSequences skips opt.SkipDocs documents, then returns the first
+// opt.MaxDocs documents of at least opt.SeqLen tokens, cut to opt.SeqLen.
+// Fewer is fine; none is an error saying what was seen.
+func heldOutSequences(modelDir, corpusPath string, vocab int, opt evalOptions) ([][]int, []string, error) {
+	r, err := corpus.Open(corpusPath, corpus.Options{TextField: opt.TextField})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	var tok *tokenizer.Tokenizer
+	var seqs [][]int
+	var sources []string
+	seen, longest := 0, 0
+	for len(seqs) < opt.MaxDocs {
+		d, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		seen++
+		if seen <= opt.SkipDocs {
+			continue
+		}
+		ids := d.IDs
+		if ids == nil {
+			if tok == nil {
+				if tok, err = tokenizer.Load(modelDir); err != nil {
+					return nil, nil, fmt.Errorf("the corpus has text, which needs the model's tokenizer: %w", err)
+				}
+			}
+			ids = tok.Encode(d.Text, true)
+		}
+		for i, id := range ids {
+			if id < 0 || id >= vocab {
+				return nil, nil, fmt.Errorf("%s: token id %d at position %d is outside the vocabulary [0, %d)", d.Source, id, i, vocab)
+			}
+		}
+		longest = max(longest, len(ids))
+		if len(ids) < opt.SeqLen {
+			continue
+		}
+		seqs = append(seqs, slices.Clone(ids[:opt.SeqLen]))
+		sources = append(sources, d.Source)
+	}
+	if len(seqs) == 0 {
+		if seen <= opt.SkipDocs {
+			return nil, nil, fmt.Errorf("corpus %s has %d documents, all skipped by --skip-docs %d", corpusPath, seen, opt.SkipDocs)
+		}
+		return nil, nil, fmt.Errorf("no document of corpus %s has >= %d tokens (%d documents seen after skipping %d, longest %d tokens); lower --seq-len",
+			corpusPath, opt.SeqLen, seen-opt.SkipDocs, opt.SkipDocs, longest)
+	}
+	return seqs, sources, nil
+}
+
+// formatEval renders the report as terminal tables.
+func formatEval(r evalReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "model %s, filters %s\ncorpus %s: %d held-out sequences x %d tokens (skipped the first %d documents)\n\n",
+		r.Model, r.Filters, r.Corpus, r.Sequences, r.SeqLen, r.SkipDocs)
+	fmt.Fprintf(&b, "attention recall: share of attention mass on the kept keys (%d queries per head and sequence, each seeing >= %d keys)\n", r.QueriesPerHead, r.MinKeys)
+	fmt.Fprintf(&b, "%-10s", "method")
+	for _, ratio := range r.Ratios {
+		fmt.Fprintf(&b, " %7s", fmt.Sprintf("x%d", ratio))
+	}
+	fmt.Fprintf(&b, " %9s\n", "spearman")
+	spear := map[string]*float64{}
+	for _, s := range r.Spearman {
+		spear[s.Method] = s.Mean
+	}
+	for _, mr := range r.Recall {
+		fmt.Fprintf(&b, "%-10s", mr.Method)
+		for _, v := range mr.Mean {
+			fmt.Fprintf(&b, " %7.4f", v)
+		}
+		if v, ok := spear[mr.Method]; ok && v != nil {
+			fmt.Fprintf(&b, " %9.4f", *v)
+		} else {
+			fmt.Fprintf(&b, " %9s", "-")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("(spearman: keep score vs mean attention received, per head; streaming ranks sinks first, then recency)\n")
+	if p := r.Perplexity; p != nil {
+		fmt.Fprintf(&b, "\nstreaming perplexity: cache %d entries per head, window %d, %d sequences, %d predictions\n", p.CacheSize, p.Window, p.Sequences, p.Predictions)
+		fmt.Fprintf(&b, "%-10s %10s %11s\n", "method", "ppl", "gap closed")
+		for _, mp := range p.Methods {
+			gap := "-"
+			if mp.GapClosed != nil {
+				gap = fmt.Sprintf("%.3f", *mp.GapClosed)
+			}
+			fmt.Fprintf(&b, "%-10s %10.4f %11s\n", mp.Method, mp.PPL, gap)
+		}
+		b.WriteString("(gap closed: (ppl_streaming - ppl)/(ppl_streaming - ppl_full))\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,284 @@
+// Package eval measures how well Q-Filters select the keys that matter: the
+// share of true attention mass kept at a compression ratio (attention
+// recall), the rank correlation between a method's key scores and the
+// attention keys receive, and the perplexity of streaming generation with a
+// capped KV cache evicted by each method.
+//
+// Every method ranks keys by a keep score: the higher, the longer a key
+// stays. Q-Filters' keep score of key K is -(f . K), the score kvpress's
+// QFilterPress computes (it prunes the lowest), i.e. the projection of K on
+// -f; K-norm's is -||K|| (the keys with the lowest norm are kept);
+// Streaming-LLM keeps a few sink tokens and the most recent ones.
+package eval
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Method names.
+const (
+	Oracle    = "oracle"
+	QFilters  = "qfilters"
+	KNorm     = "knorm"
+	Streaming = "streaming"
+	Random    = "random"
+	Full      = "full"
+)
+
+// RecallMethods are the methods of the attention recall, in report order
+// (the oracle, an upper bound, first).
+var RecallMethods = []string{Oracle, QFilters, KNorm, Streaming, Random}
+
+// ScoreMethods are the methods whose key scores are correlated with the
+// attention keys receive.
+var ScoreMethods = []string{QFilters, KNorm, Streaming, Random}
+
+// DefaultRatios are the compression ratios of the recall.
+var DefaultRatios = []int{2, 4, 8, 16, 32}
+
+// DefaultSinks is Streaming-LLM's number of attention-sink tokens.
+const DefaultSinks = 4
+
+// QFilterScore is the keep score of a key under Q-Filters: -(filter . key),
+// kvpress's score (the lowest are pruned).
+func QFilterScore(key, filter []float32) float64 {
+	var s float64
+	for t, k := range key {
+		s += float64(filter[t]) * float64(k)
+	}
+	return -s
+}
+
+// KNormScore is the keep score of a key under K-norm: minus its L2 norm (the
+// keys with the lowest norm are kept).
+func KNormScore(key []float32) float64 {
+	var s float64
+	for _, k := range key {
+		s += float64(k) * float64(k)
+	}
+	return -math.Sqrt(s)
+}
+
+// Head is one attention head over one sequence, on plain slices.
+type Head struct {
+	Queries [][]float32 // [seq][headDim], post-RoPE
+	Keys    [][]float32 // [seq][headDim], post-RoPE, of the head's kv head
+	Filter  []float32   // q_filters of the head's kv head
+	Scale   float64     // attention scale
+	Softcap float64     // attention logit soft-capping, 0 for none
+	Window  int         // sliding window of the layer, 0 for full attention
+	Seed    uint64      // seed of the random method for this head
+}
+
+// HeadStats is what one head contributes to the evaluation.
+type HeadStats struct {
+	// Recall[m][r] is the sum over evaluated queries of the attention mass
+	// kept by RecallMethods[m] at ratio r.
+	Recall  [][]float64
+	Queries int // evaluated queries (with at least MinKeys keys)
+	// Spearman[m] is the rank correlation between ScoreMethods[m]'s keep
+	// scores and the mean attention each key receives from the queries that
+	// see it; NaN when undefined (constant scores or attention).
+	Spearman []float64
+}
+
+// Options of the recall computation.
+type Options struct {
+	Ratios  []int
+	MinKeys int // queries that see fewer keys are skipped (default: 2 * max ratio)
+	Sinks   int // Streaming-LLM sink tokens (default DefaultSinks; < 0 for none)
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Ratios) == 0 {
+		o.Ratios = DefaultRatios
+	}
+	if o.MinKeys <= 0 {
+		o.MinKeys = 2 * slices.Max(o.Ratios)
+	}
+	if o.Sinks == 0 {
+		o.Sinks = DefaultSinks
+	} else if o.Sinks < 0 {
+		o.Sinks = 0
+	}
+	return o
+}
+
+// Keep returns how many of n keys are kept at compression ratio r: ceil(n/r).
+func Keep(n, r int) int { return (n + r - 1) / r }
+
+// Attention returns the softmax attention of query q over keys[lo..hi]
+// (inclusive), with scale and optional soft-capping, in float64.
+func Attention(q []float32, keys [][]float32, lo, hi int, scale, softcap float64) []float64 {
+	p := make([]float64, hi-lo+1)
+	maxS := math.Inf(-1)
+	for j := lo; j <= hi; j++ {
+		var s float64
+		for t, x := range q {
+			s += float64(x) * float64(keys[j][t])
+		}
+		s *= scale
+		if softcap > 0 {
+			s = softcap * math.Tanh(s/softcap)
+		}
+		p[j-lo] = s
+		maxS = math.Max(maxS, s)
+	}
+	var sum float64
+	for i := range p {
+		p[i] = math.Exp(p[i] - maxS)
+		sum += p[i]
+	}
+	for i := range p {
+		p[i] /= sum
+	}
+	return p
+}
+
+// staticOrder returns the key indexes sorted by descending keep score (ties:
+// the later position first, deterministic).
+func staticOrder(scores []float64) []int {
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case scores[a] > scores[b]:
+			return -1
+		case scores[a] < scores[b]:
+			return 1
+		}
+		return b - a
+	})
+	return order
+}
+
+// StreamingOrder returns the keep priority of Streaming-LLM over the keys
+// lo..hi: the first sinks keys, then the most recent first.
+func StreamingOrder(lo, hi, sinks int) []int {
+	order := make([]int, 0, hi-lo+1)
+	s := min(lo+sinks, hi+1)
+	for j := lo; j < s; j++ {
+		order = append(order, j)
+	}
+	for j := hi; j >= s; j-- {
+		order = append(order, j)
+	}
+	return order
+}
+
+// HeadRecall evaluates one head. For every query i that sees at least
+// MinKeys keys (j <= i, within the sliding window if any), each method keeps
+// ceil(n/r) of its n keys and the attention mass on the kept keys is summed.
+func HeadRecall(h Head, opt Options) (*HeadStats, error) {
+	opt = opt.withDefaults()
+	seq := len(h.Keys)
+	if len(h.Queries) != seq {
+		return nil, fmt.Errorf("eval: %d queries but %d keys", len(h.Queries), seq)
+	}
+	for _, r := range opt.Ratios {
+		if r < 1 {
+			return nil, fmt.Errorf("eval: compression ratio %d < 1", r)
+		}
+	}
+	// Static keep scores.
+	qf := make([]float64, seq)
+	kn := make([]float64, seq)
+	rnd := make([]float64, seq)
+	rng := rand.New(rand.NewPCG(h.Seed, 0x9e3779b97f4a7c15))
+	for j, k := range h.Keys {
+		qf[j] = QFilterScore(k, h.Filter)
+		kn[j] = KNormScore(k)
+		rnd[j] = rng.Float64()
+	}
+	orders := map[string][]int{QFilters: staticOrder(qf), KNorm: staticOrder(kn), Random: staticOrder(rnd)}
+
+	st := &HeadStats{Recall: make([][]float64, len(RecallMethods))}
+	for m := range st.Recall {
+		st.Recall[m] = make([]float64, len(opt.Ratios))
+	}
+	received := make([]float64, seq) // attention received, summed over queries
+	seenBy := make([]int, seq)       // number of queries that see each key
+	keep := make([]int, len(opt.Ratios))
+	cand := make([]int, 0, seq)
+	for i := 0; i < seq; i++ {
+		lo := 0
+		if h.Window > 0 && i-h.Window+1 > 0 {
+			lo = i - h.Window + 1
+		}
+		p := Attention(h.Queries[i], h.Keys, lo, i, h.Scale, h.Softcap)
+		for j := lo; j <= i; j++ {
+			received[j] += p[j-lo]
+			seenBy[j]++
+		}
+		n := i - lo + 1
+		if n < opt.MinKeys {
+			continue
+		}
+		st.Queries++
+		for r, ratio := range opt.Ratios {
+			keep[r] = Keep(n, ratio)
+		}
+		for m, method := range RecallMethods {
+			cand = cand[:0]
+			switch method {
+			case Oracle:
+				for j := lo; j <= i; j++ {
+					cand = append(cand, j)
+				}
+				slices.SortStableFunc(cand, func(a, b int) int {
+					switch pa, pb := p[a-lo], p[b-lo]; {
+					case pa > pb:
+						return -1
+					case pa < pb:
+						return 1
+					}
+					return 0
+				})
+			case Streaming:
+				cand = append(cand, StreamingOrder(lo, i, opt.Sinks)...)
+			default:
+				for _, j := range orders[method] {
+					if j >= lo && j <= i {
+						cand = append(cand, j)
+					}
+				}
+			}
+			accumulate(st.Recall[m], cand, p, lo, keep)
+		}
+	}
+
+	mean := make([]float64, seq)
+	for j := range mean {
+		mean[j] = received[j] / float64(seenBy[j])
+	}
+	stream := make([]float64, seq)
+	for j := range stream {
+		stream[j] = float64(j)
+		if j < opt.Sinks {
+			stream[j] = float64(seq + opt.Sinks - j)
+		}
+	}
+	byMethod := map[string][]float64{QFilters: qf, KNorm: kn, Streaming: stream, Random: rnd}
+	st.Spearman = make([]float64, len(ScoreMethods))
+	for m, method := range ScoreMethods {
+		st.Spearman[m] = Spearman(byMethod[method], mean)
+	}
+	return st, nil
+}
+
+// accumulate adds to sums[r] the attention mass of the first keep[r] keys of
+// order (key indexes; p is indexed from lo).
+func accumulate(sums []float64, order []int, p []float64, lo int, keep []int) {
+	prefix := make([]float64, len(order)+1)
+	for i, j := range order {
+		prefix[i+1] = prefix[i] + p[j-lo]
+	}
+	for r, k := range keep {
+		sums[r] += prefix[min(k, len(order))]
+	}
+}

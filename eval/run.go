@@ -1,0 +1,289 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/model"
+)
+
+// Config of a full evaluation.
+type Config struct {
+	Options
+	Seed uint64 // seed of the random method
+
+	// Streaming perplexity: each head's cache is capped at CacheSize entries,
+	// the Window most recent tokens are never evicted. CacheSize 0 skips it.
+	CacheSize, Window int
+	// PPLSeqs limits the sequences of the perplexity run (0: all).
+	PPLSeqs int
+
+	// Progress, if set, is called after each unit of work of a stage.
+	Progress func(stage string, done, total int)
+	Context  context.Context
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	Ratios    []int `json:"ratios"`
+	MinKeys   int   `json:"min_keys"`
+	Sinks     int   `json:"sinks"`
+	Sequences int   `json:"sequences"`
+	SeqLen    int   `json:"seq_len"`
+	// QueriesPerHead is the number of queries evaluated per head and sequence.
+	QueriesPerHead int              `json:"queries_per_head"`
+	Recall         []MethodRecall   `json:"recall"`
+	Spearman       []MethodSpearman `json:"spearman"`
+	Perplexity     *Perplexity      `json:"perplexity,omitempty"`
+}
+
+// MethodRecall is the attention recall of one method: Mean[r] at Ratios[r],
+// averaged over queries, heads, sequences and layers; PerLayer[l][r].
+type MethodRecall struct {
+	Method   string      `json:"method"`
+	Mean     []float64   `json:"mean"`
+	PerLayer [][]float64 `json:"per_layer"`
+}
+
+// MethodSpearman is the mean over heads (and sequences) of the Spearman
+// correlation between a method's keep scores and the mean attention keys
+// receive; nil where no head had a defined correlation.
+type MethodSpearman struct {
+	Method   string     `json:"method"`
+	Mean     *float64   `json:"mean"`
+	PerLayer []*float64 `json:"per_layer"`
+}
+
+// Perplexity is the streaming generation experiment.
+type Perplexity struct {
+	CacheSize   int         `json:"cache_size"`
+	Window      int         `json:"window"`
+	Sinks       int         `json:"sinks"`
+	Sequences   int         `json:"sequences"`
+	Predictions int         `json:"predictions"`
+	Methods     []MethodPPL `json:"methods"`
+}
+
+// MethodPPL is one method's perplexity. GapClosed is
+// (ppl_streaming - ppl)/(ppl_streaming - ppl_full), nil when the full cache
+// and Streaming-LLM tie.
+type MethodPPL struct {
+	Method    string   `json:"method"`
+	PPL       float64  `json:"ppl"`
+	GapClosed *float64 `json:"gap_closed"`
+}
+
+// PPLMethods are the methods of the streaming perplexity, in report order.
+var PPLMethods = []string{Full, QFilters, KNorm, Streaming, Random}
+
+// CheckShape reports filters that do not fit the model.
+func CheckShape(c *model.Config, f *filterdir.Filters) error {
+	if f.Layers != c.Layers || f.KVHeads != c.KVHeads || f.HeadDim != c.HeadDim {
+		return fmt.Errorf("filters are [%d layers, %d kv heads, %d head dim] but the model has [%d layers, %d kv heads, %d head dim]",
+			f.Layers, f.KVHeads, f.HeadDim, c.Layers, c.KVHeads, c.HeadDim)
+	}
+	if f.Heads != 0 && f.Heads != c.Heads {
+		return fmt.Errorf("filters were computed for %d query heads but the model has %d", f.Heads, c.Heads)
+	}
+	return nil
+}
+
+// Run evaluates the filters on seqs (token ids, all of the same length).
+func Run(m *model.Model, f *filterdir.Filters, seqs [][]int, cfg Config) (*Report, error) {
+	c := m.Config
+	if err := CheckShape(c, f); err != nil {
+		return nil, err
+	}
+	if len(seqs) == 0 {
+		return nil, fmt.Errorf("eval: no sequences")
+	}
+	ctx := cfg.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	progress := cfg.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	opt := cfg.Options.withDefaults()
+	seqLen := len(seqs[0])
+	if seqLen < opt.MinKeys {
+		return nil, fmt.Errorf("sequences of %d tokens are shorter than the %d keys a query needs to be evaluated (2 x the largest ratio)", seqLen, opt.MinKeys)
+	}
+	rep := &Report{Ratios: opt.Ratios, MinKeys: opt.MinKeys, Sinks: opt.Sinks, Sequences: len(seqs), SeqLen: seqLen}
+
+	nm, nr, ns := len(RecallMethods), len(opt.Ratios), len(ScoreMethods)
+	recall := make([][][]float64, c.Layers) // [l][m][r] sums
+	queries := make([]int, c.Layers)
+	spear := make([][]float64, c.Layers) // [l][m] sums
+	spearN := make([][]int, c.Layers)
+	for l := range recall {
+		recall[l] = make([][]float64, nm)
+		for mi := range recall[l] {
+			recall[l][mi] = make([]float64, nr)
+		}
+		spear[l] = make([]float64, ns)
+		spearN[l] = make([]int, ns)
+	}
+	scale := m.AttentionScale()
+	rep.QueriesPerHead = -1
+	for s, ids := range seqs {
+		if len(ids) != seqLen {
+			return nil, fmt.Errorf("eval: sequence %d has %d tokens, want %d", s, len(ids), seqLen)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var headErr error
+		_, err := m.Forward(ids, func(l int, q, k []float32) {
+			if headErr != nil {
+				return
+			}
+			d, H, G := c.HeadDim, c.Heads, c.KVHeads
+			keys := make([][][]float32, G)
+			for g := range keys {
+				keys[g] = make([][]float32, seqLen)
+				for i := range seqLen {
+					keys[g][i] = k[(i*G+g)*d : (i*G+g+1)*d]
+				}
+			}
+			window := 0
+			if l < len(c.Window) {
+				window = c.Window[l]
+			}
+			for h := range H {
+				g := h / (H / G)
+				qs := make([][]float32, seqLen)
+				for i := range seqLen {
+					qs[i] = q[(i*H+h)*d : (i*H+h+1)*d]
+				}
+				st, err := HeadRecall(Head{
+					Queries: qs, Keys: keys[g], Filter: f.Filter(l, g),
+					Scale: scale, Softcap: c.AttnSoftcap, Window: window,
+					Seed: mix(cfg.Seed, uint64(s), uint64(l), uint64(h)),
+				}, opt)
+				if err != nil {
+					headErr = err
+					return
+				}
+				rep.QueriesPerHead = st.Queries
+				queries[l] += st.Queries
+				for mi := range st.Recall {
+					for r := range st.Recall[mi] {
+						recall[l][mi][r] += st.Recall[mi][r]
+					}
+				}
+				for mi, v := range st.Spearman {
+					if !math.IsNaN(v) {
+						spear[l][mi] += v
+						spearN[l][mi]++
+					}
+				}
+			}
+		})
+		if err == nil {
+			err = headErr
+		}
+		if err != nil {
+			return nil, err
+		}
+		progress("recall", s+1, len(seqs))
+	}
+
+	for mi, method := range RecallMethods {
+		mr := MethodRecall{Method: method, Mean: make([]float64, nr), PerLayer: make([][]float64, c.Layers)}
+		for l := range c.Layers {
+			mr.PerLayer[l] = make([]float64, nr)
+			for r := range nr {
+				mr.PerLayer[l][r] = recall[l][mi][r] / float64(queries[l])
+				mr.Mean[r] += mr.PerLayer[l][r] / float64(c.Layers)
+			}
+		}
+		rep.Recall = append(rep.Recall, mr)
+	}
+	for mi, method := range ScoreMethods {
+		ms := MethodSpearman{Method: method, PerLayer: make([]*float64, c.Layers)}
+		var sum float64
+		var n int
+		for l := range c.Layers {
+			if spearN[l][mi] > 0 {
+				v := spear[l][mi] / float64(spearN[l][mi])
+				ms.PerLayer[l] = &v
+			}
+			sum += spear[l][mi]
+			n += spearN[l][mi]
+		}
+		if n > 0 {
+			v := sum / float64(n)
+			ms.Mean = &v
+		}
+		rep.Spearman = append(rep.Spearman, ms)
+	}
+
+	if cfg.CacheSize > 0 {
+		p, err := runPerplexity(ctx, m, f, seqs, cfg, opt.Sinks, progress)
+		if err != nil {
+			return nil, err
+		}
+		rep.Perplexity = p
+	}
+	return rep, nil
+}
+
+func runPerplexity(ctx context.Context, m *model.Model, f *filterdir.Filters, seqs [][]int, cfg Config, sinks int, progress func(string, int, int)) (*Perplexity, error) {
+	if cfg.PPLSeqs > 0 && cfg.PPLSeqs < len(seqs) {
+		seqs = seqs[:cfg.PPLSeqs]
+	}
+	p := &Perplexity{CacheSize: cfg.CacheSize, Window: cfg.Window, Sinks: sinks, Sequences: len(seqs)}
+	dec, err := m.NewDecoder()
+	if err != nil {
+		return nil, err
+	}
+	ppl := map[string]float64{}
+	total := len(seqs) * len(PPLMethods)
+	done := 0
+	for _, method := range PPLMethods {
+		var ev *Evictor
+		if method != Full {
+			score, err := Policy(method, f.Filter, cfg.Seed)
+			if err != nil {
+				return nil, err
+			}
+			ev = &Evictor{Size: cfg.CacheSize, Window: cfg.Window, Score: score}
+			if method == Streaming {
+				ev.Sinks = sinks
+			}
+			if err := ev.Check(); err != nil {
+				return nil, err
+			}
+		}
+		var nll float64
+		var n int
+		for _, ids := range seqs {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			s, k, err := StreamNLL(dec, ids, ev)
+			if err != nil {
+				return nil, err
+			}
+			nll += s
+			n += k
+			done++
+			progress("perplexity", done, total)
+		}
+		p.Predictions = n
+		ppl[method] = math.Exp(nll / float64(n))
+	}
+	for _, method := range PPLMethods {
+		mp := MethodPPL{Method: method, PPL: ppl[method]}
+		if gap := ppl[Streaming] - ppl[Full]; gap != 0 {
+			v := (ppl[Streaming] - ppl[method]) / gap
+			mp.GapClosed = &v
+		}
+		p.Methods = append(p.Methods, mp)
+	}
+	return p, nil
+}
