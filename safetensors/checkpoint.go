@@ -41,7 +41,7 @@ func Open(path string) (*Checkpoint, error) {
 		return nil, pathErr(err)
 	}
 	if !fi.IsDir() {
-		s, err := openShard(path)
+		s, err := openShard(path, path)
 		if err != nil {
 			return nil, err
 		}
@@ -49,10 +49,11 @@ func Open(path string) (*Checkpoint, error) {
 	}
 	single := filepath.Join(path, singleFileName)
 	if _, err := os.Lstat(single); err == nil {
-		if err := checkInside(path, single); err != nil {
+		open, err := resolveShard(path, single)
+		if err != nil {
 			return nil, err
 		}
-		s, err := openShard(single)
+		s, err := openShard(single, open)
 		if err != nil {
 			return nil, err
 		}

@@ -19,13 +19,26 @@
 // which is how a truncated file is caught at Open).
 //
 // A directory is opened as model.safetensors if present, otherwise through
-// model.safetensors.index.json. Files reached through a directory must stay
-// inside it: shard names in the index must be plain file names (no "/",
-// "..", or absolute paths), and a file that is a symlink whose target
-// resolves outside the model directory is rejected. Note that this rejects
-// Hugging Face hub cache snapshots, whose files are symlinks into
-// ../../blobs; open a copied or downloaded-with-local-dir model instead, or
-// pass the path of a single .safetensors file, which is opened as given.
+// model.safetensors.index.json. Files reached through a directory (the
+// single file, the index and every shard) must stay where the model is:
+//
+//   - shard names in the index must be plain file names: no "/", "\",
+//     "..", or absolute paths;
+//   - each file must be a regular file, or a symlink whose target resolves to
+//     a regular file either inside the model directory, or, when the model
+//     directory is a snapshot of the Hugging Face hub cache, inside that
+//     cache's blobs directory. A snapshot is recognized by its layout once
+//     symlinks are resolved: its parent is named "snapshots" and the
+//     directory above holds "blobs", a real directory (not a symlink):
+//     models--org--name/snapshots/<rev>/model.safetensors -> ../../blobs/<sha>;
+//   - anything else is rejected before it is opened, with an error naming
+//     the file: a symlink resolving elsewhere (/etc/passwd, ../../secret
+//     outside blobs), a dangling or looping symlink, a directory, a device,
+//     a FIFO (which would block) or a socket.
+//
+// The file actually opened is the resolved target, so a symlink swapped
+// after the check is not followed again. A single .safetensors file passed
+// to Open is opened as given (it must still be a regular file).
 //
 // Every error starts with the path of the file it concerns.
 package safetensors

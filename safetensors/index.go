@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -39,10 +40,11 @@ func openIndexed(dir, index string) (c *Checkpoint, err error) {
 			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("%s: tensor %q: shard %s missing", index, name, path)
 			}
-			if err := checkInside(dir, path); err != nil {
+			open, err := resolveShard(dir, path)
+			if err != nil {
 				return nil, err
 			}
-			if s, err = openShard(path); err != nil {
+			if s, err = openShard(path, open); err != nil {
 				return nil, err
 			}
 			opened[file] = s
@@ -61,17 +63,24 @@ func openIndexed(dir, index string) (c *Checkpoint, err error) {
 
 // readIndex parses an index file and returns its weight_map after checking
 // that every shard name is a plain file name inside dir.
+// The index file itself obeys the same rules as shards (see resolveShard),
+// and is read through a size limit even if it grows after the check.
 func readIndex(dir, index string) (map[string]string, error) {
-	fi, err := os.Stat(index)
+	open, err := resolveShard(dir, index)
 	if err != nil {
-		return nil, pathErr(err)
+		return nil, err
 	}
-	if fi.Size() > maxIndexSize {
-		return nil, fmt.Errorf("%s: index is %d bytes, over the %d-byte limit", index, fi.Size(), maxIndexSize)
-	}
-	buf, err := os.ReadFile(index)
+	f, err := os.Open(open)
 	if err != nil {
-		return nil, pathErr(err)
+		return nil, errAt(index, err)
+	}
+	defer f.Close()
+	buf, err := io.ReadAll(io.LimitReader(f, maxIndexSize+1))
+	if err != nil {
+		return nil, errAt(index, err)
+	}
+	if len(buf) > maxIndexSize {
+		return nil, fmt.Errorf("%s: index is over the %d-byte limit", index, maxIndexSize)
 	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(buf, &doc); err != nil {

@@ -148,7 +148,7 @@ func TestIndexValidation(t *testing.T) {
 			}
 			writeIndex(t, dir, map[string]string{"a": "gone.safetensors"})
 			return filepath.Join(dir, "gone.safetensors")
-		}, "resolving symlinks"},
+		}, "dangling symlink: its target " + "OUT/gone does not exist"},
 		{"badshard", func(t *testing.T, dir string) string {
 			writeFile(t, dir, "s2.safetensors", []byte{1, 2})
 			return filepath.Join(dir, "s2.safetensors")
@@ -159,6 +159,7 @@ func TestIndexValidation(t *testing.T) {
 			dir := shardedDir(t)
 			prefix := c.setup(t, dir)
 			want := strings.ReplaceAll(c.want, "DIR/", dir+string(filepath.Separator))
+			want = strings.ReplaceAll(want, "OUT/", outside+string(filepath.Separator))
 			wantOpenError(t, dir, prefix, want)
 		})
 	}

@@ -16,3 +16,13 @@ func pathErr(err error) error {
 	}
 	return err
 }
+
+// errAt is pathErr naming path instead of the path in err (the two differ
+// when path is a symlink that was resolved before opening).
+func errAt(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", path, pe.Err)
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}

@@ -20,12 +20,19 @@ type shard struct {
 	*header
 }
 
-// openShard opens the file at path and validates its header against the
-// file size. The file stays open until Close.
-func openShard(path string) (*shard, error) {
-	f, err := os.Open(path)
+// openShard opens the file at open (path itself, or what resolveShard
+// resolved it to) and validates its header against the file size; errors
+// name path. The file stays open until Close. Anything but a regular file is
+// refused before it is opened: opening a FIFO would block.
+func openShard(path, open string) (*shard, error) {
+	if fi, err := os.Stat(open); err != nil {
+		return nil, errAt(path, err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
+	}
+	f, err := os.Open(open)
 	if err != nil {
-		return nil, pathErr(err)
+		return nil, errAt(path, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -34,7 +41,7 @@ func openShard(path string) (*shard, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file", path)
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
 	}
 	s, err := newShard(path, f, fi.Size())
 	if err != nil {
