@@ -1,14 +1,16 @@
 // Package calibrate runs a model over calibration sequences, gathers the
 // post-RoPE queries of every head and solves the Q-Filters: the principal
 // direction of each query head, oriented by the sign rule, negated, and
-// averaged over each grouped-query group (see docs of Solve).
+// averaged over each grouped-query group.
+//
+// A run can be split by sequences into shards whose statistics merge
+// exactly (Collect, Merge, Solve), and can checkpoint after every layer and
+// resume after a crash with an identical result.
 package calibrate
 
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/qfilters/qfilters/model"
 )
@@ -16,10 +18,21 @@ import (
 // Options control calibration.
 type Options struct {
 	// Samples is the number of token positions per layer used for the SVD,
-	// chosen at random with Seed; <= 0 uses every position.
+	// chosen at random with Seed out of all calibration tokens; <= 0 uses
+	// every position.
 	Samples int
 	Seed    int64
 	Sign    SignRule
+	// Shard and Shards select the part of the sequences this run processes
+	// (Collect only): shard i of N takes sequences [i·n/N, (i+1)·n/N).
+	Shard, Shards int
+	// CheckpointDir, when set, receives the run's state after every layer;
+	// a run started with the same CheckpointDir and identical inputs resumes
+	// from it.
+	CheckpointDir string
+	// Identity names the inputs (model, corpus, settings) for checkpoints and
+	// stats files; runs only resume from or merge with identical identities.
+	Identity map[string]string
 	// Progress, when set, is called after each sequence of each layer.
 	Progress func(layer, seq int)
 	// Context, when set, stops the run between two sequences once done.
@@ -29,45 +42,63 @@ type Options struct {
 // Result holds the solved filters, flat and row-major.
 type Result struct {
 	Layers, Heads, KVHeads, HeadDim int
-	QFilters                        []float32 // [Layers][KVHeads][HeadDim]
-	PerQueryHead                    []float32 // [Layers][Heads][HeadDim]
-	SingularValues                  []float32 // [Layers][Heads][HeadDim]
-	SignAgreement                   []float32 // [Layers][Heads]
-	SamplesUsed                     int       // per layer
+	QFilters       []float32 // [Layers][KVHeads][HeadDim]
+	PerQueryHead   []float32 // [Layers][Heads][HeadDim]
+	SingularValues []float32 // [Layers][Heads][HeadDim]
+	SignAgreement  []float32 // [Layers][Heads]
+	SamplesUsed    int       // per layer
 }
 
-// Run calibrates m on seqs, layer by layer: one layer's weights are loaded,
-// every sequence's hidden states pass through it, its sampled queries are
-// solved, and it is released before the next one.
-func Run(m *model.Model, seqs [][]int, opt Options) (*Result, error) {
-	c := m.Config
-	if len(seqs) == 0 {
-		return nil, fmt.Errorf("no calibration sequences")
-	}
-	if opt.Sign == "" {
-		opt.Sign = SignVote
-	}
-	res := &Result{
+func newResult(c *model.Config) *Result {
+	return &Result{
 		Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim,
 		QFilters:       make([]float32, c.Layers*c.KVHeads*c.HeadDim),
 		PerQueryHead:   make([]float32, c.Layers*c.Heads*c.HeadDim),
 		SingularValues: make([]float32, c.Layers*c.Heads*c.HeadDim),
 		SignAgreement:  make([]float32, c.Layers*c.Heads),
 	}
-	err := gather(m, seqs, opt, func(l int, rows []float32, n int) error {
-		res.SamplesUsed = n
-		return res.solveLayer(l, rows, n, opt.Sign)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
-// gather runs the model layer-major and hands each layer's sampled query
-// rows ([n][heads*headDim], in position order) to solve.
-func gather(m *model.Model, seqs [][]int, opt Options, solve func(l int, rows []float32, n int) error) error {
+// Run calibrates m on seqs, layer by layer: one layer's weights are loaded,
+// every sequence's hidden states pass through it, its sampled queries are
+// solved, and it is released before the next one.
+func Run(m *model.Model, seqs [][]int, opt Options) (*Result, error) {
+	if opt.Sign == "" {
+		opt.Sign = SignVote
+	}
+	if opt.Sign != SignVote && opt.Sign != SignMean {
+		return nil, fmt.Errorf("unknown sign rule %q (vote, mean)", opt.Sign)
+	}
+	opt.Shard, opt.Shards = 0, 1
+	s := &solveSink{res: newResult(m.Config), rule: opt.Sign}
+	if err := gather(m, seqs, opt, s); err != nil {
+		return nil, err
+	}
+	return s.res, nil
+}
+
+// sink consumes each layer's sampled query rows and can save and restore
+// what it has consumed so far (for checkpoints).
+type sink interface {
+	// layer receives layer l's sampled rows [len(positions)][heads*headDim]
+	// at the given global positions, in increasing position order.
+	layer(l int, positions []int, rows []float32) error
+	state
+}
+
+// gather runs the model layer-major over this run's shard of seqs and hands
+// each layer's sampled query rows to out.
+func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 	c := m.Config
+	if len(seqs) == 0 {
+		return fmt.Errorf("no calibration sequences")
+	}
+	if opt.Shards <= 0 || opt.Shard < 0 || opt.Shard >= opt.Shards {
+		return fmt.Errorf("shard %d/%d: need 0 <= shard < shards", opt.Shard, opt.Shards)
+	}
+	if opt.Shards > len(seqs) {
+		return fmt.Errorf("%d shards for %d sequences: every shard needs at least one", opt.Shards, len(seqs))
+	}
 	qWidth := c.Heads * c.HeadDim
 	// offsets[s] is the global position of sequence s's first token.
 	offsets := make([]int, len(seqs)+1)
@@ -75,27 +106,42 @@ func gather(m *model.Model, seqs [][]int, opt Options, solve func(l int, rows []
 		offsets[s+1] = offsets[s] + len(ids)
 	}
 	total := offsets[len(seqs)]
-	emb, err := m.Embedding()
+	first, end := opt.Shard*len(seqs)/opt.Shards, (opt.Shard+1)*len(seqs)/opt.Shards
+
+	ck := newCheckpointer(opt, m, seqs[first:end])
+	hidden, start, err := ck.resume(out)
 	if err != nil {
 		return err
 	}
-	hidden := make([][]float32, len(seqs))
-	for s, ids := range seqs {
-		if hidden[s], err = emb.Embed(ids); err != nil {
-			return fmt.Errorf("sequence %d: %w", s, err)
+	if hidden == nil {
+		emb, err := m.Embedding()
+		if err != nil {
+			return err
+		}
+		hidden = make([][]float32, end-first)
+		for s := range hidden {
+			if hidden[s], err = emb.Embed(seqs[first+s]); err != nil {
+				return fmt.Errorf("sequence %d: %w", first+s, err)
+			}
 		}
 	}
-	emb = nil
-	for l := 0; l < c.Layers; l++ {
+	for l := start; l < c.Layers; l++ {
 		last := l == c.Layers-1
 		layer, err := m.Layer(l, !last)
 		if err != nil {
 			return err
 		}
-		positions := samplePositions(opt.Seed, l, total, opt.Samples)
+		// The layer's sample is drawn over all sequences; this shard keeps
+		// the positions that fall in its own.
+		var positions []int
+		for _, p := range samplePositions(opt.Seed, l, total, opt.Samples) {
+			if p >= offsets[first] && p < offsets[end] {
+				positions = append(positions, p)
+			}
+		}
 		rows := make([]float32, len(positions)*qWidth)
 		next := 0 // index into positions
-		for s, ids := range seqs {
+		for s := first; s < end; s++ {
 			keep := func(q []float32) {
 				for next < len(positions) && positions[next] < offsets[s+1] {
 					p := positions[next] - offsets[s]
@@ -103,77 +149,26 @@ func gather(m *model.Model, seqs [][]int, opt Options, solve func(l int, rows []
 					next++
 				}
 			}
+			h := hidden[s-first]
 			if last {
-				keep(layer.Queries(hidden[s], len(ids)))
-				hidden[s] = nil
+				keep(layer.Queries(h, len(seqs[s])))
 			} else {
-				layer.Forward(hidden[s], len(ids), func(_ int, q, _ []float32) { keep(q) })
+				layer.Forward(h, len(seqs[s]), func(_ int, q, _ []float32) { keep(q) })
 			}
 			if opt.Progress != nil {
-				opt.Progress(l, s)
+				opt.Progress(l, s-first)
 			}
 			if opt.Context != nil && opt.Context.Err() != nil {
 				return context.Cause(opt.Context)
 			}
 		}
 		layer = nil
-		if err := solve(l, rows, len(positions)); err != nil {
+		if err := out.layer(l, positions, rows); err != nil {
 			return fmt.Errorf("layer %d: %w", l, err)
 		}
+		if err := ck.save(l+1, hidden, out); err != nil {
+			return err
+		}
 	}
 	return nil
-}
-
-// solveLayer solves every query head of layer l in parallel and averages
-// them over GQA groups.
-func (r *Result) solveLayer(l int, rows []float32, n int, rule SignRule) error {
-	d, heads := r.HeadDim, r.Heads
-	stride := heads * d
-	results := make([]*headResult, heads)
-	errs := make([]error, heads)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for h := 0; h < heads; h++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(h int) {
-			defer func() { <-sem; wg.Done() }()
-			st := newHeadStats(d)
-			st.add(rows, n, stride, h*d)
-			results[h], errs[h] = solveHead(st, rule, headRows{x: rows, n: n, stride: stride, off: h * d, d: d})
-		}(h)
-	}
-	wg.Wait()
-	for h, err := range errs {
-		if err != nil {
-			return fmt.Errorf("head %d: %w", h, err)
-		}
-	}
-	r.store(l, results)
-	return nil
-}
-
-// store writes layer l's head results and their GQA averages: consecutive
-// query heads g·rep … g·rep+rep-1 share key/value head g (transformers'
-// repeat_kv), and their filters are averaged without renormalizing.
-func (r *Result) store(l int, heads []*headResult) {
-	d := r.HeadDim
-	rep := r.Heads / r.KVHeads
-	for h, hr := range heads {
-		base := (l*r.Heads + h) * d
-		for i := 0; i < d; i++ {
-			r.PerQueryHead[base+i] = float32(hr.filter[i])
-			r.SingularValues[base+i] = float32(hr.singular[i])
-		}
-		r.SignAgreement[l*r.Heads+h] = float32(hr.agreement)
-	}
-	for g := 0; g < r.KVHeads; g++ {
-		for i := 0; i < d; i++ {
-			var s float64
-			for h := g * rep; h < (g+1)*rep; h++ {
-				s += heads[h].filter[i]
-			}
-			r.QFilters[(l*r.KVHeads+g)*d+i] = float32(s / float64(rep))
-		}
-	}
 }

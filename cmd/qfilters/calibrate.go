@@ -39,6 +39,8 @@ type calibrateOptions struct {
 	TextField          string
 	Sign               string
 	JSON, Quiet, Force bool
+	Shard, StatsOut    string
+	Resume             bool
 
 	seqLenSet bool
 	stderr    io.Writer
@@ -79,6 +81,9 @@ corpus (with --seq-len 256 unless given).`,
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar")
 	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory (atomically)")
+	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out)")
+	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable statistics to `FILE` instead of filters (see qfilters merge)")
+	f.BoolVar(&opt.Resume, "resume", false, "checkpoint after every layer to OUT.resume and continue from it if present")
 	return cmd
 }
 
@@ -107,6 +112,7 @@ type calibrateSummary struct {
 	TokensPerSecond float64 `json:"tokens_per_second"`
 	MeanEnergyShare float64 `json:"mean_energy_share"`
 	MinEnergyShare  float64 `json:"min_energy_share"`
+	Shard           string  `json:"shard,omitempty"`
 }
 
 func runCalibrate(ctx context.Context, stdout io.Writer, opt calibrateOptions) error {
@@ -152,14 +158,31 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if corpusPath == "" {
 		return usageError{errors.New("--corpus is required with --model")}
 	}
+	shard, shards, err := parseShard(opt.Shard)
+	if err != nil {
+		return usageError{err}
+	}
+	if shards > 1 && opt.StatsOut == "" {
+		return usageError{errors.New("--shard needs --stats-out: each shard writes statistics that `qfilters merge` combines")}
+	}
+	// The target: the filter directory, or with --stats-out a stats file.
 	out := opt.Out
-	if out == "" {
+	if opt.StatsOut != "" {
+		if opt.Out != "" {
+			return usageError{errors.New("--stats-out and --out exclude each other: filters come from `qfilters merge`")}
+		}
+		out = opt.StatsOut
+	} else if out == "" {
 		out = filepath.Base(filepath.Clean(modelDir)) + "_qfilt"
 	}
 	if !opt.Force {
 		if _, err := os.Lstat(out); err == nil {
 			return fmt.Errorf("output %s already exists (use --force to replace it)", out)
 		}
+	}
+	checkpointDir := ""
+	if opt.Resume {
+		checkpointDir = out + ".resume"
 	}
 
 	m, err := model.Open(modelDir)
@@ -176,54 +199,104 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if err != nil {
 		return err
 	}
+	identity := map[string]string{
+		"model": modelName, "model_type": cfg.ModelType, "config_sha256": cfg.SHA256,
+		"corpus": corpusName, "corpus_sha256": corpusSHA, "text_field": opt.TextField,
+		"seq_len": strconv.Itoa(opt.SeqLen), "samples": opt.Samples,
+	}
 
 	start := time.Now()
-	bar := newProgress(opt.stderr, opt.progress, cfg.Layers, len(sel.Seqs), opt.SeqLen)
-	res, err := calibrate.Run(m, sel.Seqs, calibrate.Options{
-		Samples: samples, Seed: opt.Seed, Sign: sign,
+	first, end := shard*len(sel.Seqs)/shards, (shard+1)*len(sel.Seqs)/shards
+	bar := newProgress(opt.stderr, opt.progress, cfg.Layers, end-first, opt.SeqLen)
+	copt := calibrate.Options{
+		Samples: samples, Seed: opt.Seed, Sign: sign, Shard: shard, Shards: shards,
+		CheckpointDir: checkpointDir, Identity: identity,
 		Progress: bar.step, Context: ctx,
-	})
+	}
+	var res *calibrate.Result
+	var stats *calibrate.Stats
+	if opt.StatsOut != "" {
+		stats, err = calibrate.Collect(m, sel.Seqs, copt)
+	} else {
+		res, err = calibrate.Run(m, sel.Seqs, copt)
+	}
 	bar.finish()
 	if err != nil {
 		if ctx.Err() != nil {
+			if opt.Resume {
+				return fmt.Errorf("interrupted: nothing was written; progress is saved in %s, rerun with --resume to continue", checkpointDir)
+			}
 			return errors.New("interrupted: nothing was written")
 		}
 		return err
 	}
 	elapsed := time.Since(start)
-	tokens := len(sel.Seqs) * opt.SeqLen
-
-	f := &filterdir.Filters{
-		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
-		QFilters: res.QFilters, PerQueryHead: res.PerQueryHead,
-		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement,
-		Provenance: &filterdir.Provenance{
-			Tool: "qfilters", Version: version,
-			Model: modelName, ModelType: cfg.ModelType, ConfigSHA256: cfg.SHA256,
-			Corpus: corpusName, CorpusSHA256: corpusSHA, TextField: opt.TextField,
-			SeqLen: opt.SeqLen, NumSeqs: len(sel.Seqs), Tokens: tokens,
-			Samples: opt.Samples, Seed: opt.Seed, Sign: string(sign), Precision: "f32",
-		},
-	}
-	if err := filterdir.WriteWith(out, f, filterdir.WriteOptions{Force: opt.Force}); err != nil {
-		return err
-	}
-	st := filterdir.ComputeStats(f)
+	tokens := (end - first) * opt.SeqLen
 	sum := calibrateSummary{
 		Out: out, Model: modelName, ModelType: cfg.ModelType,
-		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
-		Sequences: len(sel.Seqs), SeqLen: opt.SeqLen, Tokens: tokens, SamplesPerLayer: res.SamplesUsed,
+		Layers: cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
+		Sequences: end - first, SeqLen: opt.SeqLen, Tokens: tokens,
 		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),
+		Shard: opt.Shard,
 	}
-	sum.MeanEnergyShare, sum.MinEnergyShare = energySummary(st)
+	if stats != nil {
+		if err := calibrate.WriteStats(out, stats); err != nil {
+			return err
+		}
+	} else {
+		f := filtersOf(res, identity, sign, opt.Seed, len(sel.Seqs))
+		if err := filterdir.WriteWith(out, f, filterdir.WriteOptions{Force: opt.Force}); err != nil {
+			return err
+		}
+		sum.SamplesPerLayer = res.SamplesUsed
+		sum.MeanEnergyShare, sum.MinEnergyShare = energySummary(filterdir.ComputeStats(f))
+	}
+	if checkpointDir != "" {
+		os.RemoveAll(checkpointDir)
+	}
 	if opt.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(sum)
 	}
+	if stats != nil {
+		fmt.Fprintf(stdout, "wrote %s: statistics of shard %d/%d (%d x %d tokens) in %.1fs (%.0f tokens/s); combine all shards with qfilters merge\n",
+			out, shard, shards, sum.Sequences, sum.SeqLen, sum.Seconds, sum.TokensPerSecond)
+		return nil
+	}
 	fmt.Fprintf(stdout, "wrote %s: q_filters [%d layers, %d kv heads, %d dims] from %d x %d tokens in %.1fs (%.0f tokens/s); query energy on the filter direction: mean %.3f, min %.3f\n",
 		out, sum.Layers, sum.KVHeads, sum.HeadDim, sum.Sequences, sum.SeqLen, sum.Seconds, sum.TokensPerSecond, sum.MeanEnergyShare, sum.MinEnergyShare)
 	return nil
+}
+
+// filtersOf packages a result with its provenance; identity holds the inputs
+// as calibrate records them (and as stats files carry them to merge).
+func filtersOf(res *calibrate.Result, id map[string]string, sign calibrate.SignRule, seed int64, numSeqs int) *filterdir.Filters {
+	seqLen, _ := strconv.Atoi(id["seq_len"])
+	return &filterdir.Filters{
+		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
+		QFilters: res.QFilters, PerQueryHead: res.PerQueryHead,
+		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement,
+		Provenance: &filterdir.Provenance{
+			Tool: "qfilters", Version: version,
+			Model: id["model"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],
+			Corpus: id["corpus"], CorpusSHA256: id["corpus_sha256"], TextField: id["text_field"],
+			SeqLen: seqLen, NumSeqs: numSeqs, Tokens: seqLen * numSeqs,
+			Samples: id["samples"], Seed: seed, Sign: string(sign), Precision: "f32",
+		},
+	}
+}
+
+// parseShard reads --shard i/N (0-based i).
+func parseShard(s string) (int, int, error) {
+	if s == "" {
+		return 0, 1, nil
+	}
+	var i, n int
+	if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || fmt.Sprintf("%d/%d", i, n) != s || n < 1 || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("--shard must be i/N with 0 <= i < N, got %q", s)
+	}
+	return i, n, nil
 }
 
 // parseSamples reads --samples: a positive count or "all" (returned as 0).

@@ -1,0 +1,132 @@
+package calibrate
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/qfilters/qfilters/model"
+	"github.com/qfilters/qfilters/safetensors"
+)
+
+// checkpointer saves a run's state after every layer (the hidden states of
+// its sequences and what its sink has gathered) to CheckpointDir, and resumes
+// from it when the inputs are identical.
+type checkpointer struct {
+	dir      string
+	identity map[string]string
+	layers   int
+	width    int // hidden size
+}
+
+const (
+	checkpointFile = "state.safetensors"
+	metaNextLayer  = "next_layer"
+)
+
+func newCheckpointer(opt Options, m *model.Model, seqs [][]int) *checkpointer {
+	c := m.Config
+	id := map[string]string{
+		"config_sha256": c.SHA256,
+		"samples":       strconv.Itoa(opt.Samples),
+		"seed":          strconv.FormatInt(opt.Seed, 10),
+		"sign":          string(opt.Sign),
+		"shard":         fmt.Sprintf("%d/%d", opt.Shard, opt.Shards),
+		"sequences":     sequencesHash(seqs),
+	}
+	for k, v := range opt.Identity {
+		id["input."+k] = v
+	}
+	return &checkpointer{dir: opt.CheckpointDir, identity: id, layers: c.Layers, width: c.Hidden}
+}
+
+// sequencesHash identifies token sequences (count, lengths and ids).
+func sequencesHash(seqs [][]int) string {
+	h := sha256.New()
+	var b [8]byte
+	for _, s := range seqs {
+		binary.LittleEndian.PutUint64(b[:], uint64(len(s)))
+		h.Write(b[:])
+		for _, id := range s {
+			binary.LittleEndian.PutUint64(b[:], uint64(id))
+			h.Write(b[:])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// resume returns the saved hidden states and the next layer to run, or nil
+// and 0 when there is nothing to resume.
+func (c *checkpointer) resume(out state) ([][]float32, int, error) {
+	if c.dir == "" {
+		return nil, 0, nil
+	}
+	path := filepath.Join(c.dir, checkpointFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, 0, nil
+	}
+	ck, err := safetensors.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	defer ck.Close()
+	meta := ck.Metadata()
+	keys := make([]string, 0, len(c.identity))
+	for k := range c.identity {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if meta[k] != c.identity[k] {
+			return nil, 0, fmt.Errorf("checkpoint %s was written for other inputs (%s differs: %q, now %q); remove it to start over", c.dir, k, meta[k], c.identity[k])
+		}
+	}
+	next, err := strconv.Atoi(meta[metaNextLayer])
+	if err != nil || next < 1 || next > c.layers {
+		return nil, 0, fmt.Errorf("checkpoint %s: invalid %s %q", c.dir, metaNextLayer, meta[metaNextLayer])
+	}
+	var nseq int
+	if err := json.Unmarshal([]byte(meta["hidden_count"]), &nseq); err != nil {
+		return nil, 0, fmt.Errorf("checkpoint %s: invalid hidden_count", c.dir)
+	}
+	hidden := make([][]float32, nseq)
+	for s := range hidden {
+		if hidden[s], _, err = readRows(ck, fmt.Sprintf("hidden.%d", s), c.width); err != nil {
+			return nil, 0, fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	if err := out.restore(ck, next); err != nil {
+		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	return hidden, next, nil
+}
+
+// save records that layers before next are done.
+func (c *checkpointer) save(next int, hidden [][]float32, out state) error {
+	if c.dir == "" || next >= c.layers {
+		return nil
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	tensors := out.tensors()
+	for s, h := range hidden {
+		tensors = append(tensors, f32Tensor(fmt.Sprintf("hidden.%d", s), h, len(h)/c.width, c.width))
+	}
+	meta := map[string]string{metaNextLayer: strconv.Itoa(next), "hidden_count": strconv.Itoa(len(hidden))}
+	for k, v := range c.identity {
+		meta[k] = v
+	}
+	// safetensors.Write is atomic: a kill -9 leaves the previous state.
+	if err := safetensors.Write(filepath.Join(c.dir, checkpointFile), tensors, meta); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}

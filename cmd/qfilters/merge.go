@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qfilters/qfilters/calibrate"
+	"github.com/qfilters/qfilters/filterdir"
+)
+
+func init() { commands = append(commands, newMergeCmd) }
+
+type mergeOptions struct {
+	Out, Sign   string
+	JSON, Force bool
+}
+
+func newMergeCmd() *cobra.Command {
+	var opt mergeOptions
+	cmd := &cobra.Command{
+		Use:   "merge FILE... --out DIR",
+		Short: "Combine the statistics of calibration shards and write the filters",
+		Long: `Merge reads the stats files written by 'qfilters calibrate --shard i/N
+--stats-out FILE' (all N shards, in any order), checks that they belong to one
+calibration (same model, corpus, settings and sequences), solves the filters
+and writes the filter directory. Sampled runs (--samples N) merge to exactly
+the filters of an unsharded run; runs over every position (--samples all)
+merge Gram matrices and need --sign mean.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("merge needs at least one stats file")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runMerge(cmd.OutOrStdout(), args, opt)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opt.Out, "out", "", "output filter `DIR` (required)")
+	f.StringVar(&opt.Sign, "sign", "vote", "sign rule: vote or mean")
+	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
+	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory (atomically)")
+	return cmd
+}
+
+func runMerge(stdout io.Writer, files []string, opt mergeOptions) error {
+	if opt.Out == "" {
+		return usageError{fmt.Errorf("--out is required")}
+	}
+	sign := calibrate.SignRule(opt.Sign)
+	if sign != calibrate.SignVote && sign != calibrate.SignMean {
+		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
+	}
+	parts := make([]*calibrate.Stats, len(files))
+	for i, f := range files {
+		st, err := calibrate.ReadStats(f)
+		if err != nil {
+			return err
+		}
+		parts[i] = st
+	}
+	merged, err := calibrate.Merge(parts, files)
+	if err != nil {
+		return err
+	}
+	res, err := calibrate.Solve(merged, sign)
+	if err != nil {
+		return err
+	}
+	f := filtersOf(res, merged.Meta.Identity, sign, merged.Meta.Seed, merged.Meta.NumSeqs)
+	if err := filterdir.WriteWith(opt.Out, f, filterdir.WriteOptions{Force: opt.Force}); err != nil {
+		return err
+	}
+	mean, min := energySummary(filterdir.ComputeStats(f))
+	if opt.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{
+			"out": opt.Out, "shards": len(files), "layers": res.Layers, "kv_heads": res.KVHeads,
+			"head_dim": res.HeadDim, "samples_per_layer": res.SamplesUsed,
+			"mean_energy_share": mean, "min_energy_share": min,
+		})
+	}
+	fmt.Fprintf(stdout, "wrote %s from %d shards: q_filters [%d layers, %d kv heads, %d dims]; query energy on the filter direction: mean %.3f, min %.3f\n",
+		opt.Out, len(files), res.Layers, res.KVHeads, res.HeadDim, mean, min)
+	return nil
+}
