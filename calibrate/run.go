@@ -42,11 +42,11 @@ type Options struct {
 // Result holds the solved filters, flat and row-major.
 type Result struct {
 	Layers, Heads, KVHeads, HeadDim int
-	QFilters       []float32 // [Layers][KVHeads][HeadDim]
-	PerQueryHead   []float32 // [Layers][Heads][HeadDim]
-	SingularValues []float32 // [Layers][Heads][HeadDim]
-	SignAgreement  []float32 // [Layers][Heads]
-	SamplesUsed    int       // per layer
+	QFilters                        []float32 // [Layers][KVHeads][HeadDim]
+	PerQueryHead                    []float32 // [Layers][Heads][HeadDim]
+	SingularValues                  []float32 // [Layers][Heads][HeadDim]
+	SignAgreement                   []float32 // [Layers][Heads]
+	SamplesUsed                     int       // per layer
 }
 
 func newResult(c *model.Config) *Result {

@@ -75,7 +75,9 @@ func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 	return st, nil
 }
 
-func (st *Stats) allPositions() bool { return st.Meta.Samples == 0 || st.Meta.Samples >= st.Meta.TotalPositions }
+func (st *Stats) allPositions() bool {
+	return st.Meta.Samples == 0 || st.Meta.Samples >= st.Meta.TotalPositions
+}
 
 // statsSink fills a Stats layer by layer.
 type statsSink Stats
