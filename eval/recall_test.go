@@ -45,7 +45,7 @@ func TestHeadRecallByHand(t *testing.T) {
 		want  map[string][2]float64
 	}{
 		{1, map[string][2]float64{Oracle: {0.8, 0.6}, QFilters: {0.75, 0.6}, KNorm: {0.25, 0.1}, Streaming: {0.6, 0.5}}},
-		{0, map[string][2]float64{Streaming: {0.7, 0.45}}}, // 0 means the default, 4 sinks
+		{0, map[string][2]float64{Streaming: {0.7, 0.45}}},  // 0 means the default, 4 sinks
 		{-1, map[string][2]float64{Streaming: {0.3, 0.15}}}, // no sinks: {7 6 5 4}, {7 6}
 	} {
 		st, err := HeadRecall(handHead(), Options{Ratios: []int{2, 4, 1}, MinKeys: 8, Sinks: tc.sinks})
