@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qfilters/qfilters/kernels"
+	"github.com/qfilters/qfilters/model"
+	"github.com/qfilters/qfilters/synth"
+)
+
+func init() { commands = append(commands, newBenchCmd) }
+
+type benchOptions struct {
+	Preset, Model     string
+	Seqs, SeqLen      int
+	JSON              bool
+	SkipGEMM, SkipE2E bool
+}
+
+func newBenchCmd() *cobra.Command {
+	var opt benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench [--preset NAME] [--json]",
+		Short: "Measure GEMM GFLOP/s and end-to-end calibration speed on this machine",
+		Long: `Bench measures the matrix-product kernels at the standard shapes (M=2048 with
+(K,N) = (2048,2048), (2048,8192), (4096,4096), (4096,14336), and M=512,
+K=N=4096; bf16 weights, float32 and bf16 compute), then times a whole
+calibration (a separate qfilters process) of a synthetic checkpoint of the
+preset's shapes written to a temporary directory: tokens/s, effective GFLOP/s
+(counted FLOPs of the forward pass / wall time) and peak RSS.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBench(cmd.OutOrStdout(), cmd.ErrOrStderr(), opt)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opt.Preset, "preset", "llama-3.2-1b", "synthetic model shape for the end-to-end run")
+	f.StringVar(&opt.Model, "model", "", "use this checkpoint `DIR` instead of writing a synthetic one")
+	f.IntVar(&opt.Seqs, "seqs", 4, "calibration sequences of the end-to-end run")
+	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence of the end-to-end run")
+	f.BoolVar(&opt.JSON, "json", false, "print the results as JSON")
+	f.BoolVar(&opt.SkipGEMM, "skip-gemm", false, "skip the GEMM measurements")
+	f.BoolVar(&opt.SkipE2E, "skip-e2e", false, "skip the end-to-end calibration")
+	return cmd
+}
+
+type gemmResult struct {
+	M, K, N int
+	Compute string  `json:"compute"`
+	GFLOPs  float64 `json:"gflops"`
+}
+
+type e2eResult struct {
+	Model           string  `json:"model"`
+	Seqs            int     `json:"seqs"`
+	SeqLen          int     `json:"seq_len"`
+	Seconds         float64 `json:"seconds"`
+	TokensPerSecond float64 `json:"tokens_per_second"`
+	GFLOP           float64 `json:"gflop"`
+	GFLOPs          float64 `json:"effective_gflops"`
+	PeakRSSMB       float64 `json:"peak_rss_mb"`
+}
+
+type benchReport struct {
+	CPUPath string       `json:"kernel_path"`
+	Threads int          `json:"threads"`
+	GEMM    []gemmResult `json:"gemm,omitempty"`
+	E2E     *e2eResult   `json:"end_to_end,omitempty"`
+}
+
+var benchShapes = [][3]int{{2048, 2048, 2048}, {2048, 2048, 8192}, {2048, 4096, 4096}, {2048, 4096, 14336}, {512, 4096, 4096}}
+
+func runBench(stdout, stderr io.Writer, opt benchOptions) error {
+	rep := benchReport{CPUPath: kernels.CurrentPath(), Threads: runtime.GOMAXPROCS(0)}
+	if !opt.SkipGEMM {
+		for _, s := range benchShapes {
+			for _, compute := range []string{"f32", "bf16"} {
+				g := benchGEMM(s[0], s[1], s[2], compute == "bf16")
+				rep.GEMM = append(rep.GEMM, gemmResult{M: s[0], K: s[1], N: s[2], Compute: compute, GFLOPs: g})
+				if !opt.JSON {
+					fmt.Fprintf(stdout, "gemm M=%-5d K=%-5d N=%-6d bf16 weights, %-4s compute: %6.1f GFLOP/s\n", s[0], s[1], s[2], compute, g)
+				}
+			}
+		}
+	}
+	if !opt.SkipE2E {
+		e, err := benchE2E(stderr, opt)
+		if err != nil {
+			return err
+		}
+		rep.E2E = e
+		if !opt.JSON {
+			fmt.Fprintf(stdout, "calibrate %s, %d x %d tokens: %.1fs, %.0f tokens/s, %.0f GFLOP in the forward pass = %.1f GFLOP/s effective, peak RSS %.0f MB\n",
+				e.Model, e.Seqs, e.SeqLen, e.Seconds, e.TokensPerSecond, e.GFLOP, e.GFLOPs, e.PeakRSSMB)
+		}
+	}
+	if opt.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(stdout, "kernel path %s, %d threads\n", rep.CPUPath, rep.Threads)
+	return nil
+}
+
+// benchGEMM returns the median GFLOP/s of dst = a·wᵀ with bf16 weights w
+// [n][k], over repetitions filling about a second.
+func benchGEMM(m, k, n int, bf16 bool) float64 {
+	r := rand.New(rand.NewPCG(1, 2))
+	a := make([]float32, m*k)
+	for i := range a {
+		a[i] = float32(r.NormFloat64())
+	}
+	w := kernels.Matrix{Rows: n, Cols: k, DType: kernels.BF16, Data: make([]byte, 2*n*k)}
+	for i := 0; i < n*k; i++ {
+		binary.LittleEndian.PutUint16(w.Data[2*i:], uint16(math.Float32bits(float32(r.NormFloat64()*0.02))>>16))
+	}
+	dst := make([]float32, m*n)
+	run := func() time.Duration {
+		start := time.Now()
+		if bf16 {
+			kernels.MatMulTBF16(dst, a, m, w)
+		} else {
+			kernels.MatMulT(dst, a, m, w)
+		}
+		return time.Since(start)
+	}
+	run() // warm up
+	var times []float64
+	for total := time.Duration(0); len(times) < 3 || (total < time.Second && len(times) < 20); {
+		d := run()
+		total += d
+		times = append(times, d.Seconds())
+	}
+	sort.Float64s(times)
+	return 2 * float64(m) * float64(n) * float64(k) / times[len(times)/2] / 1e9
+}
+
+// benchE2E calibrates a checkpoint in a child process and reads its time
+// and peak RSS.
+func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
+	tmp, err := os.MkdirTemp("", "qfilters-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	dir, name := opt.Model, opt.Model
+	if dir == "" {
+		p, err := synth.Lookup(opt.Preset)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		dir, name = filepath.Join(tmp, opt.Preset), opt.Preset+" (synthetic)"
+		fmt.Fprintf(stderr, "writing a synthetic %s checkpoint (%.1f GB) to %s\n", opt.Preset, float64(p.Params())*2/1e9, dir)
+		if err := synth.Write(dir, p, 1); err != nil {
+			return nil, err
+		}
+	}
+	m, err := model.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.Config
+	m.Close()
+	// Random token ids, pre-tokenized: no tokenizer needed.
+	var corpus bytes.Buffer
+	r := rand.New(rand.NewPCG(3, 4))
+	for s := 0; s < opt.Seqs; s++ {
+		ids := make([]int, opt.SeqLen)
+		for i := range ids {
+			ids[i] = r.IntN(cfg.Vocab)
+		}
+		line, _ := json.Marshal(map[string][]int{"input_ids": ids})
+		corpus.Write(append(line, '\n'))
+	}
+	corpusPath := filepath.Join(tmp, "ids.jsonl")
+	if err := os.WriteFile(corpusPath, corpus.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "calibrating %s on %d x %d tokens\n", name, opt.Seqs, opt.SeqLen)
+	cmd := exec.Command(self, "calibrate", "--model", dir, "--corpus", corpusPath, "--out", filepath.Join(tmp, "out"),
+		"--seq-len", fmt.Sprint(opt.SeqLen), "--num-seqs", fmt.Sprint(opt.Seqs), "--json", "--quiet")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("calibration failed: %v: %s", err, bytes.TrimSpace(errb.Bytes()))
+	}
+	wall := time.Since(start).Seconds()
+	var sum calibrateSummary
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		return nil, fmt.Errorf("calibration output: %v", err)
+	}
+	res := &e2eResult{Model: name, Seqs: opt.Seqs, SeqLen: opt.SeqLen, Seconds: wall,
+		TokensPerSecond: float64(opt.Seqs*opt.SeqLen) / wall, GFLOP: cfg.CalibrationFLOPs(opt.Seqs, opt.SeqLen) / 1e9}
+	res.GFLOPs = res.GFLOP / wall
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		res.PeakRSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	}
+	return res, nil
+}
