@@ -35,6 +35,9 @@ type Options struct {
 	Identity map[string]string
 	// Progress, when set, is called after each sequence of each layer.
 	Progress func(layer, seq int)
+	// Resumed, when set, is called when a run continues from a checkpoint,
+	// with the first layer it will compute.
+	Resumed func(layer int)
 	// Context, when set, stops the run between two sequences once done.
 	Context context.Context
 }
@@ -112,6 +115,9 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 	hidden, start, err := ck.resume(out)
 	if err != nil {
 		return err
+	}
+	if hidden != nil && opt.Resumed != nil {
+		opt.Resumed(start)
 	}
 	if hidden == nil {
 		emb, err := m.Embedding()

@@ -212,6 +212,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		Samples: samples, Seed: opt.Seed, Sign: sign, Shard: shard, Shards: shards,
 		CheckpointDir: checkpointDir, Identity: identity,
 		Progress: bar.step, Context: ctx,
+		Resumed: func(layer int) {
+			if !opt.Quiet {
+				fmt.Fprintf(opt.stderr, "resuming from layer %d/%d (checkpoint %s)\n", layer+1, cfg.Layers, checkpointDir)
+			}
+		},
 	}
 	var res *calibrate.Result
 	var stats *calibrate.Stats

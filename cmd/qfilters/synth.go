@@ -42,6 +42,6 @@ func runSynth(stdout io.Writer, name, out string, seed uint64) error {
 	if err := synth.Write(out, p, seed); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s shapes, %.2fB parameters in bf16\n", out, name, float64(p.Params())/1e9)
+	fmt.Fprintf(stdout, "wrote %s: %s shapes, %.4g M parameters in bf16\n", out, name, float64(p.Params())/1e6)
 	return nil
 }

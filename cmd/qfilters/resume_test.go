@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestResumeAfterKill kills a real calibration process (SIGKILL, no chance
+// to clean up) after its first layer checkpoint, resumes it, and checks the
+// result is byte-identical to an uninterrupted run.
+func TestResumeAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "qfilters")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	modelDir := filepath.Join(dir, "model")
+	if code, _, stderr := runCLI(t, "synth", "--preset", "small", "--out", modelDir); code != 0 {
+		t.Fatal(stderr)
+	}
+	var corpus bytes.Buffer
+	r := rand.New(rand.NewPCG(1, 1))
+	for s := 0; s < 8; s++ {
+		ids := make([]int, 384)
+		for i := range ids {
+			ids[i] = r.IntN(512)
+		}
+		b, _ := json.Marshal(map[string][]int{"input_ids": ids})
+		corpus.Write(append(b, '\n'))
+	}
+	corpusPath := filepath.Join(dir, "ids.jsonl")
+	os.WriteFile(corpusPath, corpus.Bytes(), 0o644)
+	args := func(out string) []string {
+		return []string{"calibrate", "--model", modelDir, "--corpus", corpusPath, "--seq-len", "384", "--num-seqs", "8",
+			"--samples", "500", "--out", out}
+	}
+
+	whole := filepath.Join(dir, "whole")
+	if code, _, stderr := runCLI(t, append(args(whole), "--quiet")...); code != 0 {
+		t.Fatal(stderr)
+	}
+
+	out := filepath.Join(dir, "resumed")
+	state := filepath.Join(out+".resume", "state.safetensors")
+	cmd := exec.Command(bin, append(args(out), "--resume", "--quiet")...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(state); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint appeared")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("the run finished before it was killed: nothing was resumed")
+	}
+
+	code, _, stderr := runCLI(t, append(args(out), "--resume")...)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if !strings.Contains(stderr, "resuming from layer") {
+		t.Errorf("the second run did not resume: %q", stderr)
+	}
+	for _, name := range []string{"model.safetensors", "qfilters.safetensors"} {
+		a, _ := os.ReadFile(filepath.Join(whole, name))
+		b, _ := os.ReadFile(filepath.Join(out, name))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: resumed run differs from the uninterrupted one", name)
+		}
+	}
+	if _, err := os.Stat(out + ".resume"); !os.IsNotExist(err) {
+		t.Error("checkpoint left behind after success")
+	}
+	// A checkpoint for other inputs is refused, not silently reused.
+	os.MkdirAll(out+"2.resume", 0o755)
+	b, _ := os.ReadFile(filepath.Join(whole, "model.safetensors"))
+	os.WriteFile(filepath.Join(out+"2.resume", "state.safetensors"), b, 0o644)
+	if code, _, stderr := runCLI(t, append(args(out+"2"), "--resume", "--quiet")...); code == 0 || !strings.Contains(stderr, "written for other inputs") {
+		t.Errorf("foreign checkpoint: exit %d, %q", code, stderr)
+	}
+}
