@@ -89,7 +89,7 @@ writes by default).`,
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
 	f.IntVar(&opt.CacheSize, "cache-size", 0, "KV cache entries per layer and kv head in the perplexity run (default seq-len/4; negative: skip the run)")
 	f.IntVar(&opt.Window, "window", 0, "most recent tokens never evicted (default cache-size/4)")
-	f.IntVar(&opt.PPLDocs, "ppl-docs", 0, "sequences of the perplexity run (default: all)")
+	f.IntVar(&opt.PPLDocs, "ppl-docs", 8, "sequences of the perplexity run, the first of the evaluated ones (0: all)")
 	f.IntSliceVar(&opt.Ratios, "ratios", eval.DefaultRatios, "compression ratios of the attention recall")
 	f.Uint64Var(&opt.Seed, "seed", 0, "seed of the random baseline")
 	f.BoolVar(&opt.JSON, "json", false, "print the report as JSON")
@@ -204,6 +204,11 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 	seqs, sources, err := heldOutSequences(modelDir, corpusPath, m.Config.Vocab, opt)
 	if err != nil {
 		return err
+	}
+	if corpusName != corpusPath { // embedded: name the line, not the temporary file
+		for i, s := range sources {
+			sources[i] = corpusName + strings.TrimPrefix(s, corpusPath)
+		}
 	}
 	cfg := eval.Config{
 		Options: eval.Options{Ratios: opt.Ratios},
