@@ -22,6 +22,24 @@ type Model struct {
 	ckpt   *safetensors.Checkpoint
 	// dryRun makes the tensor readers check names and shapes only.
 	dryRun bool
+	// bf16 makes the layers' matrix products compute in bf16.
+	bf16 bool
+}
+
+// SetPrecision chooses the arithmetic of the layers' matrix products: "f32"
+// (the default, transformers' float32 forward) or "bf16" (inputs and weights
+// rounded to bf16, float32 accumulation: what the reference's bf16 autocast
+// does on GPUs). Attention, norms and the solve stay in float32.
+func (m *Model) SetPrecision(p string) error {
+	switch p {
+	case "f32", "":
+		m.bf16 = false
+	case "bf16":
+		m.bf16 = true
+	default:
+		return fmt.Errorf("precision %q: supported are f32, bf16", p)
+	}
+	return nil
 }
 
 // Open reads dir's config.json and opens its safetensors weights. Tensors are
@@ -171,7 +189,7 @@ func (m *Model) linear(name string, out, in int, withBias bool) (*linear, error)
 	if err != nil {
 		return nil, err
 	}
-	l := &linear{w: w}
+	l := &linear{w: w, bf16: m.bf16}
 	if withBias {
 		if l.bias, err = m.vector(name+".bias", out); err != nil {
 			return nil, err

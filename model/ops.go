@@ -11,12 +11,17 @@ import (
 type linear struct {
 	w    kernels.Matrix
 	bias []float32 // nil when the layer has none
+	bf16 bool      // compute in bf16 (inputs and weights rounded), as GPU autocast does
 }
 
 // apply returns x·Wᵀ + b for rows rows of x.
 func (l *linear) apply(x []float32, rows int) []float32 {
 	out := make([]float32, rows*l.w.Rows)
-	kernels.MatMulT(out, x, rows, l.w)
+	if l.bf16 {
+		kernels.MatMulTBF16(out, x, rows, l.w)
+	} else {
+		kernels.MatMulT(out, x, rows, l.w)
+	}
 	if l.bias != nil {
 		n := l.w.Rows
 		for i := 0; i < rows; i++ {
@@ -33,7 +38,7 @@ func (l *linear) apply(x []float32, rows int) []float32 {
 // how fused projections are split.
 func (l *linear) rows(from, to int) *linear {
 	size := l.w.Cols * elemSize(l.w.DType)
-	out := &linear{w: kernels.Matrix{Rows: to - from, Cols: l.w.Cols, DType: l.w.DType}}
+	out := &linear{w: kernels.Matrix{Rows: to - from, Cols: l.w.Cols, DType: l.w.DType}, bf16: l.bf16}
 	if l.w.Data != nil { // nil when only shapes were checked
 		out.w.Data = l.w.Data[from*size : to*size]
 	}

@@ -167,3 +167,25 @@ func TestCalibrateGoldenViaCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestCalibrateBF16 : the bf16 compute path (the reference's GPU autocast)
+// gives filters close to float32 ones, and is recorded in the provenance.
+func TestCalibrateBF16(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"--quiet", "--num-seqs", "6", "--seq-len", "128"}
+	for _, p := range []string{"f32", "bf16"} {
+		if code, _, stderr := runCLI(t, append([]string{"calibrate", "--out", filepath.Join(dir, p), "--precision", p}, common...)...); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	if code, stdout, stderr := runCLI(t, "diff", filepath.Join(dir, "f32"), filepath.Join(dir, "bf16"), "--min-cos", "0.999"); code != 0 {
+		t.Errorf("bf16 filters drift from f32 ones: %s %s", stdout, stderr)
+	}
+	f, err := filterdir.Read(filepath.Join(dir, "bf16"))
+	if err != nil || f.Provenance.Precision != "bf16" {
+		t.Errorf("provenance precision: %v %+v", err, f.Provenance)
+	}
+	if code, _, stderr := runCLI(t, append([]string{"calibrate", "--out", filepath.Join(dir, "x"), "--precision", "fp8"}, common...)...); code != 2 || !strings.Contains(stderr, "supported are f32, bf16") {
+		t.Errorf("bad precision: exit %d %q", code, stderr)
+	}
+}
