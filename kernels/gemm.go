@@ -6,12 +6,13 @@ import (
 	"sync/atomic"
 )
 
-// The driver follows the BLIS loop nest. For each block of nc columns and kc
-// depth, the threads first pack that block of B together (each panel once),
-// then share out work units — a block of mc rows of A times a run of B
-// panels — dynamically, so a core slowed by other processes simply takes
-// fewer units. Each unit packs its rows of A (to L2) and sweeps the B panels
-// (each kc×nr panel stays in L1 while every A micro-panel passes over it).
+// The driver follows the BLIS loop nest. For each block of up to mbMax rows,
+// nc columns and kc depth, the threads first pack that block of A and of B
+// together (every micro-panel exactly once, taken from a shared counter), then
+// share out work units — mc rows of A times a run of B panels — dynamically,
+// so a core slowed by other processes simply takes fewer units. A unit's A
+// rows (mc×kc) stay in L2 while it sweeps its B panels; each kc×nr B panel
+// stays in L1 while every A micro-panel of the unit passes over it.
 
 type mode uint8
 
@@ -22,23 +23,23 @@ const (
 
 const (
 	kcBlock = 256  // kernel steps per block: a 32-wide B panel is 32 KiB
-	mcBlock = 336  // rows per A block: 336×256 floats ≈ 336 KiB, in L2
+	mcBlock = 336  // rows per unit: 336×256 floats ≈ 336 KiB of packed A, in L2
+	mbMax   = 4096 // rows of A packed at once (≤ 4 MiB)
+	runMin  = 8    // fewest B panels per unit: C tiles are reused across A panels
 	ncMax   = 4096 // columns per shared B block: ≤ 4 MiB, in L3
 	// serialFlops: below this many flops, goroutines cost more than they save.
 	serialFlops = 1 << 22
 )
 
-// workspace is one goroutine's scratch: its packed A block, an edge tile and
-// a column buffer for dtype conversion.
+// workspace is one goroutine's scratch: an edge tile and a column buffer for
+// dtype conversion.
 type workspace struct {
-	abuf []float32
 	tile []float32
 	col  []float32
 }
 
 var workspaces = sync.Pool{New: func() any {
 	return &workspace{
-		abuf: make([]float32, (mcBlock+32)*kcBlock),
 		tile: make([]float32, 64*64),
 		col:  make([]float32, 2*kcBlock),
 	}
@@ -121,70 +122,81 @@ func gemm(dst, a []float32, m int, s *bsrc, md mode) {
 	// Balanced blocks: as few as fit the caches, of equal size.
 	njc := ceilDiv(n, ncMax)
 	nc := ceilDiv(ceilDiv(n, njc), nr) * nr
-	nic := ceilDiv(m, mcBlock)
-	mc := ceilDiv(ceilDiv(m, nic), mr) * mr
-	nic = ceilDiv(m, mc)
+	mb := min(m, mbMax)
+	mbPad := ceilDiv(mb, mr) * mr
+	nic := ceilDiv(mb, mcBlock)
+	mc := ceilDiv(ceilDiv(mb, nic), mr) * mr
 
 	maxDepth := panelDepth(kcb, lay)
 	bp := getBuf(maxDepth * nc)
-	bbuf := *bp
 	defer bufPool.Put(bp)
+	ap := getBuf(maxDepth * mbPad)
+	defer bufPool.Put(ap)
+	bbuf, abuf := *bp, *ap
 
-	for jc := 0; jc < n; jc += nc {
-		ncur := min(nc, n-jc)
-		npanels := ceilDiv(ncur, nr)
-		// Split the panels into runs so there are several units per thread
-		// (for balance) while each run stays wide enough to amortize packing A.
-		nsplit := 1
-		if threads > 1 {
-			nsplit = min(ceilDiv(4*threads, nic), max(1, npanels/8))
-		}
-		runLen := ceilDiv(npanels, nsplit)
-		nsplit = ceilDiv(npanels, runLen)
+	for ib := 0; ib < m; ib += mb {
+		mcur := min(mb, m-ib)
+		nap := ceilDiv(mcur, mr)
+		nic := ceilDiv(mcur, mc)
+		for jc := 0; jc < n; jc += nc {
+			ncur := min(nc, n-jc)
+			nbp := ceilDiv(ncur, nr)
+			// Split the panels into runs so there are several units per
+			// thread, for balance.
+			nsplit := 1
+			if threads > 1 {
+				nsplit = max(1, min(ceilDiv(8*threads, nic), nbp/runMin))
+			}
+			runLen := ceilDiv(nbp, nsplit)
+			nsplit = ceilDiv(nbp, runLen)
 
-		for pc := 0; pc < k; pc += kcb {
-			kc := min(kcb, k-pc)
-			kd := panelDepth(kc, lay)
-			load := pc > 0
-			parallelFor(threads, npanels, func(ws *workspace, jp int) {
-				j := jc + jp*nr
-				packB(bbuf[jp*kd*nr:], s, j, min(nr, n-j), nr, pc, kc, lay, ws.col)
-			})
-			parallelFor(threads, nic*nsplit, func(ws *workspace, u int) {
-				ic := (u / nsplit) * mc
-				mcur := min(mc, m-ic)
-				for ir := 0; ir < mcur; ir += mr {
-					packA(ws.abuf[ir*kd:], a, k, ic+ir, min(mr, mcur-ir), mr, pc, kc, lay)
-				}
-				p0 := (u % nsplit) * runLen
-				p1 := min(p0+runLen, npanels)
-				for jp := p0; jp < p1; jp++ {
-					j := jc + jp*nr
-					ncols := min(nr, n-j)
-					b := &bbuf[jp*kd*nr]
-					for ir := 0; ir < mcur; ir += mr {
-						rows := min(mr, mcur-ir)
-						ap := &ws.abuf[ir*kd]
-						c := dst[(ic+ir)*n+j:]
-						if rows == mr && ncols == nr {
-							kern(kd, ap, b, &c[0], n, load)
-							continue
-						}
-						// Edge tile: run the full tile into scratch and copy
-						// back only the valid part.
-						t := ws.tile[:mr*nr]
-						if load {
+			for pc := 0; pc < k; pc += kcb {
+				kc := min(kcb, k-pc)
+				kd := panelDepth(kc, lay)
+				load := pc > 0
+				parallelFor(threads, nap+nbp, func(ws *workspace, t int) {
+					if t < nap {
+						i := ib + t*mr
+						packA(abuf[t*kd*mr:], a, k, i, min(mr, ib+mcur-i), mr, pc, kc, lay)
+						return
+					}
+					t -= nap
+					j := jc + t*nr
+					packB(bbuf[t*kd*nr:], s, j, min(nr, n-j), nr, pc, kc, lay, ws.col)
+				})
+				parallelFor(threads, nic*nsplit, func(ws *workspace, u int) {
+					i0 := (u / nsplit) * mc
+					i1 := min(i0+mc, mcur)
+					p0 := (u % nsplit) * runLen
+					p1 := min(p0+runLen, nbp)
+					for jp := p0; jp < p1; jp++ {
+						j := jc + jp*nr
+						ncols := min(nr, n-j)
+						b := &bbuf[jp*kd*nr]
+						for ir := i0; ir < i1; ir += mr {
+							rows := min(mr, i1-ir)
+							a := &abuf[ir*kd]
+							c := dst[(ib+ir)*n+j:]
+							if rows == mr && ncols == nr {
+								kern(kd, a, b, &c[0], n, load)
+								continue
+							}
+							// Edge tile: run the full tile into scratch and
+							// copy back only the valid part.
+							t := ws.tile[:mr*nr]
+							if load {
+								for i := 0; i < rows; i++ {
+									copy(t[i*nr:i*nr+ncols], c[i*n:])
+								}
+							}
+							kern(kd, a, b, &t[0], nr, load)
 							for i := 0; i < rows; i++ {
-								copy(t[i*nr:i*nr+ncols], c[i*n:])
+								copy(c[i*n:i*n+ncols], t[i*nr:])
 							}
 						}
-						kern(kd, ap, b, &t[0], nr, load)
-						for i := 0; i < rows; i++ {
-							copy(c[i*n:i*n+ncols], t[i*nr:])
-						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
