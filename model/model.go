@@ -190,6 +190,10 @@ func (m *Model) linear(name string, out, in int, withBias bool) (*linear, error)
 		return nil, err
 	}
 	l := &linear{w: w, bf16: m.bf16}
+	if !withBias && m.ckpt.Has(name+".bias") {
+		// Ignoring it would silently compute another model.
+		return nil, fmt.Errorf("tensor %s.bias is in the checkpoint but the config implies no bias there (attention_bias / mlp_bias)", name)
+	}
 	if withBias {
 		if l.bias, err = m.vector(name+".bias", out); err != nil {
 			return nil, err

@@ -219,3 +219,16 @@ func TestCalibrateNaNWeights(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q (poisoned %s)", code, stderr, last)
 	}
 }
+
+// TestCalibrateBiasConfigMismatch: biases come from the config; a checkpoint
+// that has them where the config says none is an error naming the tensor.
+func TestCalibrateBiasConfigMismatch(t *testing.T) {
+	dir := copyDir(t, needShared(t, "fixtures", "archs", "qwen2"))
+	editJSON(t, filepath.Join(dir, "config.json"), func(v map[string]any) { v["attention_bias"] = false })
+	ids := filepath.Join(t.TempDir(), "ids.jsonl")
+	os.WriteFile(ids, []byte(`{"input_ids": [1, 2, 3, 4]}`+"\n"), 0o644)
+	code, _, stderr := runCLI(t, "calibrate", "--model", dir, "--corpus", ids, "--out", filepath.Join(t.TempDir(), "o"), "--seq-len", "4", "--num-seqs", "1", "--quiet")
+	if code != 1 || !strings.Contains(stderr, "tensor model.layers.0.self_attn.q_proj.bias is in the checkpoint but the config implies no bias") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
