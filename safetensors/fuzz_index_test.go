@@ -38,7 +38,9 @@ func FuzzIndex(f *testing.F) {
 			f.Fatal(err)
 		}
 	}
-	u8 := func(name string, v byte) Tensor { return Tensor{Name: name, DType: U8, Shape: []int{1}, Data: []byte{v}} }
+	u8 := func(name string, v byte) Tensor {
+		return Tensor{Name: name, DType: U8, Shape: []int{1}, Data: []byte{v}}
+	}
 	for path, ts := range map[string][]Tensor{
 		filepath.Join(dir, "s1.safetensors"): {u8("a", 1), u8("b", 2)},
 		filepath.Join(dir, "s2.safetensors"): {u8("c", 3)},
