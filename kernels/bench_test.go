@@ -83,3 +83,27 @@ func BenchmarkKernel(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAttention: seq=2048, 32 heads of 64 (8 kv heads), causal.
+// FLOPs counted: the two products over the causal half, 2·2·seq²/2·d·heads.
+func BenchmarkAttention(b *testing.B) {
+	const seq, heads, kvHeads, d = 2048, 32, 8, 64
+	r := rand.New(rand.NewPCG(1, 1))
+	q := randSlice(r, seq*heads*d)
+	k := randSlice(r, seq*kvHeads*d)
+	v := randSlice(r, seq*kvHeads*d)
+	out := make([]float32, seq*heads*d)
+	for _, p := range Paths() {
+		if p == Generic {
+			continue
+		}
+		b.Run(p.String(), func(b *testing.B) {
+			defer SetPath(p)()
+			cpu0 := processCPU()
+			for i := 0; i < b.N; i++ {
+				Attention(out, q, k, v, seq, heads, kvHeads, d, AttentionOpts{Scale: 0.125})
+			}
+			reportFlops(b, 2*float64(seq)*float64(seq)*d*heads*float64(b.N), processCPU()-cpu0)
+		})
+	}
+}

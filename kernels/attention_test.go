@@ -1,0 +1,106 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refAttention is the textbook computation in float64: full score rows,
+// masked, softmax, weighted sum. It also returns Σ p·|v| per output element
+// for the error bound.
+func refAttention(q, k, v []float32, seq, heads, kvHeads, d int, o AttentionOpts) (out, mag []float64) {
+	out = make([]float64, seq*heads*d)
+	mag = make([]float64, seq*heads*d)
+	ldq, ldk := heads*d, kvHeads*d
+	s := make([]float64, seq)
+	for h := 0; h < heads; h++ {
+		g := h / (heads / kvHeads)
+		for i := 0; i < seq; i++ {
+			mx := math.Inf(-1)
+			for j := 0; j <= i; j++ {
+				s[j] = math.Inf(-1)
+				if o.Window > 0 && j <= i-o.Window {
+					continue
+				}
+				var x float64
+				for c := 0; c < d; c++ {
+					x += float64(q[i*ldq+h*d+c]) * float64(k[j*ldk+g*d+c])
+				}
+				x *= float64(o.Scale)
+				if o.SoftCap > 0 {
+					x = float64(o.SoftCap) * math.Tanh(x/float64(o.SoftCap))
+				}
+				s[j] = x
+				mx = math.Max(mx, x)
+			}
+			var den float64
+			for j := 0; j <= i; j++ {
+				s[j] = math.Exp(s[j] - mx)
+				den += s[j]
+			}
+			for j := 0; j <= i; j++ {
+				p := s[j] / den
+				for c := 0; c < d; c++ {
+					x := float64(v[j*ldk+g*d+c])
+					out[i*ldq+h*d+c] += p * x
+					mag[i*ldq+h*d+c] += p * math.Abs(x)
+				}
+			}
+		}
+	}
+	return
+}
+
+func TestAttention(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	type cfg struct {
+		heads, kvHeads, d int
+		opts              AttentionOpts
+	}
+	cfgs := []cfg{
+		{2, 2, 16, AttentionOpts{Scale: 0.25}},
+		{4, 2, 64, AttentionOpts{Scale: 0.125}},
+		{4, 1, 33, AttentionOpts{Scale: 0.3, SoftCap: 5}},
+		{2, 1, 64, AttentionOpts{Scale: 0.125, Window: 37}},
+		{6, 3, 24, AttentionOpts{Scale: 0.2, SoftCap: 3, Window: 64}},
+	}
+	forPaths(t, func(t *testing.T) {
+		for _, c := range cfgs {
+			for _, seq := range []int{1, 5, 100, 300} {
+				q := randSlice(r, seq*c.heads*c.d)
+				k := randSlice(r, seq*c.kvHeads*c.d)
+				v := randSlice(r, seq*c.kvHeads*c.d)
+				ref, mag := refAttention(q, k, v, seq, c.heads, c.kvHeads, c.d, c.opts)
+				out := poisoned(seq * c.heads * c.d)
+				Attention(out, q, k, v, seq, c.heads, c.kvHeads, c.d, c.opts)
+				name := fmt.Sprintf("seq=%d %+v", seq, c)
+				bad := 0
+				for i := range ref {
+					g := float64(out[i])
+					if math.IsNaN(g) || math.Abs(g-ref[i]) > 1e-5*mag[i]+1e-30 {
+						if bad < 3 {
+							t.Errorf("%s: element %d = %v, want %v (mag %v)", name, i, g, ref[i], mag[i])
+						}
+						bad++
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestExpNeg(t *testing.T) {
+	worst := 0.0
+	for x := float32(-87); x <= 0; x += 0.00137 {
+		want := math.Exp(float64(x))
+		worst = math.Max(worst, math.Abs(float64(expNeg(x))-want)/want)
+	}
+	if worst > 3e-7 {
+		t.Errorf("expNeg relative error %g", worst)
+	}
+	if expNeg(float32(math.Inf(-1))) != 0 || expNeg(-100) != 0 {
+		t.Error("expNeg of very negative input is not 0")
+	}
+}
