@@ -24,7 +24,7 @@ const (
 
 // attnScratch holds one task's blocks; pooled because tasks are many.
 type attnScratch struct {
-	q, k, v, s, pv, o []float32
+	q, s, pv, o []float32
 	m, l              []float64
 }
 
@@ -78,8 +78,6 @@ func attnBlock(out, q, k, v []float32, seq, heads, kvHeads, d int, opts Attentio
 	sc := attnPool.Get().(*attnScratch)
 	defer attnPool.Put(sc)
 	sc.q = grow(sc.q, nq*d)
-	sc.k = grow(sc.k, attnBK*d)
-	sc.v = grow(sc.v, attnBK*d)
 	sc.s = grow(sc.s, nq*attnBK)
 	sc.pv = grow(sc.pv, nq*d)
 	sc.o = grow(sc.o, nq*d)
@@ -105,12 +103,11 @@ func attnBlock(out, q, k, v []float32, seq, heads, kvHeads, d int, opts Attentio
 	for j0 := jlo; j0 < jhi; j0 += attnBK {
 		j1 := min(j0+attnBK, jhi)
 		nk := j1 - j0
-		for j := 0; j < nk; j++ {
-			copy(sc.k[j*d:j*d+d], k[(j0+j)*ldk+g*d:])
-			copy(sc.v[j*d:j*d+d], v[(j0+j)*ldk+g*d:])
-		}
+		// K and V rows of kv head g are read in place (row stride ldk).
+		kb := bsrc{kind: srcF32T, f: k[j0*ldk+g*d:], k: d, n: nk, ld: ldk}
+		vb := bsrc{kind: srcF32N, f: v[j0*ldk+g*d:], k: nk, n: d, ld: ldk}
 		s := sc.s[:nq*nk]
-		MatMulTF32(s, sc.q, sc.k[:nk*d], nq, d, nk)
+		gemm(s, sc.q, nq, &kb, modeF32)
 		for i := 0; i < nq; i++ {
 			qi := i0 + i
 			row := s[i*nk : i*nk+nk]
@@ -154,7 +151,7 @@ func attnBlock(out, q, k, v []float32, seq, heads, kvHeads, d int, opts Attentio
 				}
 			}
 		}
-		MatMul(sc.pv, s, sc.v[:nk*d], nq, nk, d)
+		gemm(sc.pv, s, nq, &vb, modeF32)
 		for x, y := range sc.pv {
 			sc.o[x] += y
 		}

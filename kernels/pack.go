@@ -31,6 +31,18 @@ type bsrc struct {
 	data []byte
 	f    []float32
 	k, n int
+	ld   int // row stride of f in elements; 0 means dense (k or n)
+}
+
+// stride is the row stride of f.
+func (s *bsrc) stride() int {
+	if s.ld > 0 {
+		return s.ld
+	}
+	if s.kind == srcF32N {
+		return s.n
+	}
+	return s.k
 }
 
 // column writes B[p0:p0+kc][j] into tmp[:kc] as float32 and returns it.
@@ -39,7 +51,8 @@ func (s *bsrc) column(j, p0, kc int, tmp []float32) []float32 {
 	k := s.k
 	switch s.kind {
 	case srcF32T:
-		return s.f[j*k+p0 : j*k+p0+kc]
+		ld := s.stride()
+		return s.f[j*ld+p0 : j*ld+p0+kc]
 	case srcMatF32:
 		b := s.data[(j*k+p0)*4 : (j*k+p0+kc)*4]
 		tmp = tmp[:kc]
@@ -60,9 +73,10 @@ func (s *bsrc) column(j, p0, kc int, tmp []float32) []float32 {
 		}
 	case srcF32N:
 		tmp = tmp[:kc]
-		f := s.f[p0*s.n+j:]
+		ld := s.stride()
+		f := s.f[p0*ld+j:]
 		for p := range tmp {
-			tmp[p] = f[p*s.n]
+			tmp[p] = f[p*ld]
 		}
 	}
 	return tmp
@@ -126,8 +140,9 @@ func packB(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout, tmp []
 	}
 	if s.kind == srcF32N && lay == layoutF32 {
 		// Rows of B are contiguous here: copy them straight.
+		ld := s.stride()
 		for p := 0; p < kc; p++ {
-			copy(dst[p*w:p*w+nr], s.f[(p0+p)*s.n+j0:])
+			copy(dst[p*w:p*w+nr], s.f[(p0+p)*ld+j0:])
 		}
 		return
 	}
