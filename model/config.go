@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -67,12 +68,23 @@ type RopeConfig struct {
 	AttentionFactor         float64 // 0: derived
 }
 
+// maxConfigBytes bounds config.json: real ones are a few kB.
+const maxConfigBytes = 16 << 20
+
 // LoadConfig reads and normalizes dir/config.json.
 func LoadConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, "config.json")
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("model config: %w", err)
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a model config", path, maxConfigBytes>>20)
 	}
 	cfg, err := ParseConfig(data)
 	if err != nil {
@@ -142,17 +154,23 @@ func ParseConfig(data []byte) (*Config, error) {
 }
 
 func (c *Config) check() error {
+	// Upper bounds far above any published model, so that a hostile config
+	// cannot make us allocate per-layer or per-head tables of absurd size.
 	for _, f := range []struct {
-		name string
-		v    int
-	}{{"hidden_size", c.Hidden}, {"num_hidden_layers", c.Layers}, {"num_attention_heads", c.Heads},
-		{"num_key_value_heads", c.KVHeads}, {"head_dim", c.HeadDim}, {"vocab_size", c.Vocab}, {"intermediate_size", c.Intermediate}} {
+		name   string
+		v, max int
+	}{{"hidden_size", c.Hidden, 1 << 17}, {"num_hidden_layers", c.Layers, 1 << 10}, {"num_attention_heads", c.Heads, 1 << 10},
+		{"num_key_value_heads", c.KVHeads, 1 << 10}, {"head_dim", c.HeadDim, 1 << 12}, {"vocab_size", c.Vocab, 1 << 23},
+		{"intermediate_size", c.Intermediate, 1 << 20}} {
 		if f.v <= 0 {
 			return fmt.Errorf("%s must be a positive integer, got %d", f.name, f.v)
 		}
-		if f.v > 1<<24 {
-			return fmt.Errorf("%s = %d is not a plausible model size", f.name, f.v)
+		if f.v > f.max {
+			return fmt.Errorf("%s = %d is not a plausible model size (at most %d)", f.name, f.v, f.max)
 		}
+	}
+	if c.Experts < 0 || c.Experts > 1<<12 {
+		return fmt.Errorf("number of experts %d is not plausible (0..%d)", c.Experts, 1<<12)
 	}
 	if c.Heads%c.KVHeads != 0 {
 		return fmt.Errorf("num_attention_heads %d is not a multiple of num_key_value_heads %d", c.Heads, c.KVHeads)

@@ -80,7 +80,7 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, k, v := l.projectAt(x, pos)
+	q, k, v := l.project(x, 1, pos)
 	d := c.HeadDim
 	for g := range cache {
 		hc := &cache[g]
@@ -126,24 +126,6 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 	}
 	out := l.o.apply(att, 1)
 	l.finish(h, out, 1)
-}
-
-// projectAt is project for a single token at position pos.
-func (l *Layer) projectAt(x []float32, pos int) (q, k, v []float32) {
-	c := l.cfg
-	if l.qkvPerHead != nil {
-		q, k, v = l.splitPerHead(l.qkvPerHead.apply(x, 1), 1)
-	} else {
-		q, k, v = l.q.apply(x, 1), l.k.apply(x, 1), l.v.apply(x, 1)
-	}
-	if l.qNorm != nil {
-		l.qNorm.apply(q)
-		l.kNorm.apply(k)
-	}
-	cos, sin := l.rope.tableAt(pos, pos+1)
-	l.rope.apply(q, 1, c.Heads, c.HeadDim, cos, sin)
-	l.rope.apply(k, 1, c.KVHeads, c.HeadDim, cos, sin)
-	return q, k, v
 }
 
 // AttentionScale returns the factor attention scores are multiplied by

@@ -38,7 +38,7 @@ func (l *Layer) Forward(h []float32, seq int, capture Capture) {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, k, v := l.project(x, seq)
+	q, k, v := l.project(x, seq, 0)
 	if capture != nil {
 		capture(l.Index, q, k)
 	}
@@ -83,12 +83,13 @@ func (l *Layer) Queries(h []float32, seq int) []float32 {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, _, _ := l.project(x, seq)
+	q, _, _ := l.project(x, seq, 0)
 	return q
 }
 
-// project returns post-norm, post-RoPE queries and keys, and values.
-func (l *Layer) project(x []float32, seq int) (q, k, v []float32) {
+// project returns post-norm, post-RoPE queries and keys, and values, for
+// seq tokens at positions pos0, pos0+1, ...
+func (l *Layer) project(x []float32, seq, pos0 int) (q, k, v []float32) {
 	c := l.cfg
 	if l.qkvPerHead != nil {
 		q, k, v = l.splitPerHead(l.qkvPerHead.apply(x, seq), seq)
@@ -100,7 +101,7 @@ func (l *Layer) project(x []float32, seq int) (q, k, v []float32) {
 		l.qNorm.apply(q)
 		l.kNorm.apply(k)
 	}
-	cos, sin := l.rope.table(seq)
+	cos, sin := l.rope.table(pos0, pos0+seq)
 	l.rope.apply(q, seq, c.Heads, c.HeadDim, cos, sin)
 	l.rope.apply(k, seq, c.KVHeads, c.HeadDim, cos, sin)
 	return q, k, v

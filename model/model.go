@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/qfilters/qfilters/kernels"
 	"github.com/qfilters/qfilters/safetensors"
@@ -113,22 +114,10 @@ func (m *Model) shape(name string, dims ...int) (safetensors.DType, error) {
 	if !ok {
 		return "", fmt.Errorf("checkpoint %s: tensor %s missing", m.Dir, name)
 	}
-	if !equalInts(shape, dims) {
+	if !slices.Equal(shape, dims) {
 		return "", fmt.Errorf("tensor %s has shape %v, config says %v", name, shape, dims)
 	}
 	return dt, nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // matrix reads a 2-D weight kept in its stored dtype.

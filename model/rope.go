@@ -67,13 +67,11 @@ func llama3Frequencies(inv []float32, rc RopeConfig) []float32 {
 	return out
 }
 
-// table returns cos and sin for positions 0..seq-1, [seq][rotary/2] each
-// (the halves of transformers' cat(freqs, freqs) are equal).
-func (r *rope) table(seq int) (cos, sin []float32) { return r.tableAt(0, seq) }
-
-// tableAt returns cos and sin for positions from..to-1. Longrope switches to
-// its long factors once the sequence (to) exceeds the original context.
-func (r *rope) tableAt(from, to int) (cos, sin []float32) {
+// table returns cos and sin for positions from..to-1, [to-from][rotary/2]
+// each (the halves of transformers' cat(freqs, freqs) are equal).
+// Longrope switches to its long factors once the sequence (to) exceeds the
+// original context.
+func (r *rope) table(from, to int) (cos, sin []float32) {
 	inv := r.invFreq
 	if r.long != nil && to > r.cfg.OriginalMaxPositions {
 		inv = r.long

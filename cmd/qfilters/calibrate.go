@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/qfilters/qfilters/assets"
 	"github.com/qfilters/qfilters/calibrate"
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/filterdir"
@@ -136,30 +135,18 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if sign != calibrate.SignVote && sign != calibrate.SignMean {
 		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
 	}
-	modelDir, corpusPath := opt.Model, opt.Corpus
-	modelName, corpusName := modelDir, corpusPath
-	if modelDir == "" {
-		tmp, err := os.MkdirTemp("", "qfilters-default-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		*embedded = tmp
-		embModel, embCorpus, err := assets.Extract(tmp)
-		if err != nil {
-			return err
-		}
-		modelDir, modelName = embModel, assets.ModelName
-		if corpusPath == "" {
-			corpusPath, corpusName = embCorpus, assets.CorpusName
-		}
+	in, err := resolveInputs(opt.Model, opt.Corpus)
+	if err != nil {
+		return err
+	}
+	defer in.cleanup()
+	if in.embeddedModel {
+		*embedded = filepath.Dir(in.modelDir)
 		if !opt.seqLenSet {
 			opt.SeqLen = defaultSeqLenEmbedded
 		}
 	}
-	if corpusPath == "" {
-		return usageError{errors.New("--corpus is required with --model")}
-	}
+	modelDir, corpusPath, modelName, corpusName := in.modelDir, in.corpusPath, in.modelName, in.corpusName
 	shard, shards, err := parseShard(opt.Shard)
 	if err != nil {
 		return usageError{err}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/qfilters/qfilters/assets"
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/eval"
 	"github.com/qfilters/qfilters/filterdir"
@@ -127,32 +126,20 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 	if opt.PPLDocs < 0 {
 		return usageError{fmt.Errorf("--ppl-docs must be >= 0, got %d", opt.PPLDocs)}
 	}
-	modelDir, corpusPath := opt.Model, opt.Corpus
-	modelName, corpusName := modelDir, corpusPath
-	if modelDir == "" {
-		tmp, err := os.MkdirTemp("", "qfilters-default-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		embModel, embCorpus, err := assets.Extract(tmp)
-		if err != nil {
-			return err
-		}
-		modelDir, modelName = embModel, assets.ModelName
-		if corpusPath == "" {
-			corpusPath, corpusName = embCorpus, assets.CorpusName
-			if !opt.skipSet {
-				opt.SkipDocs = heldOutEmbedded
-			}
+	in, err := resolveInputs(opt.Model, opt.Corpus)
+	if err != nil {
+		return err
+	}
+	defer in.cleanup()
+	if in.embeddedModel {
+		if in.embeddedCorpus && !opt.skipSet {
+			opt.SkipDocs = heldOutEmbedded
 		}
 		if !opt.seqLenSet {
 			opt.SeqLen = defaultSeqLenEmbedded
 		}
 	}
-	if corpusPath == "" {
-		return usageError{errors.New("--corpus is required with --model")}
-	}
+	modelDir, corpusPath, modelName, corpusName := in.modelDir, in.corpusPath, in.modelName, in.corpusName
 	if opt.SeqLen <= 0 {
 		return usageError{fmt.Errorf("--seq-len must be positive, got %d", opt.SeqLen)}
 	}
