@@ -1,7 +1,7 @@
 package model
 
 import (
-	"math"
+	"github.com/qfilters/qfilters/kernels"
 )
 
 // Layer is one decoder block with its weights loaded. The same code runs every
@@ -43,7 +43,8 @@ func (l *Layer) Forward(h []float32, seq int, capture Capture) {
 		capture(l.Index, q, k)
 	}
 	att := make([]float32, seq*c.Heads*c.HeadDim)
-	attention(att, q, k, v, seq, c.Heads, c.KVHeads, c.HeadDim, float32(l.scale), c.AttnSoftcap, l.window)
+	kernels.Attention(att, q, k, v, seq, c.Heads, c.KVHeads, c.HeadDim,
+		kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window})
 	out := l.o.apply(att, seq)
 	l.finish(h, out, seq)
 }
@@ -125,51 +126,4 @@ func (l *Layer) splitPerHead(qkv []float32, seq int) (q, k, v []float32) {
 		}
 	}
 	return q, k, v
-}
-
-// attention is causal grouped-query attention with optional soft-capping and
-// sliding window; out, q are [seq][heads*d], k, v [seq][kvHeads*d].
-func attention(out, q, k, v []float32, seq, heads, kvHeads, d int, scale float32, cap float64, window int) {
-	rep := heads / kvHeads
-	scores := make([]float32, seq)
-	for h := 0; h < heads; h++ {
-		g := h / rep
-		for i := 0; i < seq; i++ {
-			qi := q[(i*heads+h)*d : (i*heads+h)*d+d]
-			lo := 0
-			if window > 0 && i-window+1 > 0 {
-				lo = i - window + 1
-			}
-			maxS := float32(math.Inf(-1))
-			for j := lo; j <= i; j++ {
-				kj := k[(j*kvHeads+g)*d : (j*kvHeads+g)*d+d]
-				var s float32
-				for t := range qi {
-					s += qi[t] * kj[t]
-				}
-				s *= scale
-				if cap > 0 {
-					s = float32(cap * math.Tanh(float64(s)/cap))
-				}
-				scores[j] = s
-				if s > maxS {
-					maxS = s
-				}
-			}
-			var sum float64
-			for j := lo; j <= i; j++ {
-				e := math.Exp(float64(scores[j] - maxS))
-				scores[j] = float32(e)
-				sum += e
-			}
-			o := out[(i*heads+h)*d : (i*heads+h)*d+d]
-			for j := lo; j <= i; j++ {
-				p := scores[j] / float32(sum)
-				vj := v[(j*kvHeads+g)*d : (j*kvHeads+g)*d+d]
-				for t := range o {
-					o[t] += p * vj[t]
-				}
-			}
-		}
-	}
 }
