@@ -87,7 +87,7 @@ func FuzzUnquote(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		b := []byte(s)
-		if !json.Valid(b) || b[0] != '"' || !utf8.Valid(b) {
+		if !json.Valid(b) || b[0] != '"' || b[len(b)-1] != '"' || !utf8.Valid(b) {
 			return
 		}
 		var want string
