@@ -25,7 +25,7 @@ const (
 // attnScratch holds one task's blocks; pooled because tasks are many.
 type attnScratch struct {
 	q, s, pv, o []float32
-	m, l              []float64
+	m, l        []float64
 }
 
 var attnPool = sync.Pool{New: func() any { return new(attnScratch) }}
