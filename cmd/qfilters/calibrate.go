@@ -65,6 +65,7 @@ corpus (with --seq-len 256 unless given).`,
 			opt.progress = !opt.Quiet && isTerminal(opt.stderr)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			context.AfterFunc(ctx, stop) // a second Ctrl-C kills a run stuck before it checks ctx
 			return runCalibrate(ctx, cmd.OutOrStdout(), opt)
 		},
 	}
