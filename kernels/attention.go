@@ -133,15 +133,9 @@ func attnBlock(out, q, k, v []float32, seq, heads, kvHeads, d int, opts Attentio
 			corr := math.Exp(mx[i] - mNew) // 0 on the first visible block
 			mx[i] = mNew
 			m32 := float32(mNew)
-			var sum float32
-			for j := range row {
-				var p float32
-				if j >= lo && j < hi {
-					p = expNeg(row[j] - m32)
-				}
-				row[j] = p
-				sum += p
-			}
+			clear(row[:lo])
+			clear(row[hi:])
+			sum := expSubSum(row[lo:hi], m32)
 			den[i] = den[i]*corr + float64(sum)
 			if corr != 1 {
 				o := sc.o[i*d : i*d+d]

@@ -104,3 +104,31 @@ func TestExpNeg(t *testing.T) {
 		t.Error("expNeg of very negative input is not 0")
 	}
 }
+
+func TestExpSubSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	forPaths(t, func(t *testing.T) {
+		for _, n := range []int{1, 5, 16, 17, 100} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(-30 * r.Float64())
+			}
+			x[0] = float32(math.Inf(-1))
+			want := make([]float64, n)
+			var wsum float64
+			for i, v := range x {
+				want[i] = math.Exp(float64(v - 1)) // the subtraction is float32, as in attention
+				wsum += want[i]
+			}
+			sum := expSubSum(x, 1)
+			for i := range x {
+				if math.Abs(float64(x[i])-want[i]) > 3e-7*want[i]+1e-37 {
+					t.Errorf("n=%d: exp[%d] = %v, want %v", n, i, x[i], want[i])
+				}
+			}
+			if math.Abs(float64(sum)-wsum) > 1e-6*wsum+1e-37 {
+				t.Errorf("n=%d: sum %v, want %v", n, sum, wsum)
+			}
+		}
+	})
+}

@@ -30,3 +30,14 @@ func expNeg(x float32) float32 {
 	p = p*r + 1
 	return p * math.Float32frombits(uint32(n+127)<<23)
 }
+
+// expSubSumGo is the portable expSubSum.
+func expSubSumGo(x []float32, m float32) float32 {
+	var sum float32
+	for j, v := range x {
+		p := expNeg(v - m)
+		x[j] = p
+		sum += p
+	}
+	return sum
+}
