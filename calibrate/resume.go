@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -62,9 +61,10 @@ func sequencesHash(seqs [][]int) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// resume returns the saved hidden states and the next layer to run, or nil
-// and 0 when there is nothing to resume.
-func (c *checkpointer) resume(out state) ([][]float32, int, error) {
+// resume returns the saved hidden states (sequences of lengths lens, one
+// after another) and the next layer to run, or nil and 0 when there is
+// nothing to resume.
+func (c *checkpointer) resume(out state, lens []int) ([]float32, int, error) {
 	if c.dir == "" {
 		return nil, 0, nil
 	}
@@ -92,15 +92,16 @@ func (c *checkpointer) resume(out state) ([][]float32, int, error) {
 	if err != nil || next < 1 || next > c.layers {
 		return nil, 0, fmt.Errorf("checkpoint %s: invalid %s %q", c.dir, metaNextLayer, meta[metaNextLayer])
 	}
-	var nseq int
-	if err := json.Unmarshal([]byte(meta["hidden_count"]), &nseq); err != nil {
-		return nil, 0, fmt.Errorf("checkpoint %s: invalid hidden_count", c.dir)
+	total := 0
+	for _, n := range lens {
+		total += n
 	}
-	hidden := make([][]float32, nseq)
-	for s := range hidden {
-		if hidden[s], _, err = readRows(ck, fmt.Sprintf("hidden.%d", s), c.width); err != nil {
-			return nil, 0, fmt.Errorf("checkpoint: %w", err)
-		}
+	hidden, n, err := readRows(ck, "hidden", c.width)
+	if err != nil {
+		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	if n != total {
+		return nil, 0, fmt.Errorf("checkpoint %s: %d hidden states for %d tokens", c.dir, n, total)
 	}
 	if err := out.restore(ck, next); err != nil {
 		return nil, 0, fmt.Errorf("checkpoint: %w", err)
@@ -109,18 +110,15 @@ func (c *checkpointer) resume(out state) ([][]float32, int, error) {
 }
 
 // save records that layers before next are done.
-func (c *checkpointer) save(next int, hidden [][]float32, out state) error {
+func (c *checkpointer) save(next int, hidden []float32, out state) error {
 	if c.dir == "" || next >= c.layers {
 		return nil
 	}
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	tensors := out.tensors()
-	for s, h := range hidden {
-		tensors = append(tensors, f32Tensor(fmt.Sprintf("hidden.%d", s), h, len(h)/c.width, c.width))
-	}
-	meta := map[string]string{metaNextLayer: strconv.Itoa(next), "hidden_count": strconv.Itoa(len(hidden))}
+	tensors := append(out.tensors(), f32Tensor("hidden", hidden, len(hidden)/c.width, c.width))
+	meta := map[string]string{metaNextLayer: strconv.Itoa(next)}
 	for k, v := range c.identity {
 		meta[k] = v
 	}

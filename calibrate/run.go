@@ -111,8 +111,13 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 	total := offsets[len(seqs)]
 	first, end := opt.Shard*len(seqs)/opt.Shards, (opt.Shard+1)*len(seqs)/opt.Shards
 
+	lens := make([]int, end-first)
+	for i := range lens {
+		lens[i] = len(seqs[first+i])
+	}
 	ck := newCheckpointer(opt, m, seqs[first:end])
-	hidden, start, err := ck.resume(out)
+	// hidden holds the shard's sequences one after another, [Σ lens][hidden].
+	hidden, start, err := ck.resume(out, lens)
 	if err != nil {
 		return err
 	}
@@ -124,11 +129,13 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		if err != nil {
 			return err
 		}
-		hidden = make([][]float32, end-first)
-		for s := range hidden {
-			if hidden[s], err = emb.Embed(seqs[first+s]); err != nil {
-				return fmt.Errorf("sequence %d: %w", first+s, err)
+		hidden = make([]float32, 0, (offsets[end]-offsets[first])*c.Hidden)
+		for s := first; s < end; s++ {
+			h, err := emb.Embed(seqs[s])
+			if err != nil {
+				return fmt.Errorf("sequence %d: %w", s, err)
 			}
+			hidden = append(hidden, h...)
 		}
 	}
 	for l := start; l < c.Layers; l++ {
@@ -136,6 +143,9 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		layer, err := m.Layer(l, !last)
 		if err != nil {
 			return err
+		}
+		if opt.Context != nil {
+			layer.Stop = func() bool { return opt.Context.Err() != nil }
 		}
 		// The layer's sample is drawn over all sequences; this shard keeps
 		// the positions that fall in its own.
@@ -146,27 +156,30 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 			}
 		}
 		rows := make([]float32, len(positions)*qWidth)
-		next := 0 // index into positions
-		for s := first; s < end; s++ {
-			keep := func(q []float32) {
-				for next < len(positions) && positions[next] < offsets[s+1] {
-					p := positions[next] - offsets[s]
-					copy(rows[next*qWidth:(next+1)*qWidth], q[p*qWidth:(p+1)*qWidth])
-					next++
-				}
-			}
-			h := hidden[s-first]
-			if last {
-				keep(layer.Queries(h, len(seqs[s])))
-			} else {
-				layer.Forward(h, len(seqs[s]), func(_ int, q, _ []float32) { keep(q) })
+		next := 0  // index into positions
+		s := first // the sequence keep receives next
+		keep := func(_ int, q, _ []float32) {
+			for next < len(positions) && positions[next] < offsets[s+1] {
+				p := positions[next] - offsets[s]
+				copy(rows[next*qWidth:(next+1)*qWidth], q[p*qWidth:(p+1)*qWidth])
+				next++
 			}
 			if opt.Progress != nil {
 				opt.Progress(l, s-first)
 			}
-			if opt.Context != nil && opt.Context.Err() != nil {
-				return context.Cause(opt.Context)
+			s++
+		}
+		if last {
+			q := layer.Queries(hidden, lens)
+			for i, n := range lens {
+				base := offsets[first+i] - offsets[first]
+				keep(l, q[base*qWidth:(base+n)*qWidth], nil)
 			}
+		} else {
+			layer.Forward(hidden, lens, keep)
+		}
+		if opt.Context != nil && opt.Context.Err() != nil {
+			return context.Cause(opt.Context)
 		}
 		layer = nil
 		if err := out.layer(l, positions, rows); err != nil {

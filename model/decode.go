@@ -80,7 +80,7 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, k, v := l.project(x, 1, pos)
+	q, k, v := l.project(x, []int{1}, pos)
 	d := c.HeadDim
 	for g := range cache {
 		hc := &cache[g]

@@ -23,30 +23,67 @@ type Layer struct {
 	scale  float64
 
 	mlp mlp // nil when only the queries are needed (last calibration layer)
+
+	// Stop, when set, is checked between chunks of Forward: once it returns
+	// true, Forward returns early and leaves h undefined (a run that was
+	// interrupted).
+	Stop func() bool
 }
 
 // Capture receives a layer's post-RoPE queries [seq][heads*headDim] and keys
-// [seq][kvHeads*headDim]. The slices are only valid during the call.
+// [seq][kvHeads*headDim], one sequence at a time, in order. The slices are
+// only valid during the call.
 type Capture func(layer int, queries, keys []float32)
 
-// Forward runs the block over h ([seq][hidden], updated in place), calling
-// capture (if not nil) with the layer's queries and keys.
-func (l *Layer) Forward(h []float32, seq int, capture Capture) {
+// maxChunkRows bounds the tokens pushed through the block's matrix products
+// at once: enough rows that converting each weight panel to float32 is paid
+// over thousands of tokens, few enough that the MLP's activations stay small.
+const maxChunkRows = 4096
+
+// Forward runs the block over h, the hidden states of consecutive sequences
+// of lengths seqLens ([Σ seqLens][hidden], updated in place), calling capture
+// (if not nil) with each sequence's queries and keys. Sequences are batched
+// through the matrix products; attention stays within each sequence.
+func (l *Layer) Forward(h []float32, seqLens []int, capture Capture) {
+	hidden := l.cfg.Hidden
+	for first := 0; first < len(seqLens); {
+		if l.Stop != nil && l.Stop() {
+			return
+		}
+		end, rows := first, 0
+		for end < len(seqLens) && (end == first || rows+seqLens[end] <= maxChunkRows) {
+			rows += seqLens[end]
+			end++
+		}
+		l.forwardChunk(h[:rows*hidden], seqLens[first:end], capture)
+		h = h[rows*hidden:]
+		first = end
+	}
+}
+
+func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 	c := l.cfg
+	rows := len(h) / c.Hidden
 	x := h
 	if l.attnNorm != nil {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, k, v := l.project(x, seq, 0)
-	if capture != nil {
-		capture(l.Index, q, k)
+	q, k, v := l.project(x, seqLens, 0)
+	att := make([]float32, rows*c.Heads*c.HeadDim)
+	qw, kw := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	start := 0
+	for _, n := range seqLens {
+		qs, ks, vs := q[start*qw:(start+n)*qw], k[start*kw:(start+n)*kw], v[start*kw:(start+n)*kw]
+		if capture != nil {
+			capture(l.Index, qs, ks)
+		}
+		kernels.Attention(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim,
+			kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window})
+		start += n
 	}
-	att := make([]float32, seq*c.Heads*c.HeadDim)
-	kernels.Attention(att, q, k, v, seq, c.Heads, c.KVHeads, c.HeadDim,
-		kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window})
-	out := l.o.apply(att, seq)
-	l.finish(h, out, seq)
+	out := l.o.apply(att, rows)
+	l.finish(h, out, rows)
 }
 
 // finish adds the attention output out to h and runs the MLP half of the
@@ -76,22 +113,24 @@ func (l *Layer) finish(h, out []float32, seq int) {
 	addInto(h, mo)
 }
 
-// Queries returns the block's post-RoPE queries without running the rest of
-// it: all calibration needs from the last layer.
-func (l *Layer) Queries(h []float32, seq int) []float32 {
+// Queries returns the block's post-RoPE queries of the sequences of lengths
+// seqLens held in h, without running the rest of it: all calibration needs
+// from the last layer.
+func (l *Layer) Queries(h []float32, seqLens []int) []float32 {
 	x := h
 	if l.attnNorm != nil {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, _, _ := l.project(x, seq, 0)
+	q, _, _ := l.project(x, seqLens, 0)
 	return q
 }
 
 // project returns post-norm, post-RoPE queries and keys, and values, for
-// seq tokens at positions pos0, pos0+1, ...
-func (l *Layer) project(x []float32, seq, pos0 int) (q, k, v []float32) {
+// the sequences of lengths seqLens held in x, each at positions pos0, pos0+1...
+func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32) {
 	c := l.cfg
+	seq := len(x) / c.Hidden
 	if l.qkvPerHead != nil {
 		q, k, v = l.splitPerHead(l.qkvPerHead.apply(x, seq), seq)
 	} else {
@@ -102,9 +141,14 @@ func (l *Layer) project(x []float32, seq, pos0 int) (q, k, v []float32) {
 		l.qNorm.apply(q)
 		l.kNorm.apply(k)
 	}
-	cos, sin := l.rope.table(pos0, pos0+seq)
-	l.rope.apply(q, seq, c.Heads, c.HeadDim, cos, sin)
-	l.rope.apply(k, seq, c.KVHeads, c.HeadDim, cos, sin)
+	qw, kw := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	start := 0
+	for _, n := range seqLens {
+		cos, sin := l.rope.table(pos0, pos0+n)
+		l.rope.apply(q[start*qw:(start+n)*qw], n, c.Heads, c.HeadDim, cos, sin)
+		l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
+		start += n
+	}
 	return q, k, v
 }
 

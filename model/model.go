@@ -266,7 +266,7 @@ func (m *Model) Forward(ids []int, capture Capture) ([]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		layer.Forward(h, len(ids), capture)
+		layer.Forward(h, []int{len(ids)}, capture)
 	}
 	return m.Logits(h, len(ids))
 }
