@@ -61,8 +61,8 @@ func newAddedVocab(list []addedTokenJSON, model *bpe, norm normalizer) (*addedVo
 		if j.Content == "" {
 			return nil, fmt.Errorf("added token %d has empty content", i)
 		}
-		if j.ID < 0 {
-			return nil, fmt.Errorf("added token %q has negative id %d", j.Content, j.ID)
+		if j.ID < 0 || j.ID >= len(model.idToToken)+len(list)+maxIDGap {
+			return nil, fmt.Errorf("added token %q has id %d, out of range for %d tokens", j.Content, j.ID, len(model.idToToken)+len(list))
 		}
 		id := j.ID
 		if mid, ok := model.vocab[j.Content]; ok {

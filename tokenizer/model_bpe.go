@@ -13,6 +13,9 @@ import (
 // bpe is the BPE model: it splits a word into initial symbols (characters,
 // or bytes for byte-level files) and applies merges by rank, lowest first,
 // exactly as Hugging Face's Word::merge_all does.
+// maxIDGap bounds how far token ids may run past the number of tokens.
+const maxIDGap = 1 << 16
+
 type bpe struct {
 	vocab     map[string]int // token -> id, tokens as written in the file
 	idToToken []string       // id -> token for the model's vocabulary
@@ -126,8 +129,10 @@ func newBPE(raw json.RawMessage, byteLevel bool) (*bpe, error) {
 	}
 	size := 0
 	for tok, id := range j.Vocab {
-		if id < 0 || id > 1<<30 {
-			return nil, fmt.Errorf("BPE: token %q has id %d out of range", tok, id)
+		// Ids are dense in real files; a few gaps are tolerated, but an id far
+		// beyond the vocabulary's size would make the id table absurdly big.
+		if id < 0 || id >= len(j.Vocab)+maxIDGap {
+			return nil, fmt.Errorf("BPE: token %q has id %d, out of range for a vocabulary of %d tokens", tok, id, len(j.Vocab))
 		}
 		size = max(size, id+1)
 	}

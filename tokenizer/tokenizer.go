@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,7 @@ func Load(path string) (*Tokenizer, error) {
 	} else if st.IsDir() {
 		file = filepath.Join(path, "tokenizer.json")
 	}
-	data, err := os.ReadFile(file)
+	data, err := readBounded(file, maxTokenizerBytes)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
@@ -58,7 +59,7 @@ func Load(path string) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer: %s: %w", file, err)
 	}
 	cfgPath := filepath.Join(filepath.Dir(file), "tokenizer_config.json")
-	if cfgData, err := os.ReadFile(cfgPath); err == nil {
+	if cfgData, err := readBounded(cfgPath, maxConfigBytes); err == nil {
 		if err := t.config.parse(cfgData); err != nil {
 			return nil, fmt.Errorf("tokenizer: %s: %w", cfgPath, err)
 		}
@@ -101,7 +102,43 @@ func parse(data []byte) (*Tokenizer, error) {
 		}
 		t.idToToken[a.id] = a.content
 	}
+	if t.post != nil {
+		// The ids a post-processor adds must be tokens of this vocabulary.
+		for _, id := range t.post.process(nil) {
+			if id < 0 || id >= len(t.idToToken) {
+				return nil, fmt.Errorf("post_processor: special token id %d is outside the vocabulary (%d tokens)", id, len(t.idToToken))
+			}
+		}
+	}
 	return t, nil
+}
+
+// Bounds on the files Load reads: the largest real tokenizer.json files are
+// ~35 MB, configs a few kB.
+const (
+	maxTokenizerBytes = 128 << 20
+	maxConfigBytes    = 16 << 20
+)
+
+// readBounded reads a file of at most limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tooBig := fmt.Errorf("%s: larger than %d MiB, not a tokenizer file", path, limit>>20)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
+		return nil, tooBig
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, tooBig
+	}
+	return data, nil
 }
 
 // isNull reports whether a raw JSON component is absent or null.
