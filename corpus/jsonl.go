@@ -227,3 +227,13 @@ func hex4(b []byte) rune {
 	}
 	return r
 }
+
+// ParseJSONLine decodes one JSON Lines record as the corpus reader does:
+// the text field (invalid UTF-8 kept byte for byte, for the tokenizer to
+// handle) or input_ids.
+func ParseJSONLine(line []byte, textField string) (Document, error) {
+	if textField == "" {
+		textField = DefaultTextField
+	}
+	return parseJSONLine(bytes.TrimSpace(line), textField)
+}

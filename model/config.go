@@ -150,7 +150,10 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err := c.parseLayers(&r); err != nil {
 		return nil, err
 	}
-	return c, r.err
+	if r.err != nil {
+		return nil, r.err
+	}
+	return c, nil
 }
 
 func (c *Config) check() error {

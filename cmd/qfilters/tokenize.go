@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/tokenizer"
 )
 
@@ -43,30 +43,30 @@ directory holding tokenizer.json.`,
 	return cmd
 }
 
-// tokenizeLines encodes each JSON line of r and writes the ids to w.
+// tokenizeLines encodes each JSON line of r and writes the ids to w. Lines
+// are decoded as the corpus reader decodes them (invalid UTF-8 reaches the
+// tokenizer as it is, so tokenize and calibrate give the same ids) and are
+// bounded in length like corpus lines.
 func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, addSpecial bool) error {
 	in := bufio.NewReaderSize(r, 1<<16)
 	out := bufio.NewWriter(w)
+	defer out.Flush()
 	for n := 1; ; n++ {
-		line, err := in.ReadBytes('\n')
-		if len(line) == 0 && err == io.EOF {
+		line, err := readLine(in, corpus.DefaultMaxLineBytes)
+		if err == io.EOF {
 			break
 		}
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("tokenize: reading line %d: %w", n, err)
+		if err != nil {
+			return fmt.Errorf("tokenize: line %d: %w", n, err)
 		}
-		var rec struct {
-			Text *string `json:"text"`
+		doc, err := corpus.ParseJSONLine(line, "text")
+		if err != nil {
+			return fmt.Errorf("tokenize: line %d: %w", n, err)
 		}
-		if jerr := json.Unmarshal(bytes.TrimSpace(line), &rec); jerr != nil {
-			out.Flush()
-			return fmt.Errorf("tokenize: line %d: invalid JSON: %w", n, jerr)
-		}
-		if rec.Text == nil {
-			out.Flush()
+		if doc.IDs != nil {
 			return fmt.Errorf(`tokenize: line %d: no "text" field`, n)
 		}
-		ids := tk.Encode(*rec.Text, addSpecial)
+		ids := tk.Encode(doc.Text, addSpecial)
 		if ids == nil {
 			ids = []int{}
 		}
@@ -75,12 +75,35 @@ func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, addSpecial
 		}{ids})
 		out.Write(b)
 		out.WriteByte('\n')
-		if err == io.EOF {
-			break
-		}
 	}
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("tokenize: writing output: %w", err)
 	}
 	return nil
+}
+
+// readLine returns the next line of in without its newline, io.EOF at the
+// end, or an error once a line exceeds max bytes (never buffering more).
+func readLine(in *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := in.ReadSlice('\n')
+		if len(line)+len(chunk) > max+1 {
+			return nil, fmt.Errorf("line longer than %d MiB", max>>20)
+		}
+		line = append(line, chunk...)
+		switch err {
+		case nil:
+			return line[:len(line)-1], nil
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			if len(line) == 0 {
+				return nil, io.EOF
+			}
+			return line, nil
+		default:
+			return nil, err
+		}
+	}
 }
