@@ -42,6 +42,10 @@ func WriteWith(dir string, f *Filters, opt WriteOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	// Missing parents are created, as mkdir -p would.
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("filterdir: parent of %s: %w", dir, err)
+	}
 	if st, err := os.Stat(parent); err != nil {
 		return fmt.Errorf("filterdir: parent of %s: %w", dir, err)
 	} else if !st.IsDir() {

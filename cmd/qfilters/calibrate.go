@@ -238,6 +238,9 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		Shard: opt.Shard,
 	}
 	if stats != nil {
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
 		if err := calibrate.WriteStats(out, stats); err != nil {
 			return err
 		}

@@ -189,3 +189,15 @@ func TestCalibrateBF16(t *testing.T) {
 		t.Errorf("bad precision: exit %d %q", code, stderr)
 	}
 }
+
+// TestCalibrateCreatesParents: --out inside directories that do not exist
+// yet works (make demo writes out/stories260K_qfilt on a fresh clone).
+func TestCalibrateCreatesParents(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "a", "b", "filters")
+	if code, _, stderr := runCLI(t, "calibrate", "--out", out, "--quiet", "--num-seqs", "2", "--seq-len", "64"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "model.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+}
