@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -11,6 +12,9 @@ import (
 // Standard shapes of the forward pass: M tokens against (K in, N out).
 var benchShapes = [][3]int{
 	{2048, 2048, 2048}, {2048, 2048, 8192}, {2048, 4096, 4096}, {2048, 4096, 14336}, {512, 4096, 4096},
+	// Llama-3.2-1B projections at smaller token counts, where packing the
+	// weight panels weighs most.
+	{512, 2048, 8192}, {1024, 2048, 8192}, {1024, 8192, 2048},
 }
 
 func benchMatMulT(b *testing.B, f func(dst, a []float32, m int, w Matrix), d DType) {
@@ -84,26 +88,29 @@ func BenchmarkKernel(b *testing.B) {
 	}
 }
 
-// BenchmarkAttention: seq=2048, 32 heads of 64 (8 kv heads), causal.
-// FLOPs counted: the two products over the causal half, 2·2·seq²/2·d·heads.
+// BenchmarkAttention: seq=2048, 32 heads (8 kv heads) of 64 and of 128,
+// causal. FLOPs counted: the two products over the causal half,
+// 2·2·seq²/2·d·heads.
 func BenchmarkAttention(b *testing.B) {
-	const seq, heads, kvHeads, d = 2048, 32, 8, 64
-	r := rand.New(rand.NewPCG(1, 1))
-	q := randSlice(r, seq*heads*d)
-	k := randSlice(r, seq*kvHeads*d)
-	v := randSlice(r, seq*kvHeads*d)
-	out := make([]float32, seq*heads*d)
-	for _, p := range Paths() {
-		if p == Generic {
-			continue
-		}
-		b.Run(p.String(), func(b *testing.B) {
-			defer SetPath(p)()
-			cpu0 := processCPU()
-			for i := 0; i < b.N; i++ {
-				Attention(out, q, k, v, seq, heads, kvHeads, d, AttentionOpts{Scale: 0.125})
+	const seq, heads, kvHeads = 2048, 32, 8
+	for _, d := range []int{64, 128} {
+		r := rand.New(rand.NewPCG(1, 1))
+		q := randSlice(r, seq*heads*d)
+		k := randSlice(r, seq*kvHeads*d)
+		v := randSlice(r, seq*kvHeads*d)
+		out := make([]float32, seq*heads*d)
+		for _, p := range Paths() {
+			if p == Generic {
+				continue
 			}
-			reportFlops(b, 2*float64(seq)*float64(seq)*d*heads*float64(b.N), processCPU()-cpu0)
-		})
+			b.Run(fmt.Sprintf("%v/d%d", p, d), func(b *testing.B) {
+				defer SetPath(p)()
+				cpu0 := processCPU()
+				for i := 0; i < b.N; i++ {
+					Attention(out, q, k, v, seq, heads, kvHeads, d, AttentionOpts{Scale: float32(1 / math.Sqrt(float64(d)))})
+				}
+				reportFlops(b, 2*float64(seq)*float64(seq)*float64(d)*heads*float64(b.N), processCPU()-cpu0)
+			})
+		}
 	}
 }
