@@ -138,12 +138,28 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 			hidden = append(hidden, h...)
 		}
 	}
+	// Layer l+1's weights are read while layer l computes: reading a layer of
+	// a large checkpoint takes about as long as computing it, and overlapping
+	// the two costs one more layer of memory. (On an early return, a load in
+	// flight finishes into the buffered channel and is dropped.)
+	loads := make(chan loaded, 1)
+	load := func(l int) {
+		layer, err := m.Layer(l, l < c.Layers-1)
+		loads <- loaded{layer, err}
+	}
+	go load(start)
 	for l := start; l < c.Layers; l++ {
-		last := l == c.Layers-1
-		layer, err := m.Layer(l, !last)
-		if err != nil {
-			return err
+		ld := <-loads
+		if ld.err != nil {
+			return ld.err
 		}
+		layer := ld.layer
+		if l+1 < c.Layers {
+			go load(l + 1)
+		} else {
+			close(loads)
+		}
+		last := l == c.Layers-1
 		if opt.Context != nil {
 			layer.Stop = func() bool { return opt.Context.Err() != nil }
 		}
@@ -191,3 +207,10 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 	}
 	return nil
 }
+
+// loaded is a layer read in the background.
+type loaded struct {
+	layer *model.Layer
+	err   error
+}
+
