@@ -14,18 +14,37 @@ type AttentionOpts struct {
 	Window  int     // if > 0: query i sees only keys j with i-Window < j <= i (sliding window); 0 = full causal
 }
 
-// Tile sizes of the flash loop: a block of attnBQ queries meets blocks of
-// attnBK keys; the score tile (64×64 floats, 16 KiB) and the query, key and
-// value blocks stay in L1/L2 and the seq×seq score matrix never exists.
+// Target tile sizes of the flash loop: a block of about attnBQ queries meets
+// chunks of about attnBK keys (rounded to the micro-kernel's tile), so the
+// score tile, the query block and the key/value chunk stay in L1/L2 and the
+// seq×seq score matrix never exists.
 const (
 	attnBQ = 64
-	attnBK = 64
+	attnBK = 112
 )
 
-// attnScratch holds one task's blocks; pooled because tasks are many.
+// The whole computation runs transposed, on the GEMM micro-kernels (mr×nr
+// tiles, see microKernel):
+//
+//   - Sᵀ = K·Qᵀ: keys are the kernel's rows (A panels of mr keys × headDim,
+//     packed once per call for every kv head) and queries its columns (B
+//     panels of headDim × nr queries, packed once per work unit). The tiles
+//     land directly in panels of nr queries: [key][query].
+//   - Softmax runs down the columns of those panels: every vector lane is one
+//     query, so the running max, the exponentials and the denominators are
+//     plain lane-wise vector operations (softmaxStrip).
+//   - Oᵀ += Vᵀ·Pᵀ: head-dimension rows are the kernel's rows (A panels of
+//     seq × mr values of V, packed once per kv head), and the probability
+//     panels just computed are its B panels, as they are. Oᵀ is only
+//     transposed back when the block is written out.
+//
+// Work units are (head, query block) pairs, heaviest (latest) blocks first.
+
+// attnScratch holds one unit's blocks; pooled because units are many.
 type attnScratch struct {
-	q, s, pv, o []float32
-	m, l        []float64
+	q, s, o []float32 // Q panels [bq/nr][d][nr], Pᵀ panels [bq/nr][bk][nr], Oᵀ panels [bq/nr][dpad][nr]
+	m       []float32 // running max per query
+	l       []float64 // running denominator per query
 }
 
 var attnPool = sync.Pool{New: func() any { return new(attnScratch) }}
@@ -37,16 +56,28 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+
+// attnPlan is what every unit of one call shares.
+type attnPlan struct {
+	out, q              []float32
+	kp, vp              []float32 // packed K and V of every kv head
+	seq, heads, kvHeads int
+	d, dpad, seqPad     int
+	mr, nr, bq, bk      int
+	kern                microKernel
+	strip               int // lanes per softmaxStrip call
+	opts                AttentionOpts
+}
+
 // Attention computes causal multi-head attention with grouped-query heads:
 // q [seq][heads*headDim], k and v [seq][kvHeads*headDim] (token-major, as the
 // projections produce them), out [seq][heads*headDim]. Query head h uses kv
 // head h / (heads/kvHeads).
 //
-// It is flash-style: for each block of queries it walks the key blocks that
+// It is flash-style: for each block of queries it walks the key chunks that
 // are not fully masked, keeping a running max and denominator per query
-// (online softmax) and rescaling the partial output when the max grows. The
-// score and P·V products run on the packed GEMM kernels. Work units are
-// (head, query block) pairs, taken by GOMAXPROCS goroutines, heaviest first.
+// (online softmax) and rescaling the partial output when the max grows.
 func Attention(out, q, k, v []float32, seq, heads, kvHeads, headDim int, opts AttentionOpts) {
 	if seq == 0 || heads == 0 {
 		return
@@ -58,103 +89,213 @@ func Attention(out, q, k, v []float32, seq, heads, kvHeads, headDim int, opts At
 	checkLen("k", len(k), seq*kvHeads*headDim)
 	checkLen("v", len(v), seq*kvHeads*headDim)
 	checkLen("out", len(out), seq*heads*headDim)
-	nqb := (seq + attnBQ - 1) / attnBQ
+	if headDim == 0 {
+		return
+	}
+	ks := current()
+	d := headDim
+	pl := attnPlan{
+		out: out, q: q, seq: seq, heads: heads, kvHeads: kvHeads,
+		d: d, dpad: roundUp(d, ks.mr), seqPad: roundUp(seq, ks.mr),
+		mr: ks.mr, nr: ks.nr, bq: roundUp(attnBQ, ks.nr), bk: roundUp(attnBK, ks.mr),
+		kern: ks.f32, strip: ks.nr, opts: opts,
+	}
+	if ks.path == AVX512 {
+		pl.strip = 16
+	}
 	threads := runtime.GOMAXPROCS(0)
+	if 2*seq*seq*d*heads < serialFlops {
+		threads = 1
+	}
+
+	// Pack K and V of every kv head once: each is read by heads/kvHeads
+	// query heads and every query block.
+	per := pl.seqPad * d // floats per kv head (K); V has dpad/mr panels of seqPad×mr
+	kb := getBuf(per * kvHeads)
+	defer bufPool.Put(kb)
+	vb := getBuf(pl.seqPad * pl.dpad * kvHeads)
+	defer bufPool.Put(vb)
+	pl.kp, pl.vp = *kb, *vb
+	parallelFor(threads, 2*kvHeads, func(_ *workspace, t int) {
+		g := t / 2
+		if t%2 == 0 {
+			packKeys(pl.kp[g*per:(g+1)*per], k, &pl, g)
+		} else {
+			packValues(pl.vp[g*pl.seqPad*pl.dpad:(g+1)*pl.seqPad*pl.dpad], v, &pl, g)
+		}
+	})
+
+	nqb := ceilDiv(seq, pl.bq)
 	parallelFor(threads, heads*nqb, func(_ *workspace, t int) {
-		// Later query blocks see more keys: hand them out first.
+		// Later query blocks see more keys: hand them out first. The heads
+		// of one block run next to each other, so the query heads sharing a
+		// kv head find its panels in cache.
 		qb := nqb - 1 - t/heads
 		h := t % heads
-		attnBlock(out, q, k, v, seq, heads, kvHeads, headDim, opts, h, qb*attnBQ)
+		pl.block(h, qb*pl.bq)
 	})
 }
 
-// attnBlock computes queries i0..i0+attnBQ-1 of head h.
-func attnBlock(out, q, k, v []float32, seq, heads, kvHeads, d int, opts AttentionOpts, h, i0 int) {
-	i1 := min(i0+attnBQ, seq)
+// packKeys packs the keys of kv head g as A panels: for each group of mr
+// keys, d steps of mr values (key r of the group at step c is K[key][c]).
+func packKeys(dst, k []float32, pl *attnPlan, g int) {
+	mr, d, ldk := pl.mr, pl.d, pl.kvHeads*pl.d
+	clear(dst[(pl.seq/mr)*mr*d:])
+	for j := 0; j < pl.seq; j++ {
+		src := k[j*ldk+g*d : j*ldk+g*d+d]
+		p := dst[(j/mr)*mr*d+j%mr:]
+		for c, x := range src {
+			p[c*mr] = x
+		}
+	}
+}
+
+// packValues packs the values of kv head g as A panels over the keys: for
+// each group of mr head dimensions, seqPad steps (one per key) of mr values.
+func packValues(dst, v []float32, pl *attnPlan, g int) {
+	mr, d, ldk := pl.mr, pl.d, pl.kvHeads*pl.d
+	clear(dst)
+	for p := 0; p < pl.dpad/mr; p++ {
+		c0 := p * mr
+		w := min(mr, d-c0)
+		panel := dst[p*pl.seqPad*mr:]
+		for j := 0; j < pl.seq; j++ {
+			copy(panel[j*mr:j*mr+w], v[j*ldk+g*d+c0:])
+		}
+	}
+}
+
+// block computes queries i0..i0+bq-1 of head h.
+func (pl *attnPlan) block(h, i0 int) {
+	mr, nr, d, dpad, bq, bk := pl.mr, pl.nr, pl.d, pl.dpad, pl.bq, pl.bk
+	i1 := min(i0+bq, pl.seq)
 	nq := i1 - i0
-	g := h / (heads / kvHeads)
-	ldq, ldk := heads*d, kvHeads*d
+	nqp := ceilDiv(nq, nr)
+	g := h / (pl.heads / pl.kvHeads)
+	ldq := pl.heads * d
+	opts := pl.opts
 
 	sc := attnPool.Get().(*attnScratch)
 	defer attnPool.Put(sc)
-	sc.q = grow(sc.q, nq*d)
-	sc.s = grow(sc.s, nq*attnBK)
-	sc.pv = grow(sc.pv, nq*d)
-	sc.o = grow(sc.o, nq*d)
-	clear(sc.o)
-	if cap(sc.m) < nq {
-		sc.m, sc.l = make([]float64, nq), make([]float64, nq)
+	sc.q = grow(sc.q, nqp*d*nr)
+	sc.s = grow(sc.s, nqp*bk*nr)
+	sc.o = grow(sc.o, nqp*dpad*nr)
+	sc.m = grow(sc.m, nqp*nr)
+	if cap(sc.l) < nqp*nr {
+		sc.l = make([]float64, nqp*nr)
 	}
-	mx, den := sc.m[:nq], sc.l[:nq]
+	mx, den := sc.m[:nqp*nr], sc.l[:nqp*nr]
 	for i := range mx {
-		mx[i], den[i] = math.Inf(-1), 0
+		mx[i], den[i] = float32(math.Inf(-1)), 0
+	}
+	clear(sc.o)
+
+	// Q block as B panels: d steps of nr queries.
+	if nq < nqp*nr {
+		clear(sc.q)
 	}
 	for i := 0; i < nq; i++ {
-		copy(sc.q[i*d:i*d+d], q[(i0+i)*ldq+h*d:])
+		src := pl.q[(i0+i)*ldq+h*d : (i0+i)*ldq+h*d+d]
+		p := sc.q[(i/nr)*d*nr+i%nr:]
+		for c, x := range src {
+			p[c*nr] = x
+		}
 	}
 
-	// Keys that any query of the block can see.
+	window := opts.Window
 	jlo := 0
-	if opts.Window > 0 {
-		jlo = max(0, i0-opts.Window+1)
+	if window > 0 {
+		jlo = max(0, i0-window+1)
+		jlo -= jlo % mr
+	} else {
+		window = 1 << 30
 	}
-	jhi := i1 // exclusive
-	softcap := opts.SoftCap
-	for j0 := jlo; j0 < jhi; j0 += attnBK {
-		j1 := min(j0+attnBK, jhi)
-		nk := j1 - j0
-		// K and V rows of kv head g are read in place (row stride ldk).
-		kb := bsrc{kind: srcF32T, f: k[j0*ldk+g*d:], k: d, n: nk, ld: ldk}
-		vb := bsrc{kind: srcF32N, f: v[j0*ldk+g*d:], k: nk, n: d, ld: ldk}
-		s := sc.s[:nq*nk]
-		gemm(s, sc.q, nq, &kb, modeF32)
-		for i := 0; i < nq; i++ {
-			qi := i0 + i
-			row := s[i*nk : i*nk+nk]
-			// Visible keys of query qi within this block: [lo, hi).
-			lo, hi := 0, min(nk, qi-j0+1)
-			if opts.Window > 0 {
-				lo = max(0, qi-opts.Window+1-j0)
+	kp := pl.kp[g*pl.seqPad*d:]
+	vp := pl.vp[g*pl.seqPad*dpad:]
+	kern := pl.kern
+	for j0 := jlo; j0 < i1; j0 += bk {
+		nk := min(bk, roundUp(i1-j0, mr))
+		// Masking is needed when some key of the chunk is later than the
+		// first query or leaves the window of the last one.
+		masked := j0+nk-1 > i0 || j0 <= i1-1-window
+		for qp := 0; qp < nqp; qp++ {
+			b := &sc.q[qp*d*nr]
+			s := sc.s[qp*bk*nr:]
+			for r := 0; r < nk; r += mr {
+				kern(d, &kp[(j0+r)*d], b, &s[r*nr], nr, false)
 			}
-			rmax := float32(math.Inf(-1))
-			for j := lo; j < hi; j++ {
-				x := row[j] * opts.Scale
-				if softcap > 0 {
-					x = softcap * float32(math.Tanh(float64(x/softcap)))
-				}
-				row[j] = x
-				rmax = max(rmax, x)
+			if opts.SoftCap > 0 {
+				softCap(s[:nk*nr], opts.Scale, opts.SoftCap)
 			}
-			if hi <= lo {
-				clear(row)
-				continue
+			scale := opts.Scale
+			if opts.SoftCap > 0 {
+				scale = 1
 			}
-			mNew := max(mx[i], float64(rmax))
-			corr := math.Exp(mx[i] - mNew) // 0 on the first visible block
-			mx[i] = mNew
-			m32 := float32(mNew)
-			clear(row[:lo])
-			clear(row[hi:])
-			sum := expSubSum(row[lo:hi], m32)
-			den[i] = den[i]*corr + float64(sum)
-			if corr != 1 {
-				o := sc.o[i*d : i*d+d]
-				c := float32(corr)
-				for x := range o {
-					o[x] *= c
-				}
+			for l := 0; l < nr; l += pl.strip {
+				q := qp*nr + l
+				softmaxStrip(s[l:], nk, nr, pl.strip, mx[q:], den[q:], sc.o[qp*dpad*nr+l:], dpad,
+					scale, i0+q, j0, window, masked)
+			}
+			o := sc.o[qp*dpad*nr:]
+			for p := 0; p < dpad; p += mr {
+				kern(nk, &vp[p*pl.seqPad+j0*mr], &s[0], &o[p*nr], nr, true)
 			}
 		}
-		gemm(sc.pv, s, nq, &vb, modeF32)
-		for x, y := range sc.pv {
-			sc.o[x] += y
-		}
 	}
+
 	for i := 0; i < nq; i++ {
 		inv := float32(1 / den[i])
-		dst := out[(i0+i)*ldq+h*d : (i0+i)*ldq+h*d+d]
-		for x, y := range sc.o[i*d : i*d+d] {
-			dst[x] = y * inv
+		dst := pl.out[(i0+i)*ldq+h*d : (i0+i)*ldq+h*d+d]
+		o := sc.o[(i/nr)*dpad*nr+i%nr:]
+		for c := range dst {
+			dst[c] = o[c*nr] * inv
+		}
+	}
+}
+
+// softCap applies score = c·tanh(score·scale/c) to a block of scores.
+func softCap(s []float32, scale, c float32) {
+	for j, x := range s {
+		s[j] = c * float32(math.Tanh(float64(x*scale/c)))
+	}
+}
+
+// softmaxStripGo is one online-softmax step for w queries (lanes) over nk
+// keys (rows of s, row stride ld): scores are scaled, masked (when masked:
+// query qi0+lane sees key kj0+row iff 0 ≤ query−key < window) to −Inf, the
+// running max m grows to cover them, the scores become e^(score−m), the
+// running denominator l and the partial output o (dpad rows, stride ld) are
+// rescaled by e^(mOld−m) and l gains the block's sum.
+func softmaxStripGo(s []float32, nk, ld, w int, m []float32, l []float64, o []float32, dpad int,
+	scale float32, qi0, kj0, window int, masked bool) {
+	negInf := float32(math.Inf(-1))
+	for lane := 0; lane < w; lane++ {
+		qi := qi0 + lane
+		mOld := m[lane]
+		mNew := mOld
+		for r := 0; r < nk; r++ {
+			x := s[r*ld+lane] * scale
+			if masked {
+				if dq := qi - (kj0 + r); dq < 0 || dq >= window {
+					x = negInf
+				}
+			}
+			s[r*ld+lane] = x
+			mNew = max(mNew, x)
+		}
+		var sum float32
+		for r := 0; r < nk; r++ {
+			p := expNeg(s[r*ld+lane] - mNew)
+			s[r*ld+lane] = p
+			sum += p
+		}
+		corr := expNeg(mOld - mNew)
+		m[lane] = mNew
+		l[lane] = l[lane]*float64(corr) + float64(sum)
+		if corr != 1 {
+			for r := 0; r < dpad; r++ {
+				o[r*ld+lane] *= corr
+			}
 		}
 	}
 }
