@@ -201,3 +201,33 @@ func TestCalibrateCreatesParents(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStoriesEnergyAnchor checks the whole pipeline on real data against the
+// published anchor (shared/docs/REFERENCE.md): stories260K on 32 x 128 tokens
+// of its own samples has a first-direction share of query energy per query
+// head of mean 0.80, min 0.49, max 0.93.
+func TestStoriesEnergyAnchor(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "f")
+	code, stdout, stderr := runCLI(t, "calibrate", "--out", out, "--quiet", "--json", "--num-seqs", "32", "--seq-len", "128", "--samples", "all")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var sum calibrateSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(sum.MeanEnergyShare-0.80) > 0.01 || math.Abs(sum.MinEnergyShare-0.49) > 0.01 {
+		t.Errorf("energy share mean %.4f min %.4f, published anchor 0.80 / 0.49", sum.MeanEnergyShare, sum.MinEnergyShare)
+	}
+	f, err := filterdir.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxShare := 0.0
+	for i := 0; i < f.Layers*f.Heads; i++ {
+		maxShare = math.Max(maxShare, filterdir.EnergyShare(f.SingularValues[i*f.HeadDim:(i+1)*f.HeadDim]))
+	}
+	if math.Abs(maxShare-0.93) > 0.01 {
+		t.Errorf("max energy share %.4f, published anchor 0.93", maxShare)
+	}
+}
