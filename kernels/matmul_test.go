@@ -238,3 +238,46 @@ func TestCurrentPath(t *testing.T) {
 		t.Errorf("current path %v is not the best of %v", current().path, ps)
 	}
 }
+
+// TestPackB compares B panels packed on the AVX-512 path (vector transposes
+// where they apply) with the same panels packed in Go, bit for bit.
+func TestPackB(t *testing.T) {
+	has := false
+	for _, p := range Paths() {
+		has = has || p == AVX512
+	}
+	if !has {
+		t.Skip("no AVX-512")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	const n, k = 70, 300
+	wf := randSlice(r, n*k)
+	for _, d := range []DType{F32, BF16, F16} {
+		w, _ := encodeMatrix(wf, n, k, d)
+		srcs := []bsrc{{kind: matrixKind(d), data: w.Data, k: k, n: n}}
+		if d == F32 {
+			srcs = append(srcs, bsrc{kind: srcF32T, f: wf, k: k - 5, n: n, ld: k})
+		}
+		for _, s := range srcs {
+			for _, lay := range []packLayout{layoutF32, layoutEmu, layoutPair} {
+				for _, c := range [][4]int{{0, 32, 0, 300}, {16, 32, 2, 290}, {38, 32, 64, 33}, {40, 30, 4, 64}, {64, 6, 0, 100}, {3, 17, 1, 31}} {
+					j0, nr, p0, kc := c[0], c[1], c[2], c[3]
+					kc = min(kc, s.k-p0)
+					pack := func(p Path) []float32 {
+						defer SetPath(p)()
+						dst := poisoned(panelDepth(kc, lay) * 32)
+						packB(dst, &s, j0, nr, 32, p0, kc, lay, make([]float32, 2*kcBlock))
+						return dst
+					}
+					want, got := pack(Generic), pack(AVX512)
+					for i := range want {
+						if math.IsNaN(float64(want[i])) || math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Errorf("kind %d lay %d %v: element %d = %v, want %v", s.kind, lay, c, i, got[i], want[i])
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -135,8 +135,8 @@ func panelDepth(kc int, lay packLayout) int {
 // micro-panel of width w (nr ≤ w; missing columns are zero).
 func packB(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout, tmp []float32) {
 	dst = dst[:panelDepth(kc, lay)*w]
-	if nr < w || lay != layoutF32 {
-		clear(dst)
+	if nr < w || lay == layoutEmu {
+		clear(dst) // padding columns; layoutEmu leaves the step after an odd kc
 	}
 	if s.kind == srcF32N && lay == layoutF32 {
 		// Rows of B are contiguous here: copy them straight.
@@ -146,7 +146,16 @@ func packB(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout, tmp []
 		}
 		return
 	}
+	cols, kdone := packBFast(dst, s, j0, nr, w, p0, kc, lay)
 	for jj := 0; jj < nr; jj++ {
+		if jj < cols {
+			// The vector transposes did these columns up to kdone.
+			if kdone < kc {
+				off := panelDepth(kdone, lay) * w
+				scatter(dst[off:], w, jj, s.column(j0+jj, p0+kdone, kc-kdone, tmp), lay)
+			}
+			continue
+		}
 		scatter(dst, w, jj, s.column(j0+jj, p0, kc, tmp), lay)
 	}
 }
@@ -155,8 +164,8 @@ func packB(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout, tmp []
 // p0..p0+kc-1, into one micro-panel of width w (mr ≤ w; missing rows are zero).
 func packA(dst, a []float32, lda, i0, mr, w, p0, kc int, lay packLayout) {
 	dst = dst[:panelDepth(kc, lay)*w]
-	if mr < w || lay != layoutF32 {
-		clear(dst)
+	if mr < w || lay == layoutEmu {
+		clear(dst) // padding rows; layoutEmu leaves the step after an odd kc
 	}
 	for ii := 0; ii < mr; ii++ {
 		row := a[(i0+ii)*lda+p0:]
