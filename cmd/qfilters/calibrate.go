@@ -122,10 +122,20 @@ func runCalibrate(ctx context.Context, stdout io.Writer, opt calibrateOptions) e
 	err := calibrateWith(ctx, stdout, opt, &embedded)
 	if err != nil && embedded != "" && strings.Contains(err.Error(), embedded) {
 		// Name the embedded files as the user knows them, not by a temporary path.
-		return errors.New(strings.ReplaceAll(err.Error(), embedded+string(filepath.Separator), "embedded:"))
+		return renamedError{strings.ReplaceAll(err.Error(), embedded+string(filepath.Separator), "embedded:"), err}
 	}
 	return err
 }
+
+// renamedError rewords an error's message and keeps the error (and its exit
+// code) underneath.
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (e renamedError) Error() string { return e.msg }
+func (e renamedError) Unwrap() error { return e.err }
 
 func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, embedded *string) error {
 	samples, err := parseSamples(opt.Samples)
