@@ -194,12 +194,9 @@ func (pl *attnPlan) block(h, i0 int) {
 	if nq < nqp*nr {
 		clear(sc.q)
 	}
-	for i := 0; i < nq; i++ {
-		src := pl.q[(i0+i)*ldq+h*d : (i0+i)*ldq+h*d+d]
-		p := sc.q[(i/nr)*d*nr+i%nr:]
-		for c, x := range src {
-			p[c*nr] = x
-		}
+	for qp := 0; qp < nqp; qp++ {
+		q0 := i0 + qp*nr
+		transposeF32(sc.q[qp*d*nr:], nr, pl.q[q0*ldq+h*d:], ldq, min(nr, i1-q0), d)
 	}
 
 	window := opts.Window
@@ -214,11 +211,17 @@ func (pl *attnPlan) block(h, i0 int) {
 	vp := pl.vp[g*pl.seqPad*dpad:]
 	kern := pl.kern
 	for j0 := jlo; j0 < i1; j0 += bk {
-		nk := min(bk, roundUp(i1-j0, mr))
-		// Masking is needed when some key of the chunk is later than the
-		// first query or leaves the window of the last one.
-		masked := j0+nk-1 > i0 || j0 <= i1-1-window
+		nkb := min(bk, roundUp(i1-j0, mr))
 		for qp := 0; qp < nqp; qp++ {
+			// Keys of the chunk that some query of the panel can see.
+			q0, q1 := i0+qp*nr, min(i0+(qp+1)*nr, i1)
+			if q1 <= j0 {
+				continue
+			}
+			nk := min(nkb, roundUp(q1-j0, mr))
+			// Masking is needed when some key is later than the panel's
+			// first query or leaves the window of its last one.
+			masked := j0+nk-1 > q0 || j0 <= q1-1-window
 			b := &sc.q[qp*d*nr]
 			s := sc.s[qp*bk*nr:]
 			for r := 0; r < nk; r += mr {
@@ -243,13 +246,22 @@ func (pl *attnPlan) block(h, i0 int) {
 		}
 	}
 
-	for i := 0; i < nq; i++ {
-		inv := float32(1 / den[i])
-		dst := pl.out[(i0+i)*ldq+h*d : (i0+i)*ldq+h*d+d]
-		o := sc.o[(i/nr)*dpad*nr+i%nr:]
-		for c := range dst {
-			dst[c] = o[c*nr] * inv
+	// Normalize the columns of Oᵀ and write them out as rows.
+	inv := mx // the running maxima are no longer needed
+	for i := range inv {
+		inv[i] = float32(1 / den[i])
+	}
+	for qp := 0; qp < nqp; qp++ {
+		q0 := i0 + qp*nr
+		o := sc.o[qp*dpad*nr : qp*dpad*nr+d*nr]
+		iv := inv[qp*nr : qp*nr+nr]
+		for c := 0; c < d; c++ {
+			row := o[c*nr : c*nr+nr]
+			for x := range row {
+				row[x] *= iv[x]
+			}
 		}
+		transposeF32(pl.out[q0*ldq+h*d:], ldq, o, nr, d, min(nr, i1-q0))
 	}
 }
 

@@ -172,3 +172,17 @@ func packA(dst, a []float32, lda, i0, mr, w, p0, kc int, lay packLayout) {
 		scatter(dst, w, ii, row[:kc], lay)
 	}
 }
+
+// transposeGo sets dst[c*ldd+r] = src[r*lds+c] for r0 ≤ r < r1, c0 ≤ c < c1.
+func transposeGo(dst []float32, ldd int, src []float32, lds, r0, r1, c0, c1 int) {
+	if c0 >= c1 {
+		return
+	}
+	for r := r0; r < r1; r++ {
+		row := src[r*lds+c0 : r*lds+c1]
+		d := dst[c0*ldd+r:]
+		for c, x := range row {
+			d[c*ldd] = x
+		}
+	}
+}

@@ -66,3 +66,18 @@ func packBFast(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout) (c
 	}
 	return cols, kdone
 }
+
+// transposeF32 sets dst[c*ldd+r] = src[r*lds+c] for r < rows, c < cols:
+// 16×16 blocks by AVX-512 transposes on that path, the edges in Go.
+func transposeF32(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	r0, cb := 0, 0
+	if current().path == AVX512 && cols >= 16 && rows >= 16 {
+		cb = cols &^ 15
+		for ; r0+16 <= rows; r0 += 16 {
+			_, _ = src[(r0+15)*lds+cb-1], dst[(cb-1)*ldd+r0+15]
+			transpose32x16AVX512(&dst[r0], 4*ldd, unsafe.Pointer(&src[r0*lds]), 4*lds, cb/16)
+		}
+	}
+	transposeGo(dst, ldd, src, lds, 0, r0, cb, cols)
+	transposeGo(dst, ldd, src, lds, r0, rows, 0, cols)
+}
