@@ -25,23 +25,8 @@ func newNormalizer(raw json.RawMessage) (normalizer, error) {
 	}
 	switch typ {
 	case "Sequence":
-		var j struct {
-			Normalizers []json.RawMessage `json:"normalizers"`
-		}
-		if err := json.Unmarshal(raw, &j); err != nil {
-			return nil, fmt.Errorf("Sequence: %w", err)
-		}
-		var seq normalizerSeq
-		for i, r := range j.Normalizers {
-			n, err := newNormalizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
-		}
-		return seq, nil
+		seq, err := parseSequence(raw, "normalizers", newNormalizer)
+		return normalizerSeq(seq), err
 	case "NFC":
 		return unicodeForm{norm.NFC}, nil
 	case "NFD":

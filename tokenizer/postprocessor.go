@@ -21,23 +21,8 @@ func newPostProcessor(raw json.RawMessage) (postProcessor, error) {
 	}
 	switch typ {
 	case "Sequence":
-		var j struct {
-			Processors []json.RawMessage `json:"processors"`
-		}
-		if err := json.Unmarshal(raw, &j); err != nil {
-			return nil, fmt.Errorf("Sequence: %w", err)
-		}
-		var seq postSeq
-		for i, r := range j.Processors {
-			p, err := newPostProcessor(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		seq, err := parseSequence(raw, "processors", newPostProcessor)
+		return postSeq(seq), err
 	case "ByteLevel":
 		// Only adjusts offsets; the ids are unchanged.
 		return nil, nil

@@ -24,27 +24,16 @@ func newPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 	}
 	switch typ {
 	case "Sequence":
-		var j struct {
-			PreTokenizers []json.RawMessage `json:"pretokenizers"`
+		seq, err := parseSequence(raw, "pretokenizers", newPreTokenizer)
+		if err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(raw, &j); err != nil {
-			return nil, fmt.Errorf("Sequence: %w", err)
-		}
-		var seq preTokenizerSeq
-		for i, r := range j.PreTokenizers {
-			p, err := newPreTokenizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
-			}
-			if p == nil {
-				continue
-			}
-			if len(seq) > 0 && producesByteLevel(seq[len(seq)-1]) {
+		for i := 1; i < len(seq); i++ {
+			if producesByteLevel(seq[i-1]) {
 				return nil, errors.New("Sequence: a pre-tokenizer after ByteLevel is not supported")
 			}
-			seq = append(seq, p)
 		}
-		return seq, nil
+		return preTokenizerSeq(seq), nil
 	case "Split":
 		var j struct {
 			Pattern  json.RawMessage `json:"pattern"`

@@ -147,6 +147,30 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
+// parseSequence builds the components listed under key in a Sequence
+// component, dropping the ones that are no-ops (nil).
+func parseSequence[T any](raw json.RawMessage, key string, build func(json.RawMessage) (T, error)) ([]T, error) {
+	var j map[string]json.RawMessage
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return nil, fmt.Errorf("Sequence: %w", err)
+	}
+	if err := json.Unmarshal(j[key], &list); err != nil && !isNull(j[key]) {
+		return nil, fmt.Errorf("Sequence: %s: %w", key, err)
+	}
+	var seq []T
+	for i, r := range list {
+		c, err := build(r)
+		if err != nil {
+			return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+		}
+		if any(c) != nil {
+			seq = append(seq, c)
+		}
+	}
+	return seq, nil
+}
+
 // componentType reads the "type" field of a JSON component.
 func componentType(raw json.RawMessage) (string, error) {
 	var head struct {
