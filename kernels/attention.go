@@ -66,8 +66,41 @@ type attnPlan struct {
 	d, dpad, seqPad     int
 	mr, nr, bq, bk      int
 	kern                microKernel
-	strip               int // lanes per softmaxStrip call
+	vpanels             []vpanel // the A panels V is packed into
+	strip               int      // lanes per softmaxStrip call
 	opts                AttentionOpts
+}
+
+// vpanel is one A panel of V: head dimensions c0..c0+w-1 (zero beyond
+// headDim) over all keys, at offset c0·seqPad of the kv head's packed V, run
+// with kernel kern.
+type vpanel struct {
+	c0, w int
+	kern  microKernel
+}
+
+// valuePanels splits d head dimensions into A panels of mr rows and, when
+// the path has an 8-row kernel, 8 rows: whichever pads the fewest rows.
+func valuePanels(d int, ks *kernelSet) []vpanel {
+	n8 := 0
+	if ks.f32x8 != nil {
+		best := roundUp(d, ks.mr)
+		for k := 1; k <= 3; k++ {
+			rows := roundUp(max(d-8*k, 0), ks.mr) + 8*k
+			if rows < best {
+				best, n8 = rows, k
+			}
+		}
+	}
+	var ps []vpanel
+	c := 0
+	for ; c < d-8*n8; c += ks.mr {
+		ps = append(ps, vpanel{c, ks.mr, ks.f32})
+	}
+	for ; c < d; c += 8 {
+		ps = append(ps, vpanel{c, 8, ks.f32x8})
+	}
+	return ps
 }
 
 // Attention computes causal multi-head attention with grouped-query heads:
@@ -94,9 +127,11 @@ func Attention(out, q, k, v []float32, seq, heads, kvHeads, headDim int, opts At
 	}
 	ks := current()
 	d := headDim
+	vps := valuePanels(d, ks)
+	last := vps[len(vps)-1]
 	pl := attnPlan{
-		out: out, q: q, seq: seq, heads: heads, kvHeads: kvHeads,
-		d: d, dpad: roundUp(d, ks.mr), seqPad: roundUp(seq, ks.mr),
+		out: out, q: q, seq: seq, heads: heads, kvHeads: kvHeads, vpanels: vps,
+		d: d, dpad: last.c0 + last.w, seqPad: roundUp(seq, ks.mr),
 		mr: ks.mr, nr: ks.nr, bq: roundUp(attnBQ, ks.nr), bk: roundUp(attnBK, ks.mr),
 		kern: ks.f32, strip: ks.nr, opts: opts,
 	}
@@ -150,17 +185,17 @@ func packKeys(dst, k []float32, pl *attnPlan, g int) {
 	}
 }
 
-// packValues packs the values of kv head g as A panels over the keys: for
-// each group of mr head dimensions, seqPad steps (one per key) of mr values.
+// packValues packs the values of kv head g as A panels over the keys (see
+// vpanel): for each panel of w head dimensions, seqPad steps (one per key)
+// of w values.
 func packValues(dst, v []float32, pl *attnPlan, g int) {
-	mr, d, ldk := pl.mr, pl.d, pl.kvHeads*pl.d
+	d, ldk := pl.d, pl.kvHeads*pl.d
 	clear(dst)
-	for p := 0; p < pl.dpad/mr; p++ {
-		c0 := p * mr
-		w := min(mr, d-c0)
-		panel := dst[p*pl.seqPad*mr:]
+	for _, p := range pl.vpanels {
+		n := min(p.w, d-p.c0)
+		panel := dst[p.c0*pl.seqPad:]
 		for j := 0; j < pl.seq; j++ {
-			copy(panel[j*mr:j*mr+w], v[j*ldk+g*d+c0:])
+			copy(panel[j*p.w:j*p.w+n], v[j*ldk+g*d+p.c0:])
 		}
 	}
 }
@@ -240,8 +275,8 @@ func (pl *attnPlan) block(h, i0 int) {
 					scale, i0+q, j0, window, masked)
 			}
 			o := sc.o[qp*dpad*nr:]
-			for p := 0; p < dpad; p += mr {
-				kern(nk, &vp[p*pl.seqPad+j0*mr], &s[0], &o[p*nr], nr, true)
+			for _, p := range pl.vpanels {
+				p.kern(nk, &vp[p.c0*pl.seqPad+j0*p.w], &s[0], &o[p.c0*nr], nr, true)
 			}
 		}
 	}

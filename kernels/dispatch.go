@@ -43,6 +43,7 @@ type kernelSet struct {
 	mr, nr int
 	f32    microKernel
 	bf16   microKernel
+	f32x8  microKernel // f32 on an 8×nr tile (A panels 8 wide), or nil
 }
 
 var (
