@@ -6,9 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 )
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// The heap is a few large float buffers with hardly any pointers:
+		// collecting often costs little and keeps peak memory near the live
+		// set (the default lets garbage grow to the size of the live heap).
+		debug.SetGCPercent(20)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
