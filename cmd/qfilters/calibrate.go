@@ -173,7 +173,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		}
 		out = opt.StatsOut
 	} else if out == "" {
-		out = filepath.Base(filepath.Clean(modelDir)) + "_qfilt"
+		out = modelBaseName(modelDir) + "_qfilt"
 	}
 	if !opt.Force {
 		if _, err := os.Lstat(out); err == nil {
@@ -296,6 +296,26 @@ func filtersOf(res *calibrate.Result, id map[string]string, sign calibrate.SignR
 			Samples: id["samples"], Seed: seed, Sign: string(sign), Precision: id["precision"],
 		},
 	}
+}
+
+// modelBaseName is the model's name as kvpress derives its filter
+// repository (nthngdy/{name}_qfilt): the directory's name, or for a Hugging
+// Face cache snapshot (models--org--name/snapshots/<rev>) the name part.
+func modelBaseName(dir string) string {
+	dir = filepath.Clean(dir)
+	parent := filepath.Dir(dir)
+	if filepath.Base(parent) == "snapshots" {
+		repo := filepath.Base(filepath.Dir(parent))
+		if name, ok := strings.CutPrefix(repo, "models--"); ok {
+			if i := strings.LastIndex(name, "--"); i >= 0 {
+				name = name[i+2:]
+			}
+			if name != "" {
+				return name
+			}
+		}
+	}
+	return filepath.Base(dir)
 }
 
 // parseShard reads --shard i/N (0-based i).

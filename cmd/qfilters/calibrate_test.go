@@ -231,3 +231,16 @@ func TestStoriesEnergyAnchor(t *testing.T) {
 		t.Errorf("max energy share %.4f, published anchor 0.93", maxShare)
 	}
 }
+
+func TestModelBaseName(t *testing.T) {
+	for dir, want := range map[string]string{
+		"/models/Llama-3.2-1B": "Llama-3.2-1B",
+		"Llama-3.2-1B/":        "Llama-3.2-1B",
+		"/root/.cache/huggingface/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapshots/0e9e39f": "Llama-3.1-8B-Instruct",
+		"/x/snapshots/abc": "abc",
+	} {
+		if got := modelBaseName(dir); got != want {
+			t.Errorf("modelBaseName(%q) = %q, want %q", dir, got, want)
+		}
+	}
+}
