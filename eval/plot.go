@@ -1,14 +1,11 @@
 package eval
 
 import (
-	"bytes"
 	"fmt"
+	"github.com/qfilters/qfilters/internal/canvas"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
-	"os"
-	"path/filepath"
 )
 
 var (
@@ -41,8 +38,8 @@ func Plot(r *Report, title string) *image.RGBA {
 	}
 	pw := padL + plotW + padR
 	img := image.NewRGBA(image.Rect(0, 0, panels*pw, padT+plotH+padB+20))
-	fillRect(img, img.Rect, white)
-	drawText(img, 10, 8, title, black)
+	canvas.Fill(img, img.Rect, white)
+	canvas.Text(img, 10, 8, title, black)
 	recallPanel(img, r, image.Pt(padL, padT+10))
 	if r.Perplexity != nil {
 		pplPanel(img, r.Perplexity, image.Pt(pw+padL, padT+10))
@@ -52,13 +49,13 @@ func Plot(r *Report, title string) *image.RGBA {
 
 // recallPanel: x = ratios on a log axis (equally spaced), y = recall in [0, 1].
 func recallPanel(img *image.RGBA, r *Report, o image.Point) {
-	drawText(img, o.X, o.Y-22, "attention recall vs compression", black)
+	canvas.Text(img, o.X, o.Y-22, "attention recall vs compression", black)
 	for i := 0; i <= 4; i++ {
 		v := float64(i) / 4
 		y := o.Y + plotH - int(v*plotH)
 		hline(img, o.X, o.X+plotW, y, grid)
 		s := fmt.Sprintf("%.2f", v)
-		drawText(img, o.X-textWidth(s)-6, y-textHeight/2, s, black)
+		canvas.Text(img, o.X-canvas.TextWidth(s)-6, y-canvas.TextHeight/2, s, black)
 	}
 	n := len(r.Ratios)
 	xAt := func(i int) int {
@@ -69,31 +66,31 @@ func recallPanel(img *image.RGBA, r *Report, o image.Point) {
 	}
 	for i, ratio := range r.Ratios {
 		s := fmt.Sprintf("x%d", ratio)
-		drawText(img, xAt(i)-textWidth(s)/2, o.Y+plotH+8, s, black)
+		canvas.Text(img, xAt(i)-canvas.TextWidth(s)/2, o.Y+plotH+8, s, black)
 	}
 	axes(img, o)
 	for k, mr := range r.Recall {
 		c := methodColor[mr.Method]
 		for i, v := range mr.Mean {
 			x, y := xAt(i), o.Y+plotH-int(clamp01(v)*plotH)
-			fillRect(img, image.Rect(x-3, y-3, x+4, y+4), c)
+			canvas.Fill(img, image.Rect(x-3, y-3, x+4, y+4), c)
 			if i > 0 {
 				px, py := xAt(i-1), o.Y+plotH-int(clamp01(mr.Mean[i-1])*plotH)
-				line(img, px, py, x, y, c)
+				canvas.Line(img, px, py, x, y, c)
 			}
 		}
 		// Legend, below the axis.
 		lx := o.X + (k%3)*150
 		ly := o.Y + plotH + 26 + (k/3)*16
-		fillRect(img, image.Rect(lx, ly+1, lx+14, ly+textHeight-1), c)
-		drawText(img, lx+20, ly, mr.Method, black)
+		canvas.Fill(img, image.Rect(lx, ly+1, lx+14, ly+canvas.TextHeight-1), c)
+		canvas.Text(img, lx+20, ly, mr.Method, black)
 	}
 }
 
 // pplPanel: one bar per method; the axis starts just below the lowest
 // perplexity so that differences show (its labels say where).
 func pplPanel(img *image.RGBA, p *Perplexity, o image.Point) {
-	drawText(img, o.X, o.Y-22, fmt.Sprintf("perplexity, cache %d, window %d", p.CacheSize, p.Window), black)
+	canvas.Text(img, o.X, o.Y-22, fmt.Sprintf("perplexity, cache %d, window %d", p.CacheSize, p.Window), black)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, m := range p.Methods {
 		lo, hi = math.Min(lo, m.PPL), math.Max(hi, m.PPL)
@@ -109,7 +106,7 @@ func pplPanel(img *image.RGBA, p *Perplexity, o image.Point) {
 		y := yAt(v)
 		hline(img, o.X, o.X+plotW, y, grid)
 		s := fmt.Sprintf("%.3g", v)
-		drawText(img, o.X-textWidth(s)-6, y-textHeight/2, s, black)
+		canvas.Text(img, o.X-canvas.TextWidth(s)-6, y-canvas.TextHeight/2, s, black)
 	}
 	axes(img, o)
 	n := len(p.Methods)
@@ -119,11 +116,11 @@ func pplPanel(img *image.RGBA, p *Perplexity, o image.Point) {
 		x1 := o.X + (i+1)*slot - slot/5
 		y := yAt(m.PPL)
 		if !math.IsNaN(m.PPL) && !math.IsInf(m.PPL, 0) {
-			fillRect(img, image.Rect(x0, y, x1, o.Y+plotH), methodColor[m.Method])
+			canvas.Fill(img, image.Rect(x0, y, x1, o.Y+plotH), methodColor[m.Method])
 			s := fmt.Sprintf("%.3f", m.PPL)
-			drawText(img, (x0+x1)/2-textWidth(s)/2, y-textHeight-4, s, black)
+			canvas.Text(img, (x0+x1)/2-canvas.TextWidth(s)/2, y-canvas.TextHeight-4, s, black)
 		}
-		drawText(img, (x0+x1)/2-textWidth(m.Method)/2, o.Y+plotH+8, m.Method, black)
+		canvas.Text(img, (x0+x1)/2-canvas.TextWidth(m.Method)/2, o.Y+plotH+8, m.Method, black)
 	}
 }
 
@@ -136,84 +133,13 @@ func axes(img *image.RGBA, o image.Point) {
 
 func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }
 
-func fillRect(img *image.RGBA, r image.Rectangle, c color.RGBA) {
-	r = r.Intersect(img.Rect)
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetRGBA(x, y, c)
-		}
-	}
-}
-
 func hline(img *image.RGBA, x0, x1, y int, c color.RGBA) {
 	for x := x0; x <= x1; x++ {
 		img.SetRGBA(x, y, c)
 	}
 }
 
-// line draws a 2-pixel-thick segment (Bresenham).
-func line(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
-	dx, dy := abs(x1-x0), -abs(y1-y0)
-	sx, sy := 1, 1
-	if x0 > x1 {
-		sx = -1
-	}
-	if y0 > y1 {
-		sy = -1
-	}
-	err := dx + dy
-	for {
-		fillRect(img, image.Rect(x0, y0, x0+2, y0+2), c)
-		if x0 == x1 && y0 == y1 {
-			return
-		}
-		e2 := 2 * err
-		if e2 >= dy {
-			err += dy
-			x0 += sx
-		}
-		if e2 <= dx {
-			err += dx
-			y0 += sy
-		}
-	}
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-// WritePNG plots the report to path atomically (temporary file in the same
-// directory, then rename).
-func WritePNG(path string, r *Report, title string) (err error) {
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, Plot(r, title)); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(buf.Bytes()); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+// WritePNG plots the report to path atomically.
+func WritePNG(path string, r *Report, title string) error {
+	return canvas.WritePNG(path, Plot(r, title))
 }

@@ -1,14 +1,11 @@
 package heatmap
 
 import (
-	"bytes"
 	"fmt"
+	"github.com/qfilters/qfilters/internal/canvas"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -29,7 +26,7 @@ var (
 
 const (
 	margin = 8
-	scale  = 2 // font pixel size
+	scale  = canvas.Scale // font pixel size
 )
 
 // PNG renders the grids one below the other, each with its title, layer and
@@ -43,30 +40,30 @@ func PNG(grids []Grid) *image.RGBA {
 	if maxCols*cell > 1600 {
 		cell = max(3, 1600/maxCols)
 	}
-	labelW := textWidth("L000") + 4
+	labelW := canvas.TextWidth("L000") + 4
 	width := margin*2 + labelW + maxCols*cell
-	width = max(width, margin*2+textWidth("0.00")*2+220)
+	width = max(width, margin*2+canvas.TextWidth("0.00")*2+220)
 	lineH := 5*scale + 4
 	height := margin
 	for _, g := range grids {
 		height += lineH + lineH + g.Rows*cell + 6 + lineH + 10 + lineH
 	}
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
-	fill(img, img.Rect, bg)
+	canvas.Fill(img, img.Rect, bg)
 	y := margin
 	for _, g := range grids {
-		drawText(img, margin, y, strings.ToUpper(g.Title), ink)
+		canvas.Text(img, margin, y, strings.ToUpper(g.Title), ink)
 		y += lineH
 		x0 := margin + labelW
 		// head ticks every 10 columns
 		for c := 0; c < g.Cols; c += 10 {
-			drawText(img, x0+colX(g, c, cell), y, fmt.Sprint(c), ink)
+			canvas.Text(img, x0+colX(g, c, cell), y, fmt.Sprint(c), ink)
 		}
 		y += lineH
 		for r := 0; r < g.Rows; r++ {
 			if r%5 == 0 || g.Rows <= 12 {
 				if cell >= 5*scale || r%5 == 0 {
-					drawText(img, margin, y+r*cell, fmt.Sprintf("L%d", r), ink)
+					canvas.Text(img, margin, y+r*cell, fmt.Sprintf("L%d", r), ink)
 				}
 			}
 			for c := 0; c < g.Cols; c++ {
@@ -75,17 +72,17 @@ func PNG(grids []Grid) *image.RGBA {
 					col = Ramp(f)
 				}
 				x := x0 + colX(g, c, cell)
-				fill(img, image.Rect(x, y+r*cell, x+cell-1, y+(r+1)*cell-1), col)
+				canvas.Fill(img, image.Rect(x, y+r*cell, x+cell-1, y+(r+1)*cell-1), col)
 			}
 		}
 		y += g.Rows*cell + 6
 		// colour bar
-		drawText(img, margin, y, fmt.Sprintf("%.2f", g.Lo), ink)
-		bx := margin + textWidth("0.00") + 6
+		canvas.Text(img, margin, y, fmt.Sprintf("%.2f", g.Lo), ink)
+		bx := margin + canvas.TextWidth("0.00") + 6
 		for i := 0; i < 200; i++ {
-			fill(img, image.Rect(bx+i, y, bx+i+1, y+5*scale), Ramp(float64(i)/199))
+			canvas.Fill(img, image.Rect(bx+i, y, bx+i+1, y+5*scale), Ramp(float64(i)/199))
 		}
-		drawText(img, bx+206, y, fmt.Sprintf("%.2f", g.Hi), ink)
+		canvas.Text(img, bx+206, y, fmt.Sprintf("%.2f", g.Hi), ink)
 		y += lineH + 10 + lineH
 	}
 	return img
@@ -107,43 +104,7 @@ func colX(g Grid, c, cell int) int {
 	return x
 }
 
-func fill(img *image.RGBA, r image.Rectangle, c color.RGBA) {
-	r = r.Intersect(img.Rect)
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetRGBA(x, y, c)
-		}
-	}
-}
-
-// WritePNG renders the grids and writes the picture to path atomically
-// (temporary file in the same directory, then rename).
-func WritePNG(path string, grids []Grid) (err error) {
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, PNG(grids)); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(buf.Bytes()); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+// WritePNG renders the grids and writes the picture to path atomically.
+func WritePNG(path string, grids []Grid) error {
+	return canvas.WritePNG(path, PNG(grids))
 }

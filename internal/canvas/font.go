@@ -1,4 +1,7 @@
-package eval
+// Package canvas draws the small pictures the commands write (heat maps,
+// plots) with the standard library alone: a 3x5 pixel font, filled
+// rectangles, lines, and an atomic PNG writer.
+package canvas
 
 import (
 	"image"
@@ -27,16 +30,18 @@ var glyphs = map[rune]string{
 	'+': "....#.###.#....", '_': "............###", ' ': "...............",
 }
 
-const fontScale = 2
+// Scale is the size in pixels of one font cell.
+const Scale = 2
 
-// textWidth is the width in pixels of s drawn with drawText.
-func textWidth(s string) int { return len([]rune(s)) * 4 * fontScale }
+// TextHeight is the height of a line of text.
+const TextHeight = 5 * Scale
 
-// textHeight is the height of a line of text.
-const textHeight = 5 * fontScale
+// TextWidth is the width in pixels of s drawn with Text.
+func TextWidth(s string) int { return len([]rune(s)) * 4 * Scale }
 
-// drawText draws s with its top-left corner at (x, y).
-func drawText(img *image.RGBA, x, y int, s string, c color.RGBA) {
+// Text draws s with its top-left corner at (x, y); lower case is drawn as
+// upper case, unknown runes as '-'.
+func Text(img *image.RGBA, x, y int, s string, c color.RGBA) {
 	for _, r := range strings.ToUpper(s) {
 		g, ok := glyphs[r]
 		if !ok {
@@ -44,16 +49,11 @@ func drawText(img *image.RGBA, x, y int, s string, c color.RGBA) {
 		}
 		for row := range 5 {
 			for col := range 3 {
-				if g[row*3+col] != '#' {
-					continue
-				}
-				for dy := range fontScale {
-					for dx := range fontScale {
-						img.SetRGBA(x+col*fontScale+dx, y+row*fontScale+dy, c)
-					}
+				if g[row*3+col] == '#' {
+					Fill(img, image.Rect(x+col*Scale, y+row*Scale, x+(col+1)*Scale, y+(row+1)*Scale), c)
 				}
 			}
 		}
-		x += 4 * fontScale
+		x += 4 * Scale
 	}
 }
