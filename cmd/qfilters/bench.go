@@ -28,6 +28,7 @@ func init() { commands = append(commands, newBenchCmd) }
 type benchOptions struct {
 	Preset, Model     string
 	Seqs, SeqLen      int
+	Precision         string
 	JSON              bool
 	SkipGEMM, SkipE2E bool
 }
@@ -53,6 +54,7 @@ preset's shapes written to a temporary directory: tokens/s, effective GFLOP/s
 	f.StringVar(&opt.Model, "model", "", "use this checkpoint `DIR` instead of writing a synthetic one")
 	f.IntVar(&opt.Seqs, "seqs", 4, "calibration sequences of the end-to-end run")
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence of the end-to-end run")
+	f.StringVar(&opt.Precision, "precision", "f32", "arithmetic of the end-to-end run's matrix products: f32 or bf16")
 	f.BoolVar(&opt.JSON, "json", false, "print the results as JSON")
 	f.BoolVar(&opt.SkipGEMM, "skip-gemm", false, "skip the GEMM measurements")
 	f.BoolVar(&opt.SkipE2E, "skip-e2e", false, "skip the end-to-end calibration")
@@ -67,6 +69,7 @@ type gemmResult struct {
 
 type e2eResult struct {
 	Model           string  `json:"model"`
+	Precision       string  `json:"precision"`
 	Seqs            int     `json:"seqs"`
 	SeqLen          int     `json:"seq_len"`
 	Seconds         float64 `json:"seconds"`
@@ -105,8 +108,8 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 		}
 		rep.E2E = e
 		if !opt.JSON {
-			fmt.Fprintf(stdout, "calibrate %s, %d x %d tokens: %.1fs, %.0f tokens/s, %.0f GFLOP in the forward pass = %.1f GFLOP/s effective, peak RSS %.0f MB\n",
-				e.Model, e.Seqs, e.SeqLen, e.Seconds, e.TokensPerSecond, e.GFLOP, e.GFLOPs, e.PeakRSSMB)
+			fmt.Fprintf(stdout, "calibrate %s (%s), %d x %d tokens: %.1fs, %.0f tokens/s, %.0f GFLOP in the forward pass = %.1f GFLOP/s effective, peak RSS %.0f MB\n",
+				e.Model, e.Precision, e.Seqs, e.SeqLen, e.Seconds, e.TokensPerSecond, e.GFLOP, e.GFLOPs, e.PeakRSSMB)
 		}
 	}
 	if opt.JSON {
@@ -198,7 +201,7 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	}
 	fmt.Fprintf(stderr, "calibrating %s on %d x %d tokens\n", name, opt.Seqs, opt.SeqLen)
 	cmd := exec.Command(self, "calibrate", "--model", dir, "--corpus", corpusPath, "--out", filepath.Join(tmp, "out"),
-		"--seq-len", fmt.Sprint(opt.SeqLen), "--num-seqs", fmt.Sprint(opt.Seqs), "--json", "--quiet")
+		"--seq-len", fmt.Sprint(opt.SeqLen), "--num-seqs", fmt.Sprint(opt.Seqs), "--precision", opt.Precision, "--json", "--quiet")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
@@ -210,7 +213,7 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		return nil, fmt.Errorf("calibration output: %v", err)
 	}
-	res := &e2eResult{Model: name, Seqs: opt.Seqs, SeqLen: opt.SeqLen, Seconds: wall,
+	res := &e2eResult{Model: name, Precision: opt.Precision, Seqs: opt.Seqs, SeqLen: opt.SeqLen, Seconds: wall,
 		TokensPerSecond: float64(opt.Seqs*opt.SeqLen) / wall, GFLOP: cfg.CalibrationFLOPs(opt.Seqs, opt.SeqLen) / 1e9}
 	res.GFLOPs = res.GFLOP / wall
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
