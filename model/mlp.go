@@ -2,7 +2,9 @@ package model
 
 import (
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 )
 
 // mlp is a block's feed-forward part.
@@ -19,9 +21,11 @@ type gatedMLP struct {
 func (m *gatedMLP) apply(x []float32, rows int) []float32 {
 	g := m.gate.apply(x, rows)
 	u := m.up.apply(x, rows)
-	for i, v := range g {
-		g[i] = m.act(v) * u[i]
-	}
+	parallel(len(g), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g[i] = m.act(g[i]) * u[i]
+		}
+	})
 	return m.down.apply(g, rows)
 }
 
@@ -33,9 +37,11 @@ type plainMLP struct {
 
 func (m *plainMLP) apply(x []float32, rows int) []float32 {
 	u := m.up.apply(x, rows)
-	for i, v := range u {
-		u[i] = m.act(v)
-	}
+	parallel(len(u), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			u[i] = m.act(u[i])
+		}
+	})
 	return m.down.apply(u, rows)
 }
 
@@ -106,4 +112,25 @@ func (m *moeMLP) apply(x []float32, rows int) []float32 {
 		}
 	}
 	return out
+}
+
+// parallel splits [0, n) into one range per core and runs fn on each: the
+// element-wise parts of the block would otherwise run on one core while the
+// matrix products use all of them.
+func parallel(n int, fn func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n < 1<<14 || workers == 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*n/workers, (w+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
 }
