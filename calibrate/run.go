@@ -213,4 +213,3 @@ type loaded struct {
 	layer *model.Layer
 	err   error
 }
-
