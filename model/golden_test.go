@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/qfilters/qfilters/kernels"
 	"github.com/qfilters/qfilters/safetensors"
 )
 
@@ -141,6 +142,35 @@ func TestGoldenForward(t *testing.T) {
 				check(fmt.Sprintf("seq %d logits", s), logits, want[s*per:(s+1)*per])
 			}
 			t.Logf("worst relative error %.2g", worst)
+		})
+	}
+}
+
+// TestGoldenEveryKernelPath runs a few architectures' goldens with each
+// kernel path this CPU supports forced in turn (the pure-Go fallback is what
+// other CPUs get).
+func TestGoldenEveryKernelPath(t *testing.T) {
+	for _, p := range kernels.Paths() {
+		t.Run(p.String(), func(t *testing.T) {
+			defer kernels.SetPath(p)()
+			for _, arch := range []string{"llama31", "gemma2", "gpt_neox"} {
+				dir := archDir(t, arch)
+				m, err := Open(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				g := loadGolden(t, dir)
+				logits, err := m.Forward(g.ids[0], nil)
+				m.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, shape := g.f32(t, "logits")
+				per := len(want) / shape[0]
+				if e := relErr(logits, want[:per]); e > 1e-4 {
+					t.Errorf("%s on %s: logits rel err %.3g", arch, p, e)
+				}
+			}
 		})
 	}
 }
