@@ -27,8 +27,8 @@ type headResult struct {
 }
 
 // headStats are the sufficient statistics of one query head's samples:
-// the Gram matrix XᵀX, the sum of the rows and their count. They add up
-// exactly across shards.
+// the Gram matrix XᵀX (upper triangle), the sum of the rows and their count.
+// They add up across shards (Merge adds them field by field).
 type headStats struct {
 	gram  []float64 // [d][d]
 	sum   []float64 // [d]
@@ -60,17 +60,6 @@ func (s *headStats) add(x []float32, n, stride, off int) {
 		}
 	}
 	s.count += n
-}
-
-// merge adds o into s.
-func (s *headStats) merge(o *headStats) {
-	for i, v := range o.gram {
-		s.gram[i] += v
-	}
-	for i, v := range o.sum {
-		s.sum[i] += v
-	}
-	s.count += o.count
 }
 
 // principal returns the first right singular vector of the samples (the top

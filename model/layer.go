@@ -16,7 +16,6 @@ type Layer struct {
 	q, k, v, o   *linear
 	qkvPerHead   *linear // GPT-NeoX fused projection, per-head [q k v] blocks
 	qNorm, kNorm *norm
-	qkNormWhole  bool
 
 	rope   *rope
 	window int

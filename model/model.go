@@ -100,14 +100,6 @@ func (m *Model) lmHead() string {
 	return m.fam.lmHead
 }
 
-func (m *Model) qkvRows() int {
-	c := m.Config
-	if m.fam.qkvPerHead {
-		return 3 * c.Heads * c.HeadDim
-	}
-	return (c.Heads + 2*c.KVHeads) * c.HeadDim
-}
-
 // shape checks that name exists with the given shape and returns its dtype.
 func (m *Model) shape(name string, dims ...int) (safetensors.DType, error) {
 	dt, shape, ok := m.ckpt.Info(name)

@@ -197,7 +197,6 @@ func symlink(t *testing.T, target, link string) {
 // unless emptied; extra flags follow.
 type hostileEnv struct {
 	root, model, corpus string
-	args                []string // replaces the whole command line when set
 	extra               []string
 }
 
