@@ -232,3 +232,11 @@ func TestCalibrateBiasConfigMismatch(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestUnknownCommand is a command-line error: exit 2, one line.
+func TestUnknownCommand(t *testing.T) {
+	code, _, stderr := runCLI(t, "calibrat")
+	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, `unknown command "calibrat"`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

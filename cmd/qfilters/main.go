@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 )
 
 func main() {
@@ -40,6 +41,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		code := 1
 		if asExitCoder(err, &ec) {
 			code = ec.ExitCode()
+		} else if strings.HasPrefix(err.Error(), "unknown command") {
+			code = 2 // cobra's own command-line error
 		}
 		if msg := err.Error(); msg != "" {
 			fmt.Fprintln(stderr, "qfilters: "+oneLine(msg))
