@@ -202,6 +202,9 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if err != nil {
 		return err
 	}
+	if ctx.Err() != nil {
+		return errors.New("interrupted: nothing was written")
+	}
 	identity := map[string]string{
 		"model": modelName, "model_type": cfg.ModelType, "config_sha256": cfg.SHA256,
 		"corpus": corpusName, "corpus_sha256": corpusSHA, "text_field": opt.TextField,
