@@ -29,13 +29,47 @@ type Selection struct {
 // documents were seen, how many were long enough and the longest length
 // found. An empty corpus is its own error.
 func Select(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs int) (*Selection, error) {
+	sel, longest, err := collect(r, encode, vocabSize, seqLen, numSeqs, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel.Seqs) < numSeqs {
+		return nil, fmt.Errorf("corpus %s has %d documents of >= %d tokens, need %d (%d documents seen, longest %d tokens); lower --seq-len or --num-seqs",
+			r.Path(), len(sel.Seqs), seqLen, numSeqs, sel.DocsSeen, longest)
+	}
+	return sel, nil
+}
+
+// SelectHeldOut is Select for evaluation on held-out text: it skips the
+// first skip documents (those calibration reads), then returns up to
+// numSeqs sequences, failing only when none qualifies. DocsSeen counts the
+// skipped documents too.
+func SelectHeldOut(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs, skip int) (*Selection, error) {
+	sel, longest, err := collect(r, encode, vocabSize, seqLen, numSeqs, skip)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel.Seqs) == 0 {
+		if sel.DocsSeen <= skip {
+			return nil, fmt.Errorf("corpus %s has %d documents, all skipped by --skip-docs %d", r.Path(), sel.DocsSeen, skip)
+		}
+		return nil, fmt.Errorf("no document of corpus %s has >= %d tokens (%d documents seen after skipping %d, longest %d tokens); lower --seq-len",
+			r.Path(), seqLen, sel.DocsSeen-skip, skip, longest)
+	}
+	return sel, nil
+}
+
+// collect reads documents in corpus order, drops the first skip, and keeps
+// the first numSeqs of at least seqLen tokens, cut to seqLen. It returns the
+// length of the longest document it saw (after the skip).
+func collect(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs, skip int) (*Selection, int, error) {
 	switch {
 	case seqLen <= 0:
-		return nil, fmt.Errorf("corpus: sequence length must be positive, got %d", seqLen)
+		return nil, 0, fmt.Errorf("corpus: sequence length must be positive, got %d", seqLen)
 	case numSeqs <= 0:
-		return nil, fmt.Errorf("corpus: number of sequences must be positive, got %d", numSeqs)
+		return nil, 0, fmt.Errorf("corpus: number of sequences must be positive, got %d", numSeqs)
 	case vocabSize <= 0:
-		return nil, fmt.Errorf("corpus: vocabulary size must be positive, got %d", vocabSize)
+		return nil, 0, fmt.Errorf("corpus: vocabulary size must be positive, got %d", vocabSize)
 	}
 	sel := &Selection{}
 	longest := 0
@@ -45,13 +79,16 @@ func Select(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs int
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		sel.DocsSeen++
+		if sel.DocsSeen <= skip {
+			continue
+		}
 		ids := d.IDs
 		if ids == nil {
 			if encode == nil {
-				return nil, fmt.Errorf("%s: text document but no tokenizer (encode is nil)", d.Source)
+				return nil, 0, fmt.Errorf("%s: text document but no tokenizer (encode is nil)", d.Source)
 			}
 			ids = encode(d.Text)
 		}
@@ -61,7 +98,7 @@ func Select(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs int
 				if d.IDs == nil {
 					what = "tokenizer output"
 				}
-				return nil, fmt.Errorf("%s: token id %d at position %d (%s) is outside the vocabulary [0, %d)", d.Source, id, i, what, vocabSize)
+				return nil, 0, fmt.Errorf("%s: token id %d at position %d (%s) is outside the vocabulary [0, %d)", d.Source, id, i, what, vocabSize)
 			}
 		}
 		longest = max(longest, len(ids))
@@ -73,11 +110,7 @@ func Select(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs int
 		sel.Sources = append(sel.Sources, d.Source)
 	}
 	if sel.DocsSeen == 0 {
-		return nil, fmt.Errorf("corpus %s has no documents", r.Path())
+		return nil, 0, fmt.Errorf("corpus %s has no documents", r.Path())
 	}
-	if len(sel.Seqs) < numSeqs {
-		return nil, fmt.Errorf("corpus %s has %d documents of >= %d tokens, need %d (%d documents seen, longest %d tokens); lower --seq-len or --num-seqs",
-			r.Path(), len(sel.Seqs), seqLen, numSeqs, sel.DocsSeen, longest)
-	}
-	return sel, nil
+	return sel, longest, nil
 }

@@ -113,3 +113,28 @@ func TestSelectRealCorpus(t *testing.T) {
 	_, err = Select(openT(t, p), byteEncode, 300, 1<<20, 1)
 	wantErr(t, err, "has 0 documents of >= 1048576 tokens, need 1 (96 documents seen, longest ")
 }
+
+// TestSelectHeldOut: the first documents are skipped (even long ones), up to
+// numSeqs are kept, fewer is fine, none is an error saying why.
+func TestSelectHeldOut(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "c.jsonl", strings.Join([]string{
+		`{"input_ids": [1, 2, 3, 4]}`, // skipped: calibration's
+		`{"input_ids": [5, 6, 7, 8]}`, // skipped: calibration's
+		`{"input_ids": [9]}`,          // too short
+		`{"input_ids": [10, 11, 12, 13, 14]}`,
+	}, "\n"))
+	sel, err := SelectHeldOut(openT(t, p), nil, 100, 4, 5, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sel.Seqs, [][]int{{10, 11, 12, 13}}) || sel.DocsSeen != 4 || sel.Sources[0] != p+":4" {
+		t.Errorf("got %+v", sel)
+	}
+	if _, err := SelectHeldOut(openT(t, p), nil, 100, 4, 5, 4); err == nil || !strings.Contains(err.Error(), "all skipped by --skip-docs 4") {
+		t.Errorf("everything skipped: %v", err)
+	}
+	if _, err := SelectHeldOut(openT(t, p), nil, 100, 9, 5, 2); err == nil || !strings.Contains(err.Error(), "2 documents seen after skipping 2, longest 5 tokens") {
+		t.Errorf("nothing long enough: %v", err)
+	}
+}

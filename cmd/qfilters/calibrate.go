@@ -20,7 +20,6 @@ import (
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/filterdir"
 	"github.com/qfilters/qfilters/model"
-	"github.com/qfilters/qfilters/tokenizer"
 )
 
 func init() { commands = append(commands, newCalibrateCmd) }
@@ -353,20 +352,10 @@ func selectSequences(modelDir, corpusPath string, vocab int, opt calibrateOption
 		return nil, err
 	}
 	defer r.Close()
-	var tok *tokenizer.Tokenizer
-	var tokErr error
-	encode := func(text string) []int {
-		if tok == nil && tokErr == nil {
-			tok, tokErr = tokenizer.Load(modelDir)
-		}
-		if tokErr != nil {
-			return nil
-		}
-		return tok.Encode(text, true)
-	}
+	encode, loadErr := textEncoder(modelDir)
 	sel, err := corpus.Select(r, encode, vocab, opt.SeqLen, opt.NumSeqs)
-	if tokErr != nil {
-		return nil, fmt.Errorf("the corpus has text, which needs the model's tokenizer: %w", tokErr)
+	if err := loadErr(); err != nil {
+		return nil, err
 	}
 	return sel, err
 }

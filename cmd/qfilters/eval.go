@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -19,7 +18,6 @@ import (
 	"github.com/qfilters/qfilters/eval"
 	"github.com/qfilters/qfilters/filterdir"
 	"github.com/qfilters/qfilters/model"
-	"github.com/qfilters/qfilters/tokenizer"
 )
 
 func init() { commands = append(commands, newEvalCmd) }
@@ -241,51 +239,15 @@ func heldOutSequences(modelDir, corpusPath string, vocab int, opt evalOptions) (
 		return nil, nil, err
 	}
 	defer r.Close()
-	var tok *tokenizer.Tokenizer
-	var seqs [][]int
-	var sources []string
-	seen, longest := 0, 0
-	for len(seqs) < opt.MaxDocs {
-		d, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		seen++
-		if seen <= opt.SkipDocs {
-			continue
-		}
-		ids := d.IDs
-		if ids == nil {
-			if tok == nil {
-				if tok, err = tokenizer.Load(modelDir); err != nil {
-					return nil, nil, fmt.Errorf("the corpus has text, which needs the model's tokenizer: %w", err)
-				}
-			}
-			ids = tok.Encode(d.Text, true)
-		}
-		for i, id := range ids {
-			if id < 0 || id >= vocab {
-				return nil, nil, fmt.Errorf("%s: token id %d at position %d is outside the vocabulary [0, %d)", d.Source, id, i, vocab)
-			}
-		}
-		longest = max(longest, len(ids))
-		if len(ids) < opt.SeqLen {
-			continue
-		}
-		seqs = append(seqs, slices.Clone(ids[:opt.SeqLen]))
-		sources = append(sources, d.Source)
+	encode, loadErr := textEncoder(modelDir)
+	sel, err := corpus.SelectHeldOut(r, encode, vocab, opt.SeqLen, opt.MaxDocs, opt.SkipDocs)
+	if err := loadErr(); err != nil {
+		return nil, nil, err
 	}
-	if len(seqs) == 0 {
-		if seen <= opt.SkipDocs {
-			return nil, nil, fmt.Errorf("corpus %s has %d documents, all skipped by --skip-docs %d", corpusPath, seen, opt.SkipDocs)
-		}
-		return nil, nil, fmt.Errorf("no document of corpus %s has >= %d tokens (%d documents seen after skipping %d, longest %d tokens); lower --seq-len",
-			corpusPath, opt.SeqLen, seen-opt.SkipDocs, opt.SkipDocs, longest)
+	if err != nil {
+		return nil, nil, err
 	}
-	return seqs, sources, nil
+	return sel.Seqs, sel.Sources, nil
 }
 
 // formatEval renders the report as terminal tables.

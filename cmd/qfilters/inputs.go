@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/qfilters/qfilters/assets"
+	"github.com/qfilters/qfilters/tokenizer"
 )
 
 // inputs are the model and corpus a command runs on, with the names
@@ -43,4 +45,30 @@ func resolveInputs(modelDir, corpusPath string) (*inputs, error) {
 		return nil, usageError{errors.New("--corpus is required with --model")}
 	}
 	return in, nil
+}
+
+// textEncoder returns the encode function corpus selection needs: the
+// model's tokenizer with its special tokens (what tokenizer(text) gives),
+// loaded the first time a text document comes, so that pre-tokenized corpora
+// need no tokenizer. loadErr reports a failure to load it, wrapped to say why
+// it was needed.
+func textEncoder(modelDir string) (encode func(string) []int, loadErr func() error) {
+	var tok *tokenizer.Tokenizer
+	var err error
+	encode = func(text string) []int {
+		if tok == nil && err == nil {
+			tok, err = tokenizer.Load(modelDir)
+		}
+		if err != nil {
+			return nil
+		}
+		return tok.Encode(text, true)
+	}
+	loadErr = func() error {
+		if err != nil {
+			return fmt.Errorf("the corpus has text, which needs the model's tokenizer: %w", err)
+		}
+		return nil
+	}
+	return encode, loadErr
 }
