@@ -142,8 +142,11 @@ func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32
 	}
 	qw, kw := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	start := 0
-	for _, n := range seqLens {
-		cos, sin := l.rope.table(pos0, pos0+n)
+	var cos, sin []float32
+	for i, n := range seqLens {
+		if i == 0 || n != seqLens[i-1] { // sequences usually share a length
+			cos, sin = l.rope.table(pos0, pos0+n)
+		}
 		l.rope.apply(q[start*qw:(start+n)*qw], n, c.Heads, c.HeadDim, cos, sin)
 		l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
 		start += n
