@@ -52,13 +52,13 @@ type Result struct {
 	SamplesUsed                     int       // per layer
 }
 
-func newResult(c *model.Config) *Result {
+func newResult(layers, heads, kvHeads, headDim int) *Result {
 	return &Result{
-		Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim,
-		QFilters:       make([]float32, c.Layers*c.KVHeads*c.HeadDim),
-		PerQueryHead:   make([]float32, c.Layers*c.Heads*c.HeadDim),
-		SingularValues: make([]float32, c.Layers*c.Heads*c.HeadDim),
-		SignAgreement:  make([]float32, c.Layers*c.Heads),
+		Layers: layers, Heads: heads, KVHeads: kvHeads, HeadDim: headDim,
+		QFilters:       make([]float32, layers*kvHeads*headDim),
+		PerQueryHead:   make([]float32, layers*heads*headDim),
+		SingularValues: make([]float32, layers*heads*headDim),
+		SignAgreement:  make([]float32, layers*heads),
 	}
 }
 
@@ -73,7 +73,8 @@ func Run(m *model.Model, seqs [][]int, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("unknown sign rule %q (vote, mean)", opt.Sign)
 	}
 	opt.Shard, opt.Shards = 0, 1
-	s := &solveSink{res: newResult(m.Config), rule: opt.Sign}
+	c := m.Config
+	s := &solveSink{res: newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim), rule: opt.Sign}
 	if err := gather(m, seqs, opt, s); err != nil {
 		return nil, err
 	}

@@ -294,12 +294,7 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 	if m.Shards != 1 {
 		return nil, fmt.Errorf("stats of shard %d/%d: merge all shards first", m.Shard, m.Shards)
 	}
-	res := &Result{Layers: m.Layers, Heads: m.Heads, KVHeads: m.KVHeads, HeadDim: m.HeadDim,
-		QFilters:       make([]float32, m.Layers*m.KVHeads*m.HeadDim),
-		PerQueryHead:   make([]float32, m.Layers*m.Heads*m.HeadDim),
-		SingularValues: make([]float32, m.Layers*m.Heads*m.HeadDim),
-		SignAgreement:  make([]float32, m.Layers*m.Heads),
-	}
+	res := newResult(m.Layers, m.Heads, m.KVHeads, m.HeadDim)
 	d := m.HeadDim
 	for l, ls := range st.Layers {
 		if ls.Rows != nil {
