@@ -20,6 +20,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/qfilters/qfilters/safetensors"
@@ -238,7 +239,7 @@ func Read(dir string) (*Filters, error) {
 		return nil, fmt.Errorf("filterdir: %s: %w", modelPath, err)
 	}
 	want := []int{f.Layers, f.KVHeads, f.HeadDim}
-	if !sameShape(t.Shape, want) {
+	if !slices.Equal(t.Shape, want) {
 		return nil, fmt.Errorf("filterdir: %s: config.json says num_layers=%d, num_kv_heads=%d, kv_head_dim=%d but %s %s has shape %v",
 			dir, f.Layers, f.KVHeads, f.HeadDim, ModelFile, QFiltersTensor, t.Shape)
 	}
@@ -289,7 +290,7 @@ func readExtra(dir string, f *Filters) error {
 			f.Heads = t.Shape[1]
 		}
 		want := []int{f.Layers, f.Heads, f.HeadDim}[:rank]
-		if !sameShape(t.Shape, want) {
+		if !slices.Equal(t.Shape, want) {
 			return fmt.Errorf("filterdir: %s: %s has shape %v, want %v", path, name, t.Shape, want)
 		}
 		v, err := t.Float32()
@@ -328,16 +329,4 @@ func readProvenance(dir string, f *Filters) error {
 	}
 	f.Provenance = &p
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -13,13 +13,7 @@ import (
 // TestBenchEndToEnd runs `qfilters bench` (a built binary: it calibrates in a
 // child process of itself) on the small preset and checks its report.
 func TestBenchEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "qfilters")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := qfiltersBinary(t)
 	out, err := exec.Command(bin, "bench", "--skip-gemm", "--preset", "small", "--seqs", "2", "--seq-len", "64", "--json").Output()
 	if err != nil {
 		t.Fatalf("bench: %v", err)

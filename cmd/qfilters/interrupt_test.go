@@ -24,11 +24,7 @@ func TestInterrupt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs calibrations")
 	}
-	bin := filepath.Join(t.TempDir(), "qfilters")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := qfiltersBinary(t)
 	for _, c := range []struct {
 		name  string
 		sig   syscall.Signal
@@ -129,10 +125,7 @@ func TestInterruptWhileBlocked(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "qfilters")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := qfiltersBinary(t)
 	fifo := filepath.Join(dir, "corpus.jsonl")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skip(err)

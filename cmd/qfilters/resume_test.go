@@ -20,10 +20,7 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "qfilters")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := qfiltersBinary(t)
 	modelDir := filepath.Join(dir, "model")
 	if code, _, stderr := runCLI(t, "synth", "--preset", "small", "--out", modelDir); code != 0 {
 		t.Fatal(stderr)

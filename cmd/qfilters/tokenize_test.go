@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -71,22 +72,10 @@ func checkTokenize(t *testing.T, model string, cases []tokenizeCase, want func(t
 		if len(w) == 0 && rec.InputIDs == nil {
 			t.Errorf("line %d: input_ids is null, want []", i+1)
 		}
-		if !equalInts(rec.InputIDs, w) {
+		if !slices.Equal(rec.InputIDs, w) {
 			t.Errorf("line %d (%.40q): got %v, want %v", i+1, cases[i].Text, rec.InputIDs, w)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestTokenizeStories260K(t *testing.T) {
