@@ -3,9 +3,10 @@ package calibrate
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 
 	"github.com/qfilters/qfilters/model"
 	"github.com/qfilters/qfilters/safetensors"
@@ -16,11 +17,7 @@ var allArchs = []string{"llama31", "llama2", "mistral", "qwen2", "qwen3", "phi3_
 
 func archDir(t testing.TB, name string) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "fixtures", "archs", name)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("fixtures not available: %v", err)
-	}
-	return dir
+	return fixture.Arch(name)
 }
 
 func goldenTensor(t testing.TB, ck *safetensors.Checkpoint, name string) []float32 {

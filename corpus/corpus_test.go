@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -328,7 +330,7 @@ func TestIdentity(t *testing.T) {
 }
 
 func TestRealCorpus(t *testing.T) {
-	p := filepath.Join("..", "..", "shared", "corpora", "tinystories-sampled", "train.jsonl")
+	p := fixture.StoriesCorpus()
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("real corpus absent: %v", err)
 	}

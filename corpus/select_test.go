@@ -2,10 +2,11 @@ package corpus
 
 import (
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // byteEncode is a toy tokenizer: BOS (1) then one id per byte, offset by 2.
@@ -99,7 +100,7 @@ func TestSelectErrors(t *testing.T) {
 }
 
 func TestSelectRealCorpus(t *testing.T) {
-	p := filepath.Join("..", "..", "shared", "corpora", "tinystories-sampled", "train.jsonl")
+	p := fixture.StoriesCorpus()
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("real corpus absent: %v", err)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/model"
 )
 
@@ -79,7 +79,7 @@ type MethodPPL struct {
 var PPLMethods = []string{Full, QFilters, KNorm, Streaming, Random}
 
 // CheckShape reports filters that do not fit the model.
-func CheckShape(c *model.Config, f *filterdir.Filters) error {
+func CheckShape(c *model.Config, f *export.Filters) error {
 	if f.Layers != c.Layers || f.KVHeads != c.KVHeads || f.HeadDim != c.HeadDim {
 		return fmt.Errorf("filters are [%d layers, %d kv heads, %d head dim] but the model has [%d layers, %d kv heads, %d head dim]",
 			f.Layers, f.KVHeads, f.HeadDim, c.Layers, c.KVHeads, c.HeadDim)
@@ -91,7 +91,7 @@ func CheckShape(c *model.Config, f *filterdir.Filters) error {
 }
 
 // Run evaluates the filters on seqs (token ids, all of the same length).
-func Run(m *model.Model, f *filterdir.Filters, seqs [][]int, cfg Config) (*Report, error) {
+func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, error) {
 	c := m.Config
 	if err := CheckShape(c, f); err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func Run(m *model.Model, f *filterdir.Filters, seqs [][]int, cfg Config) (*Repor
 	return rep, nil
 }
 
-func runPerplexity(ctx context.Context, m *model.Model, f *filterdir.Filters, seqs [][]int, cfg Config, sinks int, progress func(string, int, int)) (*Perplexity, error) {
+func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs [][]int, cfg Config, sinks int, progress func(string, int, int)) (*Perplexity, error) {
 	if cfg.PPLSeqs > 0 && cfg.PPLSeqs < len(seqs) {
 		seqs = seqs[:cfg.PPLSeqs]
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // FuzzParseConfig feeds arbitrary bytes to config.json normalization. It
@@ -11,7 +13,7 @@ import (
 // model code can index without further checks: positive sizes, one RoPE and
 // one window per layer, an even rotary dimension.
 func FuzzParseConfig(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("..", "..", "shared", "fixtures", "archs", "*", "config*.json"))
+	seeds, _ := filepath.Glob(fixture.Path("archs", "*", "config*.json"))
 	seeds = append(seeds, filepath.Join("..", "assets", "stories260K", "config.json"))
 	for _, p := range seeds {
 		if b, err := os.ReadFile(p); err == nil {

@@ -3,24 +3,18 @@ package model
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 
 	"github.com/qfilters/qfilters/kernels"
 	"github.com/qfilters/qfilters/safetensors"
 )
 
-// sharedDir is the read-only fixture folder beside the repository.
-var sharedDir = filepath.Join("..", "..", "shared")
-
 func archDir(t testing.TB, name string) string {
 	t.Helper()
-	dir := filepath.Join(sharedDir, "fixtures", "archs", name)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("fixtures not available: %v", err)
-	}
-	return dir
+	return fixture.Arch(name)
 }
 
 // golden holds what transformers computed for an arch fixture.

@@ -11,17 +11,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
-// sharedDir returns the read-only shared fixtures folder, skipping the test
-// when it is absent.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared fixtures not available: %v", err)
+// fixtureFile maps the fixtures' former ../shared layout onto where the
+// repository carries them.
+func fixtureFile(parts ...string) string {
+	if parts[0] == "models" { // models/stories260K/...
+		return filepath.Join(append([]string{fixture.Stories260K()}, parts[2:]...)...)
 	}
-	return dir
+	return fixture.Path(parts[1:]...) // fixtures/<what>/...
 }
 
 // openT opens a checkpoint and closes it when the test ends.
@@ -51,11 +51,10 @@ func wantInfo(t *testing.T, c *Checkpoint, name string, dt DType, shape ...int) 
 // TestFixturesCrossCheck opens every single-file fixture and compares it
 // tensor by tensor with the independent reference parser.
 func TestFixturesCrossCheck(t *testing.T) {
-	dir := sharedDir(t)
-	paths, _ := filepath.Glob(filepath.Join(dir, "fixtures", "archs", "*", "*.safetensors"))
+	paths, _ := filepath.Glob(fixtureFile("fixtures", "archs", "*", "*.safetensors"))
 	paths = append(paths,
-		filepath.Join(dir, "fixtures", "kvpress_qfilt", "model.safetensors"),
-		filepath.Join(dir, "models", "stories260K", "model.safetensors"))
+		fixtureFile("fixtures", "kvpress_qfilt", "model.safetensors"),
+		fixtureFile("models", "stories260K", "model.safetensors"))
 	n := 0
 	for _, p := range paths {
 		if strings.Contains(filepath.Base(p), "-of-") {
@@ -72,7 +71,7 @@ func TestFixturesCrossCheck(t *testing.T) {
 
 // TestLlama31Sharded opens the 10-shard bf16 fixture through its index.
 func TestLlama31Sharded(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "fixtures", "archs", "llama31")
+	dir := fixtureFile("fixtures", "archs", "llama31")
 	c := openT(t, dir)
 	if got := len(c.Names()); got != 30 {
 		t.Errorf("%d tensors, want 30", got)
@@ -131,7 +130,7 @@ func TestLlama31Sharded(t *testing.T) {
 
 // TestLlama2F16 checks names, dtypes and a hand-decoded f16 value.
 func TestLlama2F16(t *testing.T) {
-	path := filepath.Join(sharedDir(t), "fixtures", "archs", "llama2", "model.safetensors")
+	path := fixtureFile("fixtures", "archs", "llama2", "model.safetensors")
 	c := openT(t, path)
 	wantInfo(t, c, "lm_head.weight", F16, 384, 64)
 	wantInfo(t, c, "model.layers.0.input_layernorm.weight", F16, 64)
@@ -158,14 +157,14 @@ func TestLlama2F16(t *testing.T) {
 
 // TestOlmo2AndGolden checks an f32 model and the F32/I64 golden tensors.
 func TestOlmo2AndGolden(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "fixtures", "archs", "olmo2")
+	dir := fixtureFile("fixtures", "archs", "olmo2")
 	c := openT(t, dir)
 	if len(c.Names()) != 36 || !slices.Equal(c.Files(), []string{filepath.Join(dir, "model.safetensors")}) {
 		t.Errorf("olmo2: %d tensors, files %v", len(c.Names()), c.Files())
 	}
 	wantInfo(t, c, "model.layers.0.mlp.down_proj.weight", F32, 64, 128)
 
-	g := openT(t, filepath.Join(sharedDir(t), "fixtures", "archs", "llama31", "golden.safetensors"))
+	g := openT(t, fixtureFile("fixtures", "archs", "llama31", "golden.safetensors"))
 	wantInfo(t, g, "input_ids", I64, 3, 24)
 	wantInfo(t, g, "filters", F32, 3, 2, 16)
 	ids, err := g.Tensor("input_ids")
@@ -192,7 +191,7 @@ func TestOlmo2AndGolden(t *testing.T) {
 // TestKVPressAndStories checks the kvpress q_filters file (no metadata) and
 // the stories260K model.
 func TestKVPressAndStories(t *testing.T) {
-	c := openT(t, filepath.Join(sharedDir(t), "fixtures", "kvpress_qfilt", "model.safetensors"))
+	c := openT(t, fixtureFile("fixtures", "kvpress_qfilt", "model.safetensors"))
 	if !slices.Equal(c.Names(), []string{"q_filters"}) || len(c.Metadata()) != 0 {
 		t.Errorf("kvpress: names %v, metadata %v", c.Names(), c.Metadata())
 	}
@@ -204,7 +203,7 @@ func TestKVPressAndStories(t *testing.T) {
 	if err != nil || len(f) != 96 {
 		t.Fatalf("q_filters: %d values, %v", len(f), err)
 	}
-	s := openT(t, filepath.Join(sharedDir(t), "models", "stories260K"))
+	s := openT(t, fixtureFile("models", "stories260K"))
 	if len(s.Names()) != 48 {
 		t.Errorf("stories260K: %d tensors, want 48", len(s.Names()))
 	}
@@ -217,13 +216,12 @@ func TestKVPressAndStories(t *testing.T) {
 // metadata) and expects identical bytes: the header layout, key order and
 // space padding of Write match the reference writer.
 func TestRewriteByteIdentical(t *testing.T) {
-	dir := sharedDir(t)
 	paths := []string{
-		filepath.Join(dir, "fixtures", "kvpress_qfilt", "model.safetensors"),
-		filepath.Join(dir, "fixtures", "archs", "llama2", "model.safetensors"),
-		filepath.Join(dir, "models", "stories260K", "model.safetensors"),
+		fixtureFile("fixtures", "kvpress_qfilt", "model.safetensors"),
+		fixtureFile("fixtures", "archs", "llama2", "model.safetensors"),
+		fixtureFile("models", "stories260K", "model.safetensors"),
 	}
-	shards, _ := filepath.Glob(filepath.Join(dir, "fixtures", "archs", "llama31", "model-*.safetensors"))
+	shards, _ := filepath.Glob(fixtureFile("fixtures", "archs", "llama31", "model-*.safetensors"))
 	paths = append(paths, shards...)
 	out := filepath.Join(t.TempDir(), "re.safetensors")
 	for _, p := range paths {

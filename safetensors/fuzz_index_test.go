@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // FuzzIndex feeds arbitrary bytes as model.safetensors.index.json of a
@@ -27,7 +29,7 @@ func FuzzIndex(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	if b, err := os.ReadFile(filepath.Join("..", "..", "shared", "fixtures", "archs", "llama31", indexFileName)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(fixture.Arch("llama31"), indexFileName)); err == nil {
 		f.Add(b)
 	}
 	root := f.TempDir()

@@ -6,9 +6,10 @@ import (
 	"encoding/binary"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // memFile is an in-memory file for fuzzing without disk I/O.
@@ -36,7 +37,7 @@ func FuzzOpen(f *testing.F) {
 	f.Add(rawFile(`{"w":{"dtype":"F16","shape":[4294967296,4294967296],"data_offsets":[0,0]}}`, 0))
 	f.Add(rawFile(`{"__metadata__":{"a":"b"},"z":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}`, 0))
 	f.Add(rawFile(`[]`, 0))
-	if b, err := os.ReadFile(filepath.Join("..", "..", "shared", "fixtures", "kvpress_qfilt", "model.safetensors")); err == nil {
+	if b, err := os.ReadFile(fixture.Path("kvpress_qfilt", "model.safetensors")); err == nil {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

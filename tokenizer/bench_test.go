@@ -4,15 +4,16 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // proseText returns English prose: the TinyStories calibration corpus, or a
 // fixed paragraph when the shared data is not there.
 func proseText(b *testing.B) string {
-	f, err := os.Open(filepath.Join(sharedDir, "corpora", "tinystories-sampled", "train.jsonl"))
+	f, err := os.Open(fixture.StoriesCorpus())
 	if err != nil {
 		b.Skipf("shared corpus not available: %v", err)
 	}

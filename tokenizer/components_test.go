@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // tinyJSON is a small SentencePiece-style tokenizer.json; parts of it are
@@ -182,10 +184,7 @@ func TestRealTokenizerAccessors(t *testing.T) {
 }
 
 func TestLoadPaths(t *testing.T) {
-	dir := filepath.Join(sharedDir, "models", "stories260K")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("shared data not available")
-	}
+	dir := fixture.Stories260K()
 	for _, p := range []string{dir, filepath.Join(dir, "tokenizer.json")} {
 		if _, err := Load(p); err != nil {
 			t.Errorf("Load(%s): %v", p, err)

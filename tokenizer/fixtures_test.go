@@ -8,15 +8,14 @@ import (
 	"slices"
 	"sync"
 	"testing"
-)
 
-// sharedDir is where the CI puts the shared test data: beside the repo.
-var sharedDir = filepath.Join("..", "..", "shared")
+	"github.com/qfilters/qfilters/internal/fixture"
+)
 
 // families are the tokenizers with full fixtures.
 var families = []string{"llama3", "llama3_3", "qwen3", "deepseek_v3", "llama2", "mistral"}
 
-// fixtureCase is one text of shared/fixtures/tokenizers/<family>.json.
+// fixtureCase is one text of testdata/tokenizers/<family>.json.
 type fixtureCase struct {
 	Text           string  `json:"text"`
 	IDs            []int   `json:"ids"`
@@ -33,17 +32,15 @@ var (
 // loadFamily loads (once per test binary) a family's tokenizer.
 func loadFamily(t testing.TB, family string) *Tokenizer {
 	t.Helper()
-	dir := filepath.Join(sharedDir, "tokenizers", family)
-	if family == "stories260K" {
-		dir = filepath.Join(sharedDir, "models", "stories260K")
-	}
 	loadedMu.Lock()
 	defer loadedMu.Unlock()
 	if tk, ok := loaded[family]; ok {
 		return tk
 	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared data not available: %v", err)
+	dir := fixture.Stories260K()
+	if family != "stories260K" {
+		dir = fixture.Shared(t, "tokenizers", family, "tokenizer.json")
+		dir = filepath.Dir(dir)
 	}
 	tk, err := Load(dir)
 	if err != nil {
@@ -88,7 +85,7 @@ func TestFixtures(t *testing.T) {
 		t.Run(fam, func(t *testing.T) {
 			tk := loadFamily(t, fam)
 			var cases []fixtureCase
-			readJSON(t, filepath.Join(sharedDir, "fixtures", "tokenizers", fam+".json"), &cases)
+			readJSON(t, fixture.Path("tokenizers", fam+".json"), &cases)
 			pass := 0
 			for i, c := range cases {
 				ok := true
@@ -125,11 +122,11 @@ func TestAutoTokenizerFixtures(t *testing.T) {
 		t.Run(fam, func(t *testing.T) {
 			tk := loadFamily(t, fam)
 			var cases []fixtureCase
-			readJSON(t, filepath.Join(sharedDir, "fixtures", "tokenizers", fam+".json"), &cases)
+			readJSON(t, fixture.Path("tokenizers", fam+".json"), &cases)
 			var auto struct {
 				IDs [][]int `json:"auto_tokenizer_input_ids"`
 			}
-			readJSON(t, filepath.Join(sharedDir, "fixtures", "tokenizers", fam+".auto.json"), &auto)
+			readJSON(t, fixture.Path("tokenizers", fam+".auto.json"), &auto)
 			if len(auto.IDs) == 0 {
 				t.Fatal("no auto_tokenizer_input_ids")
 			}
@@ -150,7 +147,7 @@ func TestAutoTokenizerFixtures(t *testing.T) {
 func TestStories260K(t *testing.T) {
 	tk := loadFamily(t, "stories260K")
 	var cases []fixtureCase
-	readJSON(t, filepath.Join(sharedDir, "fixtures", "tokenizers", "stories260K.json"), &cases)
+	readJSON(t, fixture.Path("tokenizers", "stories260K.json"), &cases)
 	if len(cases) == 0 {
 		t.Fatal("no cases")
 	}

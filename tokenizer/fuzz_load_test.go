@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // FuzzLoad feeds arbitrary bytes as a tokenizer.json. Load must never panic;
@@ -19,7 +21,7 @@ func FuzzLoad(f *testing.F) {
 	// (normalizers, pre-tokenizers, post-processors, decoders, added tokens)
 	// is what matters, so each is cut down to a few hundred tokens.
 	for _, fam := range families {
-		if b, err := os.ReadFile(filepath.Join(sharedDir, "tokenizers", fam, "tokenizer.json")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(fixture.SharedDir(), "tokenizers", fam, "tokenizer.json")); err == nil {
 			if small, ok := shrinkTokenizer(b, 300); ok {
 				f.Add(small)
 			}

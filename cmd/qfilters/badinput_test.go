@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // copyDir copies a fixture directory (flat) into a fresh writable one.
@@ -35,7 +37,7 @@ func editJSON(t *testing.T, path string, edit func(map[string]any)) {
 // TestCalibrateBadInputs: every bad input gives one line on stderr, a
 // non-zero exit, no panic and no output directory (nor temporary one).
 func TestCalibrateBadInputs(t *testing.T) {
-	llama31 := needShared(t, "fixtures", "archs", "llama31")
+	llama31 := fixture.Arch("llama31")
 	corpusFile := filepath.Join("..", "..", "assets", "tinystories-sampled", "train.jsonl")
 	shard3 := "model-00003-of-00010.safetensors"
 	cases := []struct {
@@ -174,7 +176,7 @@ func TestCalibrateRefusesExistingOutput(t *testing.T) {
 // TestCalibrateNaNWeights: a non-finite weight is reported with the tensor's
 // name, not turned into NaN filters.
 func TestCalibrateNaNWeights(t *testing.T) {
-	dir := copyDir(t, needShared(t, "fixtures", "archs", "llama2"))
+	dir := copyDir(t, fixture.Arch("llama2"))
 	p := filepath.Join(dir, "model.safetensors")
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -206,7 +208,7 @@ func TestCalibrateNaNWeights(t *testing.T) {
 // TestCalibrateBiasConfigMismatch: biases come from the config; a checkpoint
 // that has them where the config says none is an error naming the tensor.
 func TestCalibrateBiasConfigMismatch(t *testing.T) {
-	dir := copyDir(t, needShared(t, "fixtures", "archs", "qwen2"))
+	dir := copyDir(t, fixture.Arch("qwen2"))
 	editJSON(t, filepath.Join(dir, "config.json"), func(v map[string]any) { v["attention_bias"] = false })
 	ids := filepath.Join(t.TempDir(), "ids.jsonl")
 	os.WriteFile(ids, []byte(`{"input_ids": [1, 2, 3, 4]}`+"\n"), 0o644)

@@ -18,7 +18,7 @@ import (
 
 	"github.com/qfilters/qfilters/calibrate"
 	"github.com/qfilters/qfilters/corpus"
-	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/model"
 )
 
@@ -258,11 +258,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		}
 	} else {
 		f := filtersOf(res, identity, sign, opt.Seed, len(sel.Seqs))
-		if err := filterdir.WriteWith(out, f, filterdir.WriteOptions{Force: opt.Force}); err != nil {
+		if err := export.WriteWith(out, f, export.WriteOptions{Force: opt.Force}); err != nil {
 			return err
 		}
 		sum.SamplesPerLayer = res.SamplesUsed
-		sum.MeanEnergyShare, sum.MinEnergyShare = energySummary(filterdir.ComputeStats(f))
+		sum.MeanEnergyShare, sum.MinEnergyShare = energySummary(export.ComputeFigures(f))
 	}
 	if checkpointDir != "" {
 		os.RemoveAll(checkpointDir)
@@ -284,13 +284,13 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 
 // filtersOf packages a result with its provenance; identity holds the inputs
 // as calibrate records them (and as stats files carry them to merge).
-func filtersOf(res *calibrate.Result, id map[string]string, sign calibrate.SignRule, seed int64, numSeqs int) *filterdir.Filters {
+func filtersOf(res *calibrate.Result, id map[string]string, sign calibrate.SignRule, seed int64, numSeqs int) *export.Filters {
 	seqLen, _ := strconv.Atoi(id["seq_len"])
-	return &filterdir.Filters{
+	return &export.Filters{
 		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
 		QFilters: res.QFilters, PerQueryHead: res.PerQueryHead,
 		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement,
-		Provenance: &filterdir.Provenance{
+		Provenance: &export.Provenance{
 			Tool: "qfilters", Version: version,
 			Model: id["model"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],
 			Corpus: id["corpus"], CorpusSHA256: id["corpus_sha256"], TextField: id["text_field"],
@@ -362,7 +362,7 @@ func selectSequences(modelDir, corpusPath string, vocab int, opt calibrateOption
 
 // energySummary returns the mean and minimum share of query energy along the
 // first singular direction over query heads.
-func energySummary(st *filterdir.Stats) (mean, min float64) {
+func energySummary(st *export.Figures) (mean, min float64) {
 	min = 1
 	n := 0
 	for _, h := range st.Query {

@@ -10,20 +10,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/internal/fixture"
+
+	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/safetensors"
 )
-
-var sharedDir = filepath.Join("..", "..", "..", "shared")
-
-func needShared(t *testing.T, parts ...string) string {
-	t.Helper()
-	p := filepath.Join(append([]string{sharedDir}, parts...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared fixtures not available: %v", err)
-	}
-	return p
-}
 
 // runCLI runs the command line as main does and returns exit code, stdout
 // and stderr.
@@ -77,7 +68,7 @@ func TestCalibrateEmbeddedDefault(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(card), "---\ntags:\n") || !strings.Contains(string(card), "stories260K") {
 		t.Errorf("README.md model card: %v\n%s", err, card)
 	}
-	f, err := filterdir.Read(out)
+	f, err := export.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +120,7 @@ func TestCalibrateDeterministic(t *testing.T) {
 func TestCalibrateGoldenViaCLI(t *testing.T) {
 	for _, arch := range []string{"llama2", "mistral", "phi4mini_partial"} {
 		t.Run(arch, func(t *testing.T) {
-			dir := needShared(t, "fixtures", "archs", arch)
+			dir := fixture.Arch(arch)
 			g, err := safetensors.Open(filepath.Join(dir, "golden.safetensors"))
 			if err != nil {
 				t.Fatal(err)
@@ -152,7 +143,7 @@ func TestCalibrateGoldenViaCLI(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			f, err := filterdir.Read(out)
+			f, err := export.Read(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +151,7 @@ func TestCalibrateGoldenViaCLI(t *testing.T) {
 			want, _ := wt.Float32()
 			d := f.HeadDim
 			for i := 0; i < len(want)/d; i++ {
-				if c := filterdir.Cosine(f.QFilters[i*d:(i+1)*d], want[i*d:(i+1)*d]); c < 0.9999 {
+				if c := export.Cosine(f.QFilters[i*d:(i+1)*d], want[i*d:(i+1)*d]); c < 0.9999 {
 					t.Errorf("layer %d kv head %d: cosine %.6f", i/f.KVHeads, i%f.KVHeads, c)
 				}
 			}
@@ -181,7 +172,7 @@ func TestCalibrateBF16(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "diff", filepath.Join(dir, "f32"), filepath.Join(dir, "bf16"), "--min-cos", "0.999"); code != 0 {
 		t.Errorf("bf16 filters drift from f32 ones: %s %s", stdout, stderr)
 	}
-	f, err := filterdir.Read(filepath.Join(dir, "bf16"))
+	f, err := export.Read(filepath.Join(dir, "bf16"))
 	if err != nil || f.Provenance.Precision != "bf16" {
 		t.Errorf("provenance precision: %v %+v", err, f.Provenance)
 	}
@@ -219,13 +210,13 @@ func TestStoriesEnergyAnchor(t *testing.T) {
 	if math.Abs(sum.MeanEnergyShare-0.80) > 0.01 || math.Abs(sum.MinEnergyShare-0.49) > 0.01 {
 		t.Errorf("energy share mean %.4f min %.4f, published anchor 0.80 / 0.49", sum.MeanEnergyShare, sum.MinEnergyShare)
 	}
-	f, err := filterdir.Read(out)
+	f, err := export.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	maxShare := 0.0
 	for i := 0; i < f.Layers*f.Heads; i++ {
-		maxShare = math.Max(maxShare, filterdir.EnergyShare(f.SingularValues[i*f.HeadDim:(i+1)*f.HeadDim]))
+		maxShare = math.Max(maxShare, export.EnergyShare(f.SingularValues[i*f.HeadDim:(i+1)*f.HeadDim]))
 	}
 	if math.Abs(maxShare-0.93) > 0.01 {
 		t.Errorf("max energy share %.4f, published anchor 0.93", maxShare)

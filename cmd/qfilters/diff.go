@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/export"
 )
 
 func init() { commands = append(commands, newDiffCmd) }
@@ -50,7 +50,7 @@ func (e diffTrouble) ExitCode() int { return 2 }
 // diffBelow reports heads below --min-cos (exit code 1).
 type diffBelow struct {
 	min       float64
-	kv, query []filterdir.HeadValue
+	kv, query []export.HeadValue
 }
 
 func (e diffBelow) Error() string {
@@ -60,7 +60,7 @@ func (e diffBelow) Error() string {
 func (e diffBelow) ExitCode() int { return 1 }
 
 // headList names up to n heads as "kv L0 H1 -1.0000, query L2 H3 0.5000".
-func headList(kv, query []filterdir.HeadValue, n int) string {
+func headList(kv, query []export.HeadValue, n int) string {
 	var parts []string
 	for _, v := range kv {
 		parts = append(parts, "kv "+v.String())
@@ -79,26 +79,26 @@ type diffReport struct {
 	A      string  `json:"a"`
 	B      string  `json:"b"`
 	MinCos float64 `json:"min_cos"`
-	*filterdir.Comparison
-	Summary []*filterdir.Summary `json:"summary"`
+	*export.Comparison
+	Summary []*export.Summary `json:"summary"`
 	// BelowKV and BelowQuery list the heads below MinCos.
-	BelowKV    []filterdir.HeadValue `json:"below_kv"`
-	BelowQuery []filterdir.HeadValue `json:"below_query"`
-	OK         bool                  `json:"ok"`
+	BelowKV    []export.HeadValue `json:"below_kv"`
+	BelowQuery []export.HeadValue `json:"below_query"`
+	OK         bool               `json:"ok"`
 }
 
 func runDiff(w io.Writer, a, b string, opt diffOptions) error {
-	fa, err := filterdir.Read(a)
+	fa, err := export.Read(a)
 	if err != nil {
 		return diffTrouble{err}
 	}
-	fb, err := filterdir.Read(b)
+	fb, err := export.Read(b)
 	if err != nil {
 		return diffTrouble{err}
 	}
-	cmp, err := filterdir.Compare(fa, fb)
+	cmp, err := export.Compare(fa, fb)
 	if err != nil {
-		var sm *filterdir.ShapeMismatchError
+		var sm *export.ShapeMismatchError
 		if errors.As(err, &sm) {
 			return diffTrouble{fmt.Errorf("%s and %s: %w", a, b, err)}
 		}
@@ -122,9 +122,9 @@ func runDiff(w io.Writer, a, b string, opt diffOptions) error {
 	return nil
 }
 
-func nonNil(v []filterdir.HeadValue) []filterdir.HeadValue {
+func nonNil(v []export.HeadValue) []export.HeadValue {
 	if v == nil {
-		return []filterdir.HeadValue{}
+		return []export.HeadValue{}
 	}
 	return v
 }

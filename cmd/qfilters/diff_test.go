@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/export"
 )
 
 func exitCode(err error) int {
@@ -27,8 +27,8 @@ func TestDiffSelf(t *testing.T) {
 			t.Fatalf("%s: %v", dir, err)
 		}
 		var rep struct {
-			KV, Query []filterdir.HeadValue
-			BelowKV   []filterdir.HeadValue `json:"below_kv"`
+			KV, Query []export.HeadValue
+			BelowKV   []export.HeadValue `json:"below_kv"`
 			OK        bool
 		}
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -81,15 +81,15 @@ func TestDiffSignFlippedHead(t *testing.T) {
 		t.Fatalf("--json: want exit 1, got %v", err)
 	}
 	var rep struct {
-		BelowKV    []filterdir.HeadValue `json:"below_kv"`
-		BelowQuery []filterdir.HeadValue `json:"below_query"`
+		BelowKV    []export.HeadValue `json:"below_kv"`
+		BelowQuery []export.HeadValue `json:"below_query"`
 		OK         bool
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.OK || len(rep.BelowKV) != 1 || rep.BelowKV[0] != (filterdir.HeadValue{Layer: 1, Head: 0, Value: -1}) ||
-		len(rep.BelowQuery) != 1 || rep.BelowQuery[0] != (filterdir.HeadValue{Layer: 1, Head: 1, Value: -1}) {
+	if rep.OK || len(rep.BelowKV) != 1 || rep.BelowKV[0] != (export.HeadValue{Layer: 1, Head: 0, Value: -1}) ||
+		len(rep.BelowQuery) != 1 || rep.BelowQuery[0] != (export.HeadValue{Layer: 1, Head: 1, Value: -1}) {
 		t.Errorf("json report: %s", out)
 	}
 	// A threshold below -1 accepts everything.
@@ -125,12 +125,12 @@ func TestDiffZeroVector(t *testing.T) {
 		t.Fatalf("zero filter: want exit 1 (cosine 0), got %v", err)
 	}
 	var rep struct {
-		BelowKV []filterdir.HeadValue `json:"below_kv"`
+		BelowKV []export.HeadValue `json:"below_kv"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.BelowKV) != 1 || rep.BelowKV[0] != (filterdir.HeadValue{Layer: 0, Head: 0, Value: 0}) {
+	if len(rep.BelowKV) != 1 || rep.BelowKV[0] != (export.HeadValue{Layer: 0, Head: 0, Value: 0}) {
 		t.Errorf("zero filter vs itself: %+v", rep.BelowKV)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/eval"
-	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/model"
 )
 
@@ -170,7 +170,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 		}
 		return err
 	}
-	filters, err := filterdir.Read(filtersDir)
+	filters, err := export.Read(filtersDir)
 	if err != nil {
 		return err
 	}

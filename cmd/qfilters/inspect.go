@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/qfilters/qfilters/filterdir"
-	"github.com/qfilters/qfilters/filterdir/heatmap"
+	"github.com/qfilters/qfilters/export"
+	"github.com/qfilters/qfilters/export/heatmap"
 )
 
 func init() { commands = append(commands, newInspectCmd) }
@@ -69,20 +69,20 @@ func colorTerminal(w io.Writer) bool {
 // inspectReport is the --json output.
 type inspectReport struct {
 	Dir string `json:"dir"`
-	*filterdir.Stats
+	*export.Figures
 	// Unavailable lists the metrics the directory cannot provide.
-	Unavailable []string              `json:"unavailable"`
-	Summary     []*filterdir.Summary  `json:"summary"`
-	Provenance  *filterdir.Provenance `json:"provenance"`
+	Unavailable []string           `json:"unavailable"`
+	Summary     []*export.Summary  `json:"summary"`
+	Provenance  *export.Provenance `json:"provenance"`
 }
 
 func runInspect(w io.Writer, dir string, opt inspectOptions) error {
-	f, err := filterdir.Read(dir)
+	f, err := export.Read(dir)
 	if err != nil {
 		return err
 	}
-	st := filterdir.ComputeStats(f)
-	rep := inspectReport{Dir: dir, Stats: st, Unavailable: unavailable(f), Summary: st.Summaries(weakestN), Provenance: f.Provenance}
+	st := export.ComputeFigures(f)
+	rep := inspectReport{Dir: dir, Figures: st, Unavailable: unavailable(f), Summary: st.Summaries(weakestN), Provenance: f.Provenance}
 	grids := inspectGrids(f, st)
 	if opt.PNG != "" {
 		if err := heatmap.WritePNG(opt.PNG, grids); err != nil {
@@ -97,13 +97,13 @@ func runInspect(w io.Writer, dir string, opt inspectOptions) error {
 	return printInspect(w, f, rep, grids, opt.Color)
 }
 
-func unavailable(f *filterdir.Filters) []string {
+func unavailable(f *export.Filters) []string {
 	out := []string{}
 	if f.SingularValues == nil {
-		out = append(out, filterdir.MetricEnergyShare)
+		out = append(out, export.MetricEnergyShare)
 	}
 	if f.SignAgreement == nil {
-		out = append(out, filterdir.MetricSignAgreement)
+		out = append(out, export.MetricSignAgreement)
 	}
 	if f.PerQueryHead == nil {
 		out = append(out, "per_query_head_filters")
@@ -112,9 +112,9 @@ func unavailable(f *filterdir.Filters) []string {
 }
 
 // inspectGrids builds the heat maps of the available metrics.
-func inspectGrids(f *filterdir.Filters, st *filterdir.Stats) []heatmap.Grid {
+func inspectGrids(f *export.Filters, st *export.Figures) []heatmap.Grid {
 	var grids []heatmap.Grid
-	grid := func(title string, rows []filterdir.HeadStats, cols int, metric string, lo, hi float64, group int) {
+	grid := func(title string, rows []export.HeadFigures, cols int, metric string, lo, hi float64, group int) {
 		vals := make([]float64, len(rows))
 		for i, r := range rows {
 			vals[i] = math.NaN()
@@ -125,20 +125,20 @@ func inspectGrids(f *filterdir.Filters, st *filterdir.Stats) []heatmap.Grid {
 		grids = append(grids, heatmap.Grid{Title: title, Rows: f.Layers, Cols: cols, Values: vals, Lo: lo, Hi: hi, Group: group})
 	}
 	if f.SingularValues != nil {
-		grid("energy share per query head", st.Query, f.Heads, filterdir.MetricEnergyShare, 0, 1, f.GroupSize())
+		grid("energy share per query head", st.Query, f.Heads, export.MetricEnergyShare, 0, 1, f.GroupSize())
 	}
 	if f.SignAgreement != nil {
-		grid("sign agreement per query head", st.Query, f.Heads, filterdir.MetricSignAgreement, 0.5, 1, f.GroupSize())
+		grid("sign agreement per query head", st.Query, f.Heads, export.MetricSignAgreement, 0.5, 1, f.GroupSize())
 	}
 	hi := 1.0
 	for _, r := range st.KV {
 		hi = math.Max(hi, *r.Norm)
 	}
-	grid("filter norm per kv head", st.KV, f.KVHeads, filterdir.MetricNorm, 0, hi, 0)
+	grid("filter norm per kv head", st.KV, f.KVHeads, export.MetricNorm, 0, hi, 0)
 	return grids
 }
 
-func printInspect(w io.Writer, f *filterdir.Filters, rep inspectReport, grids []heatmap.Grid, color bool) error {
+func printInspect(w io.Writer, f *export.Filters, rep inspectReport, grids []heatmap.Grid, color bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d layers, %d kv heads, head dim %d", rep.Dir, f.Layers, f.KVHeads, f.HeadDim)
 	if f.Heads > 0 {

@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/internal/fixture"
+
+	"github.com/qfilters/qfilters/export"
 )
 
-var kvpressFixture = filepath.Join("..", "..", "..", "shared", "fixtures", "kvpress_qfilt")
+var kvpressFixture = fixture.Path("kvpress_qfilt")
 
 // execute runs the CLI with args and returns stdout, stderr and the error.
 func execute(t *testing.T, args ...string) (string, string, error) {
@@ -33,21 +35,21 @@ func execute(t *testing.T, args ...string) (string, string, error) {
 // sign agreement 0.9 and 0.6. Layer 1: both query filters e2 (norm 1),
 // singular values [1 0 0 0] (share 1) and all zero (share defined as 0),
 // sign agreement 1 and 0.5.
-func knownFilters() *filterdir.Filters {
-	return &filterdir.Filters{
+func knownFilters() *export.Filters {
+	return &export.Filters{
 		Layers: 2, KVHeads: 1, Heads: 2, HeadDim: 4,
 		QFilters:       []float32{0.5, 0.5, 0, 0, 0, 0, 1, 0},
 		PerQueryHead:   []float32{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0},
 		SingularValues: []float32{2, 1, 0, 0, 3, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0},
 		SignAgreement:  []float32{0.9, 0.6, 1, 0.5},
-		Provenance:     &filterdir.Provenance{Tool: "qfilters", Model: "test/known", Corpus: "c.jsonl", Samples: "all", Sign: "vote", Precision: "f32"},
+		Provenance:     &export.Provenance{Tool: "qfilters", Model: "test/known", Corpus: "c.jsonl", Samples: "all", Sign: "vote", Precision: "f32"},
 	}
 }
 
-func writeDir(t *testing.T, f *filterdir.Filters) string {
+func writeDir(t *testing.T, f *export.Filters) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "f")
-	if err := filterdir.Write(dir, f); err != nil {
+	if err := export.Write(dir, f); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -74,11 +76,11 @@ func TestInspectJSONKnownValues(t *testing.T) {
 	}
 	var rep struct {
 		Layers, Heads int
-		KV            []filterdir.HeadStats
-		Query         []filterdir.HeadStats
+		KV            []export.HeadFigures
+		Query         []export.HeadFigures
 		Unavailable   []string
-		Summary       []filterdir.Summary
-		Provenance    *filterdir.Provenance
+		Summary       []export.Summary
+		Provenance    *export.Provenance
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -112,7 +114,7 @@ func TestInspectJSONKnownValues(t *testing.T) {
 			t.Errorf("kv %d norm %v, want %v", i, n, w.norm)
 		}
 	}
-	sums := map[string]filterdir.Summary{}
+	sums := map[string]export.Summary{}
 	for _, s := range rep.Summary {
 		sums[s.Metric] = s
 	}
@@ -171,8 +173,8 @@ func TestInspectReferenceFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep struct {
-		KV          []filterdir.HeadStats
-		Query       []filterdir.HeadStats
+		KV          []export.HeadFigures
+		Query       []export.HeadFigures
 		Unavailable []string
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -181,7 +183,7 @@ func TestInspectReferenceFixture(t *testing.T) {
 	if len(rep.KV) != 6 || rep.Query != nil || len(rep.Unavailable) != 3 {
 		t.Fatalf("reference report: %s", out)
 	}
-	f, err := filterdir.Read(kvpressFixture)
+	f, err := export.Read(kvpressFixture)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +191,7 @@ func TestInspectReferenceFixture(t *testing.T) {
 		if k.EnergyShare != nil || k.SignAgreement != nil {
 			t.Errorf("kv %d: metrics that the fixture cannot provide", i)
 		}
-		if want := filterdir.Norm(f.Filter(k.Layer, k.Head)); !near(val(t, k.Norm, "norm"), want) {
+		if want := export.Norm(f.Filter(k.Layer, k.Head)); !near(val(t, k.Norm, "norm"), want) {
 			t.Errorf("kv %d norm %v, want %v", i, *k.Norm, want)
 		}
 	}

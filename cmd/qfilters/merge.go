@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qfilters/qfilters/calibrate"
-	"github.com/qfilters/qfilters/filterdir"
+	"github.com/qfilters/qfilters/export"
 )
 
 func init() { commands = append(commands, newMergeCmd) }
@@ -72,10 +72,10 @@ func runMerge(stdout io.Writer, files []string, opt mergeOptions) error {
 		return err
 	}
 	f := filtersOf(res, merged.Meta.Identity, sign, merged.Meta.Seed, merged.Meta.NumSeqs)
-	if err := filterdir.WriteWith(opt.Out, f, filterdir.WriteOptions{Force: opt.Force}); err != nil {
+	if err := export.WriteWith(opt.Out, f, export.WriteOptions{Force: opt.Force}); err != nil {
 		return err
 	}
-	mean, min := energySummary(filterdir.ComputeStats(f))
+	mean, min := energySummary(export.ComputeFigures(f))
 	if opt.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-var sharedData = filepath.Join("..", "..", "..", "shared")
+	"github.com/qfilters/qfilters/internal/fixture"
+)
 
 // runTokenize runs `qfilters tokenize args...` with stdin and returns stdout.
 func runTokenize(t *testing.T, stdin string, args ...string) (string, error) {
@@ -33,9 +33,9 @@ type tokenizeCase struct {
 
 func readTokenizeCases(t *testing.T, name string) []tokenizeCase {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(sharedData, "fixtures", "tokenizers", name+".json"))
+	data, err := os.ReadFile(fixture.Path("tokenizers", name+".json"))
 	if err != nil {
-		t.Skipf("shared fixtures not available: %v", err)
+		t.Fatal(err)
 	}
 	var cs []tokenizeCase
 	if err := json.Unmarshal(data, &cs); err != nil {
@@ -80,7 +80,7 @@ func checkTokenize(t *testing.T, model string, cases []tokenizeCase, want func(t
 
 func TestTokenizeStories260K(t *testing.T) {
 	cases := readTokenizeCases(t, "stories260K")
-	model := filepath.Join(sharedData, "models", "stories260K")
+	model := fixture.Stories260K()
 	// stories260K's template adds no BOS: both modes give the fixture ids.
 	checkTokenize(t, model, cases, func(c tokenizeCase) []int { return c.IDs })
 	checkTokenize(t, model, cases, func(c tokenizeCase) []int { return c.IDs }, "--no-special")
@@ -88,16 +88,13 @@ func TestTokenizeStories260K(t *testing.T) {
 
 func TestTokenizeLlama3(t *testing.T) {
 	cases := readTokenizeCases(t, "llama3")
-	model := filepath.Join(sharedData, "tokenizers", "llama3")
+	model := filepath.Dir(fixture.Shared(t, "tokenizers", "llama3", "tokenizer.json"))
 	checkTokenize(t, model, cases, func(c tokenizeCase) []int { return c.IDsWithSpecial })
 	checkTokenize(t, model, cases, func(c tokenizeCase) []int { return c.IDs }, "--no-special")
 }
 
 func TestTokenizeBadInput(t *testing.T) {
-	model := filepath.Join(sharedData, "models", "stories260K")
-	if _, err := os.Stat(model); err != nil {
-		t.Skipf("shared data not available: %v", err)
-	}
+	model := fixture.Stories260K()
 	for _, tc := range []struct{ in, want string }{
 		{"{\"text\": \"Once\"}\n{\"text\": 3}\n", "line 2"},
 		{"{\"text\": \"Once\"}\nnot json\n", "line 2"},

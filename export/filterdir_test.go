@@ -1,4 +1,4 @@
-package filterdir
+package export
 
 import (
 	"bytes"
@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qfilters/qfilters/internal/fixture"
+
 	"github.com/qfilters/qfilters/safetensors"
 )
 
-var fixtureDir = filepath.Join("..", "..", "shared", "fixtures", "kvpress_qfilt")
+var fixtureDir = fixture.Path("kvpress_qfilt")
 
 // sample builds a small complete Filters (L=2, KV=2, H=4, D=4).
 func sample() *Filters {

@@ -1,4 +1,4 @@
-package filterdir
+package export
 
 import (
 	"encoding/json"
@@ -36,7 +36,7 @@ func WriteWith(dir string, f *Filters, opt WriteOptions) (err error) {
 	dir = filepath.Clean(dir)
 	parent, base := filepath.Dir(dir), filepath.Base(dir)
 	if base == "." || base == string(filepath.Separator) || base == ".." {
-		return fmt.Errorf("filterdir: invalid output directory %q", dir)
+		return fmt.Errorf("invalid output directory %q", dir)
 	}
 	exists, err := checkTarget(dir, opt.Force)
 	if err != nil {
@@ -44,17 +44,17 @@ func WriteWith(dir string, f *Filters, opt WriteOptions) (err error) {
 	}
 	// Missing parents are created, as mkdir -p would.
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("filterdir: parent of %s: %w", dir, err)
+		return fmt.Errorf("parent of %s: %w", dir, err)
 	}
 	if st, err := os.Stat(parent); err != nil {
-		return fmt.Errorf("filterdir: parent of %s: %w", dir, err)
+		return fmt.Errorf("parent of %s: %w", dir, err)
 	} else if !st.IsDir() {
-		return fmt.Errorf("filterdir: parent of %s is not a directory", dir)
+		return fmt.Errorf("parent of %s is not a directory", dir)
 	}
 
 	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-")
 	if err != nil {
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	defer func() {
 		if err != nil {
@@ -65,7 +65,7 @@ func WriteWith(dir string, f *Filters, opt WriteOptions) (err error) {
 		return err
 	}
 	if err = os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	if err = syncDir(tmp); err != nil {
 		return err
@@ -75,10 +75,10 @@ func WriteWith(dir string, f *Filters, opt WriteOptions) (err error) {
 		// Re-check just before the rename: rename(2) would silently replace
 		// an empty directory created meanwhile.
 		if _, serr := os.Lstat(dir); serr == nil {
-			return fmt.Errorf("filterdir: %s %w", dir, ErrExist)
+			return fmt.Errorf("%s %w", dir, ErrExist)
 		}
 		if err = os.Rename(tmp, dir); err != nil {
-			return fmt.Errorf("filterdir: %w", err)
+			return err
 		}
 		return syncDir(parent)
 	}
@@ -86,25 +86,25 @@ func WriteWith(dir string, f *Filters, opt WriteOptions) (err error) {
 	// Force: move the old directory aside, move the new one in, drop the old.
 	aside, err := os.MkdirTemp(parent, "."+base+".old-")
 	if err != nil {
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	if err = os.Remove(aside); err != nil { // only the unique name is wanted
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	if err = os.Rename(dir, aside); err != nil {
-		return fmt.Errorf("filterdir: moving old %s aside: %w", dir, err)
+		return fmt.Errorf("moving old %s aside: %w", dir, err)
 	}
 	if err = os.Rename(tmp, dir); err != nil {
 		if rerr := os.Rename(aside, dir); rerr != nil {
-			return fmt.Errorf("filterdir: %w (and restoring the old directory failed: %v; it is at %s)", err, rerr, aside)
+			return fmt.Errorf("%w (and restoring the old directory failed: %v; it is at %s)", err, rerr, aside)
 		}
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	if err = syncDir(parent); err != nil {
 		return err
 	}
 	if err = os.RemoveAll(aside); err != nil {
-		return fmt.Errorf("filterdir: new %s written but removing the old copy %s failed: %w", dir, aside, err)
+		return fmt.Errorf("new %s written but removing the old copy %s failed: %w", dir, aside, err)
 	}
 	return nil
 }
@@ -116,13 +116,13 @@ func checkTarget(dir string, force bool) (bool, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	} else if err != nil {
-		return false, fmt.Errorf("filterdir: %w", err)
+		return false, err
 	}
 	if !force {
-		return true, fmt.Errorf("filterdir: %s %w", dir, ErrExist)
+		return true, fmt.Errorf("%s %w", dir, ErrExist)
 	}
 	if !st.IsDir() {
-		return true, fmt.Errorf("filterdir: %s exists and is not a directory; refusing to replace it", dir)
+		return true, fmt.Errorf("%s exists and is not a directory; refusing to replace it", dir)
 	}
 	return true, nil
 }
@@ -136,7 +136,7 @@ func writeFiles(tmp string, f *Filters) error {
 		Data:  safetensors.EncodeFloat32(f.QFilters),
 	}}
 	if err := safetensors.Write(filepath.Join(tmp, ModelFile), model, nil); err != nil {
-		return fmt.Errorf("filterdir: %s: %w", ModelFile, err)
+		return fmt.Errorf("%s: %w", ModelFile, err)
 	}
 	if err := writeFile(filepath.Join(tmp, ConfigFile), encodeConfig(f)); err != nil {
 		return err
@@ -157,13 +157,13 @@ func writeFiles(tmp string, f *Filters) error {
 	if len(extra) > 0 {
 		meta := map[string]string{"format": "qfilters", "num_heads": strconv.Itoa(f.Heads)}
 		if err := safetensors.Write(filepath.Join(tmp, ExtraFile), extra, meta); err != nil {
-			return fmt.Errorf("filterdir: %s: %w", ExtraFile, err)
+			return fmt.Errorf("%s: %w", ExtraFile, err)
 		}
 	}
 	if f.Provenance != nil {
 		b, err := json.MarshalIndent(f.Provenance, "", "  ")
 		if err != nil {
-			return fmt.Errorf("filterdir: provenance: %w", err)
+			return fmt.Errorf("provenance: %w", err)
 		}
 		if err := writeFile(filepath.Join(tmp, ProvenanceFile), append(b, '\n')); err != nil {
 			return err
@@ -175,18 +175,18 @@ func writeFiles(tmp string, f *Filters) error {
 func writeFile(path string, data []byte) error {
 	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	if _, err := fh.Write(data); err != nil {
 		fh.Close()
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	if err := fh.Sync(); err != nil {
 		fh.Close()
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	if err := fh.Close(); err != nil {
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	return nil
 }
@@ -196,7 +196,7 @@ func writeFile(path string, data []byte) error {
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("filterdir: %w", err)
+		return err
 	}
 	defer d.Close()
 	_ = d.Sync() // some filesystems refuse directory fsync; the data is written regardless

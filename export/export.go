@@ -1,4 +1,4 @@
-// Package filterdir reads and writes Q-Filters directories.
+// Package export reads and writes Q-Filters directories.
 //
 // A directory written by this package is loadable by kvpress
 // (QFilters.from_pretrained): model.safetensors holds the single F32 tensor
@@ -10,7 +10,7 @@
 //	qfilters.safetensors  filters_per_qhead [L, H, D], singular_values [L, H, D],
 //	                      sign_agreement [L, H] (F32; each optional)
 //	qfilters.json         provenance (indented JSON)
-package filterdir
+package export
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package filterdir
+package export
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package filterdir
+package export
 
 import (
 	"errors"
@@ -59,7 +59,7 @@ func TestCompareShapes(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
-	rows := []HeadStats{
+	rows := []HeadFigures{
 		{Layer: 0, Head: 0, Norm: ptr(0.9)},
 		{Layer: 0, Head: 1, Norm: ptr(0.5)},
 		{Layer: 1, Head: 0},

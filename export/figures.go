@@ -1,4 +1,4 @@
-package filterdir
+package export
 
 import (
 	"fmt"
@@ -6,11 +6,11 @@ import (
 	"sort"
 )
 
-// HeadStats holds the statistics of one head. A nil metric is unavailable
+// HeadFigures holds the figures inspect shows for one head. A nil metric is unavailable
 // (reference directories only have q_filters); in JSON it is null.
-type HeadStats struct {
+type HeadFigures struct {
 	Layer int `json:"layer"`
-	// Head is the kv head index in Stats.KV, the query head index in Stats.Query.
+	// Head is the kv head index in Figures.KV, the query head index in Figures.Query.
 	Head   int `json:"head"`
 	KVHead int `json:"kv_head"`
 	// Norm is the Euclidean norm of the filter: of q_filters for a kv head
@@ -26,17 +26,18 @@ type HeadStats struct {
 	SignAgreement *float64 `json:"sign_agreement"`
 }
 
-// Stats are the per-head statistics of a filter directory.
-type Stats struct {
+// Figures are the per-head figures of a filter directory (what inspect
+// shows), not the mergeable calibration statistics of package calibrate.
+type Figures struct {
 	Layers  int `json:"layers"`
 	KVHeads int `json:"kv_heads"`
 	Heads   int `json:"heads"` // 0 when unknown (reference directory)
 	HeadDim int `json:"head_dim"`
 	// KV has Layers*KVHeads rows, layer-major.
-	KV []HeadStats `json:"kv"`
+	KV []HeadFigures `json:"kv"`
 	// Query has Layers*Heads rows, layer-major; nil when no per-query-head
 	// data is available.
-	Query []HeadStats `json:"query"`
+	Query []HeadFigures `json:"query"`
 }
 
 // Metric names, as used by Summaries and in JSON.
@@ -47,7 +48,7 @@ const (
 )
 
 // Get returns the value of a metric of the row (nil when unavailable).
-func (h HeadStats) Get(metric string) *float64 {
+func (h HeadFigures) Get(metric string) *float64 {
 	switch metric {
 	case MetricNorm:
 		return h.Norm
@@ -83,17 +84,17 @@ func EnergyShare(sv []float32) float64 {
 
 func ptr(x float64) *float64 { return &x }
 
-// ComputeStats computes the per-head statistics of f. Heads without per-query
+// ComputeFigures computes the per-head figures of f. Heads without per-query
 // data get only the norm.
-func ComputeStats(f *Filters) *Stats {
-	st := &Stats{Layers: f.Layers, KVHeads: f.KVHeads, Heads: f.Heads, HeadDim: f.HeadDim}
+func ComputeFigures(f *Filters) *Figures {
+	st := &Figures{Layers: f.Layers, KVHeads: f.KVHeads, Heads: f.Heads, HeadDim: f.HeadDim}
 	hasQuery := f.Heads > 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil)
 	g := f.GroupSize()
 	if hasQuery {
-		st.Query = make([]HeadStats, 0, f.Layers*f.Heads)
+		st.Query = make([]HeadFigures, 0, f.Layers*f.Heads)
 		for l := 0; l < f.Layers; l++ {
 			for h := 0; h < f.Heads; h++ {
-				r := HeadStats{Layer: l, Head: h, KVHead: h / g}
+				r := HeadFigures{Layer: l, Head: h, KVHead: h / g}
 				if f.PerQueryHead != nil {
 					r.Norm = ptr(Norm(f.QueryFilter(l, h)))
 				}
@@ -107,10 +108,10 @@ func ComputeStats(f *Filters) *Stats {
 			}
 		}
 	}
-	st.KV = make([]HeadStats, 0, f.Layers*f.KVHeads)
+	st.KV = make([]HeadFigures, 0, f.Layers*f.KVHeads)
 	for l := 0; l < f.Layers; l++ {
 		for h := 0; h < f.KVHeads; h++ {
-			r := HeadStats{Layer: l, Head: h, KVHead: h, Norm: ptr(Norm(f.Filter(l, h)))}
+			r := HeadFigures{Layer: l, Head: h, KVHead: h, Norm: ptr(Norm(f.Filter(l, h)))}
 			if hasQuery {
 				group := st.Query[l*f.Heads+h*g : l*f.Heads+(h+1)*g]
 				r.EnergyShare = groupMean(group, MetricEnergyShare)
@@ -122,7 +123,7 @@ func ComputeStats(f *Filters) *Stats {
 	return st
 }
 
-func groupMean(rows []HeadStats, metric string) *float64 {
+func groupMean(rows []HeadFigures, metric string) *float64 {
 	var s float64
 	for _, r := range rows {
 		v := r.Get(metric)
@@ -158,7 +159,7 @@ type Summary struct {
 // Summarize summarizes metric over rows (skipping rows where it is
 // unavailable) and lists the n lowest; nil when no row has the metric. Ties
 // keep the row order (layer, then head).
-func Summarize(rows []HeadStats, metric, level string, n int) *Summary {
+func Summarize(rows []HeadFigures, metric, level string, n int) *Summary {
 	vals := make([]HeadValue, 0, len(rows))
 	for _, r := range rows {
 		if v := r.Get(metric); v != nil {
@@ -196,7 +197,7 @@ func summarizeValues(vals []HeadValue, metric, level string, n int) *Summary {
 // Summaries returns the summaries of the available metrics: the norm over kv
 // heads (what kvpress loads), energy share and sign agreement over query
 // heads.
-func (st *Stats) Summaries(n int) []*Summary {
+func (st *Figures) Summaries(n int) []*Summary {
 	var out []*Summary
 	if s := Summarize(st.KV, MetricNorm, "kv", n); s != nil {
 		out = append(out, s)
