@@ -20,7 +20,7 @@ type Model struct {
 	Config *Config
 	Dir    string
 	fam    *family
-	ckpt   *safetensors.Checkpoint
+	ckpt   Weights
 	// dryRun makes the tensor readers check names and shapes only.
 	dryRun bool
 	// bf16 makes the layers' matrix products compute in bf16.
@@ -66,8 +66,8 @@ func Open(dir string) (*Model, error) {
 // Close releases the checkpoint files.
 func (m *Model) Close() error { return m.ckpt.Close() }
 
-// Checkpoint gives access to the underlying weights (provenance, tests).
-func (m *Model) Checkpoint() *safetensors.Checkpoint { return m.ckpt }
+// Weights gives access to the underlying tensors (provenance, tests).
+func (m *Model) Weights() Weights { return m.ckpt }
 
 // checkPresent verifies up front, from the headers alone, that every tensor
 // the forward pass reads exists with the shape the config implies, so a
@@ -171,7 +171,7 @@ func (m *Model) linear(name string, out, in int, withBias bool) (*linear, error)
 		return nil, err
 	}
 	l := &linear{w: w, bf16: m.bf16}
-	if !withBias && m.ckpt.Has(name+".bias") {
+	if !withBias && hasTensor(m.ckpt, name+".bias") {
 		// Ignoring it would silently compute another model.
 		return nil, fmt.Errorf("tensor %s.bias is in the checkpoint but the config implies no bias there (attention_bias / mlp_bias)", name)
 	}
