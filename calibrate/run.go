@@ -30,9 +30,13 @@ type Options struct {
 	// a run started with the same CheckpointDir and identical inputs resumes
 	// from it.
 	CheckpointDir string
-	// Identity names the inputs (model, corpus, settings) for checkpoints and
-	// stats files; runs only resume from or merge with identical identities.
+	// Identity names the inputs (model, corpus, settings) by content for
+	// checkpoints and stats files; runs only resume from or merge with
+	// identical identities.
 	Identity map[string]string
+	// Provenance says where the inputs came from (paths): stats files carry
+	// it to merge, which never compares it.
+	Provenance map[string]string
 	// Progress, when set, is called after each sequence of each layer.
 	Progress func(layer, seq int)
 	// Resumed, when set, is called when a run continues from a checkpoint,

@@ -27,10 +27,11 @@ type Stats struct {
 }
 
 // StatsMeta identifies a shard: stats merge only when everything but Shard
-// agrees.
+// and Provenance agrees.
 type StatsMeta struct {
 	Version        int               `json:"version"`
 	Identity       map[string]string `json:"identity"`
+	Provenance     map[string]string `json:"provenance,omitempty"` // not compared
 	Samples        int               `json:"samples"`
 	Seed           int64             `json:"seed"`
 	Sequences      string            `json:"sequences"` // hash of all selected sequences
@@ -53,7 +54,8 @@ type LayerStats struct {
 	Count     int64     // every-position mode: rows accumulated per head
 }
 
-const statsVersion = 1
+// statsVersion 2: identity by content, paths moved to provenance.
+const statsVersion = 2
 
 // Collect runs shard opt.Shard of opt.Shards over seqs (the same selection on
 // every worker) and returns its statistics.
@@ -64,7 +66,7 @@ func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 		total += len(s)
 	}
 	st := &Stats{Meta: StatsMeta{
-		Version: statsVersion, Identity: opt.Identity, Samples: max(opt.Samples, 0), Seed: opt.Seed,
+		Version: statsVersion, Identity: opt.Identity, Provenance: opt.Provenance, Samples: max(opt.Samples, 0), Seed: opt.Seed,
 		Sequences: sequencesHash(seqs), NumSeqs: len(seqs), TotalPositions: total,
 		Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim,
 		Shard: opt.Shard, Shards: opt.Shards,

@@ -1,9 +1,6 @@
 package corpus
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +82,7 @@ type Reader struct {
 	i     int       // index of the next file to open
 	cur   docSource // open file, or nil
 	err   error     // sticky error (io.EOF at the end)
+	seen  docHash   // what Next has returned, for Identity
 }
 
 // Open prepares reading the documents of path: a file (.jsonl/.ndjson/.json
@@ -122,9 +120,11 @@ func (r *Reader) Next() (Document, error) {
 				break
 			}
 			r.cur = src
+			r.seen.open(name)
 		}
 		d, err := r.cur.next()
 		if err == nil {
+			r.seen.add(d)
 			return d, nil
 		}
 		cerr := r.cur.close()
@@ -236,46 +236,4 @@ func dirFiles(dir string) ([]string, error) {
 		return nil, fmt.Errorf("corpus %s: directory has no corpus files (looked for %s)", dir, extList())
 	}
 	return files, nil
-}
-
-// Identity returns the hex SHA-256 of the corpus at path (resolved as by
-// Open): for each file in reading order, its base name and its bytes, each
-// length-prefixed. It streams the files and does not depend on the directory
-// the corpus lives in.
-func Identity(path string) (string, error) {
-	files, err := resolve(path)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	var lenBuf [8]byte
-	writeLen := func(n uint64) {
-		binary.BigEndian.PutUint64(lenBuf[:], n)
-		h.Write(lenBuf[:])
-	}
-	for _, name := range files {
-		base := filepath.Base(name)
-		writeLen(uint64(len(base)))
-		io.WriteString(h, base)
-		f, err := os.Open(name)
-		if err != nil {
-			return "", fmt.Errorf("corpus identity: %w", err)
-		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return "", fmt.Errorf("corpus identity: %w", err)
-		}
-		size := fi.Size()
-		writeLen(uint64(size))
-		n, err := io.Copy(h, io.LimitReader(f, size+1))
-		f.Close()
-		if err != nil {
-			return "", fmt.Errorf("corpus identity: %s: %w", name, err)
-		}
-		if n != size {
-			return "", fmt.Errorf("corpus identity: %s changed size while being read (%d bytes, then %d)", name, size, n)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

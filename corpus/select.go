@@ -7,6 +7,11 @@ import (
 	"slices"
 )
 
+// Encoder turns text into token ids (with the tokenizer's special tokens).
+// An error (a tokenizer that could not be loaded) stops the selection at the
+// first text document.
+type Encoder func(text string) ([]int, error)
+
 // Selection is the outcome of Select.
 type Selection struct {
 	Seqs        [][]int  // numSeqs sequences of exactly seqLen ids
@@ -20,15 +25,14 @@ type Selection struct {
 // skipped, longer ones are cut to their first seqLen tokens (the reference's
 // rule). It stops reading as soon as numSeqs sequences are found.
 //
-// encode turns text into ids (with the tokenizer's special tokens);
-// pre-tokenized documents are used as they are. Every id of every document
+// encode turns text into ids; pre-tokenized documents are used as they are. Every id of every document
 // read, pre-tokenized or encoded, must lie in [0, vocabSize); otherwise the
 // error names the document's source.
 //
 // When fewer than numSeqs documents qualify, the error says how many
 // documents were seen, how many were long enough and the longest length
 // found. An empty corpus is its own error.
-func Select(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs int) (*Selection, error) {
+func Select(r *Reader, encode Encoder, vocabSize, seqLen, numSeqs int) (*Selection, error) {
 	sel, longest, err := collect(r, encode, vocabSize, seqLen, numSeqs, 0)
 	if err != nil {
 		return nil, err
@@ -44,7 +48,7 @@ func Select(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs int
 // first skip documents (those calibration reads), then returns up to
 // numSeqs sequences, failing only when none qualifies. DocsSeen counts the
 // skipped documents too.
-func SelectHeldOut(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs, skip int) (*Selection, error) {
+func SelectHeldOut(r *Reader, encode Encoder, vocabSize, seqLen, numSeqs, skip int) (*Selection, error) {
 	sel, longest, err := collect(r, encode, vocabSize, seqLen, numSeqs, skip)
 	if err != nil {
 		return nil, err
@@ -62,7 +66,7 @@ func SelectHeldOut(r *Reader, encode func(string) []int, vocabSize, seqLen, numS
 // collect reads documents in corpus order, drops the first skip, and keeps
 // the first numSeqs of at least seqLen tokens, cut to seqLen. It returns the
 // length of the longest document it saw (after the skip).
-func collect(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs, skip int) (*Selection, int, error) {
+func collect(r *Reader, encode Encoder, vocabSize, seqLen, numSeqs, skip int) (*Selection, int, error) {
 	switch {
 	case seqLen <= 0:
 		return nil, 0, fmt.Errorf("corpus: sequence length must be positive, got %d", seqLen)
@@ -90,7 +94,9 @@ func collect(r *Reader, encode func(string) []int, vocabSize, seqLen, numSeqs, s
 			if encode == nil {
 				return nil, 0, fmt.Errorf("%s: text document but no tokenizer (encode is nil)", d.Source)
 			}
-			ids = encode(d.Text)
+			if ids, err = encode(d.Text); err != nil {
+				return nil, 0, err
+			}
 		}
 		for i, id := range ids {
 			if id < 0 || id >= vocabSize {

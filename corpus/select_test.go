@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"errors"
 	"os"
 	"reflect"
 	"strings"
@@ -10,12 +11,12 @@ import (
 )
 
 // byteEncode is a toy tokenizer: BOS (1) then one id per byte, offset by 2.
-func byteEncode(s string) []int {
+func byteEncode(s string) ([]int, error) {
 	ids := []int{1}
 	for i := 0; i < len(s); i++ {
 		ids = append(ids, int(s[i])+2)
 	}
-	return ids
+	return ids, nil
 }
 
 func openT(t *testing.T, path string) *Reader {
@@ -82,7 +83,7 @@ func TestSelectIDsOutOfRange(t *testing.T) {
 	wantErr(t, err, p+":2: token id 50 at position 1 (input_ids) is outside the vocabulary [0, 50)")
 	// Tokenizer output is checked too.
 	q := writeFile(t, dir, "t.txt", "abc")
-	_, err = Select(openT(t, q), func(string) []int { return []int{0, -1} }, 50, 2, 1)
+	_, err = Select(openT(t, q), func(string) ([]int, error) { return []int{0, -1}, nil }, 50, 2, 1)
 	wantErr(t, err, q+":1: token id -1 at position 1 (tokenizer output)")
 }
 
@@ -93,6 +94,10 @@ func TestSelectErrors(t *testing.T) {
 	wantErr(t, err, p+":2: field \"text\" is a number")
 	_, err = Select(openT(t, p), nil, 300, 4, 1)
 	wantErr(t, err, p+":1: text document but no tokenizer")
+	// An encoder that fails stops the selection at the first text document,
+	// before the malformed line 2 is read.
+	_, err = Select(openT(t, p), func(string) ([]int, error) { return nil, errors.New("no tokenizer here") }, 300, 4, 2)
+	wantErr(t, err, "no tokenizer here")
 	for _, args := range [][3]int{{0, 4, 1}, {300, 0, 1}, {300, 4, 0}} {
 		_, err = Select(openT(t, p), byteEncode, args[0], args[1], args[2])
 		wantErr(t, err, "must be positive")

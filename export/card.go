@@ -46,8 +46,15 @@ func ModelCard(f *Filters) string {
 		row("model", p.Model)
 		row("model type", p.ModelType)
 		row("model config sha256", p.ConfigSHA256)
+		row("weights sha256 (tensor index, sampled bytes)", p.WeightsSHA256)
+		row("tokenizer sha256", p.TokenizerSHA256)
 		row("calibration corpus", p.Corpus)
-		row("corpus sha256", p.CorpusSHA256)
+		row("corpus files read", p.CorpusFiles)
+		if p.CorpusDocs > 0 {
+			row("corpus sha256", fmt.Sprintf("%s (its first %d documents)", p.CorpusSHA256, p.CorpusDocs))
+		} else {
+			row("corpus sha256", p.CorpusSHA256)
+		}
 		row("text field", p.TextField)
 		if p.SeqLen > 0 {
 			row("sequence length", fmt.Sprint(p.SeqLen))

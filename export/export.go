@@ -70,12 +70,22 @@ type Provenance struct {
 	Model        string `json:"model"`
 	ModelType    string `json:"model_type"`
 	ConfigSHA256 string `json:"config_sha256"`
-	Corpus       string `json:"corpus"`
+	// WeightsSHA256 identifies the weights by content (the tensor index and
+	// sampled blocks of every weight file; model.WeightsIdentity).
+	WeightsSHA256 string `json:"weights_sha256,omitempty"`
+	// TokenizerSHA256 is the tokenizer files' hash, when text was tokenized.
+	TokenizerSHA256 string `json:"tokenizer_sha256,omitempty"`
+	Corpus          string `json:"corpus"`
+	// CorpusSHA256 is the hash of the documents calibration read: the first
+	// CorpusDocs documents of the corpus (corpus.Identity).
 	CorpusSHA256 string `json:"corpus_sha256"`
-	TextField    string `json:"text_field"`
-	SeqLen       int    `json:"seq_len"`
-	NumSeqs      int    `json:"num_seqs"`
-	Tokens       int    `json:"tokens"`
+	CorpusDocs   int    `json:"corpus_docs,omitempty"`
+	// CorpusFiles names the corpus files read, with their sizes.
+	CorpusFiles string `json:"corpus_files,omitempty"`
+	TextField   string `json:"text_field"`
+	SeqLen      int    `json:"seq_len"`
+	NumSeqs     int    `json:"num_seqs"`
+	Tokens      int    `json:"tokens"`
 	// Samples is the number of SVD samples per layer, "3000", or "all".
 	Samples string `json:"samples"`
 	Seed    int64  `json:"seed"`

@@ -20,6 +20,7 @@ import (
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/model"
+	"github.com/qfilters/qfilters/tokenizer"
 )
 
 func init() { commands = append(commands, newCalibrateCmd) }
@@ -193,21 +194,31 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		return usageError{err}
 	}
 	cfg := m.Config
-	sel, err := selectSequences(modelDir, corpusPath, cfg.Vocab, opt)
+	weightsSHA, err := model.WeightsIdentity(m.Weights())
 	if err != nil {
 		return err
 	}
-	corpusSHA, err := corpus.Identity(corpusPath)
+	sel, err := selectSequences(modelDir, corpusPath, cfg.Vocab, opt)
 	if err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
 		return errors.New("interrupted: nothing was written")
 	}
+	// A run is identified by content: shards and resumed runs agree only
+	// when these do, wherever each worker finds its files. Paths are
+	// provenance, never compared.
 	identity := map[string]string{
-		"model": modelName, "model_type": cfg.ModelType, "config_sha256": cfg.SHA256,
-		"corpus": corpusName, "corpus_sha256": corpusSHA, "text_field": opt.TextField,
+		"model_type": cfg.ModelType, "config_sha256": cfg.SHA256, "weights_sha256": weightsSHA,
+		"corpus_sha256": sel.corpusSHA, "text_field": opt.TextField,
 		"seq_len": strconv.Itoa(opt.SeqLen), "samples": opt.Samples, "precision": opt.Precision,
+	}
+	if sel.tokenizerSHA != "" {
+		identity["tokenizer_sha256"] = sel.tokenizerSHA
+	}
+	provenance := map[string]string{
+		"model": modelName, "corpus": corpusName,
+		"corpus_docs": strconv.Itoa(sel.DocsSeen), "corpus_files": sel.files,
 	}
 
 	start := time.Now()
@@ -215,7 +226,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	bar := newProgress(opt.stderr, opt.progress, cfg.Layers, end-first, opt.SeqLen)
 	copt := calibrate.Options{
 		Samples: samples, Seed: opt.Seed, Sign: sign, Shard: shard, Shards: shards,
-		CheckpointDir: checkpointDir, Identity: identity,
+		CheckpointDir: checkpointDir, Identity: identity, Provenance: provenance,
 		Progress: bar.step, Context: ctx,
 		Resumed: func(layer int) {
 			if !opt.Quiet {
@@ -257,7 +268,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 			return err
 		}
 	} else {
-		f := filtersOf(res, identity, sign, opt.Seed, len(sel.Seqs))
+		f := filtersOf(res, identity, provenance, sign, opt.Seed, len(sel.Seqs))
 		if err := export.WriteWith(out, f, export.WriteOptions{Force: opt.Force}); err != nil {
 			return err
 		}
@@ -282,18 +293,22 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	return nil
 }
 
-// filtersOf packages a result with its provenance; identity holds the inputs
-// as calibrate records them (and as stats files carry them to merge).
-func filtersOf(res *calibrate.Result, id map[string]string, sign calibrate.SignRule, seed int64, numSeqs int) *export.Filters {
+// filtersOf packages a result with its provenance: id holds the inputs as
+// calibrate identifies them, prov where they came from (both as stats files
+// carry them to merge).
+func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate.SignRule, seed int64, numSeqs int) *export.Filters {
 	seqLen, _ := strconv.Atoi(id["seq_len"])
+	docs, _ := strconv.Atoi(prov["corpus_docs"])
 	return &export.Filters{
 		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
 		QFilters: res.QFilters, PerQueryHead: res.PerQueryHead,
 		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement,
 		Provenance: &export.Provenance{
 			Tool: "qfilters", Version: version,
-			Model: id["model"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],
-			Corpus: id["corpus"], CorpusSHA256: id["corpus_sha256"], TextField: id["text_field"],
+			Model: prov["model"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],
+			WeightsSHA256: id["weights_sha256"], TokenizerSHA256: id["tokenizer_sha256"],
+			Corpus: prov["corpus"], CorpusSHA256: id["corpus_sha256"], TextField: id["text_field"],
+			CorpusDocs: docs, CorpusFiles: prov["corpus_files"],
 			SeqLen: seqLen, NumSeqs: numSeqs, Tokens: seqLen * numSeqs,
 			Samples: id["samples"], Seed: seed, Sign: string(sign), Precision: id["precision"],
 		},
@@ -344,20 +359,43 @@ func parseSamples(s string) (int, error) {
 	return n, nil
 }
 
+// selected is a corpus selection with what identifies it.
+type selected struct {
+	*corpus.Selection
+	corpusSHA    string // the documents read (corpus.Reader.Identity)
+	tokenizerSHA string // the tokenizer's files, when text was tokenized
+	files        string // the corpus files read, with their sizes
+}
+
 // selectSequences tokenizes the corpus with the model's tokenizer (special
 // tokens included, as tokenizer(text) does) and picks the sequences.
-func selectSequences(modelDir, corpusPath string, vocab int, opt calibrateOptions) (*corpus.Selection, error) {
+func selectSequences(modelDir, corpusPath string, vocab int, opt calibrateOptions) (*selected, error) {
+	encode := textEncoder(modelDir)
+	usedTokenizer := false
 	r, err := corpus.Open(corpusPath, corpus.Options{TextField: opt.TextField})
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	encode, loadErr := textEncoder(modelDir)
-	sel, err := corpus.Select(r, encode, vocab, opt.SeqLen, opt.NumSeqs)
-	if err := loadErr(); err != nil {
+	sel, err := corpus.Select(r, func(text string) ([]int, error) {
+		usedTokenizer = true
+		return encode(text)
+	}, vocab, opt.SeqLen, opt.NumSeqs)
+	if err != nil {
 		return nil, err
 	}
-	return sel, err
+	out := &selected{Selection: sel, corpusSHA: r.Identity()}
+	var files []string
+	for _, f := range r.FilesRead() {
+		files = append(files, fmt.Sprintf("%s (%d bytes)", f.Name, f.Bytes))
+	}
+	out.files = strings.Join(files, ", ")
+	if usedTokenizer {
+		if out.tokenizerSHA, err = tokenizer.Identity(modelDir); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // energySummary returns the mean and minimum share of query energy along the

@@ -235,3 +235,17 @@ func TestModelBaseName(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenizerCheckedFirst: a tokenizer that cannot be loaded is reported
+// at the first text document, before the rest of the corpus is read (here,
+// before a malformed line 2 that would otherwise be the error).
+func TestTokenizerCheckedFirst(t *testing.T) {
+	model := copyDir(t, fixture.Stories260K())
+	os.WriteFile(filepath.Join(model, "tokenizer.json"), []byte("{"), 0o644)
+	corpusPath := filepath.Join(t.TempDir(), "c.jsonl")
+	os.WriteFile(corpusPath, []byte(`{"text": "Once upon a time"}`+"\n"+"not json\n"), 0o644)
+	code, _, stderr := runCLI(t, "calibrate", "--model", model, "--corpus", corpusPath, "--out", filepath.Join(t.TempDir(), "o"), "--quiet")
+	if code != 1 || !strings.Contains(stderr, "needs the model's tokenizer") || strings.Contains(stderr, ":2") {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+}

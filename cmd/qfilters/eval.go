@@ -234,16 +234,13 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 // opt.MaxDocs documents of at least opt.SeqLen tokens, cut to opt.SeqLen.
 // Fewer is fine; none is an error saying what was seen.
 func heldOutSequences(modelDir, corpusPath string, vocab int, opt evalOptions) ([][]int, []string, error) {
+	encode := textEncoder(modelDir)
 	r, err := corpus.Open(corpusPath, corpus.Options{TextField: opt.TextField})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer r.Close()
-	encode, loadErr := textEncoder(modelDir)
 	sel, err := corpus.SelectHeldOut(r, encode, vocab, opt.SeqLen, opt.MaxDocs, opt.SkipDocs)
-	if err := loadErr(); err != nil {
-		return nil, nil, err
-	}
 	if err != nil {
 		return nil, nil, err
 	}

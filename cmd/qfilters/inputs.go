@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/qfilters/qfilters/assets"
+	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/tokenizer"
 )
 
@@ -47,28 +48,16 @@ func resolveInputs(modelDir, corpusPath string) (*inputs, error) {
 	return in, nil
 }
 
-// textEncoder returns the encode function corpus selection needs: the
-// model's tokenizer with its special tokens (what tokenizer(text) gives),
-// loaded the first time a text document comes, so that pre-tokenized corpora
-// need no tokenizer. loadErr reports a failure to load it, wrapped to say why
-// it was needed.
-func textEncoder(modelDir string) (encode func(string) []int, loadErr func() error) {
-	var tok *tokenizer.Tokenizer
-	var err error
-	encode = func(text string) []int {
-		if tok == nil && err == nil {
-			tok, err = tokenizer.Load(modelDir)
-		}
-		if err != nil {
-			return nil
-		}
-		return tok.Encode(text, true)
+// textEncoder returns the encoder corpus selection needs: the model's
+// tokenizer with its special tokens (what tokenizer(text) gives). It is
+// loaded now, before any of the corpus is read; a failure is reported at the
+// first text document, so that pre-tokenized corpora need no tokenizer and a
+// broken one is reported without scanning the corpus.
+func textEncoder(modelDir string) corpus.Encoder {
+	tok, err := tokenizer.Load(modelDir)
+	if err != nil {
+		err = fmt.Errorf("the corpus has text, which needs the model's tokenizer: %w", err)
+		return func(string) ([]int, error) { return nil, err }
 	}
-	loadErr = func() error {
-		if err != nil {
-			return fmt.Errorf("the corpus has text, which needs the model's tokenizer: %w", err)
-		}
-		return nil
-	}
-	return encode, loadErr
+	return func(text string) ([]int, error) { return tok.Encode(text, true), nil }
 }

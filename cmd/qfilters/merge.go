@@ -71,7 +71,7 @@ func runMerge(stdout io.Writer, files []string, opt mergeOptions) error {
 	if err != nil {
 		return err
 	}
-	f := filtersOf(res, merged.Meta.Identity, sign, merged.Meta.Seed, merged.Meta.NumSeqs)
+	f := filtersOf(res, merged.Meta.Identity, merged.Meta.Provenance, sign, merged.Meta.Seed, merged.Meta.NumSeqs)
 	if err := export.WriteWith(opt.Out, f, export.WriteOptions{Force: opt.Force}); err != nil {
 		return err
 	}

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/export"
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // TestShardedCLI: three shards through the CLI, merged in shuffled order,
@@ -56,5 +60,63 @@ func TestShardedCLI(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "calibrate", "--shard", "1/3", "--quiet"); code != 2 || !strings.Contains(stderr, "--stats-out") {
 		t.Errorf("--shard without --stats-out: exit %d %q", code, stderr)
+	}
+}
+
+// TestShardIdentityByContent: shards and resumed runs are identified by
+// what their inputs hold, not by the paths they were given: the same model
+// at another path (a trailing slash, another mount) merges, and a model with
+// the same config but other weights neither merges nor resumes.
+func TestShardIdentityByContent(t *testing.T) {
+	dir := t.TempDir()
+	a := copyDir(t, fixture.Stories260K())
+	elsewhere := copyFlat(t, a, filepath.Join(dir, "mnt", "x", "stories260K"))
+	common := []string{"--quiet", "--corpus", fixture.StoriesCorpus(), "--num-seqs", "4", "--seq-len", "64", "--samples", "100"}
+	shard := func(model, spec, out string) {
+		t.Helper()
+		if code, _, stderr := runCLI(t, append([]string{"calibrate", "--model", model, "--shard", spec, "--stats-out", out}, common...)...); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	s0, s1 := filepath.Join(dir, "s0.safetensors"), filepath.Join(dir, "s1.safetensors")
+	shard(a, "0/2", s0)
+	shard(elsewhere+"/", "1/2", s1)
+	if code, _, stderr := runCLI(t, "merge", "--out", filepath.Join(dir, "merged"), s0, s1); code != 0 {
+		t.Fatalf("same model at two paths: %s", stderr)
+	}
+	f, err := export.Read(filepath.Join(dir, "merged"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := f.Provenance; p == nil || p.Model != a || p.WeightsSHA256 == "" || p.CorpusDocs == 0 || p.CorpusFiles == "" {
+		t.Errorf("provenance %+v", p)
+	}
+
+	// Same config, one weight changed.
+	other := copyDir(t, a)
+	poison(t, other, "model.layers.3.mlp.down_proj.weight", 7, math.Float32bits(0.25))
+	s1b := filepath.Join(dir, "s1b.safetensors")
+	shard(other, "1/2", s1b)
+	code, _, stderr := runCLI(t, "merge", "--out", filepath.Join(dir, "mixed"), s0, s1b)
+	if code != 1 || !strings.Contains(stderr, "weights_sha256") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("shards of two checkpoints: exit %d, %q", code, stderr)
+	}
+
+	// A resume over weights changed in place is refused. The first run
+	// stops at layer 1 (a NaN weight) after checkpointing layer 0.
+	broken := copyDir(t, a)
+	poison(t, broken, "model.layers.1.self_attn.q_proj.weight", 0, 0x7fc00000)
+	out := filepath.Join(dir, "resumed")
+	args := append([]string{"calibrate", "--model", broken, "--out", out, "--resume"}, common...)
+	if code, _, stderr := runCLI(t, args...); code != 1 || !strings.Contains(stderr, "NaN") {
+		t.Fatalf("poisoned run: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out+".resume", "state.safetensors")); err != nil {
+		t.Fatalf("no checkpoint after layer 0: %v", err)
+	}
+	copyFlat(t, other, broken)
+	code, _, stderr = runCLI(t, args...)
+	if code != 1 || !strings.Contains(stderr, "weights_sha256 differs") {
+		t.Errorf("resume over other weights: exit %d, %q", code, stderr)
 	}
 }
