@@ -20,6 +20,9 @@ var (
 		Streaming: {44, 160, 44, 255},
 		Random:    {230, 150, 20, 255},
 		Full:      {60, 60, 60, 255},
+		SnapKV:    {148, 103, 189, 255},
+
+		ExpectedAttention: {23, 190, 207, 255},
 	}
 )
 
@@ -29,27 +32,41 @@ const (
 	padR, padB   = 30, 60
 )
 
-// Plot draws two panels: attention recall against compression ratio per
-// method, and the streaming perplexity of each method (when measured).
+// Plot draws up to three panels: the context recall (kvpress's scenario)
+// and the per-query attention recall against compression ratio per method,
+// and the streaming perplexity of each method (when measured).
 func Plot(r *Report, title string) *image.RGBA {
 	panels := 1
 	if r.Perplexity != nil {
-		panels = 2
+		panels++
+	}
+	if r.ContextRecall != nil {
+		panels++
 	}
 	pw := padL + plotW + padR
-	img := image.NewRGBA(image.Rect(0, 0, panels*pw, padT+plotH+padB+20))
+	img := image.NewRGBA(image.Rect(0, 0, panels*pw, padT+plotH+padB+36))
 	canvas.Fill(img, img.Rect, white)
 	canvas.Text(img, 10, 8, title, black)
-	recallPanel(img, r, image.Pt(padL, padT+10))
+	x := padL
+	if cr := r.ContextRecall; cr != nil {
+		var series []MethodRecall
+		for _, name := range cr.Order {
+			series = append(series, MethodRecall{Method: name, Mean: cr.Methods[name]})
+		}
+		recallPanel(img, fmt.Sprintf("context recall, context %d", cr.Context), cr.Ratios, series, image.Pt(x, padT+10))
+		x += pw
+	}
+	recallPanel(img, "per-query attention recall", r.Ratios, r.Recall, image.Pt(x, padT+10))
+	x += pw
 	if r.Perplexity != nil {
-		pplPanel(img, r.Perplexity, image.Pt(pw+padL, padT+10))
+		pplPanel(img, r.Perplexity, image.Pt(x, padT+10))
 	}
 	return img
 }
 
 // recallPanel: x = ratios on a log axis (equally spaced), y = recall in [0, 1].
-func recallPanel(img *image.RGBA, r *Report, o image.Point) {
-	canvas.Text(img, o.X, o.Y-22, "attention recall vs compression", black)
+func recallPanel(img *image.RGBA, title string, ratios []int, series []MethodRecall, o image.Point) {
+	canvas.Text(img, o.X, o.Y-22, title, black)
 	for i := 0; i <= 4; i++ {
 		v := float64(i) / 4
 		y := o.Y + plotH - int(v*plotH)
@@ -57,19 +74,19 @@ func recallPanel(img *image.RGBA, r *Report, o image.Point) {
 		s := fmt.Sprintf("%.2f", v)
 		canvas.Text(img, o.X-canvas.TextWidth(s)-6, y-canvas.TextHeight/2, s, black)
 	}
-	n := len(r.Ratios)
+	n := len(ratios)
 	xAt := func(i int) int {
 		if n == 1 {
 			return o.X + plotW/2
 		}
 		return o.X + 20 + i*(plotW-40)/(n-1)
 	}
-	for i, ratio := range r.Ratios {
+	for i, ratio := range ratios {
 		s := fmt.Sprintf("x%d", ratio)
 		canvas.Text(img, xAt(i)-canvas.TextWidth(s)/2, o.Y+plotH+8, s, black)
 	}
 	axes(img, o)
-	for k, mr := range r.Recall {
+	for k, mr := range series {
 		c := methodColor[mr.Method]
 		for i, v := range mr.Mean {
 			x, y := xAt(i), o.Y+plotH-int(clamp01(v)*plotH)

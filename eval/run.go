@@ -20,6 +20,12 @@ type Config struct {
 	// PPLSeqs limits the sequences of the perplexity run (0: all).
 	PPLSeqs int
 
+	// ContextLen, when positive, also measures the context recall with the
+	// first ContextLen tokens of each sequence as the context; ExpStats, when
+	// set, adds expected_attention to its methods.
+	ContextLen int
+	ExpStats   *export.ExpStats
+
 	// Progress, if set, is called after each unit of work of a stage.
 	Progress func(stage string, done, total int)
 	Context  context.Context
@@ -37,6 +43,7 @@ type Report struct {
 	Recall         []MethodRecall   `json:"recall"`
 	Spearman       []MethodSpearman `json:"spearman"`
 	Perplexity     *Perplexity      `json:"perplexity,omitempty"`
+	ContextRecall  *ContextReport   `json:"context_recall,omitempty"`
 }
 
 // MethodRecall is the attention recall of one method: Mean[r] at Ratios[r],
@@ -127,6 +134,16 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 		spear[l] = make([]float64, ns)
 		spearN[l] = make([]int, ns)
 	}
+	var cr *contextRun
+	if cfg.ContextLen > 0 {
+		if cfg.ContextLen < 2 || cfg.ContextLen >= seqLen {
+			return nil, fmt.Errorf("a context of %d tokens needs sequences longer than it (have %d tokens) and at least 2 tokens", cfg.ContextLen, seqLen)
+		}
+		var err error
+		if cr, err = newContextRun(c, ContextOptions{Context: cfg.ContextLen, Ratios: opt.Ratios, Sinks: cfg.Options.Sinks}, cfg.ExpStats); err != nil {
+			return nil, err
+		}
+	}
 	scale := m.AttentionScale()
 	rep.QueriesPerHead = -1
 	for s, ids := range seqs {
@@ -137,9 +154,14 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 			return nil, err
 		}
 		var headErr error
-		_, err := m.Forward(ids, func(l int, q, k []float32) {
+		err := forward(m, ids, func(l int, q, k, v []float32) {
 			if headErr != nil {
 				return
+			}
+			if cr != nil {
+				if headErr = cr.layer(c, l, q, k, v, f, scale, mix(cfg.Seed, uint64(s), 1)); headErr != nil {
+					return
+				}
 			}
 			d, H, G := c.HeadDim, c.Heads, c.KVHeads
 			keys := make([][][]float32, G)
@@ -222,6 +244,9 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 		rep.Spearman = append(rep.Spearman, ms)
 	}
 
+	if cr != nil {
+		rep.ContextRecall = cr.report(seqLen)
+	}
 	if cfg.CacheSize > 0 {
 		p, err := runPerplexity(ctx, m, f, seqs, cfg, opt.Sinks, progress)
 		if err != nil {
@@ -286,4 +311,27 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 		p.Methods = append(p.Methods, mp)
 	}
 	return p, nil
+}
+
+// forward runs ids through every layer, handing each layer's post-RoPE
+// queries and keys and its values to each (valid during the call).
+func forward(m *model.Model, ids []int, each func(l int, q, k, v []float32)) error {
+	emb, err := m.Embedding()
+	if err != nil {
+		return err
+	}
+	h, err := emb.Embed(ids)
+	if err != nil {
+		return err
+	}
+	for l := range m.Config.Layers {
+		layer, err := m.Layer(l, true)
+		if err != nil {
+			return err
+		}
+		var q, k []float32
+		layer.Values = func(_ int, v []float32) { each(l, q, k, v) }
+		layer.Forward(h, []int{len(ids)}, func(_ int, qs, ks []float32) { q, k = qs, ks })
+	}
+	return nil
 }

@@ -29,10 +29,16 @@ func Write(dir string, f *Filters) error { return WriteWith(dir, f, WriteOptions
 // are built in a temporary directory beside dir (same parent) that is then
 // renamed into place. On any failure nothing is left behind. The output is
 // deterministic: the same Filters give byte-identical files.
-func WriteWith(dir string, f *Filters, opt WriteOptions) (err error) {
+func WriteWith(dir string, f *Filters, opt WriteOptions) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
+	return writeDir(dir, opt, func(tmp string) error { return writeFiles(tmp, f) })
+}
+
+// writeDir builds a directory with fill in a temporary directory beside dir
+// and renames it into place (see WriteWith).
+func writeDir(dir string, opt WriteOptions, fill func(tmp string) error) (err error) {
 	dir = filepath.Clean(dir)
 	parent, base := filepath.Dir(dir), filepath.Base(dir)
 	if base == "." || base == string(filepath.Separator) || base == ".." {
@@ -61,7 +67,7 @@ func WriteWith(dir string, f *Filters, opt WriteOptions) (err error) {
 			os.RemoveAll(tmp)
 		}
 	}()
-	if err = writeFiles(tmp, f); err != nil {
+	if err = fill(tmp); err != nil {
 		return err
 	}
 	if err = os.Chmod(tmp, 0o755); err != nil {

@@ -27,6 +27,14 @@ type Layer struct {
 	// true, Forward returns early and leaves h undefined (a run that was
 	// interrupted).
 	Stop func() bool
+
+	// PreRoPE, when set, receives each sequence's queries before RoPE (after
+	// the projection, bias and q-norm), [seq][heads*headDim], in order: what
+	// Expected Attention's statistics are computed from. Valid during the call.
+	PreRoPE func(layer int, queries []float32)
+	// Values, when set, receives each sequence's values [seq][kvHeads*headDim]
+	// in Forward, in order. Valid during the call.
+	Values func(layer int, values []float32)
 }
 
 // Capture receives a layer's post-RoPE queries [seq][heads*headDim] and keys
@@ -76,6 +84,9 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 		qs, ks, vs := q[start*qw:(start+n)*qw], k[start*kw:(start+n)*kw], v[start*kw:(start+n)*kw]
 		if capture != nil {
 			capture(l.Index, qs, ks)
+		}
+		if l.Values != nil {
+			l.Values(l.Index, vs)
 		}
 		kernels.Attention(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim,
 			kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window})
@@ -146,6 +157,9 @@ func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32
 	for i, n := range seqLens {
 		if i == 0 || n != seqLens[i-1] { // sequences usually share a length
 			cos, sin = l.rope.table(pos0, pos0+n)
+		}
+		if l.PreRoPE != nil {
+			l.PreRoPE(l.Index, q[start*qw:(start+n)*qw])
 		}
 		l.rope.apply(q[start*qw:(start+n)*qw], n, c.Heads, c.HeadDim, cos, sin)
 		l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)

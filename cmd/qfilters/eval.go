@@ -35,6 +35,8 @@ type evalOptions struct {
 	Seed                              uint64
 	JSON, Quiet                       bool
 	PNG                               string
+	Context                           int
+	Stats                             string
 
 	seqLenSet, skipSet, cacheSet, windowSet bool
 	stderr                                  io.Writer
@@ -92,6 +94,8 @@ writes by default).`,
 	f.BoolVar(&opt.JSON, "json", false, "print the report as JSON")
 	f.StringVar(&opt.PNG, "png", "", "also plot recall and perplexity to `FILE`")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress on stderr")
+	f.IntVar(&opt.Context, "context", 0, "context recall: the first `C` tokens of each sequence are compressed once, the rest attend to them (default 3/4 of --seq-len; negative: skip)")
+	f.StringVar(&opt.Stats, "stats", "", "Expected Attention query statistics `DIR` (qfilters stats) to add expected_attention to the context recall")
 	return cmd
 }
 
@@ -186,6 +190,21 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 		fmt.Fprintf(opt.stderr, "qfilters: warning: %s was calibrated on %s, whose config.json differs from this model's\n", filtersDir, orDash(p.Model))
 	}
 
+	if opt.Context == 0 {
+		opt.Context = opt.SeqLen * 3 / 4
+	}
+	if opt.Context > 0 && (opt.Context < 2 || opt.Context >= opt.SeqLen) {
+		return usageError{fmt.Errorf("--context must be between 2 and --seq-len - 1 (%d), got %d", opt.SeqLen-1, opt.Context)}
+	}
+	var expStats *export.ExpStats
+	if opt.Stats != "" {
+		if expStats, err = export.ReadExpStats(opt.Stats); err != nil {
+			return fmt.Errorf("--stats %s: %w", opt.Stats, err)
+		}
+		if err := eval.CheckExpStats(m.Config, expStats); err != nil {
+			return fmt.Errorf("--stats %s does not fit %s: %w", opt.Stats, modelName, err)
+		}
+	}
 	seqs, sources, err := heldOutSequences(modelDir, corpusPath, m.Config.Vocab, opt)
 	if err != nil {
 		return err
@@ -198,7 +217,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 	cfg := eval.Config{
 		Options: eval.Options{Ratios: opt.Ratios},
 		Seed:    opt.Seed, CacheSize: max(opt.CacheSize, 0), Window: opt.Window, PPLSeqs: opt.PPLDocs,
-		Context: ctx,
+		Context: ctx, ContextLen: max(opt.Context, 0), ExpStats: expStats,
 	}
 	if opt.progress {
 		cfg.Progress = func(stage string, done, total int) {
@@ -275,6 +294,10 @@ func formatEval(r evalReport) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("(spearman: keep score vs mean attention received, per head; streaming ranks sinks first, then recency)\n")
+	if cr := r.ContextRecall; cr != nil {
+		b.WriteString("\n")
+		b.WriteString(formatContextRecall(cr))
+	}
 	if p := r.Perplexity; p != nil {
 		fmt.Fprintf(&b, "\nstreaming perplexity: cache %d entries per head, window %d, %d sequences, %d predictions\n", p.CacheSize, p.Window, p.Sequences, p.Predictions)
 		fmt.Fprintf(&b, "%-10s %10s %11s\n", "method", "ppl", "gap closed")
@@ -287,5 +310,26 @@ func formatEval(r evalReport) string {
 		}
 		b.WriteString("(gap closed: (ppl_streaming - ppl)/(ppl_streaming - ppl_full))\n")
 	}
+	return b.String()
+}
+
+// formatContextRecall renders the context recall table.
+func formatContextRecall(cr *eval.ContextReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "context recall: the first %d tokens compressed once; share of the %d continuation queries' attention to them on the kept keys\n",
+		cr.Context, cr.Continuation)
+	fmt.Fprintf(&b, "%-18s", "method")
+	for _, ratio := range cr.Ratios {
+		fmt.Fprintf(&b, " %7s", fmt.Sprintf("x%d", ratio))
+	}
+	b.WriteString("\n")
+	for _, name := range cr.Order {
+		fmt.Fprintf(&b, "%-18s", name)
+		for _, v := range cr.Methods[name] {
+			fmt.Fprintf(&b, " %7.4f", v)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "(oracle: the context keys with the most attention from the group's continuation; snapkv: window %d, pooling 5; streaming: 4 sinks + most recent)\n", cr.SnapKVWindow)
 	return b.String()
 }

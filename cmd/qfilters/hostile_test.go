@@ -198,6 +198,9 @@ func symlink(t *testing.T, target, link string) {
 type hostileEnv struct {
 	root, model, corpus string
 	extra               []string
+	// cmd, when set, replaces the calibrate command line (--model, --corpus
+	// and extra are still appended).
+	cmd []string
 }
 
 const (
@@ -504,6 +507,14 @@ func hostileCases() []hostileCase {
 		{"--sign that is not vote or mean", func(t *testing.T, e *hostileEnv) { e.extra = []string{"--sign", "median"} }, 2, "--sign must be vote or mean"},
 		{"unknown flag", func(t *testing.T, e *hostileEnv) { e.extra = []string{"--bogus"} }, 2, "unknown flag: --bogus"},
 		{"--model directory that does not exist", func(t *testing.T, e *hostileEnv) { e.model = filepath.Join(e.root, "nomodel") }, 1, "nomodel"},
+		{"eval --stats whose shapes do not match the model", func(t *testing.T, e *hostileEnv) {
+			filters := filepath.Join(e.root, "filters")
+			if code, _, stderr := runCLI(t, "calibrate", "--model", e.model, "--corpus", e.corpus, "--out", filters, "--quiet", "--seq-len", "32", "--num-seqs", "2"); code != 0 {
+				t.Fatal(stderr)
+			}
+			writeExpStats(t, filepath.Join(e.root, "stats"), 5, 8, 16)
+			e.cmd = []string{"eval", "--filters", filters, "--stats", filepath.Join(e.root, "stats"), "--quiet", "--seq-len", "64", "--cache-size", "-1"}
+		}, 1, "does not fit"},
 		{"existing output without --force", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
 		}, 1, "already exists (use --force to replace it)"},
@@ -553,6 +564,9 @@ func runHostile(t *testing.T, c hostileCase) (int, string) {
 	c.setup(t, e)
 	before, _ := os.ReadDir(parent)
 	args := []string{"calibrate", "--out", filepath.Join(parent, "out"), "--quiet", "--seq-len", "32", "--num-seqs", "2"}
+	if e.cmd != nil {
+		args = e.cmd
+	}
 	if e.model != "" {
 		args = append(args, "--model", e.model)
 	}
