@@ -1,6 +1,9 @@
-// Package tokenizer encodes text into token ids exactly as the Hugging Face
-// tokenizers library does for a model's tokenizer.json, and decodes ids back
-// into text.
+// Package tokenizer encodes text into token ids exactly as transformers'
+// AutoTokenizer(text) does for a model's tokenizer.json and
+// tokenizer_config.json, and decodes ids back into text. That is the Hugging
+// Face tokenizers library's encoding of tokenizer.json, except where
+// transformers rebuilds part of the pipeline from the config's class (a
+// SentencePiece-style file under LlamaTokenizer: see llamaclass.go).
 //
 // It implements the pipeline the Hugging Face library runs: added (special)
 // tokens are split out of the raw text first, the remaining pieces go through

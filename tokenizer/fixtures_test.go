@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -27,9 +28,12 @@ type fixtureCase struct {
 var (
 	loadedMu sync.Mutex
 	loaded   = map[string]*Tokenizer{}
+	fileOnly = map[string]*Tokenizer{}
 )
 
-// loadFamily loads (once per test binary) a family's tokenizer.
+// loadFamily loads (once per test binary) a family's tokenizer as Load does:
+// tokenizer.json with its tokenizer_config.json, as transformers'
+// AutoTokenizer builds it.
 func loadFamily(t testing.TB, family string) *Tokenizer {
 	t.Helper()
 	loadedMu.Lock()
@@ -47,6 +51,28 @@ func loadFamily(t testing.TB, family string) *Tokenizer {
 		t.Fatalf("Load(%s): %v", dir, err)
 	}
 	loaded[family] = tk
+	return tk
+}
+
+// loadFile loads (once per test binary) a family's tokenizer.json alone, as
+// the tokenizers library's Tokenizer.from_file does: no tokenizer_config.json.
+func loadFile(t testing.TB, family string) *Tokenizer {
+	t.Helper()
+	loadedMu.Lock()
+	defer loadedMu.Unlock()
+	if tk, ok := fileOnly[family]; ok {
+		return tk
+	}
+	path := fixture.Shared(t, "tokenizers", family, "tokenizer.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := parse(data)
+	if err != nil {
+		t.Fatalf("parse(%s): %v", path, err)
+	}
+	fileOnly[family] = tk
 	return tk
 }
 
@@ -80,10 +106,11 @@ func diffIDs(got, want []int) string {
 	return fmt.Sprintf("first difference at position %d: got %s, want %s (got %d ids, want %d)", i, g, w, len(got), len(want))
 }
 
+// TestFixtures compares tokenizer.json alone with the tokenizers library.
 func TestFixtures(t *testing.T) {
 	for _, fam := range families {
 		t.Run(fam, func(t *testing.T) {
-			tk := loadFamily(t, fam)
+			tk := loadFile(t, fam)
 			var cases []fixtureCase
 			readJSON(t, fixture.Path("tokenizers", fam+".json"), &cases)
 			pass := 0
@@ -112,14 +139,32 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
-// TestAutoTokenizerFixtures compares with what transformers'
-// AutoTokenizer(text)["input_ids"] gave for the first texts. Where the
-// recorded transformers output differs from the tokenizers library's own
-// ids_with_special (a transformers quirk, not the tokenizer.json), the test
-// logs it and checks Encode against ids_with_special instead.
+// TestAutoTokenizerFixtures compares Load (tokenizer.json with its
+// tokenizer_config.json) with what transformers' AutoTokenizer(text)
+// ["input_ids"] gave for the first texts: the ids the reference script feeds
+// the model. Every mismatch fails, and the failure lists them all.
 func TestAutoTokenizerFixtures(t *testing.T) {
 	for _, fam := range families {
 		t.Run(fam, func(t *testing.T) {
+			if fam == "deepseek_v3" {
+				// deepseek_v3.auto.json is broken and not asserted: transformers
+				// gave the same ids, starting [42, 6629, 10030], for "Hello
+				// world", " Hello world" and the spaced text. It was made from
+				// the tokenizer files alone, where transformers rebuilds this
+				// byte-level vocabulary, under the LlamaTokenizerFast class its
+				// config names, as a Metaspace tokenizer. Load keeps the file's
+				// own pipeline for byte-level files, so it must agree with the
+				// tokenizers library here.
+				tk := loadFamily(t, fam)
+				var cases []fixtureCase
+				readJSON(t, fixture.Path("tokenizers", fam+".json"), &cases)
+				for i, c := range cases {
+					if d := diffIDs(tk.Encode(c.Text, true), c.IDsWithSpecial); d != "" {
+						t.Errorf("text %d %q: Load differs from tokenizer.json: %s", i, c.Text, d)
+					}
+				}
+				t.Skip("deepseek_v3.auto.json is broken (the same ids for different texts); checked against the tokenizers library instead")
+			}
 			tk := loadFamily(t, fam)
 			var cases []fixtureCase
 			readJSON(t, fixture.Path("tokenizers", fam+".json"), &cases)
@@ -127,18 +172,17 @@ func TestAutoTokenizerFixtures(t *testing.T) {
 				IDs [][]int `json:"auto_tokenizer_input_ids"`
 			}
 			readJSON(t, fixture.Path("tokenizers", fam+".auto.json"), &auto)
-			if len(auto.IDs) == 0 {
-				t.Fatal("no auto_tokenizer_input_ids")
+			if len(auto.IDs) == 0 || len(auto.IDs) > len(cases) {
+				t.Fatalf("%d auto_tokenizer_input_ids for %d texts", len(auto.IDs), len(cases))
 			}
+			var bad []string
 			for i, want := range auto.IDs {
-				got := tk.Encode(cases[i].Text, true)
-				if d := diffIDs(got, want); d != "" {
-					if slices.Equal(got, cases[i].IDsWithSpecial) {
-						t.Logf("text %d %q: transformers' AutoTokenizer differs from tokenizers (%s); Encode follows tokenizers", i, cases[i].Text, d)
-						continue
-					}
-					t.Errorf("text %d %q: %s", i, cases[i].Text, d)
+				if d := diffIDs(tk.Encode(cases[i].Text, true), want); d != "" {
+					bad = append(bad, fmt.Sprintf("text %d %q: %s", i, cases[i].Text, d))
 				}
+			}
+			if len(bad) > 0 {
+				t.Errorf("%d of %d texts differ from AutoTokenizer:\n%s", len(bad), len(auto.IDs), strings.Join(bad, "\n"))
 			}
 		})
 	}

@@ -54,28 +54,33 @@ func Load(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	t, err := parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %s: %w", file, err)
-	}
+	var cfg tokenizerConfig
 	cfgPath := filepath.Join(filepath.Dir(file), "tokenizer_config.json")
 	if cfgData, err := readBounded(cfgPath, maxConfigBytes); err == nil {
-		if err := t.config.parse(cfgData); err != nil {
+		if err := cfg.parse(cfgData); err != nil {
 			return nil, fmt.Errorf("tokenizer: %s: %w", cfgPath, err)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
+	t, err := parseWith(data, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %s: %w", file, err)
+	}
 	return t, nil
 }
 
-// parse builds a Tokenizer from the bytes of a tokenizer.json.
-func parse(data []byte) (*Tokenizer, error) {
+// parse builds a Tokenizer from the bytes of a tokenizer.json alone.
+func parse(data []byte) (*Tokenizer, error) { return parseWith(data, tokenizerConfig{}) }
+
+// parseWith builds a Tokenizer from the bytes of a tokenizer.json and the
+// tokenizer_config.json settings that change how transformers builds it.
+func parseWith(data []byte, cfg tokenizerConfig) (*Tokenizer, error) {
 	var f fileJSON
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("parsing tokenizer.json: %w", err)
 	}
-	t := &Tokenizer{}
+	t := &Tokenizer{config: cfg}
 	var err error
 	if t.normalizer, err = newNormalizer(f.Normalizer); err != nil {
 		return nil, fmt.Errorf("normalizer: %w", err)
@@ -85,6 +90,9 @@ func parse(data []byte) (*Tokenizer, error) {
 	}
 	if t.model, err = newBPE(f.Model, producesByteLevel(t.pretok)); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
+	}
+	if pt, ok := cfg.llamaClassPipeline(t); ok {
+		t.normalizer, t.pretok = nil, pt
 	}
 	if t.added, err = newAddedVocab(f.AddedTokens, t.model, t.normalizer); err != nil {
 		return nil, fmt.Errorf("added_tokens: %w", err)
