@@ -42,7 +42,8 @@ type Options struct {
 	// Resumed, when set, is called when a run continues from a checkpoint,
 	// with the first layer it will compute.
 	Resumed func(layer int)
-	// Context, when set, stops the run between two sequences once done.
+	// Context, when set, stops the run once done: between two sequences, or
+	// while it waits for a layer's weights to be read.
 	Context context.Context
 }
 
@@ -146,7 +147,13 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 	// Layer l+1's weights are read while layer l computes: reading a layer of
 	// a large checkpoint takes about as long as computing it, and overlapping
 	// the two costs one more layer of memory. (On an early return, a load in
-	// flight finishes into the buffered channel and is dropped.)
+	// flight finishes into the buffered channel and is dropped.) Waiting for
+	// a load stops when the run is cancelled: a read from a slow disk or a
+	// stalled network file system may take minutes.
+	ctx := opt.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	loads := make(chan loaded, 1)
 	load := func(l int) {
 		layer, err := m.Layer(l, l < c.Layers-1)
@@ -154,7 +161,12 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 	}
 	go load(start)
 	for l := start; l < c.Layers; l++ {
-		ld := <-loads
+		var ld loaded
+		select {
+		case ld = <-loads:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
 		if ld.err != nil {
 			return ld.err
 		}

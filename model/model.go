@@ -50,14 +50,21 @@ func Open(dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	fam, _ := familyFor(cfg.ModelType, cfg.Architecture)
 	ckpt, err := safetensors.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Config: cfg, Dir: dir, fam: fam, ckpt: ckpt}
+	return New(dir, cfg, ckpt)
+}
+
+// New builds a model of cfg's architecture whose tensors come from w, which
+// it then owns (closed by Close, or here on error). dir names the checkpoint
+// in messages.
+func New(dir string, cfg *Config, w Weights) (*Model, error) {
+	fam, _ := familyFor(cfg.ModelType, cfg.Architecture)
+	m := &Model{Config: cfg, Dir: dir, fam: fam, ckpt: w}
 	if err := m.checkPresent(); err != nil {
-		ckpt.Close()
+		w.Close()
 		return nil, err
 	}
 	return m, nil
