@@ -18,7 +18,10 @@ import (
 // rotary_pct...) and the one transformers 5 writes (rope_parameters, possibly
 // per layer type).
 type Config struct {
+	// ModelType is the language model's family (for a multimodal wrapper,
+	// its text_config's); Wrapper is the wrapper's model_type, or "".
 	ModelType    string
+	Wrapper      string
 	Architecture string // architectures[0]
 
 	Hidden, Intermediate, Layers int
@@ -48,6 +51,9 @@ type Config struct {
 	NormTopK                                     bool
 	DecoderSparseStep                            int
 	MLPOnlyLayers                                []int
+
+	// Quantization of the stored weights (quantization_config).
+	Quant Quantization
 
 	// SHA256 of config.json's bytes, for provenance.
 	SHA256 string
@@ -103,9 +109,17 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("config is not a JSON object")
 	}
 	sum := sha256.Sum256(data)
-	c := &Config{raw: raw, SHA256: hex.EncodeToString(sum[:])}
+	quant, err := parseQuantization(raw)
+	if err != nil {
+		return nil, err
+	}
+	wrapper, raw, err := unwrap(raw)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{raw: raw, SHA256: hex.EncodeToString(sum[:]), Wrapper: wrapper, Quant: quant}
 	r := reader{raw: raw}
-	c.ModelType = r.str("model_type", "")
+	c.ModelType = canonicalType(r.str("model_type", ""))
 	if archs, ok := raw["architectures"].([]any); ok && len(archs) > 0 {
 		c.Architecture, _ = archs[0].(string)
 	}
@@ -288,6 +302,25 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 		rc.ShortFactor = p.floats("short_factor")
 		rc.LongFactor = p.floats("long_factor")
 		rc.AttentionFactor = p.float("attention_factor", 0)
+		// Multimodal RoPE (Qwen-VL: mrope_section, mrope_interleaved) rotates
+		// sections of each head by the temporal, height and width position
+		// ids. For text-only input the three ids are all the token's
+		// position, so every section turns by the same angle as in 1-D RoPE
+		// with the same frequencies: it is ordinary RoPE here. Qwen2-VL
+		// spells this rope type "mrope".
+		if rc.Type == "mrope" {
+			rc.Type = "default"
+		}
+		if _, ok := params["mrope_section"]; ok {
+			sec := p.ints("mrope_section")
+			sum := 0
+			for _, n := range sec {
+				sum += n
+			}
+			if rotary := int(float64(c.HeadDim) * rc.PartialFactor); sum != rotary/2 {
+				return rc, fmt.Errorf("rope: mrope_section %v sums to %d, not half the rotary dimension %d", sec, sum, rotary)
+			}
+		}
 		if p.err != nil {
 			return rc, fmt.Errorf("rope parameters: %w", p.err)
 		}

@@ -43,25 +43,27 @@ func (m *Model) SetPrecision(p string) error {
 	return nil
 }
 
-// Open reads dir's config.json and opens its safetensors weights. Tensors are
-// read when a layer is loaded.
-func Open(dir string) (*Model, error) {
-	cfg, err := LoadConfig(dir)
+// Open opens the model at path (see openSource for what it may be) and
+// checks from the tensor headers that it holds every tensor the config
+// implies. Tensors are read when a layer is loaded.
+func Open(path string) (*Model, error) {
+	cfg, src, err := openSource(path)
 	if err != nil {
 		return nil, err
 	}
-	ckpt, err := safetensors.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	return New(dir, cfg, ckpt)
+	return New(path, cfg, src)
 }
 
-// New builds a model of cfg's architecture whose tensors come from w, which
-// it then owns (closed by Close, or here on error). dir names the checkpoint
-// in messages.
-func New(dir string, cfg *Config, w Weights) (*Model, error) {
+// New builds a model of cfg's architecture whose tensors come from src,
+// which it then owns (closed by Close, or here on error), seen through the
+// views cfg calls for (weightsView). dir names the checkpoint in messages.
+func New(dir string, cfg *Config, src Weights) (*Model, error) {
 	fam, _ := familyFor(cfg.ModelType, cfg.Architecture)
+	w, err := weightsView(src, fam, cfg)
+	if err != nil {
+		src.Close()
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
 	m := &Model{Config: cfg, Dir: dir, fam: fam, ckpt: w}
 	if err := m.checkPresent(); err != nil {
 		w.Close()

@@ -5,11 +5,11 @@ import (
 	"math"
 )
 
-// Float32 converts an F32, F16, BF16 or F64 tensor to a new []float32.
-// F16 and BF16 widen exactly (subnormals, infinities, NaN and -0 included);
-// F64 rounds to nearest float32.
+// Float32 converts an F32, F16, BF16, F8_E4M3, F8_E5M2 or F64 tensor to a
+// new []float32. F16, BF16 and the FP8 types widen exactly (subnormals,
+// infinities, NaN and -0 included); F64 rounds to nearest float32.
 func (t Tensor) Float32() ([]float32, error) {
-	n, err := t.checkData("float32", F32, F16, BF16, F64)
+	n, err := t.checkData("float32", F32, F16, BF16, F8E4M3, F8E5M2, F64)
 	if err != nil {
 		return nil, err
 	}
@@ -27,6 +27,14 @@ func (t Tensor) Float32() ([]float32, error) {
 	case BF16:
 		for i := range out {
 			out[i] = math.Float32frombits(uint32(le.Uint16(t.Data[2*i:])) << 16)
+		}
+	case F8E4M3:
+		for i := range out {
+			out[i] = f8e4m3Table[t.Data[i]]
+		}
+	case F8E5M2:
+		for i := range out {
+			out[i] = f8e5m2Table[t.Data[i]]
 		}
 	case F64:
 		for i := range out {

@@ -1,0 +1,137 @@
+package model
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+)
+
+// Multimodal checkpoints wrap a supported language model. We calibrate the
+// language model alone: its config is the wrapper's text_config (or, in the
+// original Qwen2-VL and Qwen2.5-VL releases, the top level), and only its
+// tensors are read (namesFor maps them; vision towers and projectors are never
+// looked at).
+
+// wrapperText gives, per wrapper model_type, the text model_type to assume
+// when text_config does not say.
+var wrapperText = map[string]string{
+	"gemma3":     "gemma3_text", // Gemma3ForConditionalGeneration
+	"mistral3":   "mistral",     // Mistral3ForConditionalGeneration
+	"llava":      "llama",       // LlavaForConditionalGeneration
+	"qwen2_vl":   "qwen2_vl_text",
+	"qwen2_5_vl": "qwen2_5_vl_text",
+	"qwen3_vl":   "qwen3_vl_text",
+}
+
+// textAliases are text model_types that are a supported family under
+// another name: the Qwen-VL language models are Qwen 2 / Qwen 3 with
+// multimodal RoPE, which is 1-D RoPE for text (see ropeFor).
+var textAliases = map[string]string{
+	"qwen2_vl_text":   "qwen2",
+	"qwen2_5_vl_text": "qwen2",
+	"qwen3_vl_text":   "qwen3",
+}
+
+// textDefaults are the defaults of transformers' text config classes (4.5x)
+// for the keys a wrapper's text_config may omit: transformers saves nested
+// configs as a diff against their class defaults, so llava-1.5's text_config
+// has no hidden_size and Gemma 3 4B's no num_attention_heads.
+var textDefaults = map[string]map[string]any{
+	"llama": {"vocab_size": 32000.0, "hidden_size": 4096.0, "intermediate_size": 11008.0, "num_hidden_layers": 32.0,
+		"num_attention_heads": 32.0, "max_position_embeddings": 2048.0, "rms_norm_eps": 1e-6, "rope_theta": 10000.0},
+	"mistral": {"vocab_size": 32000.0, "hidden_size": 4096.0, "intermediate_size": 14336.0, "num_hidden_layers": 32.0,
+		"num_attention_heads": 32.0, "num_key_value_heads": 8.0, "max_position_embeddings": 131072.0, "rms_norm_eps": 1e-6,
+		"rope_theta": 10000.0, "sliding_window": 4096.0},
+	"qwen2": {"vocab_size": 151936.0, "hidden_size": 4096.0, "intermediate_size": 22016.0, "num_hidden_layers": 32.0,
+		"num_attention_heads": 32.0, "num_key_value_heads": 32.0, "max_position_embeddings": 32768.0, "rms_norm_eps": 1e-6,
+		"rope_theta": 10000.0, "sliding_window": 4096.0, "max_window_layers": 28.0},
+	"gemma3_text": {"vocab_size": 262208.0, "hidden_size": 2304.0, "intermediate_size": 9216.0, "num_hidden_layers": 26.0,
+		"num_attention_heads": 8.0, "num_key_value_heads": 4.0, "head_dim": 256.0, "max_position_embeddings": 131072.0,
+		"rms_norm_eps": 1e-6, "rope_theta": 1e6, "rope_local_base_freq": 10000.0, "query_pre_attn_scalar": 256.0,
+		"sliding_window": 4096.0, "sliding_window_pattern": 6.0},
+	"qwen2_vl_text": qwenVLTextDefaults, "qwen2_5_vl_text": qwenVLTextDefaults,
+	"qwen3_vl_text": {"vocab_size": 151936.0, "hidden_size": 4096.0, "intermediate_size": 22016.0, "num_hidden_layers": 32.0,
+		"num_attention_heads": 32.0, "num_key_value_heads": 32.0, "head_dim": 128.0, "max_position_embeddings": 128000.0,
+		"rms_norm_eps": 1e-6, "rope_theta": 5e6},
+}
+
+var qwenVLTextDefaults = map[string]any{"vocab_size": 152064.0, "hidden_size": 8192.0, "intermediate_size": 29568.0,
+	"num_hidden_layers": 80.0, "num_attention_heads": 64.0, "num_key_value_heads": 8.0, "max_position_embeddings": 32768.0,
+	"rms_norm_eps": 1e-5, "rope_theta": 1e6}
+
+// unwrap returns the language model's config object of a wrapper config
+// (with wrapper set to the wrapper's model_type), or raw itself.
+func unwrap(raw map[string]any) (wrapper string, text map[string]any, err error) {
+	mt, _ := raw["model_type"].(string)
+	defText, ok := wrapperText[mt]
+	if !ok {
+		return "", raw, nil
+	}
+	tc, isObj := raw["text_config"].(map[string]any)
+	switch {
+	case isObj:
+		text = maps.Clone(tc)
+	case raw["text_config"] == nil && (mt == "qwen2_vl" || mt == "qwen2_5_vl"):
+		// The original Qwen2-VL / Qwen2.5-VL releases keep the text
+		// parameters at the top level.
+		text = maps.Clone(raw)
+		delete(text, "vision_config")
+		text["model_type"] = defText
+	default:
+		return "", nil, fmt.Errorf("model_type %q (a multimodal wrapper) needs a text_config object", mt)
+	}
+	tt, _ := text["model_type"].(string)
+	if tt == "" {
+		tt = defText
+		text["model_type"] = tt
+	}
+	if _, err := familyFor(canonicalType(tt), ""); err != nil {
+		return "", nil, fmt.Errorf("%s wraps a language model of text_config model_type %q, which is not supported; supported language models: %s",
+			wrapperName(raw, mt), tt, strings.Join(SupportedArchitectures(), ", "))
+	}
+	// Since transformers saves nested configs as a diff against the class
+	// defaults, absent keys mean the defaults; tie_word_embeddings may sit
+	// at the top level (Qwen3-VL) when text_config lacks it.
+	for k, v := range textDefaults[tt] {
+		if _, ok := text[k]; !ok {
+			text[k] = v
+		}
+	}
+	if _, ok := text["tie_word_embeddings"]; !ok {
+		if v, ok := raw["tie_word_embeddings"]; ok {
+			text["tie_word_embeddings"] = v
+		}
+	}
+	text["architectures"] = raw["architectures"]
+	return mt, text, nil
+}
+
+// wrapperName is the wrapper's class, or its model_type.
+func wrapperName(raw map[string]any, mt string) string {
+	if archs, ok := raw["architectures"].([]any); ok && len(archs) > 0 {
+		if s, ok := archs[0].(string); ok && s != "" {
+			return s
+		}
+	}
+	return "model_type " + mt
+}
+
+// canonicalType maps a text model_type to the family name it loads as.
+func canonicalType(mt string) string {
+	if a, ok := textAliases[mt]; ok {
+		return a
+	}
+	return mt
+}
+
+// SupportedWrappers lists the multimodal model_types whose language model
+// calibrate accepts.
+func SupportedWrappers() []string {
+	var names []string
+	for k := range wrapperText {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,49 @@
+package safetensors
+
+import "math"
+
+// FP8 element decoding. F8_E4M3 is the "fn" variant every FP8 checkpoint
+// uses (torch.float8_e4m3fn): bias 7, no infinities, only S.1111.111 is NaN,
+// largest finite 448. F8_E5M2 follows IEEE 754 rules: bias 15, exponent 31 is
+// infinity (mantissa 0) or NaN. Both have subnormals. Every FP8 value is
+// exact in float32, so a 256-entry table decodes them.
+var (
+	f8e4m3Table = fp8Table(4, 3, false)
+	f8e5m2Table = fp8Table(5, 2, true)
+)
+
+// fp8Table decodes all 256 codes of a format with the given exponent and
+// mantissa widths; ieee says whether the all-ones exponent encodes infinity
+// and NaN (E5M2) or only the all-ones code is NaN (E4M3fn).
+func fp8Table(expBits, manBits int, ieee bool) *[256]float32 {
+	var t [256]float32
+	bias := 1<<(expBits-1) - 1
+	maxExp := 1<<expBits - 1
+	for c := 0; c < 256; c++ {
+		sign := 1.0
+		if c&0x80 != 0 {
+			sign = -1
+		}
+		e := (c >> manBits) & maxExp
+		m := c & (1<<manBits - 1)
+		var v float64
+		switch {
+		case ieee && e == maxExp && m == 0:
+			v = math.Inf(1)
+		case ieee && e == maxExp, !ieee && e == maxExp && m == 1<<manBits-1:
+			v = math.NaN()
+		case e == 0:
+			v = math.Ldexp(float64(m), 1-bias-manBits)
+		default:
+			v = math.Ldexp(float64(m|1<<manBits), e-bias-manBits)
+		}
+		t[c] = float32(sign * v)
+	}
+	return &t
+}
+
+// F8E4M3ToF32 decodes one F8_E4M3 (e4m3fn) byte.
+func F8E4M3ToF32(b byte) float32 { return f8e4m3Table[b] }
+
+// F8E5M2ToF32 decodes one F8_E5M2 byte.
+func F8E5M2ToF32(b byte) float32 { return f8e5m2Table[b] }
