@@ -1,0 +1,154 @@
+package model
+
+import (
+	"encoding/binary"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/qfilters/qfilters/safetensors"
+)
+
+// fp8Encode rounds x to the nearest code of an FP8 format, ties to the even
+// code (even mantissa), searching all codes: an encoder independent of the
+// decoder's bit tricks, as slow as it is obviously right.
+func fp8Encode(x float32, decode func(byte) float32) byte {
+	best, bestErr := byte(0), math.Inf(1)
+	for c := 0; c < 256; c++ {
+		v := decode(byte(c))
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			continue
+		}
+		e := math.Abs(float64(v) - float64(x))
+		if e < bestErr || e == bestErr && c%2 == 0 && best%2 == 1 {
+			best, bestErr = byte(c), e
+		}
+	}
+	return best
+}
+
+func f32Bytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+// quantizeFP8 returns w [rows][cols] as FP8 codes with one scale per
+// br x bc block (scale = block max / format max), and the weights those
+// codes and scales stand for.
+func quantizeFP8(w []float32, rows, cols, br, bc int, decode func(byte) float32, fmax float32) (codes []byte, scales, deq []float32) {
+	sr, sc := (rows+br-1)/br, (cols+bc-1)/bc
+	scales = make([]float32, sr*sc)
+	for i, x := range w {
+		s := &scales[(i/cols/br)*sc+(i%cols)/bc]
+		*s = max(*s, float32(math.Abs(float64(x))))
+	}
+	for i := range scales {
+		if scales[i] == 0 {
+			scales[i] = 1
+		}
+		scales[i] /= fmax
+	}
+	codes = make([]byte, len(w))
+	deq = make([]float32, len(w))
+	for i, x := range w {
+		s := scales[(i/cols/br)*sc+(i%cols)/bc]
+		codes[i] = fp8Encode(x/s, decode)
+		deq[i] = decode(codes[i]) * s
+	}
+	return codes, scales, deq
+}
+
+// fp8Checkpoints writes an FP8 version of an arch fixture (every 2-D layer
+// weight quantized) and the plain checkpoint holding the dequantized
+// weights in F32.
+func fp8Checkpoints(t *testing.T, arch string, perTensor bool) (fp8Dir, plainDir string) {
+	cfg, ts := fixtureParts(t, arch)
+	plainCfg := cloneJSON(t, cfg)
+	var fp8, plain []safetensors.Tensor
+	br, bc := 16, 24 // ragged edges: 64 and 128 are not multiples of 24
+	decode, fmax, dt := safetensors.F8E4M3ToF32, float32(448), safetensors.F8E4M3
+	if perTensor {
+		decode, fmax, dt = safetensors.F8E5M2ToF32, 57344, safetensors.F8E5M2
+	}
+	quantized := 0
+	for _, tn := range ts {
+		if !strings.HasPrefix(tn.Name, "model.layers.") || !strings.HasSuffix(tn.Name, ".weight") || len(tn.Shape) != 2 {
+			fp8, plain = append(fp8, tn), append(plain, tn)
+			continue
+		}
+		w, err := tn.Float32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, cols := tn.Shape[0], tn.Shape[1]
+		scaleName, sbr, sbc, sshape := tn.Name+"_scale_inv", br, bc, []int{(rows + br - 1) / br, (cols + bc - 1) / bc}
+		if perTensor {
+			scaleName, sbr, sbc, sshape = tn.Name+"_scale", rows, cols, []int{}
+		}
+		codes, scales, deq := quantizeFP8(w, rows, cols, sbr, sbc, decode, fmax)
+		fp8 = append(fp8, safetensors.Tensor{Name: tn.Name, DType: dt, Shape: tn.Shape, Data: codes},
+			safetensors.Tensor{Name: scaleName, DType: safetensors.F32, Shape: sshape, Data: f32Bytes(scales)})
+		plain = append(plain, safetensors.Tensor{Name: tn.Name, DType: safetensors.F32, Shape: tn.Shape, Data: f32Bytes(deq)})
+		quantized++
+	}
+	if quantized == 0 {
+		t.Fatal("nothing quantized")
+	}
+	qc := map[string]any{"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": []int{br, bc}}
+	if perTensor {
+		qc = map[string]any{"quant_method": "fp8", "activation_scheme": "static"}
+	}
+	cfg["quantization_config"] = qc
+	return writeModel(t, cfg, fp8), writeModel(t, plainCfg, plain)
+}
+
+// TestFP8: block-scaled E4M3 and per-tensor-scaled E5M2 checkpoints compute
+// bit for bit what the plain checkpoint of their dequantized weights does.
+func TestFP8(t *testing.T) {
+	for _, arch := range []string{"llama2", "qwen3"} {
+		for _, perTensor := range []bool{false, true} {
+			fp8Dir, plainDir := fp8Checkpoints(t, arch, perTensor)
+			ids := loadGolden(t, archDir(t, arch)).ids
+			m, err := Open(fp8Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range m.Weights().Names() {
+				if strings.Contains(n, "_scale") {
+					t.Errorf("scale %s exposed as a tensor of the model", n)
+				}
+			}
+			m.Close()
+			sameBits(t, arch, forwardAll(t, fp8Dir, ids), forwardAll(t, plainDir, ids))
+		}
+	}
+}
+
+func TestFP8Errors(t *testing.T) {
+	cfg, ts := fixtureParts(t, "llama2")
+	q := "model.layers.0.self_attn.q_proj.weight"
+	for i, tn := range ts {
+		if tn.Name == q {
+			ts[i] = safetensors.Tensor{Name: q, DType: safetensors.F8E4M3, Shape: tn.Shape, Data: make([]byte, tn.NumElements())}
+		}
+	}
+	_, err := Open(writeModel(t, cfg, ts))
+	want := "tensor model.layers.0.self_attn.q_proj.weight is stored in FP8 but the checkpoint has no scale for it"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("FP8 without scale: %v", err)
+	}
+	bad := append(ts, safetensors.Tensor{Name: q + "_scale_inv", DType: safetensors.F32, Shape: []int{3, 3}, Data: make([]byte, 36)})
+	if _, err := Open(writeModel(t, cfg, bad)); err == nil || !strings.Contains(err.Error(), "scale "+q+"_scale_inv has shape [3 3]") {
+		t.Errorf("scale of the wrong shape: %v", err)
+	}
+	for _, m := range []string{"gptq", "awq", "bitsandbytes"} {
+		cfg["quantization_config"] = map[string]any{"quant_method": m, "bits": 4}
+		_, err := Open(writeModel(t, cfg, ts))
+		if err == nil || !strings.Contains(err.Error(), `quant_method "`+m+`" is not supported`) {
+			t.Errorf("%s: %v", m, err)
+		}
+	}
+}
