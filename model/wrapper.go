@@ -135,3 +135,12 @@ func SupportedWrappers() []string {
 	sort.Strings(names)
 	return names
 }
+
+// ReportedType is the model_type that names the model in provenance and
+// reports: a wrapper's own (gemma3, llava...), else the family's.
+func (c *Config) ReportedType() string {
+	if c.Wrapper != "" {
+		return c.Wrapper
+	}
+	return c.ModelType
+}

@@ -31,7 +31,7 @@ func init() { commands = append(commands, newCalibrateCmd) }
 const defaultSeqLenEmbedded = 256
 
 type calibrateOptions struct {
-	Model, Corpus, Out string
+	Model, Revision, Corpus, Out string
 	SeqLen, NumSeqs    int
 	Samples            string
 	Seed               int64
@@ -70,7 +70,8 @@ corpus (with --seq-len 256 unless given).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opt.Model, "model", "", "Hugging Face checkpoint `DIR` (config.json, safetensors, tokenizer.json); default: the embedded stories260K")
+	f.StringVar(&opt.Model, "model", "", "checkpoint `DIR` (config.json, safetensors, tokenizer.json), model file, or Hugging Face id org/name in the local cache; default: the embedded stories260K")
+	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
 	f.StringVar(&opt.Corpus, "corpus", "", "calibration corpus `PATH`: a .jsonl, .txt or .parquet file, a directory or a glob")
 	f.StringVar(&opt.Out, "out", "", "output `DIR` (default: {model name}_qfilt)")
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
@@ -146,7 +147,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if sign != calibrate.SignVote && sign != calibrate.SignMean {
 		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
 	}
-	in, err := resolveInputs(opt.Model, opt.Corpus)
+	in, err := resolveInputs(opt.Model, opt.Revision, opt.Corpus)
 	if err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		}
 		out = opt.StatsOut
 	} else if out == "" {
-		out = modelBaseName(modelDir) + "_qfilt"
+		out = in.baseName + "_qfilt"
 	}
 	if !opt.Force {
 		if _, err := os.Lstat(out); err == nil {
@@ -209,7 +210,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	// when these do, wherever each worker finds its files. Paths are
 	// provenance, never compared.
 	identity := map[string]string{
-		"model_type": cfg.ModelType, "config_sha256": cfg.SHA256, "weights_sha256": weightsSHA,
+		"model_type": cfg.ReportedType(), "config_sha256": cfg.SHA256, "weights_sha256": weightsSHA,
 		"corpus_sha256": sel.corpusSHA, "text_field": opt.TextField,
 		"seq_len": strconv.Itoa(opt.SeqLen), "samples": opt.Samples, "precision": opt.Precision,
 	}
@@ -254,7 +255,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	elapsed := time.Since(start)
 	tokens := (end - first) * opt.SeqLen
 	sum := calibrateSummary{
-		Out: out, Model: modelName, ModelType: cfg.ModelType,
+		Out: out, Model: modelName, ModelType: cfg.ReportedType(),
 		Layers: cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
 		Sequences: end - first, SeqLen: opt.SeqLen, Tokens: tokens,
 		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),

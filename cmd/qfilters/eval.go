@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -28,7 +27,7 @@ func init() { commands = append(commands, newEvalCmd) }
 const heldOutEmbedded = 80
 
 type evalOptions struct {
-	Model, Filters, Corpus, TextField string
+	Model, Revision, Filters, Corpus, TextField string
 	MaxDocs, SkipDocs, SeqLen         int
 	CacheSize, Window, PPLDocs        int
 	Ratios                            []int
@@ -79,7 +78,8 @@ writes by default).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opt.Model, "model", "", "Hugging Face checkpoint `DIR`; default: the embedded stories260K")
+	f.StringVar(&opt.Model, "model", "", "checkpoint `DIR`, model file, or Hugging Face id org/name in the local cache; default: the embedded stories260K")
+	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
 	f.StringVar(&opt.Filters, "filters", "", "filter `DIR` (default: {model name}_qfilt)")
 	f.StringVar(&opt.Corpus, "corpus", "", "held-out corpus: .jsonl, .txt or .parquet file, directory or glob (`PATH`)")
 	f.StringVar(&opt.TextField, "text-field", "text", "JSON Lines / Parquet field holding the text")
@@ -128,7 +128,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 	if opt.PPLDocs < 0 {
 		return usageError{fmt.Errorf("--ppl-docs must be >= 0, got %d", opt.PPLDocs)}
 	}
-	in, err := resolveInputs(opt.Model, opt.Corpus)
+	in, err := resolveInputs(opt.Model, opt.Revision, opt.Corpus)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 	}
 	filtersDir := opt.Filters
 	if filtersDir == "" {
-		filtersDir = filepath.Base(filepath.Clean(modelDir)) + "_qfilt"
+		filtersDir = in.baseName + "_qfilt"
 	}
 
 	if _, err := os.Stat(filtersDir); err != nil {

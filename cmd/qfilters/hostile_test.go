@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -435,6 +436,36 @@ func hostileCases() []hostileCase {
 		{"config with a number where a string belongs", func(t *testing.T, e *hostileEnv) {
 			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) { v["hidden_act"] = 7 })
 		}, 1, "expected a string"},
+
+		// Wrappers, FP8 and hub ids.
+		{"multimodal wrapper whose text_config is an unsupported family", func(t *testing.T, e *hostileEnv) {
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				text := maps.Clone(v)
+				text["model_type"] = "bert"
+				clear(v)
+				v["model_type"], v["architectures"], v["text_config"] = "llava", []string{"LlavaForConditionalGeneration"}, text
+			})
+		}, 1, `LlavaForConditionalGeneration wraps a language model of text_config model_type "bert", which is not supported`},
+		{"FP8 tensor without its scale", func(t *testing.T, e *hostileEnv) {
+			ts := readTensors(t, e.st())
+			for i, tn := range ts {
+				if tn.Name == q0 {
+					ts[i] = safetensors.Tensor{Name: q0, DType: safetensors.F8E4M3, Shape: tn.Shape, Data: make([]byte, tn.NumElements())}
+				}
+			}
+			if err := safetensors.Write(e.st(), ts, nil); err != nil {
+				t.Fatal(err)
+			}
+		}, 1, "is stored in FP8 but the checkpoint has no scale for it"},
+		{"quantization_config with an unknown quant_method (gptq)", func(t *testing.T, e *hostileEnv) {
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				v["quantization_config"] = map[string]any{"quant_method": "gptq", "bits": 4}
+			})
+		}, 1, `quant_method "gptq" is not supported`},
+		{"Hugging Face id missing from the cache", func(t *testing.T, e *hostileEnv) {
+			t.Setenv("HF_HUB_CACHE", filepath.Join(e.root, "hub"))
+			e.model = "org/missing"
+		}, 1, "fetch it with `huggingface-cli download org/missing`"},
 
 		// tokenizer.json (read only for text corpora).
 		{"tokenizer.json missing, text corpus", func(t *testing.T, e *hostileEnv) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/qfilters/qfilters/assets"
 	"github.com/qfilters/qfilters/corpus"
+	"github.com/qfilters/qfilters/hub"
 	"github.com/qfilters/qfilters/tokenizer"
 )
 
@@ -15,17 +16,26 @@ import (
 type inputs struct {
 	modelDir, corpusPath  string
 	modelName, corpusName string
-	embeddedModel         bool // the embedded stories260K
-	embeddedCorpus        bool // its embedded corpus
-	cleanup               func()
+	// baseName names the filters: {baseName}_qfilt, as kvpress looks them up.
+	baseName       string
+	embeddedModel  bool // the embedded stories260K
+	embeddedCorpus bool // its embedded corpus
+	cleanup        func()
 }
 
-// resolveInputs returns the model and corpus given by flags; without a model
-// it extracts the embedded stories260K (and, without a corpus, its corpus) to
-// a temporary directory that cleanup removes.
-func resolveInputs(modelDir, corpusPath string) (*inputs, error) {
-	in := &inputs{modelDir: modelDir, corpusPath: corpusPath, modelName: modelDir, corpusName: corpusPath, cleanup: func() {}}
-	if modelDir == "" {
+// resolveInputs returns the model (a path or a hub id at revision) and corpus
+// given by flags; without a model it extracts the embedded stories260K (and,
+// without a corpus, its corpus) to a temporary directory that cleanup removes.
+func resolveInputs(modelArg, revision, corpusPath string) (*inputs, error) {
+	in := &inputs{corpusPath: corpusPath, corpusName: corpusPath, cleanup: func() {}}
+	if modelArg != "" {
+		var err error
+		if in.modelDir, in.modelName, in.baseName, err = resolveModel(modelArg, revision); err != nil {
+			return nil, err
+		}
+	} else if revision != "" {
+		return nil, usageError{errors.New("--revision needs --model with a Hugging Face id")}
+	} else {
 		tmp, err := os.MkdirTemp("", "qfilters-default-")
 		if err != nil {
 			return nil, err
@@ -36,7 +46,7 @@ func resolveInputs(modelDir, corpusPath string) (*inputs, error) {
 			in.cleanup()
 			return nil, err
 		}
-		in.modelDir, in.modelName, in.embeddedModel = embModel, assets.ModelName, true
+		in.modelDir, in.modelName, in.baseName, in.embeddedModel = embModel, assets.ModelName, assets.ModelName, true
 		if corpusPath == "" {
 			in.corpusPath, in.corpusName, in.embeddedCorpus = embCorpus, assets.CorpusName, true
 		}
@@ -46,6 +56,28 @@ func resolveInputs(modelDir, corpusPath string) (*inputs, error) {
 		return nil, usageError{errors.New("--corpus is required with --model")}
 	}
 	return in, nil
+}
+
+// resolveModel finds what --model names: a path that exists (a checkpoint
+// directory, or a model file) always wins; otherwise an id org/name is
+// looked up in the local Hugging Face cache at revision. It returns the
+// directory, the name to record and the base of the filters' name.
+func resolveModel(arg, revision string) (dir, name, base string, err error) {
+	if _, statErr := os.Stat(arg); statErr == nil || !hub.IsID(arg) {
+		if revision != "" {
+			return "", "", "", usageError{fmt.Errorf("--revision applies to a Hugging Face id, and %s is a path", arg)}
+		}
+		return arg, arg, modelBaseName(arg), nil
+	}
+	dir, err = hub.Resolve(arg, revision)
+	if err != nil {
+		return "", "", "", err
+	}
+	name = arg
+	if revision != "" {
+		name += "@" + revision
+	}
+	return dir, name, hub.Name(arg), nil
 }
 
 // textEncoder returns the encoder corpus selection needs: the model's

@@ -16,7 +16,7 @@ import (
 func init() { commands = append(commands, newTokenizeCmd) }
 
 func newTokenizeCmd() *cobra.Command {
-	var model string
+	var model, revision string
 	var noSpecial bool
 	cmd := &cobra.Command{
 		Use:   "tokenize --model DIR [--no-special]",
@@ -24,21 +24,26 @@ func newTokenizeCmd() *cobra.Command {
 		Long: `Tokenize reads JSON Lines on stdin, each an object with a "text" string, and
 writes one line per input line, {"input_ids": [...]}, with the ids the model's
 Hugging Face tokenizer gives (including the special tokens its post-processor
-adds, such as a BOS, unless --no-special). DIR is a model directory or a
-directory holding tokenizer.json.`,
+adds, such as a BOS, unless --no-special). DIR is a model directory, a
+directory holding tokenizer.json, or a Hugging Face id in the local cache.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if model == "" {
 				return usageError{errors.New("tokenize: --model is required")}
 			}
-			tk, err := tokenizer.Load(model)
+			dir, _, _, err := resolveModel(model, revision)
+			if err != nil {
+				return err
+			}
+			tk, err := tokenizer.Load(dir)
 			if err != nil {
 				return err
 			}
 			return tokenizeLines(cmd.InOrStdin(), cmd.OutOrStdout(), tk, !noSpecial)
 		},
 	}
-	cmd.Flags().StringVar(&model, "model", "", "model `DIR` (or directory holding tokenizer.json)")
+	cmd.Flags().StringVar(&model, "model", "", "model `DIR` (or directory holding tokenizer.json, or Hugging Face id org/name)")
+	cmd.Flags().StringVar(&revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
 	cmd.Flags().BoolVar(&noSpecial, "no-special", false, "leave out the special tokens the post-processor adds")
 	return cmd
 }
