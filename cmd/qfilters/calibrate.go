@@ -32,15 +32,15 @@ const defaultSeqLenEmbedded = 256
 
 type calibrateOptions struct {
 	Model, Revision, Corpus, Out string
-	SeqLen, NumSeqs    int
-	Samples            string
-	Seed               int64
-	TextField          string
-	Sign               string
-	JSON, Quiet, Force bool
-	Shard, StatsOut    string
-	Precision          string
-	Resume             bool
+	SeqLen, NumSeqs              int
+	Samples                      string
+	Seed                         int64
+	TextField                    string
+	Sign                         string
+	JSON, Quiet, Force           bool
+	Shard, StatsOut              string
+	Precision                    string
+	Resume                       bool
 
 	seqLenSet bool
 	stderr    io.Writer

@@ -28,14 +28,14 @@ const heldOutEmbedded = 80
 
 type evalOptions struct {
 	Model, Revision, Filters, Corpus, TextField string
-	MaxDocs, SkipDocs, SeqLen         int
-	CacheSize, Window, PPLDocs        int
-	Ratios                            []int
-	Seed                              uint64
-	JSON, Quiet                       bool
-	PNG                               string
-	Context                           int
-	Stats                             string
+	MaxDocs, SkipDocs, SeqLen                   int
+	CacheSize, Window, PPLDocs                  int
+	Ratios                                      []int
+	Seed                                        uint64
+	JSON, Quiet                                 bool
+	PNG                                         string
+	Context                                     int
+	Stats                                       string
 
 	seqLenSet, skipSet, cacheSet, windowSet bool
 	stderr                                  io.Writer
