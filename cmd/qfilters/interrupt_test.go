@@ -14,17 +14,22 @@ import (
 	"time"
 )
 
-// TestInterrupt builds the binary, starts a calibration of the embedded
-// model long enough to be interrupted (96 x 380 tokens, every sample: a few
-// seconds), signals it once it is calibrating, and checks that it stops
-// cleanly: non-zero exit, one line on stderr saying so, no output and no
-// temporary directory left behind; with --force over an existing output,
-// the old directory is left exactly as it was.
+// TestInterrupt starts a calibration of the embedded model on a corpus
+// read from a FIFO the test holds, signals it while it waits there for its
+// text, then delivers the text, and checks that it stops cleanly: non-zero
+// exit, one line on stderr saying so, no output and no temporary directory
+// left behind; with --force over an existing output, the old directory is
+// left exactly as it was. The run cannot end before the signal: it has no
+// text until the test sends it.
 func TestInterrupt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs calibrations")
 	}
 	bin := qfiltersBinary(t)
+	text, err := os.ReadFile(storiesCorpus)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name  string
 		sig   syscall.Signal
@@ -38,8 +43,14 @@ func TestInterrupt(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			tmp := t.TempDir() // TMPDIR of the run: where the embedded model is extracted
 			parent := t.TempDir()
+			fifo := filepath.Join(t.TempDir(), "corpus.jsonl")
+			if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+				t.Skip(err)
+			}
 			out := filepath.Join(parent, "out")
-			args := []string{"calibrate", "--out", out, "--num-seqs", "96", "--seq-len", "380", "--samples", "all"}
+			// A workload of seconds: should the signal somehow be seen only
+			// after the corpus is read, calibration still notices it.
+			args := []string{"calibrate", "--corpus", fifo, "--out", out, "--num-seqs", "96", "--seq-len", "380", "--samples", "all"}
 			if c.force {
 				if err := os.Mkdir(out, 0o755); err != nil {
 					t.Fatal(err)
@@ -56,34 +67,42 @@ func TestInterrupt(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
-			// The embedded model is extracted into TMPDIR after the signal
-			// handler is installed; give it a moment more to be calibrating.
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
-					break
+			// Opening the FIFO for writing returns once the run has opened
+			// it for reading: it is then running, its signal handler
+			// installed, and waiting for text.
+			opened := make(chan *os.File, 1)
+			go func() {
+				if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+					opened <- w
 				}
-				if time.Now().After(deadline) {
-					cmd.Process.Kill()
-					t.Fatal("the run never started")
-				}
-				time.Sleep(10 * time.Millisecond)
+			}()
+			var w *os.File
+			select {
+			case w = <-opened:
+			case err := <-done:
+				t.Fatalf("the run ended before reading its corpus: %v (stderr %q)", err, stderr.String())
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("the run never opened its corpus")
 			}
-			time.Sleep(300 * time.Millisecond)
 			if err := cmd.Process.Signal(c.sig); err != nil {
 				t.Fatalf("signal: %v (stderr %q)", err, stderr.String())
 			}
-			var err error
+			// Let the signal be handled before the run gets any text (the
+			// run cannot proceed without it whatever the delay).
+			time.Sleep(100 * time.Millisecond)
+			w.Write(text) // an error here means the run stopped reading: fine
+			w.Close()
 			select {
 			case err = <-done:
-			case <-time.After(30 * time.Second):
+			case <-time.After(60 * time.Second):
 				cmd.Process.Kill()
 				<-done
-				t.Fatalf("still running 30 s after %v", c.sig)
+				t.Fatalf("still running 60 s after %v", c.sig)
 			}
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) {
-				t.Fatalf("finished before the signal took effect (exit 0, stdout %q): make the workload longer", stdout.String())
+				t.Fatalf("ignored %v: finished with exit 0 (stdout %q)", c.sig, stdout.String())
 			}
 			if exit.ExitCode() <= 0 {
 				t.Errorf("killed by the signal instead of stopping cleanly: %v", exit)
