@@ -14,8 +14,13 @@ import (
 
 // WriteOptions tunes WriteWith.
 type WriteOptions struct {
-	// Force replaces an existing directory (atomically: the old one is renamed
-	// aside, the new one renamed in, then the old one removed).
+	// Force replaces an existing directory. On Linux the new directory and
+	// the old one are swapped in one step (renameat2 RENAME_EXCHANGE): the
+	// path holds the old contents or the new, never neither, nor a mix.
+	// Elsewhere, or where the file system cannot swap, the old directory is
+	// renamed aside and the new one renamed in: for that moment the path does
+	// not exist. Either way the old directory is then deleted, and a failure
+	// before the swap leaves it untouched.
 	Force bool
 }
 
@@ -89,7 +94,23 @@ func writeDir(dir string, opt WriteOptions, fill func(tmp string) error) (err er
 		return syncDir(parent)
 	}
 
-	// Force: move the old directory aside, move the new one in, drop the old.
+	// Force: swap the new directory with the old in one step where the
+	// system can, then drop the old (now at tmp).
+	swapped, err := swapDirs(tmp, dir)
+	if err != nil {
+		return fmt.Errorf("replacing %s: %w", dir, err)
+	}
+	if swapped {
+		if err := syncDir(parent); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(tmp); err != nil {
+			return fmt.Errorf("new %s written but removing the old copy %s failed: %w", dir, tmp, err)
+		}
+		return nil
+	}
+	// Otherwise move the old directory aside, move the new one in, drop the
+	// old: between the two renames dir does not exist.
 	aside, err := os.MkdirTemp(parent, "."+base+".old-")
 	if err != nil {
 		return err
@@ -99,6 +120,9 @@ func writeDir(dir string, opt WriteOptions, fill func(tmp string) error) (err er
 	}
 	if err = os.Rename(dir, aside); err != nil {
 		return fmt.Errorf("moving old %s aside: %w", dir, err)
+	}
+	if testHookAside != nil {
+		testHookAside(dir)
 	}
 	if err = os.Rename(tmp, dir); err != nil {
 		if rerr := os.Rename(aside, dir); rerr != nil {
@@ -114,6 +138,13 @@ func writeDir(dir string, opt WriteOptions, fill func(tmp string) error) (err er
 	}
 	return nil
 }
+
+// swapDirs is exchangeDirs; tests replace it to exercise the fallback.
+var swapDirs = exchangeDirs
+
+// testHookAside, when set (tests), runs while the fallback replacement has
+// the old directory aside and the new one not yet in place.
+var testHookAside func(dir string)
 
 // checkTarget reports whether dir exists, refusing unless force is set (and
 // always refusing to replace something that is not a directory).

@@ -82,7 +82,7 @@ corpus (with --seq-len 256 unless given).`,
 	f.StringVar(&opt.Sign, "sign", "vote", "sign rule: vote (the reference script's majority vote) or mean (the paper's)")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar")
-	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory (atomically)")
+	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
 	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out)")
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable statistics to `FILE` instead of filters (see qfilters merge)")
 	f.StringVar(&opt.Precision, "precision", "f32", "matrix-product arithmetic: f32, or bf16 (as the reference's GPU autocast; faster on CPUs with AVX512_BF16)")

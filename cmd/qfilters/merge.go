@@ -43,7 +43,7 @@ merge Gram matrices and need --sign mean.`,
 	f.StringVar(&opt.Out, "out", "", "output filter `DIR` (required)")
 	f.StringVar(&opt.Sign, "sign", "vote", "sign rule: vote or mean")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
-	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory (atomically)")
+	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
 	return cmd
 }
 
