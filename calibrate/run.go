@@ -159,6 +159,10 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		layer, err := m.Layer(l, l < c.Layers-1)
 		loads <- loaded{layer, err}
 	}
+	// A sink that wants the queries before RoPE gets them per sequence;
+	// one that wants nothing else gets no sampled rows.
+	pre, _ := out.(preRoPESink)
+	preOnly := pre != nil && !pre.wantsRows()
 	go load(start)
 	for l := start; l < c.Layers; l++ {
 		var ld loaded
@@ -184,8 +188,15 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		// the positions that fall in its own.
 		var positions []int
 		for _, p := range samplePositions(opt.Seed, l, total, opt.Samples) {
-			if p >= offsets[first] && p < offsets[end] {
+			if p >= offsets[first] && p < offsets[end] && !preOnly {
 				positions = append(positions, p)
+			}
+		}
+		if pre != nil {
+			ps := first // the sequence PreRoPE receives next
+			layer.PreRoPE = func(_ int, q []float32) {
+				pre.preRoPE(l, ps, q)
+				ps++
 			}
 		}
 		rows := make([]float32, len(positions)*qWidth)

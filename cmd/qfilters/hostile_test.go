@@ -546,6 +546,12 @@ func hostileCases() []hostileCase {
 			writeExpStats(t, filepath.Join(e.root, "stats"), 5, 8, 16)
 			e.cmd = []string{"eval", "--filters", filters, "--stats", filepath.Join(e.root, "stats"), "--quiet", "--seq-len", "64", "--cache-size", "-1"}
 		}, 1, "does not fit"},
+		{"stats --n-sink at least as long as every sample", func(t *testing.T, e *hostileEnv) {
+			e.cmd = []string{"stats", "--out", filepath.Join(e.root, "out", "out"), "--quiet", "--num-samples", "3", "--sample-chars", "20", "--n-sink", "50"}
+		}, 1, "leaves 0 queries"},
+		{"stats with fewer documents than --num-samples", func(t *testing.T, e *hostileEnv) {
+			e.cmd = []string{"stats", "--out", filepath.Join(e.root, "out", "out"), "--quiet", "--num-samples", "500"}
+		}, 1, "fewer than --num-samples 500"},
 		{"existing output without --force", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
 		}, 1, "already exists (use --force to replace it)"},

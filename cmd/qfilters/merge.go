@@ -28,7 +28,10 @@ func newMergeCmd() *cobra.Command {
 calibration (same model, corpus, settings and sequences), solves the filters
 and writes the filter directory. Sampled runs (--samples N) merge to exactly
 the filters of an unsharded run; runs over every position (--samples all)
-merge Gram matrices and need --sign mean.`,
+merge Gram matrices and need --sign mean.
+
+Files written by 'qfilters stats --shard i/N --stats-out FILE' merge the same
+way into an Expected Attention statistics directory.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("merge needs at least one stats file")}
@@ -54,6 +57,9 @@ func runMerge(stdout io.Writer, files []string, opt mergeOptions) error {
 	sign := calibrate.SignRule(opt.Sign)
 	if sign != calibrate.SignVote && sign != calibrate.SignMean {
 		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
+	}
+	if calibrate.IsQueryStats(files[0]) {
+		return mergeQueryStats(stdout, files, opt)
 	}
 	parts := make([]*calibrate.Stats, len(files))
 	for i, f := range files {
@@ -87,5 +93,40 @@ func runMerge(stdout io.Writer, files []string, opt mergeOptions) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s from %d shards: q_filters [%d layers, %d kv heads, %d dims]; query energy on the filter direction: mean %.3f, min %.3f\n",
 		opt.Out, len(files), res.Layers, res.KVHeads, res.HeadDim, mean, min)
+	return nil
+}
+
+// mergeQueryStats combines the shards of a qfilters stats run and writes the
+// Expected Attention statistics directory.
+func mergeQueryStats(stdout io.Writer, files []string, opt mergeOptions) error {
+	parts := make([]*calibrate.QueryStats, len(files))
+	for i, f := range files {
+		st, err := calibrate.ReadQueryStats(f)
+		if err != nil {
+			return err
+		}
+		parts[i] = st
+	}
+	merged, err := calibrate.MergeQueryStats(parts, files)
+	if err != nil {
+		return err
+	}
+	es, err := expStatsOf(merged)
+	if err != nil {
+		return err
+	}
+	if err := export.WriteExpStats(opt.Out, es, export.WriteOptions{Force: opt.Force}); err != nil {
+		return err
+	}
+	if opt.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{
+			"out": opt.Out, "shards": len(files), "layers": es.Layers, "heads": es.Heads,
+			"head_dim": es.HeadDim, "queries_per_head": merged.Count[0],
+		})
+	}
+	fmt.Fprintf(stdout, "wrote %s from %d shards: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d], %d queries per head\n",
+		opt.Out, len(files), es.Layers, es.Heads, es.HeadDim, es.Layers, es.Heads, es.HeadDim, es.HeadDim, merged.Count[0])
 	return nil
 }

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qfilters/qfilters/calibrate"
+	"github.com/qfilters/qfilters/corpus"
+	"github.com/qfilters/qfilters/export"
+	"github.com/qfilters/qfilters/model"
+	"github.com/qfilters/qfilters/tokenizer"
+)
+
+func init() { commands = append(commands, newStatsCmd) }
+
+// statsSamplesEmbedded is --num-samples on the embedded corpus: its first 80
+// stories (eval holds out the last 16).
+const statsSamplesEmbedded = heldOutEmbedded
+
+type statsOptions struct {
+	Model, Revision, Corpus, Out   string
+	TextField, Dataset             string
+	NumSamples, SampleChars, NSink int
+	JSON, Quiet, Force             bool
+	Shard, StatsOut                string
+
+	samplesSet bool
+	stderr     io.Writer
+	progress   bool
+}
+
+func newStatsCmd() *cobra.Command {
+	var opt statsOptions
+	cmd := &cobra.Command{
+		Use:   "stats [--model DIR --corpus PATH] [--out DIR]",
+		Short: "Compute Expected Attention query statistics (kvpress's ExpectedAttentionStatsPress)",
+		Long: `Stats runs the model over the first --num-samples documents of the corpus, each
+cut to its first --sample-chars characters and tokenized as tokenizer(text)
+does, and computes per layer and query head the mean and covariance (N-1) of
+the queries before RoPE, every token but the first --n-sink of each document,
+as kvpress's expected_attention_with_stats.py does. It writes a directory
+ExpectedAttentionStats.from_pretrained loads (stats_folder= of
+ExpectedAttentionStatsPress), named as kvpress names these repositories.
+
+Sums are kept in float64: --shard i/N --stats-out FILE computes a part that
+'qfilters merge' combines. Without --model it uses the embedded stories260K
+model and the first 80 stories of its embedded corpus.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opt.samplesSet = cmd.Flags().Changed("num-samples")
+			opt.stderr = cmd.ErrOrStderr()
+			opt.progress = !opt.Quiet && isTerminal(opt.stderr)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runStats(ctx, cmd.OutOrStdout(), opt)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opt.Model, "model", "", "Hugging Face checkpoint `DIR`; default: the embedded stories260K")
+	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
+	f.StringVar(&opt.Corpus, "corpus", "", "corpus `PATH`: a .jsonl, .txt or .parquet file, a directory or a glob")
+	f.StringVar(&opt.Out, "out", "", "output `DIR` (default: exp_att_stats_{model}_{dataset}_{num_samples}_{sample_chars}_{n_sink})")
+	f.IntVar(&opt.NumSamples, "num-samples", 100, "documents to use, the first of the corpus (default 80 on the embedded corpus)")
+	f.IntVar(&opt.SampleChars, "sample-chars", 1000, "characters kept of each document (kvpress's sample_seq_len)")
+	f.IntVar(&opt.NSink, "n-sink", 4, "leading tokens of each document left out of the statistics")
+	f.StringVar(&opt.TextField, "text-field", "text", "JSON Lines / Parquet field holding the text")
+	f.StringVar(&opt.Dataset, "dataset-name", "", "dataset name recorded in config.json and the default --out (default: from the corpus path)")
+	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
+	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar and no notes on stderr")
+	f.BoolVar(&opt.Force, "force", false, "replace an existing output (atomically)")
+	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the documents (0-based; needs --stats-out)")
+	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable sums to `FILE` instead of the directory (see qfilters merge)")
+	return cmd
+}
+
+type statsSummary struct {
+	Out        string  `json:"out"`
+	Model      string  `json:"model"`
+	Dataset    string  `json:"dataset"`
+	Layers     int     `json:"layers"`
+	Heads      int     `json:"heads"`
+	HeadDim    int     `json:"head_dim"`
+	NumSamples int     `json:"num_samples"`
+	Skipped    int     `json:"skipped"`
+	Queries    int64   `json:"queries_per_head"`
+	Seconds    float64 `json:"seconds"`
+	Shard      string  `json:"shard,omitempty"`
+}
+
+func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) error {
+	if opt.SampleChars <= 0 {
+		return usageError{fmt.Errorf("--sample-chars must be positive, got %d", opt.SampleChars)}
+	}
+	if opt.NSink < 0 {
+		return usageError{fmt.Errorf("--n-sink must be >= 0, got %d", opt.NSink)}
+	}
+	shard, shards, err := parseShard(opt.Shard)
+	if err != nil {
+		return usageError{err}
+	}
+	if shards > 1 && opt.StatsOut == "" {
+		return usageError{errors.New("--shard needs --stats-out: each shard writes sums that `qfilters merge` combines")}
+	}
+	if opt.StatsOut != "" && opt.Out != "" {
+		return usageError{errors.New("--stats-out and --out exclude each other: the directory comes from `qfilters merge`")}
+	}
+	in, err := resolveInputs(opt.Model, opt.Revision, opt.Corpus)
+	if err != nil {
+		return err
+	}
+	defer in.cleanup()
+	if in.embeddedCorpus && !opt.samplesSet {
+		opt.NumSamples = statsSamplesEmbedded
+	}
+	if opt.NumSamples <= 0 {
+		return usageError{fmt.Errorf("--num-samples must be positive, got %d", opt.NumSamples)}
+	}
+	// kvpress records the model as loaded: a hub id whole, else the folder.
+	modelName := modelBaseName(in.modelDir)
+	if opt.Model != "" && in.modelDir != opt.Model {
+		modelName = opt.Model
+	}
+	dataset := opt.Dataset
+	if dataset == "" {
+		dataset = datasetName(in)
+	}
+	out := opt.StatsOut
+	if out == "" {
+		out = opt.Out
+		if out == "" {
+			out = export.StatsDirName(modelName, dataset, opt.NumSamples, opt.SampleChars, opt.NSink)
+		}
+	}
+	if !opt.Force {
+		if _, err := os.Lstat(out); err == nil {
+			return fmt.Errorf("output %s already exists (use --force to replace it)", out)
+		}
+	}
+
+	m, err := model.Open(in.modelDir)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	cfg := m.Config
+	weightsSHA, err := model.WeightsIdentity(m.Weights())
+	if err != nil {
+		return err
+	}
+	docs, err := statsSamples(in, cfg.Vocab, opt)
+	if err != nil {
+		return err
+	}
+	// Documents no longer than the sinks have no query left: skipped, said.
+	var seqs [][]int
+	for _, ids := range docs.seqs {
+		if len(ids) > opt.NSink {
+			seqs = append(seqs, ids)
+		}
+	}
+	skipped := len(docs.seqs) - len(seqs)
+	queries := 0
+	for _, ids := range seqs {
+		queries += len(ids) - opt.NSink
+	}
+	if queries < 2 {
+		return fmt.Errorf("--n-sink %d leaves %d queries per head (%d of the %d samples are at most %d tokens long): a covariance needs 2",
+			opt.NSink, queries, skipped, len(docs.seqs), opt.NSink)
+	}
+	if shards > len(seqs) {
+		return fmt.Errorf("--shard %s: %d shards for %d samples, every shard needs one", opt.Shard, shards, len(seqs))
+	}
+	if skipped > 0 && !opt.Quiet {
+		fmt.Fprintf(opt.stderr, "qfilters: skipped %d of %d samples: at most %d tokens long, nothing left after --n-sink %d\n",
+			skipped, len(docs.seqs), opt.NSink, opt.NSink)
+	}
+	if ctx.Err() != nil {
+		return errors.New("interrupted: nothing was written")
+	}
+	identity := map[string]string{
+		"model_type": cfg.ModelType, "config_sha256": cfg.SHA256, "weights_sha256": weightsSHA,
+		"corpus_sha256": docs.corpusSHA, "tokenizer_sha256": docs.tokenizerSHA, "text_field": opt.TextField,
+		"num_samples": strconv.Itoa(opt.NumSamples), "sample_chars": strconv.Itoa(opt.SampleChars),
+	}
+	provenance := map[string]string{"model": modelName, "dataset": dataset, "corpus": in.corpusName, "skipped": strconv.Itoa(skipped)}
+
+	start := time.Now()
+	first, end := shard*len(seqs)/shards, (shard+1)*len(seqs)/shards
+	meanLen := 0
+	for _, s := range seqs[first:end] {
+		meanLen += len(s)
+	}
+	bar := newProgress(opt.stderr, opt.progress, cfg.Layers, end-first, meanLen/max(end-first, 1))
+	qs, err := calibrate.CollectQueryStats(m, seqs, opt.NSink, calibrate.Options{
+		Shard: shard, Shards: shards, Identity: identity, Provenance: provenance,
+		Progress: bar.step, Context: ctx,
+	})
+	bar.finish()
+	if err != nil {
+		if ctx.Err() != nil {
+			return errors.New("interrupted: nothing was written")
+		}
+		return err
+	}
+	sum := statsSummary{Out: out, Model: modelName, Dataset: dataset, Layers: cfg.Layers, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
+		NumSamples: opt.NumSamples, Skipped: skipped, Queries: qs.Count[0], Seconds: time.Since(start).Seconds()}
+	if opt.StatsOut != "" {
+		sum.Shard = fmt.Sprintf("%d/%d", shard, shards)
+		if err := calibrate.WriteQueryStats(opt.StatsOut, qs); err != nil {
+			return err
+		}
+	} else {
+		es, err := expStatsOf(qs)
+		if err != nil {
+			return err
+		}
+		if err := export.WriteExpStats(out, es, export.WriteOptions{Force: opt.Force}); err != nil {
+			return err
+		}
+	}
+	if opt.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	fmt.Fprintf(stdout, "wrote %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d] from %d samples (%d skipped), %d queries per head, %.1fs\n",
+		out, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.HeadDim,
+		len(seqs), skipped, qs.Count[0], sum.Seconds)
+	return nil
+}
+
+// expStatsOf turns complete query statistics into the kvpress directory's
+// contents, with the names and settings the run recorded.
+func expStatsOf(qs *calibrate.QueryStats) (*export.ExpStats, error) {
+	es, err := qs.ExpStats()
+	if err != nil {
+		return nil, err
+	}
+	id, prov := qs.Meta.Identity, qs.Meta.Provenance
+	es.ModelName, es.DatasetName = prov["model"], prov["dataset"]
+	es.NumSamples, _ = strconv.Atoi(id["num_samples"])
+	es.SampleSeqLen, _ = strconv.Atoi(id["sample_chars"])
+	es.Card = [][2]string{
+		{"tool", "qfilters " + version}, {"corpus", prov["corpus"]}, {"corpus sha256", id["corpus_sha256"]},
+		{"samples skipped (at most n_sink tokens)", prov["skipped"]},
+		{"queries per head", strconv.FormatInt(qs.Count[0], 10)},
+		{"model type", id["model_type"]}, {"model config sha256", id["config_sha256"]},
+	}
+	return es, nil
+}
+
+// datasetName names the corpus as kvpress names a dataset: for a file its
+// folder and stem (tinystories-sampled/train), for a folder or glob its name.
+func datasetName(in *inputs) string {
+	if in.embeddedCorpus {
+		return "tinystories-sampled"
+	}
+	p := filepath.Clean(in.corpusPath)
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		return filepath.Base(p)
+	}
+	stem := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+	if parent := filepath.Base(filepath.Dir(p)); parent != "." && parent != string(filepath.Separator) && !strings.ContainsAny(stem, "*?[") {
+		return parent + "/" + stem
+	}
+	return filepath.Base(filepath.Dir(p))
+}
+
+// statsDocs are the tokenized samples with what identifies them.
+type statsDocs struct {
+	seqs                    [][]int
+	corpusSHA, tokenizerSHA string
+}
+
+// statsSamples reads the first opt.NumSamples documents, cuts each to
+// opt.SampleChars characters (Unicode code points, as Python slices a str)
+// and tokenizes it with special tokens.
+func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
+	tok, err := tokenizer.Load(in.modelDir)
+	if err != nil {
+		return nil, fmt.Errorf("stats tokenizes text, which needs the model's tokenizer: %w", err)
+	}
+	r, err := corpus.Open(in.corpusPath, corpus.Options{TextField: opt.TextField})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	out := &statsDocs{}
+	for len(out.seqs) < opt.NumSamples {
+		doc, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("corpus %s has %d documents, fewer than --num-samples %d (lower it to use them all)",
+				in.corpusName, len(out.seqs), opt.NumSamples)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if doc.IDs != nil {
+			return nil, fmt.Errorf("%s holds input_ids: stats cuts text to --sample-chars characters, as kvpress does, and needs text documents", doc.Source)
+		}
+		ids := tok.Encode(cutChars(doc.Text, opt.SampleChars), true)
+		for i, id := range ids {
+			if id < 0 || id >= vocab {
+				return nil, fmt.Errorf("%s: token id %d at position %d is outside the vocabulary [0, %d)", doc.Source, id, i, vocab)
+			}
+		}
+		out.seqs = append(out.seqs, ids)
+	}
+	out.corpusSHA = r.Identity()
+	if out.tokenizerSHA, err = tokenizer.Identity(in.modelDir); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// cutChars returns the first n characters (code points) of text, as Python's
+// text[:n] does.
+func cutChars(text string, n int) string {
+	for i := range text {
+		if n == 0 {
+			return text[:i]
+		}
+		n--
+	}
+	return text
+}
