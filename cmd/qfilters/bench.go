@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -76,7 +75,7 @@ type e2eResult struct {
 	TokensPerSecond float64 `json:"tokens_per_second"`
 	GFLOP           float64 `json:"gflop"`
 	GFLOPs          float64 `json:"effective_gflops"`
-	PeakRSSMB       float64 `json:"peak_rss_mb"`
+	PeakRSSMB       float64 `json:"peak_rss_mb,omitempty"` // 0 where the OS gives no figure
 }
 
 type benchReport struct {
@@ -108,8 +107,12 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 		}
 		rep.E2E = e
 		if !opt.JSON {
-			fmt.Fprintf(stdout, "calibrate %s (%s), %d x %d tokens: %.1fs, %.0f tokens/s, %.0f GFLOP in the forward pass = %.1f GFLOP/s effective, peak RSS %.0f MB\n",
-				e.Model, e.Precision, e.Seqs, e.SeqLen, e.Seconds, e.TokensPerSecond, e.GFLOP, e.GFLOPs, e.PeakRSSMB)
+			rss := "peak RSS not reported by this OS"
+			if e.PeakRSSMB > 0 {
+				rss = fmt.Sprintf("peak RSS %.0f MB", e.PeakRSSMB)
+			}
+			fmt.Fprintf(stdout, "calibrate %s (%s), %d x %d tokens: %.1fs, %.0f tokens/s, %.0f GFLOP in the forward pass = %.1f GFLOP/s effective, %s\n",
+				e.Model, e.Precision, e.Seqs, e.SeqLen, e.Seconds, e.TokensPerSecond, e.GFLOP, e.GFLOPs, rss)
 		}
 	}
 	if opt.JSON {
@@ -216,8 +219,8 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	res := &e2eResult{Model: name, Precision: opt.Precision, Seqs: opt.Seqs, SeqLen: opt.SeqLen, Seconds: wall,
 		TokensPerSecond: float64(opt.Seqs*opt.SeqLen) / wall, GFLOP: cfg.CalibrationFLOPs(opt.Seqs, opt.SeqLen) / 1e9}
 	res.GFLOPs = res.GFLOP / wall
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		res.PeakRSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	if mb, ok := peakRSSMB(cmd.ProcessState); ok {
+		res.PeakRSSMB = mb
 	}
 	return res, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/qfilters/qfilters/model"
@@ -23,8 +24,11 @@ func TestBenchEndToEnd(t *testing.T) {
 		t.Fatalf("bench --json: %v\n%s", err, out)
 	}
 	e := rep.E2E
-	if e == nil || e.Seqs != 2 || e.SeqLen != 64 || !(e.Seconds > 0) || !(e.TokensPerSecond > 0) || !(e.PeakRSSMB > 0) {
+	if e == nil || e.Seqs != 2 || e.SeqLen != 64 || !(e.Seconds > 0) || !(e.TokensPerSecond > 0) {
 		t.Fatalf("end-to-end report %+v", e)
+	}
+	if (runtime.GOOS == "linux" || runtime.GOOS == "darwin") && !(e.PeakRSSMB > 0) {
+		t.Errorf("peak RSS %v on %s, which reports it", e.PeakRSSMB, runtime.GOOS)
 	}
 	if rep.GEMM != nil || rep.Threads < 1 || rep.CPUPath == "" {
 		t.Errorf("report header %+v", rep)
