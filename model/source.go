@@ -10,6 +10,9 @@ import (
 // files link into blobs/). Other weight formats join here; safetensors is
 // preferred when a directory holds several.
 func openSource(path string) (*Config, Weights, error) {
+	if IsGGUF(path) {
+		return openGGUF(path)
+	}
 	cfg, err := LoadConfig(path)
 	if err != nil {
 		return nil, nil, err

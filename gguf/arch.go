@@ -1,0 +1,86 @@
+package gguf
+
+// arch says how one llama.cpp architecture maps back to its Hugging Face
+// layout: the model_type, the tensor names, and what llama.cpp's converter
+// (convert_hf_to_gguf.py) changed that must be undone.
+type arch struct {
+	modelType, class string
+	layer            string            // printf pattern of a layer's prefix
+	top              map[string]string // GGUF name (without .weight/.bias) -> HF name
+	block            map[string]string // GGUF role within blk.N -> HF role
+	// permuteQK: the converter reordered attn_q/attn_k rows from the
+	// rotate-half layout to llama.cpp's interleaved one (LlamaModel.permute).
+	permuteQK bool
+	// normShift: the converter stored norm weights as 1 + w (Gemma).
+	normShift bool
+	// neoxQKV: the converter split GPT-NeoX's per-head fused qkv into
+	// [q; k; v] blocks.
+	neoxQKV bool
+}
+
+var llamaTop = map[string]string{"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head"}
+
+// llamaBlock is the Llama layout's roles; the others adjust it.
+var llamaBlock = map[string]string{
+	"attn_norm":   "input_layernorm",
+	"attn_q":      "self_attn.q_proj",
+	"attn_k":      "self_attn.k_proj",
+	"attn_v":      "self_attn.v_proj",
+	"attn_output": "self_attn.o_proj",
+	"attn_q_norm": "self_attn.q_norm",
+	"attn_k_norm": "self_attn.k_norm",
+	"ffn_norm":    "post_attention_layernorm",
+	"ffn_gate":    "mlp.gate_proj",
+	"ffn_up":      "mlp.up_proj",
+	"ffn_down":    "mlp.down_proj",
+}
+
+func with(base map[string]string, kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			delete(m, kv[i])
+		} else {
+			m[kv[i]] = kv[i+1]
+		}
+	}
+	return m
+}
+
+var gemmaBlock = with(llamaBlock,
+	"ffn_norm", "pre_feedforward_layernorm",
+	"post_attention_norm", "post_attention_layernorm",
+	"post_ffw_norm", "post_feedforward_layernorm")
+
+var archs = map[string]*arch{
+	"llama": {modelType: "llama", class: "LlamaForCausalLM", layer: "model.layers.%d.", top: llamaTop, block: llamaBlock, permuteQK: true},
+	"qwen2": {modelType: "qwen2", class: "Qwen2ForCausalLM", layer: "model.layers.%d.", top: llamaTop, block: llamaBlock},
+	"qwen3": {modelType: "qwen3", class: "Qwen3ForCausalLM", layer: "model.layers.%d.", top: llamaTop, block: llamaBlock},
+	"gemma2": {modelType: "gemma2", class: "Gemma2ForCausalLM", layer: "model.layers.%d.", top: llamaTop, block: gemmaBlock,
+		normShift: true},
+	"gemma3": {modelType: "gemma3_text", class: "Gemma3ForCausalLM", layer: "model.layers.%d.", top: llamaTop, block: gemmaBlock,
+		normShift: true},
+	"phi3": {modelType: "phi3", class: "Phi3ForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "attn_qkv", "self_attn.qkv_proj", "ffn_up", "mlp.gate_up_proj", "ffn_gate", "")},
+	"olmo2": {modelType: "olmo2", class: "Olmo2ForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "attn_norm", "", "ffn_norm", "",
+			"post_attention_norm", "post_attention_layernorm", "post_ffw_norm", "post_feedforward_layernorm")},
+	"gptneox": {modelType: "gpt_neox", class: "GPTNeoXForCausalLM", layer: "gpt_neox.layers.%d.",
+		top: map[string]string{"token_embd": "gpt_neox.embed_in", "output_norm": "gpt_neox.final_layer_norm", "output": "embed_out"},
+		block: map[string]string{
+			"attn_norm":   "input_layernorm",
+			"attn_qkv":    "attention.query_key_value",
+			"attn_output": "attention.dense",
+			"ffn_norm":    "post_attention_layernorm",
+			"ffn_up":      "mlp.dense_h_to_4h",
+			"ffn_down":    "mlp.dense_4h_to_h",
+		},
+		neoxQKV: true},
+}
+
+func archNames() []string {
+	return []string{"gemma2", "gemma3", "gptneox", "llama", "olmo2", "phi3", "qwen2", "qwen3"}
+}

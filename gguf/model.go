@@ -1,0 +1,253 @@
+package gguf
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/qfilters/qfilters/safetensors"
+)
+
+// Model is a GGUF file seen as a Hugging Face checkpoint: the config.json
+// its metadata implies, and its tensors under Hugging Face names, in
+// Hugging Face layout, as F32. It has the method set of model.Weights.
+type Model struct {
+	file     *File
+	arch     *arch
+	archName string
+	config   []byte
+	hfToGGUF map[string]string
+	names    []string
+	nHead    int // query heads, for undoing the q/k row permutation
+	nKVHead  int
+}
+
+// OpenModel opens a GGUF file of a supported architecture. Every tensor the
+// model reads must be of a type we dequantize; that is checked here, so a
+// file we cannot use fails now rather than hours into a run.
+func OpenModel(path string) (*Model, error) {
+	g, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newModel(g)
+	if err != nil {
+		g.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+func newModel(g *File) (*Model, error) {
+	name, err := g.strKey("general.architecture")
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return nil, fmt.Errorf("metadata general.architecture is missing")
+	}
+	a, ok := archs[name]
+	if !ok {
+		return nil, fmt.Errorf("GGUF architecture %q is not supported (supported: %s)", name, strings.Join(archNames(), ", "))
+	}
+	m := &Model{file: g, arch: a, archName: name, hfToGGUF: map[string]string{}}
+	if m.config, err = m.hfConfig(); err != nil {
+		return nil, err
+	}
+	m.nHead, _ = g.intKey(name+".attention.head_count", 0)
+	m.nKVHead, _ = g.intKey(name+".attention.head_count_kv", m.nHead)
+	for _, t := range g.tensors {
+		hf, ok := a.hfName(t.Name)
+		if !ok {
+			continue // rope factor tables (read into the config) and the like
+		}
+		if !t.Type.Supported() {
+			return nil, fmt.Errorf("tensor %s has type %s, which qfilters cannot dequantize (supported: %s)", t.Name, t.Type, supportedList())
+		}
+		if err := m.checkShape(t); err != nil {
+			return nil, err
+		}
+		m.hfToGGUF[hf] = t.Name
+		m.names = append(m.names, hf)
+	}
+	sort.Strings(m.names)
+	return m, nil
+}
+
+var blockName = regexp.MustCompile(`^blk\.(\d+)\.(.+)\.(weight|bias)$`)
+
+// hfName maps a GGUF tensor name to its Hugging Face name.
+func (a *arch) hfName(name string) (string, bool) {
+	if m := blockName.FindStringSubmatch(name); m != nil {
+		role, ok := a.block[m[2]]
+		if !ok {
+			return "", false
+		}
+		l, err := strconv.Atoi(m[1])
+		if err != nil || l > 1<<16 {
+			return "", false
+		}
+		return fmt.Sprintf(a.layer, l) + role + "." + m[3], true
+	}
+	base, suffix, ok := strings.Cut(name, ".")
+	if !ok || (suffix != "weight" && suffix != "bias") {
+		return "", false
+	}
+	hf, ok := a.top[base]
+	if !ok {
+		return "", false
+	}
+	return hf + "." + suffix, true
+}
+
+// Config returns the bytes of the equivalent config.json.
+func (m *Model) Config() []byte { return slices.Clone(m.config) }
+
+// Architecture is the GGUF general.architecture.
+func (m *Model) Architecture() string { return m.archName }
+
+// File is the underlying GGUF file.
+func (m *Model) File() *File { return m.file }
+
+// Info reports a tensor's dtype (always F32 once read) and its Hugging Face
+// shape: GGUF dims reversed, [out, in] for a matrix.
+func (m *Model) Info(name string) (safetensors.DType, []int, bool) {
+	t, ok := m.info(name)
+	if !ok {
+		return "", nil, false
+	}
+	return safetensors.F32, hfShape(t.Dims), true
+}
+
+func (m *Model) info(name string) (TensorInfo, bool) {
+	g, ok := m.hfToGGUF[name]
+	if !ok {
+		return TensorInfo{}, false
+	}
+	return m.file.Tensor(g)
+}
+
+func (m *Model) has(gguf string) bool {
+	_, ok := m.file.Tensor(gguf)
+	return ok
+}
+
+func hfShape(dims []int) []int {
+	out := make([]int, len(dims))
+	for i, d := range dims {
+		out[len(dims)-1-i] = d
+	}
+	return out
+}
+
+// Names lists the tensors under their Hugging Face names, sorted.
+func (m *Model) Names() []string { return slices.Clone(m.names) }
+
+// Files lists the GGUF file.
+func (m *Model) Files() []string { return []string{m.file.Path} }
+
+// Close closes the file.
+func (m *Model) Close() error { return m.file.Close() }
+
+// Tensor reads one tensor, dequantizes it to F32 and undoes what llama.cpp's
+// converter did to it, so that it equals the Hugging Face tensor.
+func (m *Model) Tensor(name string) (safetensors.Tensor, error) {
+	t, ok := m.info(name)
+	if !ok {
+		return safetensors.Tensor{}, fmt.Errorf("%s: tensor %s missing", m.file.Path, name)
+	}
+	v, err := m.file.Float32(t)
+	if err != nil {
+		return safetensors.Tensor{}, err
+	}
+	shape := hfShape(t.Dims)
+	if v, err = m.restore(t.Name, v, shape); err != nil {
+		return safetensors.Tensor{}, fmt.Errorf("%s: %w", m.file.Path, err)
+	}
+	return safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: shape, Data: safetensors.EncodeFloat32(v)}, nil
+}
+
+// checkShape verifies, from the header, that the restorations Tensor will
+// apply fit the tensor.
+func (m *Model) checkShape(t TensorInfo) error {
+	_, err := m.restore(t.Name, nil, hfShape(t.Dims))
+	return err
+}
+
+// restore undoes the converter's changes to one tensor, in place (v nil:
+// only check that they apply to this shape).
+func (m *Model) restore(name string, v []float32, shape []int) ([]float32, error) {
+	rows := 1
+	if len(shape) > 0 {
+		rows = shape[0]
+	}
+	cols := 1
+	for _, d := range shape[1:] {
+		cols *= d
+	}
+	switch {
+	case m.arch.permuteQK && (strings.HasSuffix(name, ".attn_q.weight") || strings.HasSuffix(name, ".attn_q.bias")):
+		return unpermute(name, v, rows, cols, m.nHead)
+	case m.arch.permuteQK && (strings.HasSuffix(name, ".attn_k.weight") || strings.HasSuffix(name, ".attn_k.bias")):
+		return unpermute(name, v, rows, cols, m.nKVHead)
+	case m.arch.neoxQKV && (strings.HasSuffix(name, ".attn_qkv.weight") || strings.HasSuffix(name, ".attn_qkv.bias")):
+		return unsplitNeoxQKV(name, v, rows, cols, m.nHead)
+	case m.arch.normShift && strings.HasSuffix(name, "norm.weight"):
+		for i := range v {
+			v[i] -= 1
+		}
+	}
+	return v, nil
+}
+
+// unpermute undoes convert_hf_to_gguf's LlamaModel.permute: within each of
+// n heads, Hugging Face row j·(d/2)+i (rotate-half pairs i and i+d/2) was
+// written at row 2i+j (llama.cpp's adjacent pairs).
+func unpermute(name string, v []float32, rows, cols, n int) ([]float32, error) {
+	if n <= 0 || rows%n != 0 || (rows/n)%2 != 0 {
+		return nil, fmt.Errorf("tensor %s: %d rows do not split into %d heads of even size", name, rows, n)
+	}
+	if v == nil {
+		return nil, nil
+	}
+	d := rows / n
+	out := make([]float32, len(v))
+	for h := 0; h < n; h++ {
+		for j := 0; j < 2; j++ {
+			for i := 0; i < d/2; i++ {
+				dst := h*d + j*(d/2) + i
+				src := h*d + 2*i + j
+				copy(out[dst*cols:(dst+1)*cols], v[src*cols:(src+1)*cols])
+			}
+		}
+	}
+	return out, nil
+}
+
+// unsplitNeoxQKV undoes GPTNeoXModel's rewrite of query_key_value: the
+// converter wrote all query rows, then all key rows, then all value rows;
+// transformers keeps them per head, [h][q,k,v][d].
+func unsplitNeoxQKV(name string, v []float32, rows, cols, n int) ([]float32, error) {
+	if n <= 0 || rows%(3*n) != 0 {
+		return nil, fmt.Errorf("tensor %s: %d rows do not split into q, k, v of %d heads", name, rows, n)
+	}
+	if v == nil {
+		return nil, nil
+	}
+	d := rows / (3 * n)
+	out := make([]float32, len(v))
+	for h := 0; h < n; h++ {
+		for t := 0; t < 3; t++ {
+			for r := 0; r < d; r++ {
+				dst := h*3*d + t*d + r
+				src := t*n*d + h*d + r
+				copy(out[dst*cols:(dst+1)*cols], v[src*cols:(src+1)*cols])
+			}
+		}
+	}
+	return out, nil
+}
+
