@@ -250,4 +250,3 @@ func unsplitNeoxQKV(name string, v []float32, rows, cols, n int) ([]float32, err
 	}
 	return out, nil
 }
-
