@@ -21,6 +21,8 @@ type bpe struct {
 	idToToken []string       // id -> token for the model's vocabulary
 
 	merges map[uint64]mergeRule // (left id, right id) -> rule
+	// scores, when set, replace merges: SentencePiece scoring (model_spm.go).
+	scores []float32
 
 	unkID        int // -1 when there is no unk token
 	fuseUnk      bool
@@ -219,6 +221,9 @@ func (m *bpe) tokenize(word string, ids []int) []int {
 
 // mergeWord is Hugging Face's BPE::merge_word followed by Word::merge_all.
 func (m *bpe) mergeWord(word string, ids []int) []int {
+	if m.scores != nil {
+		return m.spmMerge(word, ids)
+	}
 	syms := m.initialSymbols(word)
 	w := newSymbolList(syms)
 	w.mergeAll(m.merges)

@@ -1,0 +1,59 @@
+package gguf
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
+	"github.com/qfilters/qfilters/tokenizer"
+)
+
+// TestStoriesTokenizer: the GGUF's SentencePiece vocabulary, encoded by
+// scores as llama.cpp does, gives the ids of the Hugging Face tokenizer of
+// the same model on every fixture text. The GGUF sets no
+// tokenizer.ggml.add_bos_token, so llama.cpp's SPM default applies and
+// Encode with special tokens prepends <s> (id 1); the Hugging Face
+// tokenizer.json adds none, so the comparison is modulo that one BOS.
+func TestStoriesTokenizer(t *testing.T) {
+	tok, err := LoadTokenizer(storiesPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hf, err := tokenizer.Load(fixture.Stories260K())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(fixture.Path("tokenizers", "stories260K.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Text string `json:"text"`
+		IDs  []int  `json:"ids"`
+	}
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	extra := []string{"", " ", "  leading spaces", "tab\there", "<s>x</s> y", "émoji 🙂 ünïcödé", "a\nb\n\n"}
+	for _, c := range cases {
+		if got := tok.Encode(c.Text, false); !slices.Equal(got, c.IDs) {
+			t.Errorf("%.40q: ids differ from Hugging Face's\n got %v\nwant %v", c.Text, got, c.IDs)
+		}
+		if got := tok.Encode(c.Text, true); len(got) == 0 || got[0] != 1 || !slices.Equal(got[1:], c.IDs) {
+			t.Errorf("%.40q: with special tokens, want <s> then the ids", c.Text)
+		}
+	}
+	for _, s := range extra {
+		if got, want := tok.Encode(s, false), hf.Encode(s, false); !slices.Equal(got, want) {
+			t.Errorf("%q: %v, Hugging Face's tokenizer gives %v", s, got, want)
+		}
+	}
+	if bos, ok := tok.BOS(); !ok || bos != 1 {
+		t.Errorf("BOS %d %v", bos, ok)
+	}
+	if s := tok.Decode(tok.Encode(cases[0].Text, true), true); s != cases[0].Text {
+		t.Errorf("decode: %.60q", s)
+	}
+}
