@@ -318,7 +318,8 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 
 // modelBaseName is the model's name as kvpress derives its filter
 // repository (nthngdy/{name}_qfilt): the directory's name, or for a Hugging
-// Face cache snapshot (models--org--name/snapshots/<rev>) the name part.
+// Face cache snapshot (models--org--name/snapshots/<rev>) the name part; for
+// a GGUF file, its name without the extension.
 func modelBaseName(dir string) string {
 	dir = filepath.Clean(dir)
 	parent := filepath.Dir(dir)
@@ -332,6 +333,9 @@ func modelBaseName(dir string) string {
 				return name
 			}
 		}
+	}
+	if base := filepath.Base(dir); model.IsGGUF(dir) {
+		return strings.TrimSuffix(base, filepath.Ext(base))
 	}
 	return filepath.Base(dir)
 }

@@ -224,7 +224,7 @@ func (e *hostileEnv) st() string { return filepath.Join(e.model, "model.safetens
 // hostileCases are every bad input tried; docs/BAD_INPUTS.md is their table.
 func hostileCases() []hostileCase {
 	shard2 := "model-00002-of-00002.safetensors"
-	return []hostileCase{
+	return append([]hostileCase{
 		// Checkpoint files.
 		{"sharded checkpoint with a shard missing", func(t *testing.T, e *hostileEnv) {
 			shardModel(t, e.model)
@@ -555,7 +555,7 @@ func hostileCases() []hostileCase {
 		{"existing output without --force", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
 		}, 1, "already exists (use --force to replace it)"},
-	}
+	}, ggufHostileCases()...)
 }
 
 // hfCache turns e.model into a Hugging Face hub cache snapshot below e.root:

@@ -8,7 +8,6 @@ import (
 	"github.com/qfilters/qfilters/assets"
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/hub"
-	"github.com/qfilters/qfilters/tokenizer"
 )
 
 // inputs are the model and corpus a command runs on, with the names
@@ -86,7 +85,7 @@ func resolveModel(arg, revision string) (dir, name, base string, err error) {
 // first text document, so that pre-tokenized corpora need no tokenizer and a
 // broken one is reported without scanning the corpus.
 func textEncoder(modelDir string) corpus.Encoder {
-	tok, err := tokenizer.Load(modelDir)
+	tok, err := loadTokenizer(modelDir)
 	if err != nil {
 		err = fmt.Errorf("the corpus has text, which needs the model's tokenizer: %w", err)
 		return func(string) ([]int, error) { return nil, err }

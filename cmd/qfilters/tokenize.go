@@ -35,14 +35,14 @@ directory holding tokenizer.json, or a Hugging Face id in the local cache.`,
 			if err != nil {
 				return err
 			}
-			tk, err := tokenizer.Load(dir)
+			tk, err := loadTokenizer(dir)
 			if err != nil {
 				return err
 			}
 			return tokenizeLines(cmd.InOrStdin(), cmd.OutOrStdout(), tk, !noSpecial)
 		},
 	}
-	cmd.Flags().StringVar(&model, "model", "", "model `DIR` (or directory holding tokenizer.json, or Hugging Face id org/name)")
+	cmd.Flags().StringVar(&model, "model", "", "model `DIR` (or directory holding tokenizer.json, or Hugging Face id org/name, or GGUF file)")
 	cmd.Flags().StringVar(&revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
 	cmd.Flags().BoolVar(&noSpecial, "no-special", false, "leave out the special tokens the post-processor adds")
 	return cmd
