@@ -27,6 +27,10 @@ func FuzzParseConfig(f *testing.F) {
 		`{"model_type": "phi3", ` + base + `, "partial_rotary_factor": 0.5, "rope_scaling": {"type": "longrope", "short_factor": [1, 1, 1, 1], "long_factor": [2, 2, 2, 2]}, "original_max_position_embeddings": 64, "max_position_embeddings": 256}`,
 		`{"model_type": "qwen3_moe", ` + base + `, "num_experts": 4, "num_experts_per_tok": 2, "mlp_only_layers": [1e300, -1], "decoder_sparse_step": 0}`,
 		`{"model_type": "llama", ` + base + `, "head_dim": 1e12, "rope_theta": -1}`,
+		`{"model_type": "llava", "text_config": {"model_type": "mistral", ` + base + `}, "quantization_config": {"quant_method": "fp8", "weight_block_size": [128, 128]}}`,
+		`{"model_type": "qwen2_vl", ` + base + `, "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]}}`,
+		`{"model_type": "qwen3_vl", "text_config": {"model_type": "qwen3_vl_text", "rope_scaling": {"mrope_interleaved": true, "mrope_section": [24, 20, 20]}}}`,
+		`{"model_type": "gemma3", "text_config": {"hidden_size": 64, "num_hidden_layers": 3}}`,
 		`null`, `[]`, `{}`, `{"model_type": null}`, `{"model_type": "llama", "num_hidden_layers": 2.5}`,
 	} {
 		f.Add([]byte(s))
