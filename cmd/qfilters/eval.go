@@ -83,7 +83,7 @@ writes by default).`,
 	f.StringVar(&opt.Filters, "filters", "", "filter `DIR` (default: {model name}_qfilt)")
 	f.StringVar(&opt.Corpus, "corpus", "", "held-out corpus: .jsonl, .txt or .parquet file, directory or glob (`PATH`)")
 	f.StringVar(&opt.TextField, "text-field", "text", "JSON Lines / Parquet field holding the text")
-	f.IntVar(&opt.SkipDocs, "skip-docs", 0, "documents to skip at the start of the corpus (default 80 on the embedded corpus)")
+	f.IntVar(&opt.SkipDocs, "skip-docs", 0, "documents to skip at the start of the corpus (default: those the filters were calibrated on when their provenance shows the same corpus; 80 on the embedded corpus)")
 	f.IntVar(&opt.MaxDocs, "max-docs", 16, "held-out sequences to evaluate")
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
 	f.IntVar(&opt.CacheSize, "cache-size", 0, "KV cache entries per layer and kv head in the perplexity run (default seq-len/4; negative: skip the run)")
@@ -204,6 +204,11 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 		if err := eval.CheckExpStats(m.Config, expStats); err != nil {
 			return fmt.Errorf("--stats %s does not fit %s: %w", opt.Stats, modelName, err)
 		}
+	}
+	var note string
+	opt.SkipDocs, note = heldOut(filtersDir, filters.Provenance, corpusPath, corpusName, opt, in.embeddedCorpus)
+	if note != "" && !opt.Quiet {
+		fmt.Fprintf(opt.stderr, "qfilters: %s\n", note)
 	}
 	seqs, sources, err := heldOutSequences(modelDir, corpusPath, m.Config.Vocab, opt)
 	if err != nil {
