@@ -2,13 +2,15 @@ package model
 
 import (
 	"github.com/qfilters/qfilters/safetensors"
+	"github.com/qfilters/qfilters/torchbin"
 )
 
 // openSource opens what the user gave as a model: a checkpoint directory
 // holding config.json and safetensors weights (model.safetensors, or shards
 // with model.safetensors.index.json, or a Hugging Face cache snapshot whose
-// files link into blobs/). Other weight formats join here; safetensors is
-// preferred when a directory holds several.
+// files link into blobs/), or pytorch_model.bin (or its shards) when it has
+// no safetensors. Other weight formats join here; safetensors is preferred
+// when a directory holds several.
 func openSource(path string) (*Config, Weights, error) {
 	if IsGGUF(path) {
 		return openGGUF(path)
@@ -17,7 +19,12 @@ func openSource(path string) (*Config, Weights, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := safetensors.Open(path)
+	var w Weights
+	if torchbin.Found(path) && !safetensors.Found(path) {
+		w, err = torchbin.Open(path)
+	} else {
+		w, err = safetensors.Open(path)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,10 @@
 package safetensors
 
-import "io/fs"
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+)
 
 // The rules this package applies to the files of a model directory, for the
 // readers of other checkpoint formats (pytorch_model.bin) that live in the
@@ -19,3 +23,14 @@ func ReadWeightMap(dir, index string) (map[string]string, error) { return readIn
 
 // FileKind names the type of a file that is not regular, for messages.
 func FileKind(m fs.FileMode) string { return fileKind(m) }
+
+// Found reports whether dir holds model.safetensors or its index, so that
+// readers of other formats in the same directory defer to safetensors.
+func Found(dir string) bool {
+	for _, name := range []string{singleFileName, indexFileName} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qfilters/qfilters/internal/torchsave"
 	"github.com/qfilters/qfilters/safetensors"
 )
 
@@ -398,6 +399,21 @@ func hostileCases() []hostileCase {
 		{"no weights at all", func(t *testing.T, e *hostileEnv) {
 			os.Remove(e.st())
 		}, 1, "directory has neither"},
+		{"pytorch_model.bin whose pickle calls os.system (GLOBAL posix system)", func(t *testing.T, e *hostileEnv) {
+			os.Remove(e.st())
+			pkl := "\x80\x02cposix\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03."
+			b, err := torchsave.Archive([]byte(pkl), nil, torchsave.Options{Archive: "pytorch_model"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(e.model, "pytorch_model.bin"), b)
+		}, 1, `global "posix.system" is not allowed`},
+		{"truncated pytorch_model.bin (last 100 bytes cut)", func(t *testing.T, e *hostileEnv) {
+			toBin(t, e.model, 1)
+			p := filepath.Join(e.model, "pytorch_model.bin")
+			fi, _ := os.Stat(p)
+			os.Truncate(p, fi.Size()-100)
+		}, 1, "no readable central directory (truncated?)"},
 
 		// config.json.
 		{"config.json missing", func(t *testing.T, e *hostileEnv) {
@@ -741,6 +757,10 @@ symlink to ` + "`/etc/passwd`" + ` or to ` + "`../../secret`" + ` outside the ca
 symlink, a symlink to a directory or device, a FIFO. Index entries must be
 plain file names: ` + "`/`" + `, ` + "`..`" + ` and absolute paths are refused even in a
 snapshot.
+The same rules hold for ` + "`pytorch_model.bin`" + `, its shards and
+` + "`pytorch_model.bin.index.json`" + `, read when a directory has no safetensors. Their
+pickles are never run: only the opcodes and globals torch.save writes for
+tensors are understood, anything else is refused by name.
 
 ## The table
 
