@@ -89,8 +89,9 @@ func SetPath(p Path) (restore func()) {
 }
 
 // CurrentPath describes the active path, e.g. "avx512+bf16 (14x32)".
-func CurrentPath() string {
-	ks := current()
+func CurrentPath() string { return describe(current()) }
+
+func describe(ks *kernelSet) string {
 	s := ks.path.String()
 	if ks.bf16 != nil {
 		s += "+bf16"

@@ -9,7 +9,7 @@ func expSubSum(x []float32, m float32) float32 {
 	if len(x) == 0 {
 		return 0
 	}
-	if current().path == AVX512 {
+	if avx512Has(x86.expSum) {
 		return expSubSumAVX512(&x[0], len(x), m)
 	}
 	return expSubSumGo(x, m)

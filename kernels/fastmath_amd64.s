@@ -52,8 +52,10 @@ tail:
 	VMOVUPS Z0, K1, (DI)
 	VADDPS Z0, Z31, K1, Z31
 done:
-	VEXTRACTF32X8 $1, Z31, Y1
-	VADDPS Y1, Y31, Y1
+	// Horizontal sum in AVX512F only (no DQ extract, no EVEX ymm): the
+	// 512-bit add leaves the halves' sum in Y1; its upper half is unused.
+	VEXTRACTF64X4 $1, Z31, Y1
+	VADDPS Z1, Z31, Z1
 	VEXTRACTF128 $1, Y1, X2
 	VADDPS X2, X1, X1
 	VMOVHLPS X1, X1, X2

@@ -16,7 +16,7 @@ func transposeBF16x16AVX512(dst *float32, ldd int, src unsafe.Pointer, lds, nblk
 // are not flushed here, which VDPBF16PS does itself (it treats subnormal
 // operands as zero), so the sums are the same.
 func packBFast(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout) (cols, kdone int) {
-	if current().path != AVX512 || nr < 16 {
+	if !avx512Has(x86.packF32) || nr < 16 {
 		return 0, 0
 	}
 	k := s.k
@@ -24,7 +24,7 @@ func packBFast(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout) (c
 	var lds, nblk int
 	bf := false
 	switch {
-	case lay == layoutF32 && s.kind == srcMatBF16:
+	case lay == layoutF32 && s.kind == srcMatBF16 && x86.packBF16:
 		kdone, nblk, bf = kc&^15, kc/16, true
 		lds = 2 * k
 		if kdone > 0 {
@@ -71,7 +71,7 @@ func packBFast(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout) (c
 // 16×16 blocks by AVX-512 transposes on that path, the edges in Go.
 func transposeF32(dst []float32, ldd int, src []float32, lds, rows, cols int) {
 	r0, cb := 0, 0
-	if current().path == AVX512 && cols >= 16 && rows >= 16 {
+	if avx512Has(x86.packF32) && cols >= 16 && rows >= 16 {
 		cb = cols &^ 15
 		for ; r0+16 <= rows; r0 += 16 {
 			_, _ = src[(r0+15)*lds+cb-1], dst[(cb-1)*ldd+r0+15]
