@@ -88,6 +88,11 @@ func SetPath(p Path) (restore func()) {
 	return func() { active.Store(prev) }
 }
 
+// NativeBF16 reports whether the active path has a bf16 dot-product
+// instruction. Without one, MatMulTBF16 emulates it exactly, at f32 speed at
+// best (more work in packing), so bf16 compute is then never faster than f32.
+func NativeBF16() bool { return current().bf16 != nil }
+
 // CurrentPath describes the active path, e.g. "avx512+bf16 (14x32)".
 func CurrentPath() string { return describe(current()) }
 

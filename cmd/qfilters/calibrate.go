@@ -19,6 +19,7 @@ import (
 	"github.com/qfilters/qfilters/calibrate"
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/export"
+	"github.com/qfilters/qfilters/kernels"
 	"github.com/qfilters/qfilters/model"
 	"github.com/qfilters/qfilters/tokenizer"
 )
@@ -193,6 +194,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	defer m.Close()
 	if err := m.SetPrecision(opt.Precision); err != nil {
 		return usageError{err}
+	}
+	if opt.Precision == "bf16" && !kernels.NativeBF16() {
+		fmt.Fprintf(opt.stderr, "qfilters: --precision bf16: this CPU has no native bf16 dot product (kernels %s); "+
+			"the products run as f32 arithmetic on bf16-rounded operands (the same results, a little slower than --precision f32)\n",
+			kernels.CurrentPath())
 	}
 	cfg := m.Config
 	weightsSHA, err := model.WeightsIdentity(m.Weights())

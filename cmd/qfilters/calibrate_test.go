@@ -13,6 +13,7 @@ import (
 	"github.com/qfilters/qfilters/internal/fixture"
 
 	"github.com/qfilters/qfilters/export"
+	"github.com/qfilters/qfilters/kernels"
 	"github.com/qfilters/qfilters/safetensors"
 )
 
@@ -165,9 +166,25 @@ func TestCalibrateBF16(t *testing.T) {
 	dir := t.TempDir()
 	common := []string{"--quiet", "--num-seqs", "6", "--seq-len", "128"}
 	for _, p := range []string{"f32", "bf16"} {
-		if code, _, stderr := runCLI(t, append([]string{"calibrate", "--out", filepath.Join(dir, p), "--precision", p}, common...)...); code != 0 {
+		code, _, stderr := runCLI(t, append([]string{"calibrate", "--out", filepath.Join(dir, p), "--precision", p}, common...)...)
+		if code != 0 {
 			t.Fatal(stderr)
 		}
+		// bf16 without a native dot product says it is emulated.
+		if warned := strings.Contains(stderr, "no native bf16"); warned != (p == "bf16" && !kernels.NativeBF16()) {
+			t.Errorf("--precision %s on %s: stderr %q", p, kernels.CurrentPath(), stderr)
+		}
+	}
+	// Forced onto a path without bf16 dot products, bf16 says so.
+	for _, path := range kernels.Paths() {
+		restore := kernels.SetPath(path)
+		if !kernels.NativeBF16() {
+			_, _, stderr := runCLI(t, append([]string{"calibrate", "--out", filepath.Join(dir, "emu"+path.String()), "--precision", "bf16"}, common...)...)
+			if !strings.Contains(stderr, "--precision bf16: this CPU has no native bf16 dot product") {
+				t.Errorf("bf16 on the %v path: stderr %q", path, stderr)
+			}
+		}
+		restore()
 	}
 	if code, stdout, stderr := runCLI(t, "diff", filepath.Join(dir, "f32"), filepath.Join(dir, "bf16"), "--min-cos", "0.999"); code != 0 {
 		t.Errorf("bf16 filters drift from f32 ones: %s %s", stdout, stderr)
