@@ -45,7 +45,7 @@ func resolveInputs(modelArg, revision, corpusPath string) (*inputs, error) {
 			in.cleanup()
 			return nil, err
 		}
-		in.modelDir, in.modelName, in.baseName, in.embeddedModel = embModel, assets.ModelName, assets.ModelName, true
+		in.modelDir, in.modelName, in.baseName, in.embeddedModel = embModel, assets.ModelName, modelBaseName(embModel), true
 		if corpusPath == "" {
 			in.corpusPath, in.corpusName, in.embeddedCorpus = embCorpus, assets.CorpusName, true
 		}

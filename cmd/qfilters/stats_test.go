@@ -145,3 +145,17 @@ func TestStatsSkipsShortSamples(t *testing.T) {
 		t.Errorf("cutChars: %q", got)
 	}
 }
+
+// TestEmbeddedBaseName: outputs named after the embedded model use its
+// folder name (calibrate writes stories260K_qfilt, eval reads it), not the
+// display name "stories260K (embedded)".
+func TestEmbeddedBaseName(t *testing.T) {
+	in, err := resolveInputs("", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.cleanup()
+	if in.baseName != "stories260K" {
+		t.Errorf("embedded base name %q, want stories260K", in.baseName)
+	}
+}
