@@ -47,8 +47,13 @@ func newEvalCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval [--model DIR --filters DIR --corpus PATH]",
 		Short: "Measure how well filters keep the keys attention needs (recall, correlation, streaming perplexity)",
-		Long: `Eval runs the model over held-out sequences and reports, per compression ratio,
-the share of the true attention mass that falls on the keys each method keeps
+		Long: `Eval runs the model over held-out sequences and reports, first, the context
+recall of kvpress's scenario: the first --context tokens (default 3/4 of
+--seq-len) are compressed once, per layer and kv head, by each method
+(qfilters, snapkv, expected_attention with --stats, knorm, streaming, random,
+oracle), and the share of the continuation's attention to the context that
+falls on the kept keys. Then, per compression ratio, the share of the true
+attention mass that falls on the keys each method keeps
 (Q-Filters, K-norm, Streaming-LLM, random, and the per-query oracle), the
 Spearman correlation between each method's key scores and the attention keys
 receive, and the perplexity of token-by-token generation with each head's KV
