@@ -496,6 +496,9 @@ func hostileCases() []hostileCase {
 		{"tokenizer.json with an unsupported model", func(t *testing.T, e *hostileEnv) {
 			writeFile(t, filepath.Join(e.model, "tokenizer.json"), []byte(`{"model": {"type": "Unigram", "vocab": []}}`))
 		}, 1, "Unigram"},
+		{"tokenizer_config.json with legacy not a boolean", func(t *testing.T, e *hostileEnv) {
+			writeFile(t, filepath.Join(e.model, "tokenizer_config.json"), []byte(`{"tokenizer_class": "LlamaTokenizer", "legacy": "yes"}`))
+		}, 1, "legacy: not true or false"},
 
 		// Corpora.
 		{"corpus missing", func(t *testing.T, e *hostileEnv) { e.corpus = filepath.Join(e.root, "nope.jsonl") }, 1, "nope.jsonl"},
