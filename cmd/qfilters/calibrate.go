@@ -84,7 +84,7 @@ corpus (with --seq-len 256 unless given).`,
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar")
 	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
-	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out)")
+	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out); auto/N or auto take i (and N) from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or QFILTERS_SHARD (QFILTERS_SHARDS, SLURM_ARRAY_TASK_COUNT)")
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable statistics to `FILE` instead of filters (see qfilters merge)")
 	f.StringVar(&opt.Precision, "precision", "f32", "matrix-product arithmetic: f32, or bf16 (as the reference's GPU autocast; faster on CPUs with AVX512_BF16)")
 	f.BoolVar(&opt.Resume, "resume", false, "checkpoint after every layer to OUT.resume and continue from it if present")
@@ -160,9 +160,13 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		}
 	}
 	modelDir, corpusPath, modelName, corpusName := in.modelDir, in.corpusPath, in.modelName, in.corpusName
-	shard, shards, err := parseShard(opt.Shard)
+	spec, err := parseShard(opt.Shard, os.Getenv)
 	if err != nil {
 		return usageError{err}
+	}
+	shard, shards := spec.Index, spec.Count
+	if spec.Source != "" && !opt.Quiet {
+		fmt.Fprintf(opt.stderr, "shard %s (index from %s)\n", spec, spec.Source)
 	}
 	if shards > 1 && opt.StatsOut == "" {
 		return usageError{errors.New("--shard needs --stats-out: each shard writes statistics that `qfilters merge` combines")}
@@ -265,7 +269,9 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		Layers: cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
 		Sequences: end - first, SeqLen: opt.SeqLen, Tokens: tokens,
 		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),
-		Shard: opt.Shard,
+	}
+	if opt.Shard != "" {
+		sum.Shard = spec.String()
 	}
 	if stats != nil {
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -344,18 +350,6 @@ func modelBaseName(dir string) string {
 		return strings.TrimSuffix(base, filepath.Ext(base))
 	}
 	return filepath.Base(dir)
-}
-
-// parseShard reads --shard i/N (0-based i).
-func parseShard(s string) (int, int, error) {
-	if s == "" {
-		return 0, 1, nil
-	}
-	var i, n int
-	if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || fmt.Sprintf("%d/%d", i, n) != s || n < 1 || i < 0 || i >= n {
-		return 0, 0, fmt.Errorf("--shard must be i/N with 0 <= i < N, got %q", s)
-	}
-	return i, n, nil
 }
 
 // parseSamples reads --samples: a positive count or "all" (returned as 0).
