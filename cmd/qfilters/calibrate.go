@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -234,6 +235,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 
 	start := time.Now()
 	first, end := shard*len(sel.Seqs)/shards, (shard+1)*len(sel.Seqs)/shards
+	if !opt.Quiet {
+		w, h, a := cfg.WorkingSet(end-first, opt.SeqLen)
+		fmt.Fprintf(opt.stderr, "working set: ~%s (two layers' weights %s, hidden states %s, activations %s)\n",
+			mib(w+h+a), mib(w), mib(h), mib(a))
+	}
 	bar := newProgress(opt.stderr, opt.progress, cfg.Layers, end-first, opt.SeqLen)
 	copt := calibrate.Options{
 		Samples: samples, Seed: opt.Seed, Sign: sign, Shard: shard, Shards: shards,
@@ -422,4 +428,12 @@ func energySummary(st *export.Figures) (mean, min float64) {
 		return 0, 0
 	}
 	return mean / float64(n), min
+}
+
+// mib formats a byte count for people.
+func mib(b int64) string {
+	if b >= 10<<30 {
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	}
+	return fmt.Sprintf("%.0f MiB", math.Ceil(float64(b)/(1<<20)))
 }
