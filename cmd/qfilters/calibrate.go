@@ -118,6 +118,8 @@ type calibrateSummary struct {
 	MeanEnergyShare float64 `json:"mean_energy_share"`
 	MinEnergyShare  float64 `json:"min_energy_share"`
 	Shard           string  `json:"shard,omitempty"`
+	// WorkingSetBytes estimates the memory the run held (model.WorkingSet).
+	WorkingSetBytes int64 `json:"working_set_bytes"`
 }
 
 func runCalibrate(ctx context.Context, stdout io.Writer, opt calibrateOptions) error {
@@ -235,10 +237,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 
 	start := time.Now()
 	first, end := shard*len(sel.Seqs)/shards, (shard+1)*len(sel.Seqs)/shards
-	if !opt.Quiet {
-		w, h, a := cfg.WorkingSet(end-first, opt.SeqLen)
+	w, h, a := cfg.WorkingSet(end-first, opt.SeqLen)
+	workingSet := w + h + a
+	if opt.progress {
 		fmt.Fprintf(opt.stderr, "working set: ~%s (two layers' weights %s, hidden states %s, activations %s)\n",
-			mib(w+h+a), mib(w), mib(h), mib(a))
+			mib(workingSet), mib(w), mib(h), mib(a))
 	}
 	bar := newProgress(opt.stderr, opt.progress, cfg.Layers, end-first, opt.SeqLen)
 	copt := calibrate.Options{
@@ -275,6 +278,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		Layers: cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
 		Sequences: end - first, SeqLen: opt.SeqLen, Tokens: tokens,
 		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),
+		WorkingSetBytes: workingSet,
 	}
 	if opt.Shard != "" {
 		sum.Shard = spec.String()
@@ -303,12 +307,12 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		return enc.Encode(sum)
 	}
 	if stats != nil {
-		fmt.Fprintf(stdout, "wrote %s: statistics of shard %d/%d (%d x %d tokens) in %.1fs (%.0f tokens/s); combine all shards with qfilters merge\n",
-			out, shard, shards, sum.Sequences, sum.SeqLen, sum.Seconds, sum.TokensPerSecond)
+		fmt.Fprintf(stdout, "wrote %s: statistics of shard %d/%d (%d x %d tokens) in %.1fs (%.0f tokens/s, working set ~%s); combine all shards with qfilters merge\n",
+			out, shard, shards, sum.Sequences, sum.SeqLen, sum.Seconds, sum.TokensPerSecond, mib(workingSet))
 		return nil
 	}
-	fmt.Fprintf(stdout, "wrote %s: q_filters [%d layers, %d kv heads, %d dims] from %d x %d tokens in %.1fs (%.0f tokens/s); query energy on the filter direction: mean %.3f, min %.3f\n",
-		out, sum.Layers, sum.KVHeads, sum.HeadDim, sum.Sequences, sum.SeqLen, sum.Seconds, sum.TokensPerSecond, sum.MeanEnergyShare, sum.MinEnergyShare)
+	fmt.Fprintf(stdout, "wrote %s: q_filters [%d layers, %d kv heads, %d dims] from %d x %d tokens in %.1fs (%.0f tokens/s, working set ~%s); query energy on the filter direction: mean %.3f, min %.3f\n",
+		out, sum.Layers, sum.KVHeads, sum.HeadDim, sum.Sequences, sum.SeqLen, sum.Seconds, sum.TokensPerSecond, mib(workingSet), sum.MeanEnergyShare, sum.MinEnergyShare)
 	return nil
 }
 
