@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/qfilters
 
-.PHONY: build demo test fuzz bench clean
+.PHONY: build demo test fuzz bench clean slurm-test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/qfilters
@@ -22,6 +22,11 @@ test:
 FUZZTIME ?= 10s
 fuzz:
 	./.ci/fuzz $(FUZZTIME)
+
+# The README's Slurm recipe on a real single-node Slurm started for the test
+# (as root on Debian; it installs slurm-wlm and munge, and leaves nothing behind).
+slurm-test:
+	./deploy/slurm/test.sh
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./kernels/
