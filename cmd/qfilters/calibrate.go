@@ -85,7 +85,7 @@ corpus (with --seq-len 256 unless given).`,
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar")
 	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
-	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out); auto/N or auto take i (and N) from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or QFILTERS_SHARD (QFILTERS_SHARDS, SLURM_ARRAY_TASK_COUNT)")
+	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out)"+shardFlagHelp)
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable statistics to `FILE` instead of filters (see qfilters merge)")
 	f.StringVar(&opt.Precision, "precision", "f32", "matrix-product arithmetic: f32, or bf16 (as the reference's GPU autocast; faster on CPUs with AVX512_BF16)")
 	f.BoolVar(&opt.Resume, "resume", false, "checkpoint after every layer to OUT.resume and continue from it if present")
@@ -163,14 +163,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		}
 	}
 	modelDir, corpusPath, modelName, corpusName := in.modelDir, in.corpusPath, in.modelName, in.corpusName
-	spec, err := parseShard(opt.Shard, os.Getenv)
+	spec, err := shardFlag(opt.Shard, opt.Quiet, opt.stderr)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	shard, shards := spec.Index, spec.Count
-	if spec.Source != "" && !opt.Quiet {
-		fmt.Fprintf(opt.stderr, "shard %s (index from %s)\n", spec, spec.Source)
-	}
 	if shards > 1 && opt.StatsOut == "" {
 		return usageError{errors.New("--shard needs --stats-out: each shard writes statistics that `qfilters merge` combines")}
 	}

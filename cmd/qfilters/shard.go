@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -87,6 +89,22 @@ func parseShard(s string, getenv func(string) string) (shardSpec, error) {
 	}
 	return shardSpec{}, fmt.Errorf("--shard auto: no shard index in the environment (set by Slurm job arrays, Kubernetes Indexed Jobs, or QFILTERS_SHARD): looked at %s", strings.Join(shardIndexVars, ", "))
 }
+
+// shardFlag resolves --shard from the environment and, when the index came
+// from there, says which variable on stderr (unless quiet).
+func shardFlag(spec string, quiet bool, stderr io.Writer) (shardSpec, error) {
+	s, err := parseShard(spec, os.Getenv)
+	if err != nil {
+		return s, usageError{err}
+	}
+	if s.Source != "" && !quiet {
+		fmt.Fprintf(stderr, "shard %s (index from %s)\n", s, s.Source)
+	}
+	return s, nil
+}
+
+// shardFlagHelp documents --shard for every command that takes it.
+const shardFlagHelp = "; auto/N or auto take i (and N) from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or QFILTERS_SHARD (QFILTERS_SHARDS, SLURM_ARRAY_TASK_COUNT)"
 
 // String is the shard as i/N.
 func (s shardSpec) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }

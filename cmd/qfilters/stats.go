@@ -80,7 +80,7 @@ model and the first 80 stories of its embedded corpus.`,
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar and no notes on stderr")
 	f.BoolVar(&opt.Force, "force", false, "replace an existing output (atomically)")
-	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the documents (0-based; needs --stats-out)")
+	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the documents (0-based; needs --stats-out)"+shardFlagHelp)
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable sums to `FILE` instead of the directory (see qfilters merge)")
 	return cmd
 }
@@ -106,10 +106,11 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) error {
 	if opt.NSink < 0 {
 		return usageError{fmt.Errorf("--n-sink must be >= 0, got %d", opt.NSink)}
 	}
-	shard, shards, err := parseShard(opt.Shard)
+	spec, err := shardFlag(opt.Shard, opt.Quiet, opt.stderr)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
+	shard, shards := spec.Index, spec.Count
 	if shards > 1 && opt.StatsOut == "" {
 		return usageError{errors.New("--shard needs --stats-out: each shard writes sums that `qfilters merge` combines")}
 	}
