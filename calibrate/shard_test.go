@@ -3,6 +3,7 @@ package calibrate
 import (
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,12 +125,55 @@ func TestShardsMergeAllPositions(t *testing.T) {
 		}
 	}
 	// The vote cannot be computed from Gram matrices.
-	st, err := Collect(m, seqs, Options{Samples: 0, Shard: 0, Shards: 1})
+	st, err := Collect(m, seqs, Options{Samples: 0, Sign: SignMean, Shard: 0, Shards: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Solve(st, SignVote); err == nil || !strings.Contains(err.Error(), "--sign mean") {
 		t.Errorf("vote on Gram stats: %v", err)
+	}
+}
+
+// TestShardsVoteEveryPosition: the default vote over every position, or
+// over a --samples count at least the number of positions, runs sharded as
+// it runs whole: the shards keep their rows (they fit), and merge gives the
+// whole run's filters bit for bit.
+func TestShardsVoteEveryPosition(t *testing.T) {
+	m := tinyModel(t)
+	seqs := randomSeqs(5, 40, m.Config.Vocab)
+	for _, samples := range []int{0, 200, 5000} { // 200 = every one of the 5·40 positions
+		opt := Options{Samples: samples, Sign: SignVote}
+		whole, err := Run(m, seqs, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := shardedRun(t, m, seqs, opt, 3, SignVote)
+		if !slices.Equal(got.QFilters, whole.QFilters) || !slices.Equal(got.SignAgreement, whole.SignAgreement) {
+			t.Errorf("--samples %d: sharded vote differs from the whole run", samples)
+		}
+	}
+}
+
+// TestUseGram: the vote over every position ships rows when they fit and is
+// refused up front when they do not, without suggesting a count the user
+// gave (they gave none: "all").
+func TestUseGram(t *testing.T) {
+	for _, tc := range []struct {
+		samples, total, layers, width int
+		rule                          SignRule
+		gram                          bool
+		err                           string
+	}{
+		{3000, 2000, 32, 4096, SignVote, false, ""},
+		{3000, 2000, 32, 4096, SignMean, false, ""},
+		{0, 2000, 32, 4096, SignMean, true, ""},
+		{0, 2000, 32, 4096, SignVote, false, ""},
+		{0, 20 * 2048, 80, 8192, SignVote, false, "use --sign mean"},
+	} {
+		gram, err := useGram(tc.samples, tc.total, tc.layers, tc.width, tc.rule)
+		if gram != tc.gram || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%+v: gram %v, err %v", tc, gram, err)
+		}
 	}
 }
 

@@ -106,6 +106,9 @@ func (s *solveSink) restore(ck *safetensors.Checkpoint, layers int) error {
 	if err != nil {
 		return err
 	}
+	if len(n) != 1 || n[0] < 1 || n[0] > maxPositions {
+		return fmt.Errorf("samples_used %v: want one count in [1, %d]", n, int64(maxPositions))
+	}
 	r.SamplesUsed = int(n[0])
 	return nil
 }

@@ -17,10 +17,12 @@ import (
 //     shard keeps the sampled rows that fall in its sequences, and merging
 //     concatenates them in position order: exactly the rows an unsharded run
 //     uses, so the merged filters are bit-identical, for both sign rules;
-//   - with every position (--samples all), rows would be too many to ship, so
+//   - with every position (--samples all), rows are kept when the vote needs
+//     them and all shards' rows together fit in maxMergedRowBytes; otherwise
 //     a shard keeps per head the Gram matrix XᵀX, the row sum and the count
-//     (float64); merging adds them. The vote needs the rows themselves, so
-//     this mode solves with the mean rule only.
+//     (float64) and merging adds them (Meta.Gram). The vote needs the rows
+//     themselves, so Gram statistics solve with the mean rule only, and a
+//     vote that would need them is refused before the shard computes.
 type Stats struct {
 	Meta   StatsMeta
 	Layers []LayerStats
@@ -37,12 +39,18 @@ type StatsMeta struct {
 	Sequences      string            `json:"sequences"` // hash of all selected sequences
 	NumSeqs        int               `json:"num_seqs"`
 	TotalPositions int               `json:"total_positions"`
-	Layers         int               `json:"layers"`
-	Heads          int               `json:"heads"`
-	KVHeads        int               `json:"kv_heads"`
-	HeadDim        int               `json:"head_dim"`
-	Shard          int               `json:"shard"`
-	Shards         int               `json:"shards"`
+	// First and End delimit the shard's positions [First, End); the shards'
+	// ranges tile [0, TotalPositions).
+	First int `json:"first_position"`
+	End   int `json:"end_position"`
+	// Gram: per-head Gram matrices instead of rows (every position, mean rule).
+	Gram    bool `json:"gram,omitempty"`
+	Layers  int  `json:"layers"`
+	Heads   int  `json:"heads"`
+	KVHeads int  `json:"kv_heads"`
+	HeadDim int  `json:"head_dim"`
+	Shard   int  `json:"shard"`
+	Shards  int  `json:"shards"`
 }
 
 // LayerStats is one layer's share of the statistics.
@@ -54,20 +62,43 @@ type LayerStats struct {
 	Count     int64     // every-position mode: rows accumulated per head
 }
 
-// statsVersion 2: identity by content, paths moved to provenance.
-const statsVersion = 2
+// statsVersion 3: identity by content, paths in provenance, the shard's
+// position range and an explicit Gram mode.
+const statsVersion = 3
+
+// maxMergedRowBytes bounds the rows of every position that shards ship for
+// the vote (--samples all): merge holds them all. Beyond it shards keep Gram
+// matrices, which the vote cannot use.
+const maxMergedRowBytes = 2 << 30
 
 // Collect runs shard opt.Shard of opt.Shards over seqs (the same selection on
 // every worker) and returns its statistics.
 func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 	c := m.Config
-	total := 0
-	for _, s := range seqs {
+	if opt.Shards <= 0 || opt.Shard < 0 || opt.Shard >= opt.Shards || opt.Shards > len(seqs) {
+		return nil, fmt.Errorf("shard %d/%d of %d sequences: need 0 <= shard < shards <= sequences", opt.Shard, opt.Shards, len(seqs))
+	}
+	total, first, end := 0, 0, 0
+	for i, s := range seqs {
+		if i == opt.Shard*len(seqs)/opt.Shards {
+			first = total
+		}
 		total += len(s)
+		if i == (opt.Shard+1)*len(seqs)/opt.Shards-1 {
+			end = total
+		}
+	}
+	samples := max(opt.Samples, 0)
+	if samples < total && (samples > maxStatsSamples || samples*c.Layers > maxSampleWork) {
+		return nil, fmt.Errorf("--samples %d over %d layers: sharded runs keep at most %d per layer and %d in all (or every position)", samples, c.Layers, maxStatsSamples, maxSampleWork)
+	}
+	gram, err := useGram(samples, total, c.Layers, c.Heads*c.HeadDim, opt.Sign)
+	if err != nil {
+		return nil, err
 	}
 	st := &Stats{Meta: StatsMeta{
-		Version: statsVersion, Identity: opt.Identity, Provenance: opt.Provenance, Samples: max(opt.Samples, 0), Seed: opt.Seed,
-		Sequences: sequencesHash(seqs), NumSeqs: len(seqs), TotalPositions: total,
+		Version: statsVersion, Identity: opt.Identity, Provenance: opt.Provenance, Samples: samples, Seed: opt.Seed,
+		Sequences: sequencesHash(seqs), NumSeqs: len(seqs), TotalPositions: total, First: first, End: end, Gram: gram,
 		Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim,
 		Shard: opt.Shard, Shards: opt.Shards,
 	}, Layers: make([]LayerStats, c.Layers)}
@@ -77,8 +108,23 @@ func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 	return st, nil
 }
 
-func (st *Stats) allPositions() bool {
-	return st.Meta.Samples == 0 || st.Meta.Samples >= st.Meta.TotalPositions
+// useGram decides whether shards keep Gram matrices rather than rows: only
+// over every position (samples 0; a count keeps at most that many rows per
+// layer, which the user asked for), and then only when the mean rule needs
+// no rows or the rows of every position would not fit. The vote over Gram
+// matrices is refused now, before any computation, rather than at merge.
+func useGram(samples, total, layers, width int, rule SignRule) (bool, error) {
+	if samples > 0 {
+		return false, nil
+	}
+	if rule == SignMean {
+		return true, nil
+	}
+	bytes := float64(total) * float64(width) * 4 * float64(layers)
+	if bytes <= maxMergedRowBytes {
+		return false, nil
+	}
+	return false, fmt.Errorf("the vote sign rule needs every sampled query row, and the rows of all %d positions (%.1f GB over %d layers) are too many to ship between shards: use --sign mean (Gram matrices, which merge exactly) or --samples N with a count", total, bytes/1e9, layers)
 }
 
 // statsSink fills a Stats layer by layer.
@@ -87,7 +133,7 @@ type statsSink Stats
 func (s *statsSink) layer(l int, positions []int, rows []float32) error {
 	st := (*Stats)(s)
 	ls := &st.Layers[l]
-	if !st.allPositions() {
+	if !st.Meta.Gram {
 		ls.Positions = make([]int64, len(positions))
 		for i, p := range positions {
 			ls.Positions[i] = int64(p)
@@ -132,7 +178,7 @@ func (s *statsSink) restore(ck *safetensors.Checkpoint, layers int) error {
 	for l := 0; l < layers; l++ {
 		ls := &st.Layers[l]
 		var err error
-		if !st.allPositions() {
+		if !st.Meta.Gram {
 			if ls.Positions, err = readI64(ck, fmt.Sprintf("positions.%d", l)); err != nil {
 				return err
 			}
@@ -143,19 +189,25 @@ func (s *statsSink) restore(ck *safetensors.Checkpoint, layers int) error {
 			if n != len(ls.Positions) {
 				return fmt.Errorf("layer %d: %d rows for %d positions", l, n, len(ls.Positions))
 			}
-			continue
+		} else {
+			if ls.Gram, err = readF64(ck, fmt.Sprintf("gram.%d", l), h*d*d); err != nil {
+				return err
+			}
+			if ls.Sum, err = readF64(ck, fmt.Sprintf("sum.%d", l), h*d); err != nil {
+				return err
+			}
+			count, err := readI64(ck, fmt.Sprintf("count.%d", l))
+			if err != nil {
+				return err
+			}
+			if len(count) != 1 {
+				return fmt.Errorf("layer %d: count holds %d values, want 1", l, len(count))
+			}
+			ls.Count = count[0]
 		}
-		if ls.Gram, err = readF64(ck, fmt.Sprintf("gram.%d", l), h*d*d); err != nil {
+		if err := st.checkLayer(l); err != nil {
 			return err
 		}
-		if ls.Sum, err = readF64(ck, fmt.Sprintf("sum.%d", l), h*d); err != nil {
-			return err
-		}
-		count, err := readI64(ck, fmt.Sprintf("count.%d", l))
-		if err != nil || len(count) != 1 {
-			return fmt.Errorf("layer %d: invalid count: %v", l, err)
-		}
-		ls.Count = count[0]
 	}
 	return nil
 }
@@ -184,16 +236,11 @@ func ReadStats(path string) (*Stats, error) {
 	if err := json.Unmarshal([]byte(raw), &st.Meta); err != nil {
 		return nil, fmt.Errorf("%s: invalid stats metadata: %v", path, err)
 	}
-	m := st.Meta
-	if m.Version != statsVersion {
-		return nil, fmt.Errorf("%s: stats format version %d, this qfilters reads %d", path, m.Version, statsVersion)
+	if err := st.Meta.check(); err != nil {
+		return nil, fmt.Errorf("%s: invalid stats metadata: %w", path, err)
 	}
-	if m.Layers <= 0 || m.Heads <= 0 || m.HeadDim <= 0 || m.KVHeads <= 0 || m.Heads%m.KVHeads != 0 ||
-		m.Layers > 1<<12 || m.Heads > 1<<12 || m.HeadDim > 1<<14 || m.Shards <= 0 || m.Shard < 0 || m.Shard >= m.Shards {
-		return nil, fmt.Errorf("%s: invalid stats metadata %+v", path, m)
-	}
-	st.Layers = make([]LayerStats, m.Layers)
-	if err := (*statsSink)(st).restore(ck, m.Layers); err != nil {
+	st.Layers = make([]LayerStats, st.Meta.Layers)
+	if err := (*statsSink)(st).restore(ck, st.Meta.Layers); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return st, nil
@@ -222,6 +269,20 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 			return nil, fmt.Errorf("shard %d/%d given twice (%s and %s)", m.Shard, m.Shards, prev, names[i])
 		}
 		seen[m.Shard] = names[i]
+	}
+	if len(seen) == ref.Shards {
+		// The shards' positions tile [0, total) in shard order.
+		at := 0
+		for _, i := range order {
+			m := parts[i].Meta
+			if m.First != at {
+				return nil, fmt.Errorf("%s: shard %d/%d starts at position %d, but the shards before it end at %d", names[i], m.Shard, m.Shards, m.First, at)
+			}
+			at = m.End
+		}
+		if at != ref.TotalPositions {
+			return nil, fmt.Errorf("%s: the last shard ends at position %d of %d", names[order[len(order)-1]], at, ref.TotalPositions)
+		}
 	}
 	if len(seen) != ref.Shards {
 		var missing []string
@@ -266,6 +327,8 @@ func metaDiff(a, b StatsMeta) string {
 		return "different calibration sequences (corpus, tokenizer or --seq-len/--num-seqs)"
 	case a.Samples != b.Samples:
 		return fmt.Sprintf("--samples %d vs %d", a.Samples, b.Samples)
+	case a.Gram != b.Gram:
+		return "Gram matrices vs query rows (--sign mean vs vote over every position)"
 	case a.Seed != b.Seed:
 		return fmt.Sprintf("--seed %d vs %d", a.Seed, b.Seed)
 	case a.Layers != b.Layers || a.Heads != b.Heads || a.KVHeads != b.KVHeads || a.HeadDim != b.HeadDim:
