@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/qfilters/qfilters/model"
 	"github.com/qfilters/qfilters/safetensors"
@@ -85,7 +86,7 @@ func (c *checkpointer) resume(out state, lens []int) ([]float32, int, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if meta[k] != c.identity[k] {
-			return nil, 0, fmt.Errorf("checkpoint %s was written for other inputs (%s differs: %q, now %q); remove it to start over", c.dir, k, meta[k], c.identity[k])
+			return nil, 0, fmt.Errorf("checkpoint %s was written for other inputs: %s (checkpoint vs this run); remove it to start over", c.dir, identityDiff(strings.TrimPrefix(k, "input."), meta[k], c.identity[k]))
 		}
 	}
 	next, err := strconv.Atoi(meta[metaNextLayer])
@@ -127,4 +128,19 @@ func (c *checkpointer) save(next int, hidden []float32, out state) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
+}
+
+// identityDiff says how one identity entry differs: hashes by what they
+// hash and their first digits, settings by their values.
+func identityDiff(key, a, b string) string {
+	if what, ok := strings.CutSuffix(key, "_sha256"); ok {
+		short := func(s string) string {
+			if len(s) > 12 {
+				return s[:12] + "…"
+			}
+			return s
+		}
+		return fmt.Sprintf("different %s (sha256 %s vs %s)", strings.ReplaceAll(what, "_", " "), short(a), short(b))
+	}
+	return fmt.Sprintf("%s %q vs %q", key, a, b)
 }

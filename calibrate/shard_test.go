@@ -196,7 +196,7 @@ func TestMergeRejectsMismatches(t *testing.T) {
 	}{
 		{"seed", []*Stats{a0, collect(1, 2, 2, seqs, "x")}, "--seed 1 vs 2"},
 		{"sequences", []*Stats{a0, collect(1, 2, 1, randomSeqs(4, 33, m.Config.Vocab), "x")}, "different calibration sequences"},
-		{"identity", []*Stats{a0, collect(1, 2, 1, seqs, "y")}, `corpus_sha256 "x" vs "y"`},
+		{"identity", []*Stats{a0, collect(1, 2, 1, seqs, "y")}, "different corpus (sha256 x vs y)"},
 		{"missing", []*Stats{a1}, "missing shards: 0/2"},
 		{"duplicate", []*Stats{a0, a0, a1}, "given twice"},
 		{"shard count", []*Stats{a0, collect(1, 3, 1, seqs, "x")}, "split into 2 vs 3 shards"},

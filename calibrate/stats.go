@@ -346,7 +346,7 @@ func metaDiff(a, b StatsMeta) string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if a.Identity[k] != b.Identity[k] {
-			return fmt.Sprintf("%s %q vs %q", k, a.Identity[k], b.Identity[k])
+			return identityDiff(k, a.Identity[k], b.Identity[k])
 		}
 	}
 	return ""

@@ -27,8 +27,9 @@ func newMergeCmd() *cobra.Command {
 --stats-out FILE' (all N shards, in any order), checks that they belong to one
 calibration (same model, corpus, settings and sequences), solves the filters
 and writes the filter directory. Sampled runs (--samples N) merge to exactly
-the filters of an unsharded run; runs over every position (--samples all)
-merge Gram matrices and need --sign mean.
+the filters of an unsharded run, as do runs over every position (--samples
+all) with the vote; with --sign mean those merge Gram matrices. Every field
+of every file is checked before it is used.
 
 Files written by 'qfilters stats --shard i/N --stats-out FILE' merge the same
 way into an Expected Attention statistics directory.`,

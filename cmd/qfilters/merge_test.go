@@ -98,7 +98,7 @@ func TestShardIdentityByContent(t *testing.T) {
 	s1b := filepath.Join(dir, "s1b.safetensors")
 	shard(other, "1/2", s1b)
 	code, _, stderr := runCLI(t, "merge", "--out", filepath.Join(dir, "mixed"), s0, s1b)
-	if code != 1 || !strings.Contains(stderr, "weights_sha256") || strings.Count(stderr, "\n") != 1 {
+	if code != 1 || !strings.Contains(stderr, "different weights (sha256 ") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("shards of two checkpoints: exit %d, %q", code, stderr)
 	}
 
@@ -116,7 +116,7 @@ func TestShardIdentityByContent(t *testing.T) {
 	}
 	copyFlat(t, other, broken)
 	code, _, stderr = runCLI(t, args...)
-	if code != 1 || !strings.Contains(stderr, "weights_sha256 differs") {
+	if code != 1 || !strings.Contains(stderr, "different weights (sha256 ") {
 		t.Errorf("resume over other weights: exit %d, %q", code, stderr)
 	}
 }
