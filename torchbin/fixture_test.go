@@ -3,6 +3,7 @@ package torchbin
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/qfilters/qfilters/internal/fixture"
@@ -39,6 +40,9 @@ func TestFixturesAsBin(t *testing.T) {
 			bin := torchsave.Contiguous(ts)
 			const embed, head = "model.embed_tokens.weight", "lm_head.weight"
 			tied := !src.Has(head)
+			if tied != strings.Contains(name, "tied") {
+				t.Fatalf("%s: tied is %v", name, tied)
+			}
 			if tied {
 				for _, b := range bin {
 					if b.Name == embed {

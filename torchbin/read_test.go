@@ -2,9 +2,11 @@ package torchbin
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -242,5 +244,36 @@ func TestReadAfterClose(t *testing.T) {
 	c.Close()
 	if _, err := c.Tensor("model.norm.weight"); err == nil {
 		t.Error("read after Close succeeded")
+	}
+}
+
+// TestSnapshotSymlinks: in a Hugging Face cache snapshot, pytorch_model.bin
+// may link into blobs/; a link leaving the model directory otherwise is
+// refused before the file is opened.
+func TestSnapshotSymlinks(t *testing.T) {
+	repo := t.TempDir()
+	blobs, snap := filepath.Join(repo, "blobs"), filepath.Join(repo, "snapshots", "abc")
+	for _, d := range []string{blobs, snap} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := goldenStateDict()
+	if err := torchsave.Write(filepath.Join(blobs, "sha"), want, torchsave.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "..", "blobs", "sha"), filepath.Join(snap, SingleFile)); err != nil {
+		t.Skip(err)
+	}
+	c, err := Open(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAll(t, c, want)
+	c.Close()
+	plain := t.TempDir()
+	os.Symlink(filepath.Join(blobs, "sha"), filepath.Join(plain, SingleFile))
+	if _, err := Open(plain); err == nil || !strings.Contains(err.Error(), "outside the model directory") {
+		t.Errorf("symlink out of a plain directory: %v", err)
 	}
 }
