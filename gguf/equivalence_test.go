@@ -1,0 +1,303 @@
+package gguf_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/qfilters/qfilters/gguf"
+	"github.com/qfilters/qfilters/internal/fixture"
+	"github.com/qfilters/qfilters/safetensors"
+)
+
+// A test-side converter: what llama.cpp's convert_hf_to_gguf does for Llama
+// and Qwen 2, written from its description: tensor names, the q/k row
+// permutation for Llama (LlamaModel.permute), 2-D weights quantized, 1-D
+// tensors kept in F32, and the metadata.
+
+var hfLayer = regexp.MustCompile(`^model\.layers\.(\d+)\.(.+)\.(weight|bias)$`)
+
+var toGGUF = map[string]string{
+	"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
+	"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+	"mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+}
+
+func ggufName(hf string) string {
+	switch hf {
+	case "model.embed_tokens.weight":
+		return "token_embd.weight"
+	case "model.norm.weight":
+		return "output_norm.weight"
+	case "lm_head.weight":
+		return "output.weight"
+	}
+	m := hfLayer.FindStringSubmatch(hf)
+	return fmt.Sprintf("blk.%s.%s.%s", m[1], toGGUF[m[2]], m[3])
+}
+
+// permuteRows is LlamaModel.permute: within each of n heads, row j·(d/2)+i
+// moves to 2i+j. inverse undoes it.
+func permuteRows(v []float32, rows, cols, n int, inverse bool) []float32 {
+	out := make([]float32, len(v))
+	d := rows / n
+	for h := 0; h < n; h++ {
+		for j := 0; j < 2; j++ {
+			for i := 0; i < d/2; i++ {
+				hf, gg := h*d+j*(d/2)+i, h*d+2*i+j
+				src, dst := hf, gg
+				if inverse {
+					src, dst = gg, hf
+				}
+				copy(out[dst*cols:(dst+1)*cols], v[src*cols:(src+1)*cols])
+			}
+		}
+	}
+	return out
+}
+
+type hfModel struct {
+	config  []byte
+	cfg     map[string]any
+	tensors map[string][]float32
+	shapes  map[string][]int
+}
+
+func loadHF(t *testing.T, dir string) *hfModel {
+	t.Helper()
+	m := &hfModel{tensors: map[string][]float32{}, shapes: map[string][]int{}}
+	var err error
+	if m.config, err = os.ReadFile(filepath.Join(dir, "config.json")); err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(m.config, &m.cfg)
+	ck, err := safetensors.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	for _, n := range ck.Names() {
+		ten, err := ck.Tensor(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.tensors[n], err = ten.Float32(); err != nil {
+			t.Fatal(err)
+		}
+		m.shapes[n] = ten.Shape
+	}
+	return m
+}
+
+func (m *hfModel) int(key string, def int) int {
+	if v, ok := m.cfg[key].(float64); ok {
+		return int(v)
+	}
+	return def
+}
+
+func (m *hfModel) float(key string, def float64) float64 {
+	if v, ok := m.cfg[key].(float64); ok {
+		return v
+	}
+	return def
+}
+
+// convert writes m as a GGUF of architecture arch with 2-D weights of type
+// typ, and returns the raw tensors written (by GGUF name).
+func convert(t *testing.T, m *hfModel, arch string, typ gguf.Type, version uint32, alignment int) (string, map[string]gguf.RawTensor) {
+	t.Helper()
+	heads := m.int("num_attention_heads", 0)
+	kv := m.int("num_key_value_heads", heads)
+	hidden := m.int("hidden_size", 0)
+	kvs := []gguf.KV{
+		{Key: "general.architecture", Val: arch},
+		{Key: arch + ".block_count", Val: uint32(m.int("num_hidden_layers", 0))},
+		{Key: arch + ".context_length", Val: uint32(m.int("max_position_embeddings", 0))},
+		{Key: arch + ".embedding_length", Val: uint32(hidden)},
+		{Key: arch + ".feed_forward_length", Val: uint32(m.int("intermediate_size", 0))},
+		{Key: arch + ".attention.head_count", Val: uint32(heads)},
+		{Key: arch + ".attention.head_count_kv", Val: uint32(kv)},
+		{Key: arch + ".attention.layer_norm_rms_epsilon", Val: float32(m.float("rms_norm_eps", 1e-6))},
+		{Key: arch + ".rope.freq_base", Val: float32(m.float("rope_theta", 10000))},
+		{Key: arch + ".rope.dimension_count", Val: uint32(m.int("head_dim", hidden/heads))},
+		{Key: arch + ".vocab_size", Val: uint32(m.int("vocab_size", 0))},
+	}
+	raw := map[string]gguf.RawTensor{}
+	var list []gguf.RawTensor
+	names := make([]string, 0, len(m.tensors))
+	for n := range m.tensors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		v, shape := m.tensors[n], m.shapes[n]
+		g := ggufName(n)
+		rows, cols := shape[0], 1
+		if len(shape) == 2 {
+			cols = shape[1]
+		}
+		if arch == "llama" {
+			switch g[len(g)-len("attn_q.weight"):] {
+			case "attn_q.weight", "attn_q.bias":
+				v = permuteRows(v, rows, cols, heads, false)
+			case "attn_k.weight", "attn_k.bias":
+				v = permuteRows(v, rows, cols, kv, false)
+			}
+		}
+		tt := gguf.F32
+		if len(shape) == 2 {
+			tt = typ
+		}
+		dims := slices.Clone(shape)
+		slices.Reverse(dims)
+		r := gguf.RawTensor{Name: g, Dims: dims, Type: tt, Data: gguf.Quantize(tt, v)}
+		raw[g] = r
+		list = append(list, r)
+	}
+	path := filepath.Join(t.TempDir(), "model.gguf")
+	if err := os.WriteFile(path, gguf.EncodeFile(version, alignment, kvs, list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, raw
+}
+
+// TestQuantizedEquivalence: a checkpoint converted to GGUF with each tensor
+// type gives, through the GGUF reader, (a) every tensor equal bit for bit to
+// the independent element-wise dequantization of what was written (with
+// the q/k permutation undone independently), and (b) filters bit-identical
+// to those of a safetensors checkpoint holding those dequantized weights.
+// K-quants need rows of 256, so they run on a synthetic Llama of hidden size
+// 256 (GQA, so the k permutation uses the kv heads); the others on the
+// llama2 (f16, permuted q/k) and qwen2 (bf16, q/k/v biases, tied embeddings)
+// fixtures. Two cases use version 2 and a non-default alignment.
+func TestQuantizedEquivalence(t *testing.T) {
+	synth := synthLlama(t)
+	cases := []struct {
+		name      string
+		src, arch string
+		typ       gguf.Type
+		version   uint32
+		align     int
+	}{
+		{"llama2", fixture.Arch("llama2"), "llama", gguf.F16, 3, 0},
+		{"llama2", fixture.Arch("llama2"), "llama", gguf.Q8_0, 2, 0},
+		{"llama2", fixture.Arch("llama2"), "llama", gguf.Q4_0, 3, 64},
+		{"qwen2", fixture.Arch("qwen2"), "qwen2", gguf.BF16, 3, 0},
+		{"qwen2", fixture.Arch("qwen2"), "qwen2", gguf.Q8_0, 3, 0},
+		{"qwen2", fixture.Arch("qwen2"), "qwen2", gguf.Q4_0, 3, 0},
+		{"synth", synth, "llama", gguf.Q4_K, 3, 0},
+		{"synth", synth, "llama", gguf.Q5_K, 3, 0},
+		{"synth", synth, "llama", gguf.Q6_K, 3, 0},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s_%s", c.name, c.typ), func(t *testing.T) {
+			hf := loadHF(t, c.src)
+			path, raw := convert(t, hf, c.arch, c.typ, c.version, c.align)
+			g, err := gguf.OpenModel(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			// (a) tensors: independent dequantization, permutation undone.
+			var plain []safetensors.Tensor
+			heads := hf.int("num_attention_heads", 0)
+			kv := hf.int("num_key_value_heads", heads)
+			for n, shape := range hf.shapes {
+				r := raw[ggufName(n)]
+				rows, cols := shape[0], 1
+				if len(shape) == 2 {
+					cols = shape[1]
+				}
+				want := gguf.SpecDequantize(r.Type, r.Data, rows*cols)
+				if c.arch == "llama" {
+					if m := hfLayer.FindStringSubmatch(n); m != nil && m[2] == "self_attn.q_proj" {
+						want = permuteRows(want, rows, cols, heads, true)
+					} else if m != nil && m[2] == "self_attn.k_proj" {
+						want = permuteRows(want, rows, cols, kv, true)
+					}
+				}
+				got, err := g.Tensor(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got.Shape, shape) || got.DType != safetensors.F32 {
+					t.Fatalf("%s: %s %v, want F32 %v", n, got.DType, got.Shape, shape)
+				}
+				gv, _ := got.Float32()
+				for i := range gv {
+					if math.Float32bits(gv[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s[%d] = %v, independent dequantization gives %v", n, i, gv[i], want[i])
+					}
+				}
+				plain = append(plain, safetensors.Tensor{Name: n, DType: safetensors.F32, Shape: shape, Data: safetensors.EncodeFloat32(want)})
+			}
+			// (b) filters: the GGUF against the plain checkpoint of the same weights.
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), hf.config, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), plain, nil); err != nil {
+				t.Fatal(err)
+			}
+			seqs := storiesSeqs(hf.int("vocab_size", 0))
+			want := calibrateOn(t, dir, seqs)
+			got := calibrateOn(t, path, seqs)
+			if !slices.Equal(got.QFilters, want.QFilters) || !slices.Equal(got.PerQueryHead, want.PerQueryHead) {
+				t.Errorf("filters differ from the plain checkpoint's")
+			}
+		})
+	}
+}
+
+// synthLlama writes a small Llama with every matrix's rows a multiple of
+// 256 (what K-quants need): hidden 256, 4 heads of 64 with 2 kv heads, an
+// MLP of 512, 2 layers, 320 tokens; random weights from a fixed seed.
+func synthLlama(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := map[string]any{"model_type": "llama", "architectures": []string{"LlamaForCausalLM"},
+		"hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 4,
+		"num_key_value_heads": 2, "vocab_size": 320, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+		"max_position_embeddings": 2048, "tie_word_embeddings": false}
+	b, _ := json.Marshal(cfg)
+	os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644)
+	rng := rand.New(rand.NewSource(7))
+	var ts []safetensors.Tensor
+	add := func(name string, scale, offset float64, shape ...int) {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(offset + scale*rng.NormFloat64())
+		}
+		ts = append(ts, safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: shape, Data: safetensors.EncodeFloat32(v)})
+	}
+	add("model.embed_tokens.weight", 1, 0, 320, 256)
+	add("lm_head.weight", 0.06, 0, 320, 256)
+	add("model.norm.weight", 0.1, 1, 256)
+	for l := 0; l < 2; l++ {
+		p := fmt.Sprintf("model.layers.%d.", l)
+		add(p+"input_layernorm.weight", 0.1, 1, 256)
+		add(p+"post_attention_layernorm.weight", 0.1, 1, 256)
+		add(p+"self_attn.q_proj.weight", 0.06, 0, 256, 256)
+		add(p+"self_attn.k_proj.weight", 0.06, 0, 128, 256)
+		add(p+"self_attn.v_proj.weight", 0.06, 0, 128, 256)
+		add(p+"self_attn.o_proj.weight", 0.06, 0, 256, 256)
+		add(p+"mlp.gate_proj.weight", 0.06, 0, 512, 256)
+		add(p+"mlp.up_proj.weight", 0.06, 0, 512, 256)
+		add(p+"mlp.down_proj.weight", 0.04, 0, 256, 512)
+	}
+	if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
