@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qfilters/qfilters/gguf"
@@ -21,25 +22,65 @@ import (
 // permutation for Llama (LlamaModel.permute), 2-D weights quantized, 1-D
 // tensors kept in F32, and the metadata.
 
-var hfLayer = regexp.MustCompile(`^model\.layers\.(\d+)\.(.+)\.(weight|bias)$`)
+var hfLayer = regexp.MustCompile(`^(?:model|gpt_neox)\.layers\.(\d+)\.(.+)\.(weight|bias)$`)
 
-var toGGUF = map[string]string{
-	"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
-	"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
-	"mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+// blockNames are the converter's names of a layer's tensors, by
+// architecture (tensor_mapping.py).
+func blockNames(arch string) map[string]string {
+	m := map[string]string{
+		"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
+		"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+		"self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm",
+		"mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+	}
+	switch arch {
+	case "gemma2", "gemma3":
+		m["post_attention_layernorm"] = "post_attention_norm"
+		m["pre_feedforward_layernorm"] = "ffn_norm"
+		m["post_feedforward_layernorm"] = "post_ffw_norm"
+	case "olmo2":
+		m["post_attention_layernorm"] = "post_attention_norm"
+		m["post_feedforward_layernorm"] = "post_ffw_norm"
+	case "phi3":
+		m["self_attn.qkv_proj"] = "attn_qkv"
+		m["mlp.gate_up_proj"] = "ffn_up"
+	case "gptneox":
+		m = map[string]string{"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
+			"attention.query_key_value": "attn_qkv", "attention.dense": "attn_output",
+			"mlp.dense_h_to_4h": "ffn_up", "mlp.dense_4h_to_h": "ffn_down"}
+	}
+	return m
 }
 
-func ggufName(hf string) string {
+func ggufName(arch, hf string) string {
 	switch hf {
-	case "model.embed_tokens.weight":
+	case "model.embed_tokens.weight", "gpt_neox.embed_in.weight":
 		return "token_embd.weight"
-	case "model.norm.weight":
+	case "model.norm.weight", "gpt_neox.final_layer_norm.weight":
 		return "output_norm.weight"
-	case "lm_head.weight":
+	case "gpt_neox.final_layer_norm.bias":
+		return "output_norm.bias"
+	case "lm_head.weight", "embed_out.weight":
 		return "output.weight"
 	}
 	m := hfLayer.FindStringSubmatch(hf)
-	return fmt.Sprintf("blk.%s.%s.%s", m[1], toGGUF[m[2]], m[3])
+	return fmt.Sprintf("blk.%s.%s.%s", m[1], blockNames(arch)[m[2]], m[3])
+}
+
+// splitNeoxQKV is GPTNeoXModel's rewrite of query_key_value: per-head
+// [h][q,k,v][d] rows become [all q; all k; all v].
+func splitNeoxQKV(v []float32, rows, cols, n int) []float32 {
+	out := make([]float32, len(v))
+	d := rows / (3 * n)
+	for h := 0; h < n; h++ {
+		for t := 0; t < 3; t++ {
+			for r := 0; r < d; r++ {
+				src, dst := h*3*d+t*d+r, t*n*d+h*d+r
+				copy(out[dst*cols:(dst+1)*cols], v[src*cols:(src+1)*cols])
+			}
+		}
+	}
+	return out
 }
 
 // permuteRows is LlamaModel.permute: within each of n heads, row j·(d/2)+i
@@ -124,11 +165,12 @@ func convert(t *testing.T, m *hfModel, arch string, typ gguf.Type, version uint3
 		{Key: arch + ".feed_forward_length", Val: uint32(m.int("intermediate_size", 0))},
 		{Key: arch + ".attention.head_count", Val: uint32(heads)},
 		{Key: arch + ".attention.head_count_kv", Val: uint32(kv)},
-		{Key: arch + ".attention.layer_norm_rms_epsilon", Val: float32(m.float("rms_norm_eps", 1e-6))},
+		{Key: arch + epsKey(arch), Val: float32(m.float("rms_norm_eps", m.float("layer_norm_eps", 1e-6)))},
 		{Key: arch + ".rope.freq_base", Val: float32(m.float("rope_theta", 10000))},
-		{Key: arch + ".rope.dimension_count", Val: uint32(m.int("head_dim", hidden/heads))},
+		{Key: arch + ".rope.dimension_count", Val: uint32(float64(m.int("head_dim", hidden/heads)) * m.float("partial_rotary_factor", m.float("rotary_pct", 1)))},
 		{Key: arch + ".vocab_size", Val: uint32(m.int("vocab_size", 0))},
 	}
+	kvs = append(kvs, archMetadata(m, arch)...)
 	raw := map[string]gguf.RawTensor{}
 	var list []gguf.RawTensor
 	names := make([]string, 0, len(m.tensors))
@@ -138,17 +180,22 @@ func convert(t *testing.T, m *hfModel, arch string, typ gguf.Type, version uint3
 	slices.Sort(names)
 	for _, n := range names {
 		v, shape := m.tensors[n], m.shapes[n]
-		g := ggufName(n)
+		g := ggufName(arch, n)
 		rows, cols := shape[0], 1
 		if len(shape) == 2 {
 			cols = shape[1]
 		}
-		if arch == "llama" {
-			switch g[len(g)-len("attn_q.weight"):] {
-			case "attn_q.weight", "attn_q.bias":
-				v = permuteRows(v, rows, cols, heads, false)
-			case "attn_k.weight", "attn_k.bias":
-				v = permuteRows(v, rows, cols, kv, false)
+		v = slices.Clone(v)
+		switch {
+		case arch == "llama" && (strings.HasSuffix(g, ".attn_q.weight") || strings.HasSuffix(g, ".attn_q.bias")):
+			v = permuteRows(v, rows, cols, heads, false)
+		case arch == "llama" && (strings.HasSuffix(g, ".attn_k.weight") || strings.HasSuffix(g, ".attn_k.bias")):
+			v = permuteRows(v, rows, cols, kv, false)
+		case arch == "gptneox" && strings.HasSuffix(g, ".attn_qkv.weight") || strings.HasSuffix(g, ".attn_qkv.bias") && arch == "gptneox":
+			v = splitNeoxQKV(v, rows, cols, heads)
+		case (arch == "gemma2" || arch == "gemma3") && strings.HasSuffix(g, "norm.weight"):
+			for i := range v {
+				v[i]++
 			}
 		}
 		tt := gguf.F32
@@ -161,6 +208,7 @@ func convert(t *testing.T, m *hfModel, arch string, typ gguf.Type, version uint3
 		raw[g] = r
 		list = append(list, r)
 	}
+	list = append(list, ropeFactorTensors(m)...)
 	path := filepath.Join(t.TempDir(), "model.gguf")
 	if err := os.WriteFile(path, gguf.EncodeFile(version, alignment, kvs, list), 0o644); err != nil {
 		t.Fatal(err)
@@ -210,7 +258,7 @@ func TestQuantizedEquivalence(t *testing.T) {
 			heads := hf.int("num_attention_heads", 0)
 			kv := hf.int("num_key_value_heads", heads)
 			for n, shape := range hf.shapes {
-				r := raw[ggufName(n)]
+				r := raw[ggufName(c.arch, n)]
 				rows, cols := shape[0], 1
 				if len(shape) == 2 {
 					cols = shape[1]
@@ -300,4 +348,150 @@ func synthLlama(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+func epsKey(arch string) string {
+	if arch == "gptneox" {
+		return ".attention.layer_norm_epsilon"
+	}
+	return ".attention.layer_norm_rms_epsilon"
+}
+
+// archMetadata is what the converter writes beyond the common keys.
+func archMetadata(m *hfModel, arch string) []gguf.KV {
+	var kvs []gguf.KV
+	if hd := m.int("head_dim", 0); hd > 0 {
+		kvs = append(kvs, gguf.KV{Key: arch + ".attention.key_length", Val: uint32(hd)}, gguf.KV{Key: arch + ".attention.value_length", Val: uint32(hd)})
+	}
+	if w := m.int("sliding_window", 0); w > 0 {
+		kvs = append(kvs, gguf.KV{Key: arch + ".attention.sliding_window", Val: uint32(w)})
+	}
+	for _, k := range []string{"attn_logit_softcapping", "final_logit_softcapping"} {
+		if v := m.float(k, 0); v > 0 {
+			kvs = append(kvs, gguf.KV{Key: arch + "." + k, Val: float32(v)})
+		}
+	}
+	switch arch {
+	case "gemma3":
+		kvs = append(kvs, gguf.KV{Key: arch + ".attention.sliding_window_pattern", Val: uint32(m.int("sliding_window_pattern", 6))})
+		if rs, ok := m.cfg["rope_scaling"].(map[string]any); ok {
+			kvs = append(kvs, gguf.KV{Key: arch + ".rope.scaling.type", Val: "linear"}, gguf.KV{Key: arch + ".rope.scaling.factor", Val: float32(rs["factor"].(float64))})
+		}
+	case "gptneox":
+		kvs = append(kvs, gguf.KV{Key: arch + ".use_parallel_residual", Val: m.cfg["use_parallel_residual"] != false})
+	case "phi3":
+		if o := m.int("original_max_position_embeddings", 0); o > 0 {
+			kvs = append(kvs, gguf.KV{Key: arch + ".rope.scaling.original_context_length", Val: uint32(o)})
+		}
+	}
+	return kvs
+}
+
+// ropeFactorTensors are Phi-3's longrope factors as the converter writes
+// them: F32 tensors rope_factors_long/short.
+func ropeFactorTensors(m *hfModel) []gguf.RawTensor {
+	rs, ok := m.cfg["rope_scaling"].(map[string]any)
+	if ok && rs["rope_type"] == "llama3" {
+		return []gguf.RawTensor{llama3Factors(m, rs)}
+	}
+	if !ok || rs["type"] != "longrope" && rs["rope_type"] != "longrope" {
+		return nil
+	}
+	var out []gguf.RawTensor
+	for _, k := range []string{"long", "short"} {
+		var v []float32
+		for _, x := range rs[k+"_factor"].([]any) {
+			v = append(v, float32(x.(float64)))
+		}
+		out = append(out, gguf.RawTensor{Name: "rope_factors_" + k + ".weight", Dims: []int{len(v)}, Type: gguf.F32, Data: gguf.F32Bytes(v)})
+	}
+	return out
+}
+
+// TestArchitectures: each architecture fixture converted to an F32 GGUF as
+// llama.cpp's converter would (names, Llama's q/k permutation, Gemma's 1+w
+// norms, GPT-NeoX's split qkv, Phi-3's fused tensors and longrope factor
+// tensors, Llama 3.1's rope_freqs, the metadata) gives back the fixture's
+// config and the filters of the fixture checkpoint on its golden inputs.
+func TestArchitectures(t *testing.T) {
+	for _, c := range []struct {
+		fixture, arch string
+		inexact       bool
+	}{
+		{"llama2", "llama", false}, {"mistral", "llama", false}, {"qwen2", "qwen2", false}, {"qwen3", "qwen3", false},
+		{"gemma2", "gemma2", false}, {"gemma3", "gemma3", false}, {"phi3_longrope", "phi3", false},
+		{"phi4mini_partial", "phi3", false}, {"olmo2", "olmo2", false}, {"gpt_neox", "gptneox", false},
+		// Llama 3.1's scaling travels as a rope_freqs tensor in float32 and
+		// becomes per-frequency factors: the same frequencies up to rounding.
+		{"llama31", "llama", true},
+	} {
+		t.Run(c.fixture, func(t *testing.T) {
+			dir := fixture.Arch(c.fixture)
+			hf := loadHF(t, dir)
+			path, _ := convert(t, hf, c.arch, gguf.F32, 3, 0)
+			seqs := goldenIDs(t, dir)
+			want := calibrateOn(t, dir, seqs)
+			got := calibrateOn(t, path, seqs)
+			d := got.HeadDim
+			if got.Layers != want.Layers || got.KVHeads != want.KVHeads || d != want.HeadDim {
+				t.Fatalf("geometry differs")
+			}
+			worst := 1.0
+			for f := 0; f < got.Layers*got.KVHeads; f++ {
+				worst = min(worst, cosine(got.QFilters[f*d:(f+1)*d], want.QFilters[f*d:(f+1)*d]))
+			}
+			// The weights and config are the same, so the filters are too:
+			// bit for bit, or (rounded RoPE factors) to 1e-6.
+			if same := slices.Equal(got.QFilters, want.QFilters); !same && (!c.inexact || worst < 1-1e-6) {
+				t.Errorf("filters differ from the checkpoint's: worst cosine %.7f (negative: opposite sign)", worst)
+			}
+		})
+	}
+}
+
+func goldenIDs(t *testing.T, dir string) [][]int {
+	t.Helper()
+	g, err := safetensors.Open(filepath.Join(dir, "golden.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ten, err := g.Tensor("input_ids")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := ten.Int64()
+	n, seq := ten.Shape[0], ten.Shape[1]
+	seqs := make([][]int, n)
+	for s := range seqs {
+		for _, v := range raw[s*seq : (s+1)*seq] {
+			seqs[s] = append(seqs[s], int(v))
+		}
+	}
+	return seqs
+}
+
+// llama3Factors is LlamaModel's rope_freqs tensor for Llama 3.1 scaling:
+// per frequency, 1 (short wavelengths), factor (long ones) or the blend.
+func llama3Factors(m *hfModel, rs map[string]any) gguf.RawTensor {
+	hidden, heads := m.int("hidden_size", 0), m.int("num_attention_heads", 0)
+	dim := m.int("head_dim", hidden/heads)
+	base := m.float("rope_theta", 10000)
+	factor, low, high := rs["factor"].(float64), rs["low_freq_factor"].(float64), rs["high_freq_factor"].(float64)
+	old := rs["original_max_position_embeddings"].(float64)
+	var v []float32
+	for i := 0; i < dim; i += 2 {
+		freq := 1 / math.Pow(base, float64(i)/float64(dim))
+		wavelen := 2 * math.Pi / freq
+		switch {
+		case wavelen < old/high:
+			v = append(v, 1)
+		case wavelen > old/low:
+			v = append(v, float32(factor))
+		default:
+			smooth := (old/wavelen - low) / (high - low)
+			v = append(v, float32(1/((1-smooth)/factor+smooth)))
+		}
+	}
+	return gguf.RawTensor{Name: "rope_freqs.weight", Dims: []int{len(v)}, Type: gguf.F32, Data: gguf.F32Bytes(v)}
 }
