@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/bits"
 	"os"
-	"sort"
 )
 
 // File is an opened GGUF file: its metadata, its tensor directory, and the
@@ -250,16 +249,6 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 		g.tensors = append(g.tensors, t)
 	}
 	return g, nil
-}
-
-// Names lists tensor names, sorted.
-func (g *File) names() []string {
-	out := make([]string, 0, len(g.tensors))
-	for _, t := range g.tensors {
-		out = append(out, t.Name)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // decoder reads little-endian values, remembering the first error and the

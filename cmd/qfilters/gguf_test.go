@@ -61,3 +61,35 @@ func ggufHostileCases() []hostileCase {
 		}, 1, `tokenizer model "bertx" is not supported`},
 	}
 }
+
+// TestTokenizeGGUF: tokenize --model file.gguf uses the GGUF's own
+// vocabulary as llama.cpp does: the Hugging Face ids, after the BOS that
+// llama.cpp's SentencePiece default adds (none with --no-special).
+func TestTokenizeGGUF(t *testing.T) {
+	cases := readTokenizeCases(t, "stories260K")
+	path := fixture.Path("stories260K-gguf", "stories260K.gguf")
+	checkTokenize(t, path, cases, func(c tokenizeCase) []int { return append([]int{1}, c.IDs...) })
+	checkTokenize(t, path, cases, func(c tokenizeCase) []int { return c.IDs }, "--no-special")
+}
+
+// TestCalibrateEvalGGUF: calibrate and eval run on a GGUF file end to end;
+// the default output is named after the file without .gguf.
+func TestCalibrateEvalGGUF(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "stories260K.gguf")
+	b, err := os.ReadFile(fixture.Path("stories260K-gguf", "stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, b)
+	t.Chdir(dir)
+	if code, _, stderr := runCLI(t, "calibrate", "--model", path, "--corpus", fixture.StoriesCorpus(), "--quiet", "--seq-len", "64", "--num-seqs", "4"); code != 0 {
+		t.Fatalf("calibrate: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "stories260K_qfilt")); err != nil {
+		t.Fatalf("default output: %v", err)
+	}
+	if code, _, stderr := runCLI(t, "eval", "--model", path, "--corpus", fixture.StoriesCorpus(), "--quiet", "--seq-len", "64", "--max-docs", "2", "--skip-docs", "80"); code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+}
