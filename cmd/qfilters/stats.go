@@ -289,7 +289,7 @@ type statsDocs struct {
 // opt.SampleChars characters (Unicode code points, as Python slices a str)
 // and tokenizes it with special tokens.
 func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
-	tok, err := tokenizer.Load(in.modelDir)
+	tok, err := loadTokenizer(in.modelDir)
 	if err != nil {
 		return nil, fmt.Errorf("stats tokenizes text, which needs the model's tokenizer: %w", err)
 	}
