@@ -76,7 +76,8 @@ func CollectQueryStats(m *model.Model, seqs [][]int, nSink int, opt Options) (*Q
 // queryStatsSink fills QueryStats from the queries before RoPE; it wants no
 // sampled rows.
 type queryStatsSink struct {
-	st *QueryStats
+	st     *QueryStats
+	prefix string // of its tensor names in checkpoints shared with another sink
 	// x is one head's rows in float64, reused.
 	x []float64
 }
@@ -147,9 +148,9 @@ func (s *queryStatsSink) tensors() []safetensors.Tensor {
 		if st.Sum[l] == nil {
 			continue
 		}
-		out = append(out, i64Tensor(fmt.Sprintf("count.%d", l), []int64{st.Count[l]}),
-			f64Tensor(fmt.Sprintf("sum.%d", l), st.Sum[l], h, d),
-			f64Tensor(fmt.Sprintf("gram.%d", l), st.Gram[l], h, d, d))
+		out = append(out, i64Tensor(fmt.Sprintf("%scount.%d", s.prefix, l), []int64{st.Count[l]}),
+			f64Tensor(fmt.Sprintf("%ssum.%d", s.prefix, l), st.Sum[l], h, d),
+			f64Tensor(fmt.Sprintf("%sgram.%d", s.prefix, l), st.Gram[l], h, d, d))
 	}
 	return out
 }
@@ -158,15 +159,15 @@ func (s *queryStatsSink) restore(ck *safetensors.Checkpoint, layers int) error {
 	st := s.st
 	h, d := st.Meta.Heads, st.Meta.HeadDim
 	for l := range layers {
-		count, err := readI64(ck, fmt.Sprintf("count.%d", l))
+		count, err := readI64(ck, fmt.Sprintf("%scount.%d", s.prefix, l))
 		if err != nil || len(count) != 1 || count[0] < 0 {
 			return fmt.Errorf("layer %d: invalid count: %v", l, err)
 		}
 		st.Count[l] = count[0]
-		if st.Sum[l], err = readF64(ck, fmt.Sprintf("sum.%d", l), h*d); err != nil {
+		if st.Sum[l], err = readF64(ck, fmt.Sprintf("%ssum.%d", s.prefix, l), h*d); err != nil {
 			return err
 		}
-		if st.Gram[l], err = readF64(ck, fmt.Sprintf("gram.%d", l), h*d*d); err != nil {
+		if st.Gram[l], err = readF64(ck, fmt.Sprintf("%sgram.%d", s.prefix, l), h*d*d); err != nil {
 			return err
 		}
 	}
@@ -343,3 +344,53 @@ type preRoPESink interface {
 	preRoPE(l, seq int, q []float32)
 	wantsRows() bool
 }
+
+// RunWithQueryStats calibrates m on seqs as Run does and gathers, in the same
+// pass, the query statistics CollectQueryStats would (over the same
+// sequences, nSink tokens of each left out). Checkpoints hold both.
+func RunWithQueryStats(m *model.Model, seqs [][]int, nSink int, opt Options) (*Result, *QueryStats, error) {
+	if opt.Sign == "" {
+		opt.Sign = SignVote
+	}
+	if opt.Sign != SignVote && opt.Sign != SignMean {
+		return nil, nil, fmt.Errorf("unknown sign rule %q (vote, mean)", opt.Sign)
+	}
+	if nSink < 0 {
+		return nil, nil, fmt.Errorf("n_sink %d < 0", nSink)
+	}
+	opt.Shard, opt.Shards = 0, 1
+	c := m.Config
+	s := &solveSink{res: newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim), rule: opt.Sign}
+	q := &queryStatsSink{st: newQueryStats(c, seqs, nSink, opt), prefix: "query_stats."}
+	if err := gather(m, seqs, opt, teeSink{s, q}); err != nil {
+		return nil, nil, err
+	}
+	return s.res, q.st, nil
+}
+
+// teeSink hands what gather produces to a sink that wants the sampled rows
+// and to the query statistics.
+type teeSink struct {
+	rows sink
+	q    *queryStatsSink
+}
+
+func (t teeSink) layer(l int, positions []int, rows []float32) error {
+	if err := t.rows.layer(l, positions, rows); err != nil {
+		return err
+	}
+	return t.q.layer(l, positions, rows)
+}
+
+func (t teeSink) tensors() []safetensors.Tensor { return append(t.rows.tensors(), t.q.tensors()...) }
+
+func (t teeSink) restore(ck *safetensors.Checkpoint, layers int) error {
+	if err := t.rows.restore(ck, layers); err != nil {
+		return err
+	}
+	return t.q.restore(ck, layers)
+}
+
+func (t teeSink) preRoPE(l, seq int, q []float32) { t.q.preRoPE(l, seq, q) }
+
+func (t teeSink) wantsRows() bool { return true }

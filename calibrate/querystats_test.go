@@ -1,10 +1,12 @@
 package calibrate
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/qfilters/qfilters/export"
@@ -252,4 +254,61 @@ func TestExpStatsRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRunWithQueryStats: one pass gives the filters of Run and the
+// statistics of CollectQueryStats, also when interrupted after two layers
+// and resumed from its checkpoint.
+func TestRunWithQueryStats(t *testing.T) {
+	m := tinyModel(t)
+	seqs := randomSeqs(4, 48, m.Config.Vocab)
+	opt := Options{Samples: 100, Seed: 5}
+	wantRes, err := Run(m, seqs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantQS, err := CollectQueryStats(m, seqs, 4, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(res *Result, qs *QueryStats) {
+		t.Helper()
+		if !slices.Equal(res.QFilters, wantRes.QFilters) {
+			t.Error("filters differ from Run's")
+		}
+		for l := range qs.Gram {
+			if qs.Count[l] != wantQS.Count[l] || !slices.Equal(qs.Sum[l], wantQS.Sum[l]) || !slices.Equal(qs.Gram[l], wantQS.Gram[l]) {
+				t.Fatalf("layer %d: statistics differ from CollectQueryStats'", l)
+			}
+		}
+	}
+	res, qs, err := RunWithQueryStats(m, seqs, 4, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(res, qs)
+
+	ckOpt := opt
+	ckOpt.CheckpointDir = filepath.Join(t.TempDir(), "ck")
+	ctx, cancel := context.WithCancel(context.Background())
+	ckOpt.Context = ctx
+	ckOpt.Progress = func(layer, seq int) {
+		if layer == 2 {
+			cancel()
+		}
+	}
+	if _, _, err := RunWithQueryStats(m, seqs, 4, ckOpt); err == nil {
+		t.Fatal("cancelled run succeeded")
+	}
+	ckOpt.Context, ckOpt.Progress = nil, nil
+	resumed := -1
+	ckOpt.Resumed = func(layer int) { resumed = layer }
+	res, qs, err = RunWithQueryStats(m, seqs, 4, ckOpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed != 2 {
+		t.Errorf("resumed at layer %d, want 2", resumed)
+	}
+	check(res, qs)
 }
