@@ -37,6 +37,8 @@ type ExpStats struct {
 
 	// Card lines (provenance) written into README.md only.
 	Card [][2]string
+	// Samples, when set, replaces the card's description of the samples.
+	Samples string
 }
 
 // StatsDirName is how kvpress names a statistics repository (stats_id
@@ -154,8 +156,11 @@ func (s *ExpStats) card() string {
 	fmt.Fprintf(&b, "- `query_mean`: float32 [%d layers, %d heads, %d head dim]\n", s.Layers, s.Heads, s.HeadDim)
 	fmt.Fprintf(&b, "- `query_cov`: float32 [%d layers, %d heads, %d, %d]\n\n", s.Layers, s.Heads, s.HeadDim, s.HeadDim)
 	b.WriteString("## Provenance\n\n")
-	fmt.Fprintf(&b, "- dataset: %s\n- samples: %d documents, each cut to its first %d characters\n- sink tokens skipped: %d\n",
-		s.DatasetName, s.NumSamples, s.SampleSeqLen, s.NSink)
+	samples := s.Samples
+	if samples == "" {
+		samples = fmt.Sprintf("%d documents, each cut to its first %d characters", s.NumSamples, s.SampleSeqLen)
+	}
+	fmt.Fprintf(&b, "- dataset: %s\n- samples: %s\n- sink tokens skipped: %d\n", s.DatasetName, samples, s.NSink)
 	for _, kv := range s.Card {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, "- %s: %s\n", kv[0], kv[1])

@@ -41,6 +41,7 @@ type calibrateOptions struct {
 	Sign                         string
 	JSON, Quiet, Force           bool
 	Shard, StatsOut              string
+	AlsoStats                    string
 	Precision                    string
 	Resume                       bool
 
@@ -86,6 +87,7 @@ corpus (with --seq-len 256 unless given).`,
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar")
 	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
 	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out)"+shardFlagHelp)
+	f.StringVar(&opt.AlsoStats, "also-stats", "", "also write Expected Attention query statistics (qfilters stats) of the calibration sequences to `DIR`, from the same pass")
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable statistics to `FILE` instead of filters (see qfilters merge)")
 	f.StringVar(&opt.Precision, "precision", "f32", "matrix-product arithmetic: f32, or bf16 (as the reference's GPU autocast; faster on CPUs with AVX512_BF16)")
 	f.BoolVar(&opt.Resume, "resume", false, "checkpoint after every layer to OUT.resume and continue from it if present")
@@ -186,6 +188,9 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 			return fmt.Errorf("output %s already exists (use --force to replace it)", out)
 		}
 	}
+	if err := checkAlsoStats(opt); err != nil {
+		return err
+	}
 	checkpointDir := ""
 	if opt.Resume {
 		checkpointDir = out + ".resume"
@@ -227,6 +232,9 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if sel.tokenizerSHA != "" {
 		identity["tokenizer_sha256"] = sel.tokenizerSHA
 	}
+	if opt.AlsoStats != "" {
+		identity["also_stats_n_sink"] = strconv.Itoa(alsoStatsSinks)
+	}
 	provenance := map[string]string{
 		"model": modelName, "corpus": corpusName,
 		"corpus_docs": strconv.Itoa(sel.DocsSeen), "corpus_files": sel.files,
@@ -253,8 +261,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	}
 	var res *calibrate.Result
 	var stats *calibrate.Stats
+	var qstats *calibrate.QueryStats
 	if opt.StatsOut != "" {
 		stats, err = calibrate.Collect(m, sel.Seqs, copt)
+	} else if opt.AlsoStats != "" {
+		res, qstats, err = calibrate.RunWithQueryStats(m, sel.Seqs, alsoStatsSinks, copt)
 	} else {
 		res, err = calibrate.Run(m, sel.Seqs, copt)
 	}
@@ -291,6 +302,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		f := filtersOf(res, identity, provenance, sign, opt.Seed, len(sel.Seqs))
 		if err := export.WriteWith(out, f, export.WriteOptions{Force: opt.Force}); err != nil {
 			return err
+		}
+		if qstats != nil {
+			if err := writeAlsoStats(opt, in, qstats, len(sel.Seqs)); err != nil {
+				return err
+			}
 		}
 		sum.SamplesPerLayer = res.SamplesUsed
 		sum.MeanEnergyShare, sum.MinEnergyShare = energySummary(export.ComputeFigures(f))

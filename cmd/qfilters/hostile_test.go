@@ -570,6 +570,10 @@ func hostileCases() []hostileCase {
 		{"stats --n-sink at least as long as every sample", func(t *testing.T, e *hostileEnv) {
 			e.cmd = []string{"stats", "--out", filepath.Join(e.root, "out", "out"), "--quiet", "--num-samples", "3", "--sample-chars", "20", "--n-sink", "50"}
 		}, 1, "leaves 0 queries"},
+		{"calibrate --also-stats with --stats-out", func(t *testing.T, e *hostileEnv) {
+			e.cmd = []string{"calibrate", "--quiet", "--seq-len", "32", "--num-seqs", "2",
+				"--also-stats", filepath.Join(e.root, "out", "stats"), "--stats-out", filepath.Join(e.root, "out", "part")}
+		}, 2, "--also-stats and --stats-out exclude each other"},
 		{"stats with fewer documents than --num-samples", func(t *testing.T, e *hostileEnv) {
 			e.cmd = []string{"stats", "--out", filepath.Join(e.root, "out", "out"), "--quiet", "--num-samples", "500"}
 		}, 1, "fewer than --num-samples 500"},

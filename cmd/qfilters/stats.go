@@ -128,11 +128,7 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) error {
 	if opt.NumSamples <= 0 {
 		return usageError{fmt.Errorf("--num-samples must be positive, got %d", opt.NumSamples)}
 	}
-	// kvpress records the model as loaded: a hub id whole, else the folder.
-	modelName := modelBaseName(in.modelDir)
-	if opt.Model != "" && in.modelDir != opt.Model {
-		modelName = opt.Model
-	}
+	modelName := statsModelName(opt.Model, in)
 	dataset := opt.Dataset
 	if dataset == "" {
 		dataset = datasetName(in)
@@ -336,4 +332,13 @@ func cutChars(text string, n int) string {
 		n--
 	}
 	return text
+}
+
+// statsModelName is the model_name kvpress records: the model as loaded, a
+// hub id whole (org/name), else the checkpoint's folder name.
+func statsModelName(arg string, in *inputs) string {
+	if arg != "" && in.modelDir != arg {
+		return arg
+	}
+	return modelBaseName(in.modelDir)
 }

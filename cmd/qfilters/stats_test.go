@@ -159,3 +159,32 @@ func TestEmbeddedBaseName(t *testing.T) {
 		t.Errorf("embedded base name %q, want stories260K", in.baseName)
 	}
 }
+
+// TestCalibrateAlsoStats: one calibrate run writes the same filters as
+// without --also-stats, and statistics of its sequences.
+func TestCalibrateAlsoStats(t *testing.T) {
+	tmp := t.TempDir()
+	plain, both, stats := filepath.Join(tmp, "plain"), filepath.Join(tmp, "both"), filepath.Join(tmp, "stats")
+	if _, _, err := execute(t, "calibrate", "--out", plain, "--quiet", "--num-seqs", "4"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := execute(t, "calibrate", "--out", both, "--also-stats", stats, "--quiet", "--num-seqs", "4"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(plain, "model.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(both, "model.safetensors"))
+	if len(a) == 0 || string(a) != string(b) {
+		t.Error("--also-stats changed the filters")
+	}
+	es, err := export.ReadExpStats(stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es.NumSamples != 4 || es.SampleSeqLen != 256 || es.NSink != 4 || es.Layers != 5 {
+		t.Errorf("statistics %d samples of %d, n_sink %d, %d layers", es.NumSamples, es.SampleSeqLen, es.NSink, es.Layers)
+	}
+	code, _, stderr := runCLI(t, "calibrate", "--also-stats", filepath.Join(tmp, "s2"), "--shard", "0/2", "--stats-out", filepath.Join(tmp, "p"), "--quiet")
+	if code != 2 || !strings.Contains(stderr, "--also-stats") {
+		t.Errorf("--also-stats with --stats-out: exit %d, %q", code, stderr)
+	}
+}
