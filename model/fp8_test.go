@@ -66,8 +66,17 @@ func quantizeFP8(w []float32, rows, cols, br, bc int, decode func(byte) float32,
 // weights in F32.
 func fp8Checkpoints(t *testing.T, arch string, perTensor bool) (fp8Dir, plainDir string) {
 	cfg, ts := fixtureParts(t, arch)
+	fp8, plain, qc := quantizeFixture(t, ts, perTensor)
 	plainCfg := cloneJSON(t, cfg)
-	var fp8, plain []safetensors.Tensor
+	cfg["quantization_config"] = qc
+	return writeModel(t, cfg, fp8), writeModel(t, plainCfg, plain)
+}
+
+// quantizeFixture quantizes every 2-D layer weight of ts to FP8: E4M3 in
+// ragged 16x24 blocks, or E5M2 with one scale per tensor. It returns the FP8
+// tensors with their scales, the dequantized tensors, and the
+// quantization_config that describes them.
+func quantizeFixture(t *testing.T, ts []safetensors.Tensor, perTensor bool) (fp8, plain []safetensors.Tensor, qc map[string]any) {
 	br, bc := 16, 24 // ragged edges: 64 and 128 are not multiples of 24
 	decode, fmax, dt := safetensors.F8E4M3ToF32, float32(448), safetensors.F8E4M3
 	if perTensor {
@@ -97,12 +106,25 @@ func fp8Checkpoints(t *testing.T, arch string, perTensor bool) (fp8Dir, plainDir
 	if quantized == 0 {
 		t.Fatal("nothing quantized")
 	}
-	qc := map[string]any{"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": []int{br, bc}}
+	qc = map[string]any{"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": []int{br, bc}}
 	if perTensor {
 		qc = map[string]any{"quant_method": "fp8", "activation_scheme": "static"}
 	}
-	cfg["quantization_config"] = qc
-	return writeModel(t, cfg, fp8), writeModel(t, plainCfg, plain)
+	return fp8, plain, qc
+}
+
+// TestFP8InWrapper: an FP8 multimodal checkpoint (scales beside their
+// weights under the wrapper's prefix) dequantizes before its names are
+// mapped, and computes what the plain dequantized language model does.
+func TestFP8InWrapper(t *testing.T) {
+	cfg, ts := fixtureParts(t, "mistral")
+	fp8, plain, qc := quantizeFixture(t, ts, false)
+	text := cloneJSON(t, cfg)
+	wrapped := map[string]any{"model_type": "mistral3", "architectures": []string{"Mistral3ForConditionalGeneration"},
+		"text_config": text, "quantization_config": qc}
+	fp8 = renameTensors(fp8, func(n string) string { return "language_model." + n })
+	ids := loadGolden(t, archDir(t, "mistral")).ids
+	sameBits(t, "fp8 mistral3", forwardAll(t, writeModel(t, wrapped, fp8), ids), forwardAll(t, writeModel(t, cfg, plain), ids))
 }
 
 // TestFP8: block-scaled E4M3 and per-tensor-scaled E5M2 checkpoints compute

@@ -22,7 +22,6 @@ import (
 	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/kernels"
 	"github.com/qfilters/qfilters/model"
-	"github.com/qfilters/qfilters/tokenizer"
 )
 
 func init() { commands = append(commands, newCalibrateCmd) }
@@ -419,7 +418,7 @@ func selectSequences(modelDir, corpusPath string, vocab int, opt calibrateOption
 	}
 	out.files = strings.Join(files, ", ")
 	if usedTokenizer {
-		if out.tokenizerSHA, err = tokenizer.Identity(modelDir); err != nil {
+		if out.tokenizerSHA, err = tokenizerIdentity(modelDir); err != nil {
 			return nil, err
 		}
 	}

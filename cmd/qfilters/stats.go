@@ -20,7 +20,6 @@ import (
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/model"
-	"github.com/qfilters/qfilters/tokenizer"
 )
 
 func init() { commands = append(commands, newStatsCmd) }
@@ -316,7 +315,7 @@ func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
 		out.seqs = append(out.seqs, ids)
 	}
 	out.corpusSHA = r.Identity()
-	if out.tokenizerSHA, err = tokenizer.Identity(in.modelDir); err != nil {
+	if out.tokenizerSHA, err = tokenizerIdentity(in.modelDir); err != nil {
 		return nil, err
 	}
 	return out, nil
