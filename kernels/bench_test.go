@@ -114,3 +114,20 @@ func BenchmarkAttention(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGeneric times the portable path on a shape small enough for it
+// (what CPUs with neither AVX2 nor NEON run).
+func BenchmarkGeneric(b *testing.B) {
+	const m, k, n = 256, 1024, 1024
+	defer SetPath(Generic)()
+	r := rand.New(rand.NewPCG(1, 1))
+	a := randSlice(r, m*k)
+	w, _ := encodeMatrix(randSlice(r, n*k), n, k, BF16)
+	dst := make([]float32, m*n)
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		MatMulT(dst, a, m, w)
+	}
+	reportFlops(b, 2*float64(m)*float64(k)*float64(n)*float64(b.N), processCPU()-cpu0)
+}

@@ -1,50 +1,154 @@
 package kernels
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
-// genericKernels is the portable path: a 4x4 register tile in plain Go. It is
-// what non-amd64 builds run, and the reference the assembly paths are
-// checked against.
-var genericKernels = kernelSet{path: Generic, mr: 4, nr: 4, f32: kernelGeneric4x4}
-
-// kernelGeneric4x4 keeps the 16 accumulators in locals so the compiler can
-// hold them in registers; each k step loads 4 values of A and 4 of B.
-func kernelGeneric4x4(kd int, a, b, c *float32, ldc int, load bool) {
-	as := unsafe.Slice(a, kd*4)
-	bs := unsafe.Slice(b, kd*4)
-	cs := unsafe.Slice(c, 3*ldc+4)
-	var c00, c01, c02, c03, c10, c11, c12, c13 float32
-	var c20, c21, c22, c23, c30, c31, c32, c33 float32
-	if load {
-		c00, c01, c02, c03 = cs[0], cs[1], cs[2], cs[3]
-		c10, c11, c12, c13 = cs[ldc], cs[ldc+1], cs[ldc+2], cs[ldc+3]
-		c20, c21, c22, c23 = cs[2*ldc], cs[2*ldc+1], cs[2*ldc+2], cs[2*ldc+3]
-		c30, c31, c32, c33 = cs[3*ldc], cs[3*ldc+1], cs[3*ldc+2], cs[3*ldc+3]
+// genericKernels is the portable path, plain Go: what CPUs with neither
+// AVX2 nor NEON run, and the reference the assembly paths are checked
+// against. The Go compiler computes all of a step's products before adding
+// them and never fuses them on amd64 (SSE, 16 registers, one of them kept
+// zero), so there a 2x3 tile is the largest that stays in registers: 6
+// accumulators + 6 products + 5 operands. Where it fuses multiply-add into FMA
+// and has 32 registers (arm64, ppc64le, s390x, riscv64, loong64) a 4x4 tile
+// does: 16 accumulators and 8 operands.
+var genericKernels = func() kernelSet {
+	if runtime.GOARCH == "amd64" || runtime.GOARCH == "386" {
+		return kernelSet{path: Generic, mr: 2, nr: 3, f32: kernelGeneric2x3}
 	}
-	for p := 0; p < kd; p++ {
-		ap := as[p*4 : p*4+4 : p*4+4]
-		bp := bs[p*4 : p*4+4 : p*4+4]
-		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
+	return kernelSet{path: Generic, mr: 4, nr: 4, f32: kernelGeneric4x4}
+}()
+
+// The kernels walk the packed panels with pointers (no bounds checks in the
+// loop): a holds kd·mr values and b kd·nr, as microKernel promises. The
+// amd64 kernel takes four steps per iteration: fewer loop instructions, as the
+// scalar loop is bound by instructions issued, not by the FP pipes.
+
+func kernelGeneric2x3(kd int, a, b, c *float32, ldc int, load bool) {
+	cs := unsafe.Slice(c, 1*ldc+3)
+	var c00, c01, c02, c10, c11, c12 float32
+	if load {
+		c00, c01, c02 = cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2]
+		c10, c11, c12 = cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2]
+	}
+	pa, pb := unsafe.Pointer(a), unsafe.Pointer(b)
+	p := 0
+	for ; p+4 <= kd; p += 4 {
+		{
+			ap := (*[2]float32)(unsafe.Add(pa, 0))
+			bp := (*[3]float32)(unsafe.Add(pb, 0))
+			b0, b1, b2 := bp[0], bp[1], bp[2]
+			a0 := ap[0]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			a1 := ap[1]
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+		}
+		{
+			ap := (*[2]float32)(unsafe.Add(pa, 8))
+			bp := (*[3]float32)(unsafe.Add(pb, 12))
+			b0, b1, b2 := bp[0], bp[1], bp[2]
+			a0 := ap[0]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			a1 := ap[1]
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+		}
+		{
+			ap := (*[2]float32)(unsafe.Add(pa, 16))
+			bp := (*[3]float32)(unsafe.Add(pb, 24))
+			b0, b1, b2 := bp[0], bp[1], bp[2]
+			a0 := ap[0]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			a1 := ap[1]
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+		}
+		{
+			ap := (*[2]float32)(unsafe.Add(pa, 24))
+			bp := (*[3]float32)(unsafe.Add(pb, 36))
+			b0, b1, b2 := bp[0], bp[1], bp[2]
+			a0 := ap[0]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			a1 := ap[1]
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+		}
+		pa = unsafe.Add(pa, 32)
+		pb = unsafe.Add(pb, 48)
+	}
+	for ; p < kd; p++ {
+		ap := (*[2]float32)(unsafe.Add(pa, 0))
+		bp := (*[3]float32)(unsafe.Add(pb, 0))
+		b0, b1, b2 := bp[0], bp[1], bp[2]
+		a0 := ap[0]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		a1 := ap[1]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		pa = unsafe.Add(pa, 8)
+		pb = unsafe.Add(pb, 12)
+	}
+	cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2] = c00, c01, c02
+	cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2] = c10, c11, c12
+}
+
+func kernelGeneric4x4(kd int, a, b, c *float32, ldc int, load bool) {
+	cs := unsafe.Slice(c, 3*ldc+4)
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+	if load {
+		c00, c01, c02, c03 = cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2], cs[0*ldc+3]
+		c10, c11, c12, c13 = cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2], cs[1*ldc+3]
+		c20, c21, c22, c23 = cs[2*ldc+0], cs[2*ldc+1], cs[2*ldc+2], cs[2*ldc+3]
+		c30, c31, c32, c33 = cs[3*ldc+0], cs[3*ldc+1], cs[3*ldc+2], cs[3*ldc+3]
+	}
+	pa, pb := unsafe.Pointer(a), unsafe.Pointer(b)
+	p := 0
+	for ; p < kd; p++ {
+		ap := (*[4]float32)(unsafe.Add(pa, 0))
+		bp := (*[4]float32)(unsafe.Add(pb, 0))
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		a0 := ap[0]
 		c00 += a0 * b0
 		c01 += a0 * b1
 		c02 += a0 * b2
 		c03 += a0 * b3
+		a1 := ap[1]
 		c10 += a1 * b0
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
+		a2 := ap[2]
 		c20 += a2 * b0
 		c21 += a2 * b1
 		c22 += a2 * b2
 		c23 += a2 * b3
+		a3 := ap[3]
 		c30 += a3 * b0
 		c31 += a3 * b1
 		c32 += a3 * b2
 		c33 += a3 * b3
+		pa = unsafe.Add(pa, 16)
+		pb = unsafe.Add(pb, 16)
 	}
-	cs[0], cs[1], cs[2], cs[3] = c00, c01, c02, c03
-	cs[ldc], cs[ldc+1], cs[ldc+2], cs[ldc+3] = c10, c11, c12, c13
-	cs[2*ldc], cs[2*ldc+1], cs[2*ldc+2], cs[2*ldc+3] = c20, c21, c22, c23
-	cs[3*ldc], cs[3*ldc+1], cs[3*ldc+2], cs[3*ldc+3] = c30, c31, c32, c33
+	cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2], cs[0*ldc+3] = c00, c01, c02, c03
+	cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2], cs[1*ldc+3] = c10, c11, c12, c13
+	cs[2*ldc+0], cs[2*ldc+1], cs[2*ldc+2], cs[2*ldc+3] = c20, c21, c22, c23
+	cs[3*ldc+0], cs[3*ldc+1], cs[3*ldc+2], cs[3*ldc+3] = c30, c31, c32, c33
 }

@@ -281,3 +281,40 @@ func TestPackB(t *testing.T) {
 		}
 	}
 }
+
+// TestGenericTiles runs the products and attention on both portable tiles
+// (the build picks one per architecture) against the references.
+func TestGenericTiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, ks := range []*kernelSet{
+		{path: Generic, mr: 2, nr: 3, f32: kernelGeneric2x3},
+		{path: Generic, mr: 4, nr: 4, f32: kernelGeneric4x4},
+	} {
+		prev := active.Swap(ks)
+		for _, sz := range testSizes {
+			m, k, n := sz[0], sz[1], sz[2]
+			a := randSlice(r, m*k)
+			w, exact := encodeMatrix(randSlice(r, n*k), n, k, BF16)
+			ref, mag := refMatMulT(a, exact, m, k, n)
+			dst := poisoned(m * n)
+			MatMulT(dst, a, m, w)
+			checkClose(t, fmt.Sprintf("%s m=%d k=%d n=%d", describe(ks), m, k, n), dst, ref, mag, k)
+			want := emulateBF16(a, exact, m, k, n)
+			MatMulTBF16(dst, a, m, w)
+			for i := range want {
+				if dst[i] != want[i] {
+					t.Errorf("%s bf16 m=%d k=%d n=%d: element %d = %v, want %v", describe(ks), m, k, n, i, dst[i], want[i])
+					break
+				}
+			}
+		}
+		const seq, heads, kvh, hd = 37, 4, 2, 24
+		q, kk, v := randSlice(r, seq*heads*hd), randSlice(r, seq*kvh*hd), randSlice(r, seq*kvh*hd)
+		opts := AttentionOpts{Scale: 0.2}
+		want, mg := refAttention(q, kk, v, seq, heads, kvh, hd, opts)
+		got := poisoned(seq * heads * hd)
+		Attention(got, q, kk, v, seq, heads, kvh, hd, opts)
+		checkClose(t, describe(ks)+" attention", got, want, mg, seq)
+		active.Store(prev)
+	}
+}
