@@ -214,6 +214,9 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) error {
 		NumSamples: opt.NumSamples, Skipped: skipped, Queries: qs.Count[0], Seconds: time.Since(start).Seconds()}
 	if opt.StatsOut != "" {
 		sum.Shard = fmt.Sprintf("%d/%d", shard, shards)
+		if err := os.MkdirAll(filepath.Dir(opt.StatsOut), 0o755); err != nil {
+			return err
+		}
 		if err := calibrate.WriteQueryStats(opt.StatsOut, qs); err != nil {
 			return err
 		}

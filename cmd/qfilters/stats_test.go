@@ -80,7 +80,7 @@ func TestStatsShardsMergeCLI(t *testing.T) {
 	}
 	var files []string
 	for i := range 3 {
-		f := filepath.Join(tmp, fmt.Sprintf("part%d.safetensors", i))
+		f := filepath.Join(tmp, "parts", fmt.Sprintf("part%d.safetensors", i)) // parts/ is created
 		if _, _, err := execute(t, append(args, "--shard", fmt.Sprintf("%d/3", i), "--stats-out", f)...); err != nil {
 			t.Fatal(err)
 		}
