@@ -8,6 +8,7 @@ import (
 	"github.com/qfilters/qfilters/assets"
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/hub"
+	"github.com/qfilters/qfilters/model"
 )
 
 // inputs are the model and corpus a command runs on, with the names
@@ -62,7 +63,7 @@ func resolveInputs(modelArg, revision, corpusPath string) (*inputs, error) {
 // looked up in the local Hugging Face cache at revision. It returns the
 // directory, the name to record and the base of the filters' name.
 func resolveModel(arg, revision string) (dir, name, base string, err error) {
-	if _, statErr := os.Stat(arg); statErr == nil || !hub.IsID(arg) {
+	if _, statErr := os.Stat(arg); statErr == nil || !hub.IsID(arg) || model.IsGGUF(arg) {
 		if revision != "" {
 			return "", "", "", usageError{fmt.Errorf("--revision applies to a Hugging Face id, and %s is a path", arg)}
 		}
