@@ -12,7 +12,7 @@ import (
 
 // Limits on the small records read whole.
 const (
-	maxPickleSize = 64 << 20
+	maxPickleSize = 16 << 20
 	maxSmallSize  = 64
 )
 

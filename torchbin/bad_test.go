@@ -99,6 +99,8 @@ func TestBadFiles(t *testing.T) {
 		{"list as dict key", archive(proto+"}]Ns.", nil), "dict key of type list"},
 		{"huge LONG1", archive(proto+"\x8a\x09123456789.", nil), "integer of 9 bytes is too large"},
 		{"GLOBAL without newline", archive(proto+"c"+strings.Repeat("a", 300), nil), "GLOBAL argument without a newline"},
+		{"pickle making millions of values", archive(proto+strings.Repeat("N", maxValues+1)+".", nil), "pickle makes over 4194304 values"},
+		{"pickle over the size limit", archive(proto+strings.Repeat("N0", maxPickleSize/2)+"}.", nil), "record archive/data.pkl is 16777220 bytes, over the 16777216-byte limit"},
 		// Pickles that are not state dicts of tensors.
 		{"top level list", archive(proto+"].", nil), "data.pkl holds a list, not a state dict"},
 		{"entry not a tensor", archive(proto+"}"+str("w")+"K\x01s.", nil), `state dict entry "w" is 1, not a tensor`},

@@ -91,6 +91,10 @@ const (
 	opFrame         = 0x95
 	maxProtocol     = 5
 	maxGlobalLength = 256
+	// maxValues bounds the values and memo entries a pickle may make, so
+	// that a small hostile pickle cannot make us allocate much more than it
+	// weighs. torch.save makes about one per 8 bytes of pickle.
+	maxValues = 1 << 22
 )
 
 // refusedOps names the opcodes we do not execute, for the error message.
@@ -112,6 +116,7 @@ type unpickler struct {
 	marks []int // stack heights at each MARK
 	memo  map[uint32]any
 	env   env
+	made  int // values pushed and memo entries set
 }
 
 // unpickle runs data to its STOP and returns the value it leaves.
@@ -133,6 +138,9 @@ func (u *unpickler) run() (any, error) {
 		start := u.pos
 		u.pos++
 		done, err := u.step(op)
+		if err == nil && u.made > maxValues {
+			err = fmt.Errorf("pickle makes over %d values: not a state dict torch.save would write", maxValues)
+		}
 		if err != nil {
 			u.pos = start
 			return nil, err
@@ -462,6 +470,7 @@ func (u *unpickler) put(op byte) error {
 		return err
 	}
 	u.memo[idx] = v
+	u.made++
 	return nil
 }
 
@@ -533,7 +542,10 @@ func (u *unpickler) floor() int {
 	return u.marks[len(u.marks)-1]
 }
 
-func (u *unpickler) push(v any) { u.stack = append(u.stack, v) }
+func (u *unpickler) push(v any) {
+	u.stack = append(u.stack, v)
+	u.made++
+}
 
 func (u *unpickler) pop() (any, error) {
 	if len(u.stack) <= u.floor() {
