@@ -131,7 +131,7 @@ func (g *File) Float32(t TensorInfo) ([]float32, error) {
 // parse reads the header, metadata and tensor directory of a file of the
 // given size.
 func parse(r io.ReaderAt, size int64) (*File, error) {
-	d := &decoder{r: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 1<<16), size: size}
+	d := &decoder{r: bufio.NewReaderSize(io.NewSectionReader(r, 0, size), int(min(size+16, 1<<16))), size: size}
 	head := d.bytes(4)
 	if d.err != nil {
 		return nil, errors.New("not a GGUF file: shorter than its 4-byte magic")

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/qfilters/qfilters/internal/fixture"
 	"github.com/qfilters/qfilters/tokenizer"
@@ -56,4 +58,30 @@ func TestStoriesTokenizer(t *testing.T) {
 	if s := tok.Decode(tok.Encode(cases[0].Text, true), true); s != cases[0].Text {
 		t.Errorf("decode: %.60q", s)
 	}
+}
+
+// FuzzSentencePiece: any text encodes to ids of the vocabulary, and text
+// without special tokens decodes back to itself (byte fallback covers every
+// character outside the vocabulary).
+func FuzzSentencePiece(f *testing.F) {
+	tok, err := LoadTokenizer(storiesPath())
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"Once upon a time", " x  y ", "日本語 🙂", "\x00\xff", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ids := tok.Encode(s, true)
+		for _, id := range ids {
+			if id < 0 || id >= tok.VocabSize() {
+				t.Fatalf("id %d out of range", id)
+			}
+		}
+		if utf8.ValidString(s) && !strings.Contains(s, "<") {
+			if got := tok.Decode(tok.Encode(s, false), false); got != s {
+				t.Fatalf("%q decodes back as %q", s, got)
+			}
+		}
+	})
 }

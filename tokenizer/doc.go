@@ -23,6 +23,11 @@
 //   - decoders: ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace,
 //     Sequence.
 //
+// FromJSON builds a tokenizer from tokenizer.json bytes made by another
+// reader (GGUF files); FromJSONScored does so for a SentencePiece vocabulary
+// that merges by token score, as llama.cpp's SPM tokenizer does, instead of
+// by BPE merges.
+//
 // Load fails with an error naming the component when a file uses anything
 // else (a Unigram or WordPiece model, another normalizer, BPE dropout, ...):
 // there is no silent fallback that would produce different ids.
