@@ -2,20 +2,33 @@ package model
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/qfilters/qfilters/gguf"
 )
 
-// IsGGUF reports whether path names a GGUF file (by its extension, as
-// llama.cpp's users name them) rather than a checkpoint directory.
+// IsGGUF reports whether path names a GGUF file rather than a checkpoint
+// directory: by its extension, as llama.cpp's users name them (a missing
+// file.gguf too, so the error names the file), or by the magic at the start
+// of a regular file (Ollama keeps its GGUF models as sha256-... blobs).
 func IsGGUF(path string) bool {
-	if !strings.HasSuffix(strings.ToLower(path), ".gguf") {
+	st, err := os.Stat(path)
+	if strings.HasSuffix(strings.ToLower(path), ".gguf") {
+		return err != nil || !st.IsDir()
+	}
+	if err != nil || !st.Mode().IsRegular() {
 		return false
 	}
-	st, err := os.Stat(path)
-	return err != nil || !st.IsDir()
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [4]byte
+	_, err = io.ReadFull(f, head[:])
+	return err == nil && string(head[:]) == "GGUF"
 }
 
 // openGGUF opens a GGUF file: its metadata gives the config (as the
