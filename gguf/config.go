@@ -25,6 +25,12 @@ func (m *Model) hfConfig() ([]byte, error) {
 		c[hf] = v
 		return v
 	}
+	if n, err := g.intKey(key("expert_count"), 0); err != nil || n > 0 {
+		if err == nil {
+			err = fmt.Errorf("mixture-of-experts GGUF files (%s = %d) are not supported; use the Hugging Face checkpoint", key("expert_count"), n)
+		}
+		return nil, err
+	}
 	hidden := req("embedding_length", "hidden_size")
 	req("feed_forward_length", "intermediate_size")
 	layers := req("block_count", "num_hidden_layers")

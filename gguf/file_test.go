@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,4 +155,27 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRefusedModels: files this package reads but cannot present as a
+// supported checkpoint say why.
+func TestRefusedModels(t *testing.T) {
+	base := []KV{{"general.architecture", "llama"}, {"llama.block_count", uint32(1)}, {"llama.embedding_length", uint32(8)},
+		{"llama.feed_forward_length", uint32(8)}, {"llama.attention.head_count", uint32(2)}, {"llama.vocab_size", uint32(4)}}
+	for _, c := range []struct {
+		kvs  []KV
+		want string
+	}{
+		{append(slices.Clone(base), KV{"llama.expert_count", uint32(8)}), "mixture-of-experts GGUF files (llama.expert_count = 8)"},
+		{append(slices.Clone(base), KV{"llama.attention.head_count_kv", []int32{2, 1}}), "per-layer array"},
+		{append(slices.Clone(base), KV{"llama.rope.scaling.type", "yarn"}), `rope scaling "yarn" is not supported`},
+		{[]KV{{"general.architecture", "bert"}}, `GGUF architecture "bert" is not supported`},
+		{base[:3], "metadata llama.feed_forward_length is missing"},
+	} {
+		path := filepath.Join(t.TempDir(), "m.gguf")
+		os.WriteFile(path, EncodeFile(3, 0, c.kvs, nil), 0o644)
+		if _, err := OpenModel(path); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want one containing %q", err, c.want)
+		}
+	}
 }
