@@ -134,9 +134,16 @@ func (v *dequantized) Tensor(name string) (safetensors.Tensor, error) {
 	if err != nil {
 		return t, err
 	}
-	codes, err := t.Float32()
-	if err != nil {
-		return t, err
+	if t.NumElements() != len(t.Data) {
+		return t, fmt.Errorf("tensor %s: %d bytes for shape %v", name, len(t.Data), t.Shape)
+	}
+	decode := safetensors.F8E4M3ToF32
+	if t.DType == safetensors.F8E5M2 {
+		decode = safetensors.F8E5M2ToF32
+	}
+	var table [256]float32
+	for i := range table {
+		table[i] = decode(byte(i))
 	}
 	st, err := v.Weights.Tensor(s.name)
 	if err != nil {
@@ -150,11 +157,17 @@ func (v *dequantized) Tensor(name string) (safetensors.Tensor, error) {
 	if len(t.Shape) > 0 {
 		cols = t.Shape[len(t.Shape)-1]
 	}
-	out := make([]byte, 4*len(codes))
-	for i, x := range codes {
-		r, c := i/cols, i%cols
-		y := x * scale[(r/s.br)*s.cols+c/s.bc]
-		binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(y))
+	out := make([]byte, 4*len(t.Data))
+	for r := 0; r*cols < len(t.Data); r++ {
+		srow := scale[(r/s.br)*s.cols:]
+		codes, dst := t.Data[r*cols:(r+1)*cols], out[4*r*cols:4*(r+1)*cols]
+		for c0 := 0; c0 < cols; c0 += s.bc {
+			k := srow[c0/s.bc]
+			c1 := min(c0+s.bc, cols)
+			for c, code := range codes[c0:c1] {
+				binary.LittleEndian.PutUint32(dst[4*(c0+c):], math.Float32bits(table[code]*k))
+			}
+		}
 	}
 	return safetensors.Tensor{Name: t.Name, DType: safetensors.F32, Shape: t.Shape, Data: out}, nil
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,6 +172,53 @@ func TestFP8Errors(t *testing.T) {
 		_, err := Open(writeModel(t, cfg, ts))
 		if err == nil || !strings.Contains(err.Error(), `quant_method "`+m+`" is not supported`) {
 			t.Errorf("%s: %v", m, err)
+		}
+	}
+}
+
+// memWeights is an in-memory source for benchmarks.
+type memWeights map[string]safetensors.Tensor
+
+func (m memWeights) Info(n string) (safetensors.DType, []int, bool) {
+	t, ok := m[n]
+	return t.DType, t.Shape, ok
+}
+func (m memWeights) Tensor(n string) (safetensors.Tensor, error) { return m[n], nil }
+func (m memWeights) Names() []string {
+	var ns []string
+	for n := range m {
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	return ns
+}
+func (m memWeights) Files() []string { return nil }
+func (m memWeights) Close() error    { return nil }
+
+// BenchmarkFP8Dequant: one 4096x4096 E4M3 matrix with 128x128 block scales,
+// as a 7B model's projections are stored.
+func BenchmarkFP8Dequant(b *testing.B) {
+	const n = 4096
+	codes := make([]byte, n*n)
+	for i := range codes {
+		codes[i] = byte(i*7) & 0x7e
+	}
+	scales := make([]float32, (n/128)*(n/128))
+	for i := range scales {
+		scales[i] = 1 / float32(i+1)
+	}
+	src := memWeights{
+		"w.weight":           {Name: "w.weight", DType: safetensors.F8E4M3, Shape: []int{n, n}, Data: codes},
+		"w.weight_scale_inv": {Name: "w.weight_scale_inv", DType: safetensors.F32, Shape: []int{n / 128, n / 128}, Data: f32Bytes(scales)},
+	}
+	w, err := fp8View(src, Quantization{Method: "fp8", Block: [2]int{128, 128}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(n * n)
+	for b.Loop() {
+		if _, err := w.Tensor("w.weight"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
