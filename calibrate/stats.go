@@ -3,6 +3,7 @@ package calibrate
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -225,7 +226,10 @@ func WriteStats(path string, st *Stats) error {
 func ReadStats(path string) (*Stats, error) {
 	ck, err := safetensors.Open(path)
 	if err != nil {
-		return nil, err
+		if _, serr := os.Stat(path); serr != nil {
+			return nil, err // names the file and what is wrong with it
+		}
+		return nil, fmt.Errorf("%s: not a qfilters stats file (%s)", path, strings.TrimPrefix(err.Error(), path+": "))
 	}
 	defer ck.Close()
 	raw, ok := ck.Metadata()["qfilters.stats"]

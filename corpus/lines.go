@@ -86,5 +86,5 @@ func (lr *lineReader) next() ([]byte, error) {
 }
 
 func (lr *lineReader) tooLong(line int) error {
-	return fmt.Errorf("%s:%d: %s longer than %d bytes (Options.MaxLineBytes)", lr.name, line, lr.what, lr.max)
+	return fmt.Errorf("%s:%d: %s longer than %d bytes (the limit on one line)", lr.name, line, lr.what, lr.max)
 }

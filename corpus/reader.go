@@ -146,7 +146,7 @@ func (r *Reader) Close() error {
 		r.cur = nil
 	}
 	if r.err == nil {
-		r.err = errors.New("corpus: reader closed")
+		r.err = errors.New("corpus reader closed")
 	}
 	return err
 }
@@ -170,7 +170,7 @@ func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[\`) }
 // resolve turns a corpus path into the sorted list of files to read.
 func resolve(path string) ([]string, error) {
 	if path == "" {
-		return nil, errors.New("corpus: empty corpus path")
+		return nil, errors.New("empty corpus path")
 	}
 	info, statErr := os.Stat(path)
 	if statErr == nil {

@@ -57,8 +57,8 @@ func SelectHeldOut(r *Reader, encode Encoder, vocabSize, seqLen, numSeqs, skip i
 		if sel.DocsSeen <= skip {
 			return nil, fmt.Errorf("corpus %s has %d documents, all skipped by --skip-docs %d", r.Path(), sel.DocsSeen, skip)
 		}
-		return nil, fmt.Errorf("no document of corpus %s has >= %d tokens (%d documents seen after skipping %d, longest %d tokens); lower --seq-len",
-			r.Path(), seqLen, sel.DocsSeen-skip, skip, longest)
+		return nil, fmt.Errorf("no document of corpus %s has the %d tokens of --seq-len (%d documents seen after skipping %d, longest %d tokens): give --seq-len %d or less",
+			r.Path(), seqLen, sel.DocsSeen-skip, skip, longest, max(longest, 1))
 	}
 	return sel, nil
 }
@@ -69,11 +69,11 @@ func SelectHeldOut(r *Reader, encode Encoder, vocabSize, seqLen, numSeqs, skip i
 func collect(r *Reader, encode Encoder, vocabSize, seqLen, numSeqs, skip int) (*Selection, int, error) {
 	switch {
 	case seqLen <= 0:
-		return nil, 0, fmt.Errorf("corpus: sequence length must be positive, got %d", seqLen)
+		return nil, 0, fmt.Errorf("sequence length must be positive, got %d", seqLen)
 	case numSeqs <= 0:
-		return nil, 0, fmt.Errorf("corpus: number of sequences must be positive, got %d", numSeqs)
+		return nil, 0, fmt.Errorf("number of sequences must be positive, got %d", numSeqs)
 	case vocabSize <= 0:
-		return nil, 0, fmt.Errorf("corpus: vocabulary size must be positive, got %d", vocabSize)
+		return nil, 0, fmt.Errorf("vocabulary size must be positive, got %d", vocabSize)
 	}
 	sel := &Selection{}
 	longest := 0

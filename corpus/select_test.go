@@ -140,7 +140,7 @@ func TestSelectHeldOut(t *testing.T) {
 	if _, err := SelectHeldOut(openT(t, p), nil, 100, 4, 5, 4); err == nil || !strings.Contains(err.Error(), "all skipped by --skip-docs 4") {
 		t.Errorf("everything skipped: %v", err)
 	}
-	if _, err := SelectHeldOut(openT(t, p), nil, 100, 9, 5, 2); err == nil || !strings.Contains(err.Error(), "2 documents seen after skipping 2, longest 5 tokens") {
+	if _, err := SelectHeldOut(openT(t, p), nil, 100, 9, 5, 2); err == nil || !strings.Contains(err.Error(), "2 documents seen after skipping 2, longest 5 tokens): give --seq-len 5 or less") {
 		t.Errorf("nothing long enough: %v", err)
 	}
 }

@@ -54,7 +54,7 @@ func (t *textSource) next() (Document, error) {
 			t.doc = append(t.doc, '\n')
 		}
 		if len(t.doc)+len(line) > t.lr.max {
-			return Document{}, fmt.Errorf("%s:%d: document starting at line %d longer than %d bytes (Options.MaxLineBytes)", t.lr.name, t.lr.line, start, t.lr.max)
+			return Document{}, fmt.Errorf("%s:%d: document starting at line %d longer than %d bytes (the limit on one document)", t.lr.name, t.lr.line, start, t.lr.max)
 		}
 		t.doc = append(t.doc, line...)
 	}

@@ -131,22 +131,22 @@ func (f *Filters) Singular(l, h int) []float32 {
 // Validate checks sizes, tensor lengths and that every value is finite.
 func (f *Filters) Validate() error {
 	if f == nil {
-		return errors.New("filterdir: nil Filters")
+		return errors.New("no filters")
 	}
 	if f.Layers <= 0 || f.KVHeads <= 0 || f.HeadDim <= 0 {
-		return fmt.Errorf("filterdir: invalid sizes layers=%d kv_heads=%d head_dim=%d (all must be > 0)", f.Layers, f.KVHeads, f.HeadDim)
+		return fmt.Errorf("invalid sizes layers=%d kv_heads=%d head_dim=%d (all must be > 0)", f.Layers, f.KVHeads, f.HeadDim)
 	}
 	if f.Heads < 0 {
-		return fmt.Errorf("filterdir: invalid heads=%d", f.Heads)
+		return fmt.Errorf("invalid heads=%d", f.Heads)
 	}
 	if f.Heads > 0 && f.Heads%f.KVHeads != 0 {
-		return fmt.Errorf("filterdir: heads=%d is not a multiple of kv_heads=%d", f.Heads, f.KVHeads)
+		return fmt.Errorf("heads=%d is not a multiple of kv_heads=%d", f.Heads, f.KVHeads)
 	}
 	if err := checkTensor(QFiltersTensor, f.QFilters, f.Layers*f.KVHeads*f.HeadDim, "layers*kv_heads*head_dim"); err != nil {
 		return err
 	}
 	if f.Heads == 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil) {
-		return errors.New("filterdir: per-query-head tensors given but heads=0")
+		return errors.New("per-query-head tensors given but heads=0")
 	}
 	if f.PerQueryHead != nil {
 		if err := checkTensor(PerQueryHeadTensor, f.PerQueryHead, f.Layers*f.Heads*f.HeadDim, "layers*heads*head_dim"); err != nil {
@@ -159,7 +159,7 @@ func (f *Filters) Validate() error {
 		}
 		for i, v := range f.SingularValues {
 			if v < 0 {
-				return fmt.Errorf("filterdir: %s: negative value %g at layer %d head %d", SingularValuesTensor, v, i/(f.Heads*f.HeadDim), i/f.HeadDim%f.Heads)
+				return fmt.Errorf("%s: negative value %g at layer %d head %d", SingularValuesTensor, v, i/(f.Heads*f.HeadDim), i/f.HeadDim%f.Heads)
 			}
 		}
 	}
@@ -169,7 +169,7 @@ func (f *Filters) Validate() error {
 		}
 		for i, v := range f.SignAgreement {
 			if v < 0 || v > 1 {
-				return fmt.Errorf("filterdir: %s: value %g at layer %d head %d is outside [0, 1]", SignAgreementTensor, v, i/f.Heads, i%f.Heads)
+				return fmt.Errorf("%s: value %g at layer %d head %d is outside [0, 1]", SignAgreementTensor, v, i/f.Heads, i%f.Heads)
 			}
 		}
 	}
@@ -178,11 +178,11 @@ func (f *Filters) Validate() error {
 
 func checkTensor(name string, v []float32, want int, what string) error {
 	if len(v) != want {
-		return fmt.Errorf("filterdir: %s has %d values, want %s = %d", name, len(v), what, want)
+		return fmt.Errorf("%s has %d values, want %s = %d", name, len(v), what, want)
 	}
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("filterdir: %s: non-finite value %g at index %d", name, x, i)
+			return fmt.Errorf("%s: non-finite value %g at index %d", name, x, i)
 		}
 	}
 	return nil
@@ -207,54 +207,58 @@ func encodeConfig(f *Filters) []byte {
 
 // Read loads a filter directory: ours, or a reference one (only config.json
 // and model.safetensors; then Heads is 0 and the optional fields are nil).
+// Its errors name the directory or file, for the user who gave it.
 func Read(dir string) (*Filters, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("filter directory %s: "+format, append([]any{dir}, a...)...)
+	}
 	if st, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("filterdir: %w", err)
+		return nil, bad("%w", pathErr(err))
 	} else if !st.IsDir() {
-		return nil, fmt.Errorf("filterdir: %s is not a directory", dir)
+		return nil, bad("not a directory")
 	}
 	cfgPath := filepath.Join(dir, ConfigFile)
 	raw, err := os.ReadFile(cfgPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("filterdir: %s: missing %s", dir, ConfigFile)
+		return nil, bad("no %s (not a filter directory)", ConfigFile)
 	} else if err != nil {
-		return nil, fmt.Errorf("filterdir: %w", err)
+		return nil, bad("%s: %w", ConfigFile, pathErr(err))
 	}
 	var cfg config
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("filterdir: %s: %w", cfgPath, err)
+		return nil, bad("%s: invalid JSON: %w", ConfigFile, err)
 	}
 	if cfg.KVHeadDim == nil || cfg.NumKVHeads == nil || cfg.NumLayers == nil {
-		return nil, fmt.Errorf("filterdir: %s: need kv_head_dim, num_kv_heads and num_layers", cfgPath)
+		return nil, bad("%s lacks kv_head_dim, num_kv_heads or num_layers (not a filter directory)", ConfigFile)
 	}
 	f := &Filters{Layers: *cfg.NumLayers, KVHeads: *cfg.NumKVHeads, HeadDim: *cfg.KVHeadDim}
 	if f.Layers <= 0 || f.KVHeads <= 0 || f.HeadDim <= 0 {
-		return nil, fmt.Errorf("filterdir: %s: sizes must be > 0 (num_layers=%d, num_kv_heads=%d, kv_head_dim=%d)", cfgPath, f.Layers, f.KVHeads, f.HeadDim)
+		return nil, bad("%s: sizes must be > 0 (num_layers=%d, num_kv_heads=%d, kv_head_dim=%d)", ConfigFile, f.Layers, f.KVHeads, f.HeadDim)
 	}
 
 	modelPath := filepath.Join(dir, ModelFile)
 	if _, err := os.Stat(modelPath); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("filterdir: %s: missing %s", dir, ModelFile)
+		return nil, bad("no %s", ModelFile)
 	}
 	ck, err := safetensors.Open(modelPath)
 	if err != nil {
-		return nil, fmt.Errorf("filterdir: %s: %w", modelPath, err)
+		return nil, err // names the file
 	}
 	defer ck.Close()
 	if !ck.Has(QFiltersTensor) {
-		return nil, fmt.Errorf("filterdir: %s: no tensor %q", modelPath, QFiltersTensor)
+		return nil, fmt.Errorf("%s: no tensor %q", modelPath, QFiltersTensor)
 	}
 	t, err := ck.Tensor(QFiltersTensor)
 	if err != nil {
-		return nil, fmt.Errorf("filterdir: %s: %w", modelPath, err)
+		return nil, err
 	}
 	want := []int{f.Layers, f.KVHeads, f.HeadDim}
 	if !slices.Equal(t.Shape, want) {
-		return nil, fmt.Errorf("filterdir: %s: config.json says num_layers=%d, num_kv_heads=%d, kv_head_dim=%d but %s %s has shape %v",
-			dir, f.Layers, f.KVHeads, f.HeadDim, ModelFile, QFiltersTensor, t.Shape)
+		return nil, bad("%s says num_layers=%d, num_kv_heads=%d, kv_head_dim=%d but %s %s has shape %v",
+			ConfigFile, f.Layers, f.KVHeads, f.HeadDim, ModelFile, QFiltersTensor, t.Shape)
 	}
 	if f.QFilters, err = t.Float32(); err != nil {
-		return nil, fmt.Errorf("filterdir: %s: %s: %w", modelPath, QFiltersTensor, err)
+		return nil, fmt.Errorf("%s: %s: %w", modelPath, QFiltersTensor, err)
 	}
 
 	if err := readExtra(dir, f); err != nil {
@@ -265,9 +269,19 @@ func Read(dir string) (*Filters, error) {
 	}
 	// What Read returns is always writable: finite, consistent values.
 	if err := f.Validate(); err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, dir)
+		return nil, bad("%w", err)
 	}
 	return f, nil
+}
+
+// pathErr drops the operation and path of a *fs.PathError, which the
+// message names already.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func readExtra(dir string, f *Filters) error {
@@ -277,12 +291,12 @@ func readExtra(dir string, f *Filters) error {
 	}
 	ck, err := safetensors.Open(path)
 	if err != nil {
-		return fmt.Errorf("filterdir: %s: %w", path, err)
+		return err // names the file
 	}
 	defer ck.Close()
 	if s := ck.Metadata()["num_heads"]; s != "" {
 		if f.Heads, err = strconv.Atoi(s); err != nil || f.Heads <= 0 {
-			return fmt.Errorf("filterdir: %s: bad num_heads metadata %q", path, s)
+			return fmt.Errorf("%s: bad num_heads metadata %q", path, s)
 		}
 	}
 	load := func(name string, dst *[]float32, rank int) error {
@@ -291,21 +305,21 @@ func readExtra(dir string, f *Filters) error {
 		}
 		t, err := ck.Tensor(name)
 		if err != nil {
-			return fmt.Errorf("filterdir: %s: %w", path, err)
+			return err
 		}
 		if len(t.Shape) != rank || t.Shape[0] != f.Layers {
-			return fmt.Errorf("filterdir: %s: %s has shape %v, want rank %d with %d layers", path, name, t.Shape, rank, f.Layers)
+			return fmt.Errorf("%s: %s has shape %v, want rank %d with %d layers", path, name, t.Shape, rank, f.Layers)
 		}
 		if f.Heads == 0 {
 			f.Heads = t.Shape[1]
 		}
 		want := []int{f.Layers, f.Heads, f.HeadDim}[:rank]
 		if !slices.Equal(t.Shape, want) {
-			return fmt.Errorf("filterdir: %s: %s has shape %v, want %v", path, name, t.Shape, want)
+			return fmt.Errorf("%s: %s has shape %v, want %v", path, name, t.Shape, want)
 		}
 		v, err := t.Float32()
 		if err != nil {
-			return fmt.Errorf("filterdir: %s: %s: %w", path, name, err)
+			return fmt.Errorf("%s: %s: %w", path, name, err)
 		}
 		*dst = v
 		return nil
@@ -320,7 +334,7 @@ func readExtra(dir string, f *Filters) error {
 		return err
 	}
 	if f.Heads > 0 && f.Heads%f.KVHeads != 0 {
-		return fmt.Errorf("filterdir: %s: %d query heads is not a multiple of %d kv heads", path, f.Heads, f.KVHeads)
+		return fmt.Errorf("%s: %d query heads is not a multiple of %d kv heads", path, f.Heads, f.KVHeads)
 	}
 	return nil
 }
@@ -331,11 +345,11 @@ func readProvenance(dir string, f *Filters) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	} else if err != nil {
-		return fmt.Errorf("filterdir: %w", err)
+		return fmt.Errorf("%s: %w", path, pathErr(err))
 	}
 	var p Provenance
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return fmt.Errorf("filterdir: %s: %w", path, err)
+		return fmt.Errorf("%s: invalid JSON: %w", path, err)
 	}
 	f.Provenance = &p
 	return nil

@@ -25,7 +25,7 @@ type WriteOptions struct {
 }
 
 // ErrExist is wrapped by the error Write returns when the directory exists.
-var ErrExist = errors.New("already exists (use force to replace it)")
+var ErrExist = errors.New("already exists (use --force to replace it)")
 
 // Write writes f to dir, which must not exist. See WriteWith.
 func Write(dir string, f *Filters) error { return WriteWith(dir, f, WriteOptions{}) }

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -82,12 +84,19 @@ func LoadConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, "config.json")
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("model config: %w", err)
+		// Name what the user gave: the directory when it is the problem.
+		var pe *fs.PathError
+		if _, serr := os.Stat(dir); errors.As(serr, &pe) {
+			return nil, fmt.Errorf("model directory %s: %w", dir, pe.Err)
+		} else if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %w", path, pe.Err)
+		}
+		return nil, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("model config: %w", err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(data) > maxConfigBytes {
 		return nil, fmt.Errorf("%s: larger than %d MiB, not a model config", path, maxConfigBytes>>20)

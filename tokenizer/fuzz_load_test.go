@@ -53,8 +53,8 @@ func FuzzLoad(f *testing.F) {
 		}
 		tk, err := Load(path)
 		if err != nil {
-			if msg := err.Error(); !strings.HasPrefix(msg, "tokenizer: ") {
-				t.Fatalf("error without prefix: %q", msg)
+			if msg := err.Error(); !strings.HasPrefix(msg, path+": ") {
+				t.Fatalf("error does not name the file: %q", msg)
 			}
 			return
 		}

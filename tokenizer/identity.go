@@ -17,7 +17,7 @@ import (
 func Identity(path string) (string, error) {
 	file := path
 	if st, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("tokenizer: %w", err)
+		return "", fmt.Errorf("%s: %w", path, pathErr(err))
 	} else if st.IsDir() {
 		file = filepath.Join(path, "tokenizer.json")
 	}
@@ -33,7 +33,7 @@ func Identity(path string) (string, error) {
 			break
 		}
 		if err != nil {
-			return "", fmt.Errorf("tokenizer: %w", err)
+			return "", err // names the file
 		}
 		binary.LittleEndian.PutUint64(b[:], uint64(len(data)))
 		h.Write(b[:])

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,26 +47,26 @@ type fileJSON struct {
 func Load(path string) (*Tokenizer, error) {
 	file := path
 	if st, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, fmt.Errorf("%s: %w", path, pathErr(err))
 	} else if st.IsDir() {
 		file = filepath.Join(path, "tokenizer.json")
 	}
 	data, err := readBounded(file, maxTokenizerBytes)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	var cfg tokenizerConfig
 	cfgPath := filepath.Join(filepath.Dir(file), "tokenizer_config.json")
 	if cfgData, err := readBounded(cfgPath, maxConfigBytes); err == nil {
 		if err := cfg.parse(cfgData); err != nil {
-			return nil, fmt.Errorf("tokenizer: %s: %w", cfgPath, err)
+			return nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	t, err := parseWith(data, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return t, nil
 }
@@ -78,7 +79,7 @@ func parse(data []byte) (*Tokenizer, error) { return parseWith(data, tokenizerCo
 func parseWith(data []byte, cfg tokenizerConfig) (*Tokenizer, error) {
 	var f fileJSON
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("parsing tokenizer.json: %w", err)
+		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	t := &Tokenizer{config: cfg}
 	var err error
@@ -132,7 +133,7 @@ const (
 func readBounded(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, pathErr(err))
 	}
 	defer f.Close()
 	tooBig := fmt.Errorf("%s: larger than %d MiB, not a tokenizer file", path, limit>>20)
@@ -141,12 +142,22 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, pathErr(err))
 	}
 	if int64(len(data)) > limit {
 		return nil, tooBig
 	}
 	return data, nil
+}
+
+// pathErr drops the operation and path of a *fs.PathError: messages name
+// the file themselves.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // isNull reports whether a raw JSON component is absent or null.

@@ -96,7 +96,7 @@ corpus (with --seq-len 256 unless given).`,
 // noArgs is cobra.NoArgs reporting a usage error (exit code 2).
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])}
+		return usageError{fmt.Errorf("%s takes no arguments, got %q (usage: qfilters %s)", cmd.Name(), args[0], cmd.Use)}
 	}
 	return nil
 }
@@ -151,6 +151,12 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	sign := calibrate.SignRule(opt.Sign)
 	if sign != calibrate.SignVote && sign != calibrate.SignMean {
 		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
+	}
+	if opt.SeqLen <= 0 {
+		return usageError{fmt.Errorf("--seq-len must be positive, got %d", opt.SeqLen)}
+	}
+	if opt.NumSeqs <= 0 {
+		return usageError{fmt.Errorf("--num-seqs must be positive, got %d", opt.NumSeqs)}
 	}
 	in, err := resolveInputs(opt.Model, opt.Revision, opt.Corpus)
 	if err != nil {
@@ -227,6 +233,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		"model_type": cfg.ReportedType(), "config_sha256": cfg.SHA256, "weights_sha256": weightsSHA,
 		"corpus_sha256": sel.corpusSHA, "text_field": opt.TextField,
 		"seq_len": strconv.Itoa(opt.SeqLen), "samples": opt.Samples, "precision": opt.Precision,
+		"sign": string(sign), // merge solves with it
 	}
 	if sel.tokenizerSHA != "" {
 		identity["tokenizer_sha256"] = sel.tokenizerSHA

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/qfilters/qfilters/eval"
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // calibrateEmbedded writes filters for the embedded model into a temporary
@@ -196,5 +197,17 @@ func TestEvalErrors(t *testing.T) {
 	_, _, err := execute(t, "eval", "--quiet", "--filters", filters, "--seq-len", "5000")
 	if err == nil || !strings.Contains(err.Error(), "16 documents seen after skipping 80, longest") {
 		t.Errorf("seq-len 5000: %v", err)
+	}
+}
+
+// TestEvalSeqLenLongerThanCorpus: on a model directory (default --seq-len
+// 2048) and a corpus of ~400-token stories, eval names the longest document
+// and the --seq-len to give.
+func TestEvalSeqLenLongerThanCorpus(t *testing.T) {
+	filters := calibrateEmbedded(t)
+	_, _, err := execute(t, "eval", "--quiet", "--model", fixture.Stories260K(), "--filters", filters, "--corpus", fixture.StoriesCorpus())
+	want := "has the 2048 tokens of --seq-len (96 documents seen after skipping 0, longest 400 tokens): give --seq-len 400 or less"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want it to contain %q", err, want)
 	}
 }

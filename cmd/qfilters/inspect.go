@@ -47,13 +47,21 @@ from the reference library only hold q_filters: then only norms are shown.`,
 	return cmd
 }
 
-// exactArgs is cobra.ExactArgs reporting a usage error (exit code 2).
+// exactArgs is cobra.ExactArgs reporting a usage error (exit code 2) that
+// shows how the command is called.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
-			return usageError{err}
+		if len(args) == n {
+			return nil
 		}
-		return nil
+		want := fmt.Sprintf("%d arguments", n)
+		switch n {
+		case 0:
+			want = "no arguments"
+		case 1:
+			want = "1 argument"
+		}
+		return usageError{fmt.Errorf("%s takes %s, got %d (usage: qfilters %s)", cmd.Name(), want, len(args), cmd.Use)}
 	}
 }
 

@@ -29,7 +29,9 @@ calibration (same model, corpus, settings and sequences), solves the filters
 and writes the filter directory. Sampled runs (--samples N) merge to exactly
 the filters of an unsharded run, as do runs over every position (--samples
 all) with the vote; with --sign mean those merge Gram matrices. Every field
-of every file is checked before it is used.
+of every file is checked before it is used. Every setting, the sign rule
+included, comes from the stats files: --sign only overrides the rule, and
+says so.
 
 Files written by 'qfilters stats --shard i/N --stats-out FILE' merge the same
 way into an Expected Attention statistics directory.`,
@@ -40,23 +42,23 @@ way into an Expected Attention statistics directory.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runMerge(cmd.OutOrStdout(), args, opt)
+			return runMerge(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, opt)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.Out, "out", "", "output filter `DIR` (required)")
-	f.StringVar(&opt.Sign, "sign", "vote", "sign rule: vote or mean")
+	f.StringVar(&opt.Sign, "sign", "", "override the sign rule the shards were calibrated with: vote or mean")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
 	return cmd
 }
 
-func runMerge(stdout io.Writer, files []string, opt mergeOptions) error {
+func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error {
 	if opt.Out == "" {
 		return usageError{fmt.Errorf("--out is required")}
 	}
-	sign := calibrate.SignRule(opt.Sign)
-	if sign != calibrate.SignVote && sign != calibrate.SignMean {
+	override := calibrate.SignRule(opt.Sign)
+	if opt.Sign != "" && override != calibrate.SignVote && override != calibrate.SignMean {
 		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
 	}
 	if calibrate.IsQueryStats(files[0]) {
@@ -73,6 +75,16 @@ func runMerge(stdout io.Writer, files []string, opt mergeOptions) error {
 	merged, err := calibrate.Merge(parts, files)
 	if err != nil {
 		return err
+	}
+	// The rule the shards were run with; stats files written before it was
+	// recorded were all run with the default, vote.
+	sign := calibrate.SignRule(merged.Meta.Identity["sign"])
+	if sign == "" {
+		sign = calibrate.SignVote
+	}
+	if override != "" && override != sign {
+		fmt.Fprintf(stderr, "qfilters: --sign %s overrides the sign rule %s the shards were calibrated with\n", override, sign)
+		sign = override
 	}
 	res, err := calibrate.Solve(merged, sign)
 	if err != nil {

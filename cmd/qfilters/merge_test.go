@@ -120,3 +120,62 @@ func TestShardIdentityByContent(t *testing.T) {
 		t.Errorf("resume over other weights: exit %d, %q", code, stderr)
 	}
 }
+
+// TestMergeTakesSignFromShards: merge solves with the sign rule the shards
+// were run with; --sign only overrides it, and says so on stderr.
+func TestMergeTakesSignFromShards(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"--quiet", "--num-seqs", "4", "--seq-len", "64", "--sign", "mean"}
+	for _, samples := range []string{"150", "all"} {
+		t.Run(samples, func(t *testing.T) {
+			args := append([]string{"--samples", samples}, common...)
+			whole := filepath.Join(dir, "whole-"+samples)
+			if code, _, stderr := runCLI(t, append([]string{"calibrate", "--out", whole}, args...)...); code != 0 {
+				t.Fatal(stderr)
+			}
+			var files []string
+			for i := range 2 {
+				f := filepath.Join(dir, fmt.Sprintf("%s-%d.safetensors", samples, i))
+				if code, _, stderr := runCLI(t, append([]string{"calibrate", "--shard", fmt.Sprintf("%d/2", i), "--stats-out", f}, args...)...); code != 0 {
+					t.Fatal(stderr)
+				}
+				files = append(files, f)
+			}
+			merged := filepath.Join(dir, "merged-"+samples)
+			code, _, stderr := runCLI(t, append([]string{"merge", "--out", merged}, files...)...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("merge without --sign: exit %d, stderr %q", code, stderr)
+			}
+			a, _ := os.ReadFile(filepath.Join(whole, "model.safetensors"))
+			b, _ := os.ReadFile(filepath.Join(merged, "model.safetensors"))
+			if len(a) == 0 || !bytes.Equal(a, b) {
+				t.Error("merged filters differ from the unsharded --sign mean run")
+			}
+			if samples != "all" {
+				return
+			}
+			// The vote needs rows that these stats do not keep: overriding
+			// to it is announced, then refused with the way out.
+			code, _, stderr = runCLI(t, append([]string{"merge", "--sign", "vote", "--out", filepath.Join(dir, "vote")}, files...)...)
+			if code != 1 || !strings.Contains(stderr, "--sign vote overrides the sign rule mean") || !strings.Contains(stderr, "use --sign mean") {
+				t.Errorf("merge --sign vote: exit %d, stderr %q", code, stderr)
+			}
+		})
+	}
+	// An override that works: sampled shards run with mean, merged as vote,
+	// give the unsharded vote run's filters.
+	vote := filepath.Join(dir, "whole-vote")
+	if code, _, stderr := runCLI(t, "calibrate", "--out", vote, "--samples", "150", "--quiet", "--num-seqs", "4", "--seq-len", "64"); code != 0 {
+		t.Fatal(stderr)
+	}
+	over := filepath.Join(dir, "override")
+	code, _, stderr := runCLI(t, "merge", "--sign", "vote", "--out", over, filepath.Join(dir, "150-0.safetensors"), filepath.Join(dir, "150-1.safetensors"))
+	if code != 0 || !strings.Contains(stderr, "--sign vote overrides the sign rule mean the shards were calibrated with") {
+		t.Fatalf("merge --sign vote: exit %d, stderr %q", code, stderr)
+	}
+	a, _ := os.ReadFile(filepath.Join(vote, "model.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(over, "model.safetensors"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("merged --sign vote filters differ from the unsharded vote run")
+	}
+}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"regexp"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,7 +29,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.SetVersionTemplate(versionText()) // --version prints what `qfilters version` does
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{err}
+		return usageError{flagError(err)}
 	})
 	// --cpuprofile is for developers: where does the time go.
 	var cpuProfile string
@@ -75,4 +78,33 @@ func (e usageError) ExitCode() int { return 2 }
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// pflagValue matches pflag's message for a flag value that does not parse,
+// which quotes Go's strconv: `invalid argument "x" for "--seed" flag:
+// strconv.ParseInt: parsing "x": invalid syntax`.
+var pflagValue = regexp.MustCompile(`^invalid argument ("(?:[^"\\]|\\.)*") for "([^"]*)" flag: strconv\.Parse(\w+): .*: (invalid syntax|value out of range)$`)
+
+// flagError rewords a flag value error as the user sees the flag.
+func flagError(err error) error {
+	m := pflagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	value, uerr := strconv.Unquote(m[1])
+	if uerr != nil {
+		return err
+	}
+	flag := m[2]
+	if i := strings.LastIndex(flag, ", "); i >= 0 {
+		flag = flag[i+2:] // "-s, --seed": the long name
+	}
+	want := map[string]string{"Int": "a whole number", "Uint": "a non-negative whole number", "Bool": "true or false"}[m[3]]
+	if want == "" {
+		want = "a number"
+	}
+	if m[4] == "value out of range" {
+		return fmt.Errorf("%s: %q is out of range", flag, value)
+	}
+	return fmt.Errorf("%s must be %s, got %q", flag, want, value)
 }

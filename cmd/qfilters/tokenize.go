@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -29,13 +30,16 @@ directory holding tokenizer.json, or a Hugging Face id in the local cache.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if model == "" {
-				return usageError{errors.New("tokenize: --model is required")}
+				return usageError{errors.New("--model is required: the model directory whose tokenizer.json to use")}
 			}
 			dir, _, _, err := resolveModel(model, revision)
 			if err != nil {
 				return err
 			}
-			tk, err := loadTokenizer(dir)
+			if _, err := os.Stat(dir); err != nil {
+				return fmt.Errorf("--model %s: %w", dir, errors.Unwrap(err))
+			}
+			tk, err := loadTokenizer(dir) // its errors name the file
 			if err != nil {
 				return err
 			}
@@ -62,14 +66,14 @@ func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, addSpecial
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("tokenize: line %d: %w", n, err)
+			return fmt.Errorf("standard input, line %d: %w", n, err)
 		}
 		doc, err := corpus.ParseJSONLine(line, "text")
 		if err != nil {
-			return fmt.Errorf("tokenize: line %d: %w", n, err)
+			return fmt.Errorf("standard input, line %d: %w", n, err)
 		}
 		if doc.IDs != nil {
-			return fmt.Errorf(`tokenize: line %d: no "text" field`, n)
+			return fmt.Errorf(`standard input, line %d: no "text" field`, n)
 		}
 		ids := tk.Encode(doc.Text, addSpecial)
 		if ids == nil {
@@ -82,7 +86,7 @@ func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, addSpecial
 		out.WriteByte('\n')
 	}
 	if err := out.Flush(); err != nil {
-		return fmt.Errorf("tokenize: writing output: %w", err)
+		return fmt.Errorf("writing standard output: %w", err)
 	}
 	return nil
 }
