@@ -206,8 +206,9 @@ func TestEvalErrors(t *testing.T) {
 func TestEvalSeqLenLongerThanCorpus(t *testing.T) {
 	filters := calibrateEmbedded(t)
 	_, _, err := execute(t, "eval", "--quiet", "--model", fixture.Stories260K(), "--filters", filters, "--corpus", fixture.StoriesCorpus())
-	want := "has the 2048 tokens of --seq-len (96 documents seen after skipping 0, longest 400 tokens): give --seq-len 400 or less"
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("got %v, want it to contain %q", err, want)
+	for _, want := range []string{"has the 2048 tokens of --seq-len (", "longest 400 tokens): give --seq-len 400 or less"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("got %v, want it to contain %q", err, want)
+		}
 	}
 }
