@@ -82,7 +82,7 @@ func TestHubIDMisses(t *testing.T) {
 		{[]string{"calibrate", "--model", "org/absent", "--corpus", fixture.StoriesCorpus(), "--out", filepath.Join(t.TempDir(), "o")}, 1,
 			"model org/absent is neither a directory nor in the Hugging Face cache (looked for " + filepath.Join(home, "hub", "models--org--absent", "refs", "main") + "); fetch it with `huggingface-cli download org/absent`"},
 		{[]string{"tokenize", "--model", "org/stories", "--revision", "v9"}, 1, "fetch it with `huggingface-cli download org/stories --revision v9`"},
-		{[]string{"tokenize", "--model", "absent.gguf"}, 1, "open absent.gguf: no such file"},
+		{[]string{"tokenize", "--model", "absent.gguf"}, 1, "--model absent.gguf: no such file"},
 		{[]string{"calibrate", "--model", fixture.Stories260K(), "--revision", "main", "--corpus", fixture.StoriesCorpus(), "--out", filepath.Join(t.TempDir(), "o")}, 2, "--revision applies to a Hugging Face id"},
 	} {
 		code, _, stderr := runCLI(t, c.args...)
