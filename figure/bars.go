@@ -1,0 +1,93 @@
+package figure
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Bars is one bar per method, with a reference line (the full cache).
+type Bars struct {
+	Title, YLabel string
+	Names         []string
+	Values        []float64
+	Colors        []color.Color
+	// Ref, when set, is drawn across the bars and labelled RefLabel.
+	Ref      *float64
+	RefLabel string
+}
+
+func (b *Bars) size() (vg.Length, vg.Length) { return 5.2 * vg.Inch, 4.4 * vg.Inch }
+
+func (b *Bars) draw(c draw.Canvas) error {
+	if len(b.Names) == 0 || len(b.Names) != len(b.Values) || len(b.Colors) != len(b.Values) {
+		return fmt.Errorf("bar chart %q: %d names, %d values, %d colours", b.Title, len(b.Names), len(b.Values), len(b.Colors))
+	}
+	p := plot.New()
+	style(p, b.Title, "", b.YLabel)
+	// The axis starts below the lowest bar so that differences show; the
+	// labels on the bars give the exact values.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range b.Values {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if b.Ref != nil {
+		lo, hi = math.Min(lo, *b.Ref), math.Max(hi, *b.Ref)
+	}
+	if math.IsInf(lo, 0) {
+		lo, hi = 0, 1
+	}
+	span := hi - lo
+	if span <= 0 {
+		span = math.Max(math.Abs(hi), 1) * 0.1
+	}
+	g := plotter.NewGrid()
+	g.Vertical.Color, g.Horizontal.Color = color.Transparent, gridColor
+	p.Add(g)
+	w := vg.Length(0.55 * vg.Inch)
+	for i, v := range b.Values {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		// Bars start at 0; the plot clips them at the axis minimum.
+		bar, err := plotter.NewBarChart(plotter.Values{v}, w)
+		if err != nil {
+			return err
+		}
+		bar.Color = b.Colors[i]
+		bar.LineStyle.Width = 0
+		bar.XMin = float64(i)
+		p.Add(bar)
+		lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: float64(i), Y: v}}, Labels: []string{fmt.Sprintf("%.3f", v)}})
+		if err != nil {
+			return err
+		}
+		lbl.TextStyle[0].XAlign = draw.XCenter
+		lbl.TextStyle[0].Font.Size = vg.Points(8)
+		lbl.Offset = vg.Point{Y: vg.Points(3)}
+		p.Add(lbl)
+	}
+	if b.Ref != nil {
+		l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: *b.Ref}, {X: float64(len(b.Values)) - 0.5, Y: *b.Ref}})
+		if err != nil {
+			return err
+		}
+		l.LineStyle = draw.LineStyle{Color: black, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+		p.Add(l)
+		p.Legend.Add(b.RefLabel, l)
+		p.Legend.Top = true
+	}
+	p.NominalX(b.Names...)
+	// Set after Add, which widens the ranges to the bars' (from 0).
+	p.X.Min, p.X.Max = -0.5, float64(len(b.Values))-0.5
+	p.Y.Min, p.Y.Max = math.Max(0, lo-0.6*span), hi+0.25*span
+	p.Draw(c)
+	return nil
+}

@@ -1,0 +1,30 @@
+package figure
+
+import (
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+)
+
+var (
+	white     = color.White
+	black     = color.Gray{Y: 20}
+	gridColor = color.Gray{Y: 225}
+	markColor = color.RGBA{R: 0, G: 200, B: 255, A: 255}
+)
+
+// style gives every plot the same face: titles, labels, font sizes.
+func style(p *plot.Plot, title, x, y string) {
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(11)
+	p.Title.Padding = vg.Points(6)
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font.Size = vg.Points(10)
+		a.Tick.Label.Font.Size = vg.Points(8)
+	}
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	p.BackgroundColor = color.Transparent
+}
