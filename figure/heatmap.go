@@ -24,7 +24,8 @@ type Heatmap struct {
 	ScaleLabel string
 	// Group > 1 draws a separator every Group columns (GQA groups).
 	Group int
-	// Marked cells ([row, col]) get a ring: the weakest heads.
+	// Marked cells ([row, col]) get a ring: the weakest heads. MarkLabel
+	// says so in the title.
 	Marked    [][2]int
 	MarkLabel string
 	// Threshold, when set, is drawn on the colour bar (diff's --min-cos),
@@ -76,7 +77,11 @@ func (hm *Heatmap) draw(c draw.Canvas) error {
 	cmap.SetMax(hi)
 
 	p := plot.New()
-	style(p, hm.Title, hm.XLabel, hm.YLabel)
+	title := hm.Title
+	if len(hm.Marked) > 0 && hm.MarkLabel != "" {
+		title += " (ringed: " + hm.MarkLabel + ")"
+	}
+	style(p, title, hm.XLabel, hm.YLabel)
 	h := plotter.NewHeatMap(grid{hm}, cmap.Palette(255))
 	h.Min, h.Max = lo, hi
 	h.Underflow, h.Overflow = cmap.Palette(255).Colors()[0], cmap.Palette(255).Colors()[254]
@@ -121,11 +126,6 @@ func (hm *Heatmap) draw(c draw.Canvas) error {
 		outline, _ := plotter.NewScatter(pts)
 		outline.GlyphStyle = draw.GlyphStyle{Color: black, Radius: cellSize * 0.42, Shape: draw.RingGlyph{}}
 		p.Add(outline, s)
-		if hm.MarkLabel != "" {
-			p.Legend.Add(hm.MarkLabel, s)
-			p.Legend.Top = true
-			p.Legend.YOffs = 0.3 * vg.Inch
-		}
 	}
 
 	bar := plot.New()

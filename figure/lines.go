@@ -51,7 +51,20 @@ func (l *Lines) draw(c draw.Canvas) error {
 		}
 		return ts
 	})
-	p.Y.Min, p.Y.Max = 0, 1
+	// Room above 1 for the legend, so that it never hides a curve.
+	entries := len(l.Series) + len(l.bound())
+	p.Y.Min, p.Y.Max = 0, 1+0.075*float64(entries)
+	p.Y.Tick.Marker = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
+		var ts []plot.Tick
+		for v := 0.0; v <= 1.0001; v += 0.125 {
+			t := plot.Tick{Value: v}
+			if int(v*8)%2 == 0 {
+				t.Label = fmt.Sprintf("%.2f", v)
+			}
+			ts = append(ts, t)
+		}
+		return ts
+	})
 	p.X.Min, p.X.Max = l.X[0]/1.15, l.X[len(l.X)-1]*1.15
 	g := plotter.NewGrid()
 	g.Vertical.Color, g.Horizontal.Color = gridColor, gridColor

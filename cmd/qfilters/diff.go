@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/qfilters/qfilters/export"
+	"github.com/qfilters/qfilters/figure"
 )
 
 func init() { commands = append(commands, newDiffCmd) }
@@ -17,6 +18,7 @@ func init() { commands = append(commands, newDiffCmd) }
 type diffOptions struct {
 	MinCos float64
 	JSON   bool
+	PNG    string
 }
 
 func newDiffCmd() *cobra.Command {
@@ -37,6 +39,7 @@ Exit status: 0 when every head reaches --min-cos, 1 when some head is below it
 	}
 	cmd.Flags().Float64Var(&opt.MinCos, "min-cos", opt.MinCos, "fail (exit 1) when a head's cosine similarity is below `X`")
 	cmd.Flags().BoolVar(&opt.JSON, "json", false, "print the numbers as JSON")
+	cmd.Flags().StringVar(&opt.PNG, "png", "", "also draw the per-head cosine as a heat map to `FILE` (.png or .svg)")
 	return cmd
 }
 
@@ -88,6 +91,11 @@ type diffReport struct {
 }
 
 func runDiff(w io.Writer, a, b string, opt diffOptions) error {
+	if opt.PNG != "" {
+		if err := figure.CheckPath(opt.PNG); err != nil {
+			return usageError{err}
+		}
+	}
 	fa, err := export.Read(a)
 	if err != nil {
 		return diffTrouble{err}
@@ -103,6 +111,11 @@ func runDiff(w io.Writer, a, b string, opt diffOptions) error {
 			return diffTrouble{fmt.Errorf("%s and %s: %w", a, b, err)}
 		}
 		return diffTrouble{err}
+	}
+	if opt.PNG != "" {
+		if err := cmp.Figure(a, b, opt.MinCos).Save(opt.PNG); err != nil {
+			return diffTrouble{fmt.Errorf("writing %s: %w", opt.PNG, err)}
+		}
 	}
 	kv, query := cmp.Below(opt.MinCos)
 	rep := diffReport{A: a, B: b, MinCos: opt.MinCos, Comparison: cmp, Summary: cmp.Summaries(weakestN),

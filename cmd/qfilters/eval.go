@@ -16,6 +16,7 @@ import (
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/eval"
 	"github.com/qfilters/qfilters/export"
+	"github.com/qfilters/qfilters/figure"
 	"github.com/qfilters/qfilters/model"
 )
 
@@ -97,7 +98,7 @@ writes by default).`,
 	f.IntSliceVar(&opt.Ratios, "ratios", eval.DefaultRatios, "compression ratios of the attention recall")
 	f.Uint64Var(&opt.Seed, "seed", 0, "seed of the random baseline")
 	f.BoolVar(&opt.JSON, "json", false, "print the report as JSON")
-	f.StringVar(&opt.PNG, "png", "", "also plot recall and perplexity to `FILE`")
+	f.StringVar(&opt.PNG, "png", "", "also plot recall and perplexity to `FILE` (.png or .svg)")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress on stderr")
 	f.IntVar(&opt.Context, "context", 0, "context recall: the first `C` tokens of each sequence are compressed once, the rest attend to them (default 3/4 of --seq-len; negative: skip)")
 	f.StringVar(&opt.Stats, "stats", "", "Expected Attention query statistics `DIR` (qfilters stats) to add expected_attention to the context recall")
@@ -116,6 +117,11 @@ type evalReport struct {
 }
 
 func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
+	if opt.PNG != "" {
+		if err := figure.CheckPath(opt.PNG); err != nil {
+			return usageError{err}
+		}
+	}
 	if opt.MaxDocs <= 0 {
 		return usageError{fmt.Errorf("--max-docs must be positive, got %d", opt.MaxDocs)}
 	}
@@ -246,7 +252,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 	}
 	full := evalReport{Model: modelName, Filters: filtersDir, Corpus: corpusName, Sources: sources, SkipDocs: opt.SkipDocs, Seed: opt.Seed, Report: rep}
 	if opt.PNG != "" {
-		if err := eval.WritePNG(opt.PNG, rep, modelName); err != nil {
+		if err := eval.Figure(rep, modelName, corpusName).Save(opt.PNG); err != nil {
 			return fmt.Errorf("writing %s: %w", opt.PNG, err)
 		}
 	}

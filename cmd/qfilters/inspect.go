@@ -13,6 +13,7 @@ import (
 
 	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/export/heatmap"
+	"github.com/qfilters/qfilters/figure"
 )
 
 func init() { commands = append(commands, newInspectCmd) }
@@ -43,7 +44,7 @@ from the reference library only hold q_filters: then only norms are shown.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opt.JSON, "json", false, "print the numbers as JSON")
-	cmd.Flags().StringVar(&opt.PNG, "png", "", "also write a heat map picture to `FILE`")
+	cmd.Flags().StringVar(&opt.PNG, "png", "", "also draw the heat maps to `FILE` (.png or .svg)")
 	return cmd
 }
 
@@ -85,6 +86,11 @@ type inspectReport struct {
 }
 
 func runInspect(w io.Writer, dir string, opt inspectOptions) error {
+	if opt.PNG != "" {
+		if err := figure.CheckPath(opt.PNG); err != nil {
+			return usageError{err}
+		}
+	}
 	f, err := export.Read(dir)
 	if err != nil {
 		return err
@@ -93,7 +99,7 @@ func runInspect(w io.Writer, dir string, opt inspectOptions) error {
 	rep := inspectReport{Dir: dir, Figures: st, Unavailable: unavailable(f), Summary: st.Summaries(weakestN), Provenance: f.Provenance}
 	grids := inspectGrids(f, st)
 	if opt.PNG != "" {
-		if err := heatmap.WritePNG(opt.PNG, grids); err != nil {
+		if err := st.Figure(f, dir, weakestN).Save(opt.PNG); err != nil {
 			return fmt.Errorf("writing %s: %w", opt.PNG, err)
 		}
 	}

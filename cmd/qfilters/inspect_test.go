@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -229,5 +230,47 @@ func TestInspectErrors(t *testing.T) {
 	var ec exitCoder
 	if !asExitCoder(err, &ec) || ec.ExitCode() != 2 {
 		t.Errorf("no DIR: want a usage error (exit 2), got %v", err)
+	}
+}
+
+// TestFiguresSVG: inspect and diff draw SVG by extension, the same bytes
+// twice, with labelled axes and titles; an unknown extension is a usage
+// error before any work.
+func TestFiguresSVG(t *testing.T) {
+	dir := writeDir(t, knownFilters())
+	changed := knownFilters()
+	changed.QFilters[6], changed.QFilters[7] = 0.6, 0.8 // layer 1: cosine 0.6
+	other := writeDir(t, changed)
+	out := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"inspect", dir}, []string{"query energy on the filter direction", "query head", "layer", "weakest", "q_filters norm"}},
+		{[]string{"diff", dir, other, "--min-cos", "0.9"}, []string{"q_filters cosine per kv head", "per-query-head filter cosine", "kv head", "threshold 0.9"}},
+	} {
+		var pics [][]byte
+		for i := 0; i < 2; i++ {
+			pic := filepath.Join(out, fmt.Sprintf("%s-%d.svg", c.args[0], i))
+			execute(t, append(c.args, "--png", pic)...) // diff may exit 1: heads below the threshold
+			b, err := os.ReadFile(pic)
+			if err != nil {
+				t.Fatalf("%v: %v", c.args, err)
+			}
+			pics = append(pics, b)
+		}
+		if !bytes.Equal(pics[0], pics[1]) {
+			t.Errorf("%v: two runs drew different bytes", c.args)
+		}
+		for _, w := range c.want {
+			if !bytes.Contains(pics[0], []byte(w)) {
+				t.Errorf("%v: the picture lacks %q", c.args, w)
+			}
+		}
+		_, _, err := execute(t, append(c.args, "--png", filepath.Join(out, "x.gif"))...)
+		var ec exitCoder
+		if !asExitCoder(err, &ec) || ec.ExitCode() != 2 || !strings.Contains(err.Error(), ".png or .svg") {
+			t.Errorf("%v --png x.gif: %v", c.args, err)
+		}
 	}
 }

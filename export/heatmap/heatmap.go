@@ -1,5 +1,5 @@
 // Package heatmap renders grids of per-head values (layers as rows, heads as
-// columns) as compact terminal heat maps and as PNG pictures.
+// columns) as compact terminal heat maps (pictures are package figure's).
 package heatmap
 
 import (

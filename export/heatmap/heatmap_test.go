@@ -2,7 +2,6 @@ package heatmap
 
 import (
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,16 +26,5 @@ func TestText(t *testing.T) {
 	Text(&b, grid(), true)
 	if !strings.Contains(b.String(), "\x1b[38;5;196m▁\x1b[0m") || !strings.Contains(b.String(), "\x1b[38;5;46m█\x1b[0m") {
 		t.Errorf("colour rows:\n%q", b.String())
-	}
-}
-
-func TestWritePNG(t *testing.T) {
-	dir := t.TempDir()
-	if err := WritePNG(filepath.Join(dir, "missing", "x.png"), []Grid{grid()}); err == nil {
-		t.Error("wrote into a missing directory")
-	}
-	img := PNG([]Grid{grid()})
-	if img.Bounds().Dx() < 100 {
-		t.Errorf("picture %v", img.Bounds())
 	}
 }
