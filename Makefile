@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/qfilters
 
-.PHONY: build demo test fuzz bench clean slurm-test
+.PHONY: build demo test fuzz bench clean slurm-test figures
 
 build:
 	$(GO) build -o $(BIN) ./cmd/qfilters
@@ -34,3 +34,11 @@ bench: build
 
 clean:
 	rm -rf bin out
+
+# The README's figures of the embedded model (docs/figures).
+figures: build
+	$(BIN) calibrate --out out/stories260K_qfilt --force --quiet
+	$(BIN) calibrate --out out/stories260K_seed1 --seed 1 --force --quiet
+	$(BIN) inspect out/stories260K_qfilt --png docs/figures/inspect-stories260K.png > /dev/null
+	$(BIN) diff out/stories260K_qfilt out/stories260K_seed1 --min-cos 0.9999 --png docs/figures/diff-stories260K.png > /dev/null || true
+	$(BIN) eval --filters out/stories260K_qfilt --png docs/figures/eval-stories260K.png > /dev/null
