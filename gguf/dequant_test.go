@@ -43,3 +43,22 @@ func TestDequantizeMatchesSpec(t *testing.T) {
 		t.Error("f16 conversion")
 	}
 }
+
+// BenchmarkDequantize: elements per second for each type, on 1M elements.
+func BenchmarkDequantize(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	x := make([]float32, 1<<20)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	out := make([]float32, len(x))
+	for _, typ := range []Type{F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K} {
+		raw := Quantize(typ, x)
+		b.Run(typ.String(), func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			for i := 0; i < b.N; i++ {
+				typ.dequantize(out, raw)
+			}
+		})
+	}
+}

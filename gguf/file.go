@@ -8,6 +8,8 @@ import (
 	"io"
 	"math/bits"
 	"os"
+	"unicode"
+	"unicode/utf8"
 )
 
 // File is an opened GGUF file: its metadata, its tensor directory, and the
@@ -173,6 +175,9 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 		if err := d.check("metadata " + key); err != nil {
 			return nil, err
 		}
+		if !printable(key) {
+			return nil, fmt.Errorf("metadata key %q is not printable text", key)
+		}
 		if _, dup := g.kv[key]; dup {
 			return nil, fmt.Errorf("metadata key %s appears twice", key)
 		}
@@ -196,6 +201,9 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 		nd := d.u32()
 		if err := d.check(fmt.Sprintf("tensor entry %d", i)); err != nil {
 			return nil, err
+		}
+		if !printable(name) {
+			return nil, fmt.Errorf("tensor name %q is not printable text", name)
 		}
 		if nd == 0 || nd > maxDims {
 			return nil, fmt.Errorf("tensor %s has %d dimensions (1..%d allowed)", name, nd, maxDims)
@@ -322,4 +330,18 @@ func (d *decoder) str() string {
 		d.fail(fmt.Errorf("string of %d bytes is implausibly long", n))
 	}
 	return string(d.bytes(n))
+}
+
+// printable reports whether s is UTF-8 text without control characters, so
+// that names can be quoted in messages as they are.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }

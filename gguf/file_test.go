@@ -147,13 +147,23 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
-		if m, err := newModel(g); err == nil {
+		oneLine := func(err error) {
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+		}
+		m, err := newModel(g)
+		oneLine(err)
+		if err == nil {
 			for _, n := range m.Names() {
 				if ti, _ := m.info(n); ti.Size < 1<<20 {
-					m.Tensor(n)
+					_, err := m.Tensor(n)
+					oneLine(err)
 				}
 			}
 		}
+		_, err = g.Tokenizer()
+		oneLine(err)
 	})
 }
 

@@ -1,8 +1,12 @@
 package gguf
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
+
+	"github.com/qfilters/qfilters/kernels"
 )
 
 // Type is a tensor's ggml element type (ggml_type).
@@ -88,6 +92,25 @@ func (t Type) BlockBytes() int { return types[t].bytes }
 
 // dequantize converts whole blocks of src into dst.
 func (t Type) dequantize(dst []float32, src []byte) {
+	le := binary.LittleEndian
+	// One-element "blocks": a plain loop, not a call per element.
+	switch t {
+	case F32:
+		for i := range dst {
+			dst[i] = math.Float32frombits(le.Uint32(src[4*i:]))
+		}
+		return
+	case F16:
+		for i := range dst {
+			dst[i] = kernels.F16ToF32(le.Uint16(src[2*i:]))
+		}
+		return
+	case BF16:
+		for i := range dst {
+			dst[i] = math.Float32frombits(uint32(le.Uint16(src[2*i:])) << 16)
+		}
+		return
+	}
 	ti := types[t]
 	for i := 0; i*ti.block < len(dst); i++ {
 		ti.dequant(dst[i*ti.block:(i+1)*ti.block], src[i*ti.bytes:(i+1)*ti.bytes])

@@ -57,7 +57,17 @@ type Value struct {
 	v    any
 }
 
-func (v Value) String() string { return fmt.Sprint(v.v) }
+// String shows the value for messages: strings quoted (so that any byte in
+// them stays on one line), arrays by their length.
+func (v Value) String() string {
+	switch x := v.v.(type) {
+	case string:
+		return strconv.Quote(x)
+	case []uint64, []int64, []float64, []bool, []string:
+		return fmt.Sprintf("[%d %s values]", v.Len(), v.Elem)
+	}
+	return fmt.Sprint(v.v)
+}
 
 // Uint returns a non-negative integer value.
 func (v Value) Uint() (uint64, bool) {
