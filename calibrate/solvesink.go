@@ -30,25 +30,32 @@ func solveRows(rows []float32, n, heads, d int, rule SignRule) ([]*headResult, e
 	stride := heads * d
 	results := make([]*headResult, heads)
 	errs := make([]error, heads)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for h := 0; h < heads; h++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(h int) {
-			defer func() { <-sem; wg.Done() }()
-			st := newHeadStats(d)
-			st.add(rows, n, stride, h*d)
-			results[h], errs[h] = solveHead(st, rule, headRows{x: rows, n: n, stride: stride, off: h * d, d: d})
-		}(h)
-	}
-	wg.Wait()
+	eachHead(heads, func(h int) {
+		st := newHeadStats(d)
+		st.add(rows, n, stride, h*d)
+		results[h], errs[h] = solveHead(st, rule, headRows{x: rows, n: n, stride: stride, off: h * d, d: d})
+	})
 	for h, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("head %d: %w", h, err)
 		}
 	}
 	return results, nil
+}
+
+// eachHead runs f for every head, on as many threads as Go may use.
+func eachHead(heads int, f func(h int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for h := 0; h < heads; h++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(h)
+		}()
+	}
+	wg.Wait()
 }
 
 // store writes layer l's head results and their GQA averages: consecutive

@@ -145,12 +145,12 @@ func (s *statsSink) layer(l int, positions []int, rows []float32) error {
 	h, d := st.Meta.Heads, st.Meta.HeadDim
 	ls.Gram = make([]float64, h*d*d)
 	ls.Sum = make([]float64, h*d)
-	for head := 0; head < h; head++ {
-		hs := newHeadStats(d)
+	// Heads are independent and each is summed in row order as before: the
+	// bytes do not depend on the number of threads.
+	eachHead(h, func(head int) {
+		hs := &headStats{gram: ls.Gram[head*d*d : (head+1)*d*d], sum: ls.Sum[head*d : (head+1)*d]}
 		hs.add(rows, len(positions), h*d, head*d)
-		copy(ls.Gram[head*d*d:], hs.gram)
-		copy(ls.Sum[head*d:], hs.sum)
-	}
+	})
 	ls.Count = int64(len(positions))
 	return nil
 }
