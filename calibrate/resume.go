@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/qfilters/qfilters/model"
 	"github.com/qfilters/qfilters/safetensors"
@@ -24,6 +25,8 @@ type checkpointer struct {
 	identity map[string]string
 	layers   int
 	width    int // hidden size
+	when     *cadence
+	written  func(layer int, took time.Duration)
 }
 
 const (
@@ -44,7 +47,8 @@ func newCheckpointer(opt Options, m *model.Model, seqs [][]int) *checkpointer {
 	for k, v := range opt.Identity {
 		id["input."+k] = v
 	}
-	return &checkpointer{dir: opt.CheckpointDir, identity: id, layers: c.Layers, width: c.Hidden}
+	return &checkpointer{dir: opt.CheckpointDir, identity: id, layers: c.Layers, width: c.Hidden,
+		when: newCadence(opt.CheckpointLayers, opt.CheckpointInterval, time.Now()), written: opt.Checkpointed}
 }
 
 // sequencesHash identifies token sequences (count, lengths and ids).
@@ -110,11 +114,27 @@ func (c *checkpointer) resume(out state, lens []int) ([]float32, int, error) {
 	return hidden, next, nil
 }
 
-// save records that layers before next are done.
-func (c *checkpointer) save(next int, hidden []float32, out state) error {
-	if c.dir == "" || next >= c.layers {
+// layerDone is called when layers before next are done: it checkpoints them
+// when the cadence says so (never after the last layer).
+func (c *checkpointer) layerDone(next int, hidden []float32, out state) error {
+	if c.dir == "" || next >= c.layers || !c.when.layerDone(time.Now()) {
 		return nil
 	}
+	start := time.Now()
+	if err := c.save(next, hidden, out); err != nil {
+		return err
+	}
+	end := time.Now()
+	c.when.written(end, end.Sub(start))
+	if c.written != nil {
+		c.written(next-1, end.Sub(start))
+	}
+	return nil
+}
+
+// save records that layers before next are done, replacing the previous
+// checkpoint: only the newest is kept.
+func (c *checkpointer) save(next int, hidden []float32, out state) error {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}

@@ -4,13 +4,14 @@
 // averaged over each grouped-query group.
 //
 // A run can be split by sequences into shards whose statistics merge
-// exactly (Collect, Merge, Solve), and can checkpoint after every layer and
+// exactly (Collect, Merge, Solve), and can checkpoint between layers and
 // resume after a crash with an identical result.
 package calibrate
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/qfilters/qfilters/model"
 )
@@ -26,10 +27,17 @@ type Options struct {
 	// Shard and Shards select the part of the sequences this run processes
 	// (Collect only): shard i of N takes sequences [i·n/N, (i+1)·n/N).
 	Shard, Shards int
-	// CheckpointDir, when set, receives the run's state after every layer;
-	// a run started with the same CheckpointDir and identical inputs resumes
-	// from it.
-	CheckpointDir string
+	// CheckpointDir, when set, receives the run's state (replacing the
+	// previous one) every CheckpointLayers layers, or every
+	// CheckpointInterval, or when both are zero as often as keeps the
+	// writes under 5% of the run's time; a run started with the same
+	// CheckpointDir and identical inputs resumes from it.
+	CheckpointDir      string
+	CheckpointLayers   int
+	CheckpointInterval time.Duration
+	// Checkpointed, when set, is called after each checkpoint with the last
+	// layer it holds and how long writing it took.
+	Checkpointed func(layer int, took time.Duration)
 	// Identity names the inputs (model, corpus, settings) by content for
 	// checkpoints and stats files; runs only resume from or merge with
 	// identical identities.
@@ -229,7 +237,7 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		if err := out.layer(l, positions, rows); err != nil {
 			return fmt.Errorf("layer %d: %w", l, err)
 		}
-		if err := ck.save(l+1, hidden, out); err != nil {
+		if err := ck.layerDone(l+1, hidden, out); err != nil {
 			return err
 		}
 	}

@@ -40,9 +40,10 @@ func newBenchCmd() *cobra.Command {
 		Long: `Bench measures the matrix-product kernels at the standard shapes (M=2048 with
 (K,N) = (2048,2048), (2048,8192), (4096,4096), (4096,14336), and M=512,
 K=N=4096; bf16 weights, float32 and bf16 compute), then times a whole
-calibration (a separate qfilters process) of a synthetic checkpoint of the
-preset's shapes written to a temporary directory: tokens/s, effective GFLOP/s
-(counted FLOPs of the forward pass / wall time) and peak RSS.`,
+calibration (a separate qfilters process, with --resume as a scheduled job
+runs it) of a synthetic checkpoint of the preset's shapes written to a
+temporary directory: tokens/s, effective GFLOP/s (counted FLOPs of the forward
+pass / wall time), peak RSS, and the share of the time its checkpoints took.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBench(cmd.OutOrStdout(), cmd.ErrOrStderr(), opt)
@@ -76,6 +77,11 @@ type e2eResult struct {
 	GFLOP           float64 `json:"gflop"`
 	GFLOPs          float64 `json:"effective_gflops"`
 	PeakRSSMB       float64 `json:"peak_rss_mb,omitempty"` // 0 where the OS gives no figure
+	// The run checkpoints as --resume does by default (--checkpoint-every
+	// auto): how many it wrote, the time they took and its share of the run.
+	Checkpoints        int     `json:"checkpoints"`
+	CheckpointSeconds  float64 `json:"checkpoint_seconds"`
+	CheckpointOverhead float64 `json:"checkpoint_overhead"`
 }
 
 type benchReport struct {
@@ -113,6 +119,8 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 			}
 			fmt.Fprintf(stdout, "calibrate %s (%s), %d x %d tokens: %.1fs, %.0f tokens/s, %.0f GFLOP in the forward pass = %.1f GFLOP/s effective, %s\n",
 				e.Model, e.Precision, e.Seqs, e.SeqLen, e.Seconds, e.TokensPerSecond, e.GFLOP, e.GFLOPs, rss)
+			fmt.Fprintf(stdout, "--resume checkpoints (auto): %d written in %.2fs, %.1f%% of the run\n",
+				e.Checkpoints, e.CheckpointSeconds, 100*e.CheckpointOverhead)
 		}
 	}
 	if opt.JSON {
@@ -204,7 +212,7 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	}
 	fmt.Fprintf(stderr, "calibrating %s on %d x %d tokens\n", name, opt.Seqs, opt.SeqLen)
 	cmd := exec.Command(self, "calibrate", "--model", dir, "--corpus", corpusPath, "--out", filepath.Join(tmp, "out"),
-		"--seq-len", fmt.Sprint(opt.SeqLen), "--num-seqs", fmt.Sprint(opt.Seqs), "--precision", opt.Precision, "--json", "--quiet")
+		"--seq-len", fmt.Sprint(opt.SeqLen), "--num-seqs", fmt.Sprint(opt.Seqs), "--precision", opt.Precision, "--json", "--quiet", "--resume")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
@@ -219,6 +227,8 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	res := &e2eResult{Model: name, Precision: opt.Precision, Seqs: opt.Seqs, SeqLen: opt.SeqLen, Seconds: wall,
 		TokensPerSecond: float64(opt.Seqs*opt.SeqLen) / wall, GFLOP: cfg.CalibrationFLOPs(opt.Seqs, opt.SeqLen) / 1e9}
 	res.GFLOPs = res.GFLOP / wall
+	res.Checkpoints, res.CheckpointSeconds = sum.Checkpoints, sum.CheckpointSeconds
+	res.CheckpointOverhead = sum.CheckpointSeconds / wall
 	if mb, ok := peakRSSMB(cmd.ProcessState); ok {
 		res.PeakRSSMB = mb
 	}

@@ -27,6 +27,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	if e == nil || e.Seqs != 2 || e.SeqLen != 64 || !(e.Seconds > 0) || !(e.TokensPerSecond > 0) {
 		t.Fatalf("end-to-end report %+v", e)
 	}
+	if e.Checkpoints < 1 || !(e.CheckpointSeconds > 0) || !(e.CheckpointOverhead > 0 && e.CheckpointOverhead < 1) {
+		t.Errorf("checkpoint figures %+v: the first layer is always checkpointed", e)
+	}
 	if (runtime.GOOS == "linux" || runtime.GOOS == "darwin") && !(e.PeakRSSMB > 0) {
 		t.Errorf("peak RSS %v on %s, which reports it", e.PeakRSSMB, runtime.GOOS)
 	}

@@ -43,6 +43,7 @@ type calibrateOptions struct {
 	AlsoStats                    string
 	Precision                    string
 	Resume                       bool
+	CheckpointEvery              string
 
 	seqLenSet bool
 	stderr    io.Writer
@@ -89,7 +90,8 @@ corpus (with --seq-len 256 unless given).`,
 	f.StringVar(&opt.AlsoStats, "also-stats", "", "also write Expected Attention query statistics (qfilters stats) of the calibration sequences to `DIR`, from the same pass")
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable statistics to `FILE` instead of filters (see qfilters merge)")
 	f.StringVar(&opt.Precision, "precision", "f32", "matrix-product arithmetic: f32, or bf16 (as the reference's GPU autocast; faster on CPUs with AVX512_BF16)")
-	f.BoolVar(&opt.Resume, "resume", false, "checkpoint after every layer to OUT.resume and continue from it if present")
+	f.BoolVar(&opt.Resume, "resume", false, "checkpoint to OUT.resume between layers and continue from it if present")
+	f.StringVar(&opt.CheckpointEvery, "checkpoint-every", "auto", "with --resume: checkpoint every N layers, every DURATION (e.g. 10m), or auto: as often as keeps the writes under 5% of the run")
 	return cmd
 }
 
@@ -119,6 +121,9 @@ type calibrateSummary struct {
 	MeanEnergyShare float64 `json:"mean_energy_share"`
 	MinEnergyShare  float64 `json:"min_energy_share"`
 	Shard           string  `json:"shard,omitempty"`
+	// With --resume: checkpoints written and the time they took.
+	Checkpoints       int     `json:"checkpoints,omitempty"`
+	CheckpointSeconds float64 `json:"checkpoint_seconds,omitempty"`
 	// WorkingSetBytes estimates the memory the run held (model.WorkingSet).
 	WorkingSetBytes int64 `json:"working_set_bytes"`
 }
@@ -200,6 +205,10 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if opt.Resume {
 		checkpointDir = out + ".resume"
 	}
+	everyLayers, everyInterval, err := parseCheckpointEvery(opt.CheckpointEvery)
+	if err != nil {
+		return usageError{err}
+	}
 
 	m, err := model.Open(modelDir)
 	if err != nil {
@@ -255,9 +264,15 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 			mib(workingSet), mib(w), mib(h), mib(a))
 	}
 	bar := newProgress(opt.stderr, opt.progress, cfg.Layers, end-first, opt.SeqLen)
+	checkpoints, checkpointTime := 0, time.Duration(0)
 	copt := calibrate.Options{
 		Samples: samples, Seed: opt.Seed, Sign: sign, Shard: shard, Shards: shards,
-		CheckpointDir: checkpointDir, Identity: identity, Provenance: provenance,
+		CheckpointDir: checkpointDir, CheckpointLayers: everyLayers, CheckpointInterval: everyInterval,
+		Checkpointed: func(_ int, took time.Duration) {
+			checkpoints++
+			checkpointTime += took
+		},
+		Identity: identity, Provenance: provenance,
 		Progress: bar.step, Context: ctx,
 		Resumed: func(layer int) {
 			if !opt.Quiet {
@@ -293,6 +308,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		Sequences: end - first, SeqLen: opt.SeqLen, Tokens: tokens,
 		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),
 		WorkingSetBytes: workingSet,
+		Checkpoints:     checkpoints, CheckpointSeconds: checkpointTime.Seconds(),
 	}
 	if opt.Shard != "" {
 		sum.Shard = spec.String()
@@ -379,6 +395,21 @@ func modelBaseName(dir string) string {
 		return strings.TrimSuffix(base, filepath.Ext(base))
 	}
 	return filepath.Base(dir)
+}
+
+// parseCheckpointEvery reads --checkpoint-every: "auto" (0, 0), a number
+// of layers, or a duration.
+func parseCheckpointEvery(s string) (int, time.Duration, error) {
+	if s == "auto" {
+		return 0, 0, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return n, 0, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return 0, d, nil
+	}
+	return 0, 0, fmt.Errorf("--checkpoint-every must be auto, a number of layers or a duration such as 10m, got %q", s)
 }
 
 // parseSamples reads --samples: a positive count or "all" (returned as 0).

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qfilters/qfilters/internal/fixture"
+	"github.com/qfilters/qfilters/safetensors"
 )
 
 // TestResumeAfterKill kills a real calibration process (SIGKILL, no chance
@@ -93,5 +96,33 @@ func TestResumeAfterKill(t *testing.T) {
 	os.WriteFile(filepath.Join(out+"2.resume", "state.safetensors"), b, 0o644)
 	if code, _, stderr := runCLI(t, append(args(out+"2"), "--resume", "--quiet")...); code == 0 || !strings.Contains(stderr, "written for other inputs") {
 		t.Errorf("foreign checkpoint: exit %d, %q", code, stderr)
+	}
+}
+
+// TestCheckpointEvery: --checkpoint-every 2 writes the state after layers 1,
+// 3, ... only: here the run stops at layer 3 (a NaN weight) holding the
+// checkpoint of layers 0-1, not rewritten after layer 2. (That a resumed run
+// gives the uninterrupted result is TestResumeAfterKill's.)
+func TestCheckpointEvery(t *testing.T) {
+	dir := t.TempDir()
+	model := copyDir(t, fixture.Stories260K())
+	poison(t, model, "model.layers.3.self_attn.q_proj.weight", 0, 0x7fc00000)
+	out := filepath.Join(dir, "out")
+	args := []string{"calibrate", "--model", model, "--out", out, "--resume", "--checkpoint-every", "2",
+		"--corpus", fixture.StoriesCorpus(), "--quiet", "--seq-len", "64", "--num-seqs", "3"}
+	if code, _, stderr := runCLI(t, args...); code != 1 || !strings.Contains(stderr, "NaN") {
+		t.Fatalf("exit %d, %q", code, stderr)
+	}
+	ck, err := safetensors.Open(filepath.Join(out+".resume", "state.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := ck.Metadata()["next_layer"]
+	ck.Close()
+	if next != "2" {
+		t.Fatalf("checkpoint holds the layers before %s, want 2", next)
+	}
+	if code, _, stderr := runCLI(t, "calibrate", "--out", out, "--resume", "--checkpoint-every", "bogus", "--quiet"); code != 2 || !strings.Contains(stderr, "--checkpoint-every") {
+		t.Errorf("bad --checkpoint-every: exit %d, %q", code, stderr)
 	}
 }
