@@ -140,11 +140,11 @@ func (s *queryStatsSink) layer(l int, _ []int, _ []float32) error {
 	return nil
 }
 
-func (s *queryStatsSink) tensors() []safetensors.Tensor {
+func (s *queryStatsSink) tensors(from, to int) []safetensors.Tensor {
 	st := s.st
 	h, d := st.Meta.Heads, st.Meta.HeadDim
 	var out []safetensors.Tensor
-	for l := range st.Sum {
+	for l := from; l < to; l++ {
 		if st.Sum[l] == nil {
 			continue
 		}
@@ -155,7 +155,7 @@ func (s *queryStatsSink) tensors() []safetensors.Tensor {
 	return out
 }
 
-func (s *queryStatsSink) restore(ck *safetensors.Checkpoint, layers int) error {
+func (s *queryStatsSink) restore(ck tensorReader, layers int) error {
 	st := s.st
 	h, d := st.Meta.Heads, st.Meta.HeadDim
 	for l := range layers {
@@ -180,7 +180,7 @@ func WriteQueryStats(path string, st *QueryStats) error {
 	if err != nil {
 		return err
 	}
-	return safetensors.Write(path, (&queryStatsSink{st: st}).tensors(), map[string]string{queryStatsKey: string(meta)})
+	return safetensors.Write(path, (&queryStatsSink{st: st}).tensors(0, st.Meta.Layers), map[string]string{queryStatsKey: string(meta)})
 }
 
 // IsQueryStats reports whether path is a query stats file (rather than a

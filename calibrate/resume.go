@@ -27,11 +27,19 @@ type checkpointer struct {
 	width    int // hidden size
 	when     *cadence
 	written  func(layer int, took time.Duration)
+	saved    int // layers whose sink state is in part files
 }
 
+// A checkpoint directory holds state.safetensors (the hidden states after
+// the layers done and the identity of the run: rewritten, only the newest
+// kept) and part-<from>-<to>.safetensors files, one per checkpoint, each
+// with what the sink gathered in layers [from, to): written once, so that a
+// checkpoint costs the hidden states and the new layers, not everything
+// gathered so far.
 const (
 	checkpointFile = "state.safetensors"
 	metaNextLayer  = "next_layer"
+	partPattern    = "part-%05d-%05d.safetensors"
 )
 
 func newCheckpointer(opt Options, m *model.Model, seqs [][]int) *checkpointer {
@@ -75,6 +83,9 @@ func (c *checkpointer) resume(out state, lens []int) ([]float32, int, error) {
 	}
 	path := filepath.Join(c.dir, checkpointFile)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		// Parts without a state are from a run killed before its first
+		// state was written: start over.
+		c.removeParts(func(int, int) bool { return true })
 		return nil, 0, nil
 	}
 	ck, err := safetensors.Open(path)
@@ -108,10 +119,93 @@ func (c *checkpointer) resume(out state, lens []int) ([]float32, int, error) {
 	if n != total {
 		return nil, 0, fmt.Errorf("checkpoint %s: %d hidden states for %d tokens", c.dir, n, total)
 	}
-	if err := out.restore(ck, next); err != nil {
+	parts, err := c.openParts(next)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer parts.close()
+	if err := out.restore(parts, next); err != nil {
 		return nil, 0, fmt.Errorf("checkpoint: %w", err)
 	}
+	c.saved = next
 	return hidden, next, nil
+}
+
+// partFiles lists the part files of the checkpoint by their layer ranges.
+func (c *checkpointer) partFiles() map[[2]int]string {
+	out := make(map[[2]int]string)
+	entries, _ := os.ReadDir(c.dir)
+	for _, e := range entries {
+		var from, to int
+		if _, err := fmt.Sscanf(e.Name(), partPattern, &from, &to); err == nil && fmt.Sprintf(partPattern, from, to) == e.Name() {
+			out[[2]int{from, to}] = filepath.Join(c.dir, e.Name())
+		}
+	}
+	return out
+}
+
+// removeParts deletes the part files whose range drop selects.
+func (c *checkpointer) removeParts(drop func(from, to int) bool) {
+	for r, path := range c.partFiles() {
+		if drop(r[0], r[1]) {
+			os.Remove(path)
+		}
+	}
+}
+
+// openParts opens the chain of part files covering layers [0, next), and
+// removes any other (a part written by a run killed before its state was).
+func (c *checkpointer) openParts(next int) (partSet, error) {
+	files := c.partFiles()
+	var chain []string
+	inChain := make(map[[2]int]bool)
+	for at := 0; at < next; {
+		found := false
+		for r, path := range files {
+			if r[0] == at && r[1] > at && r[1] <= next {
+				chain, inChain[r], at, found = append(chain, path), true, r[1], true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("checkpoint %s is incomplete: no part holds layer %d; remove it to start over", c.dir, at)
+		}
+	}
+	c.removeParts(func(from, to int) bool { return !inChain[[2]int{from, to}] })
+	var parts partSet
+	for _, path := range chain {
+		ck, err := safetensors.Open(path)
+		if err != nil {
+			parts.close()
+			return nil, fmt.Errorf("checkpoint: %w", err)
+		}
+		parts = append(parts, ck)
+		for k, v := range c.identity {
+			if ck.Metadata()[k] != v {
+				parts.close()
+				return nil, fmt.Errorf("checkpoint part %s was written for other inputs (%s); remove %s to start over", path, strings.TrimPrefix(k, "input."), c.dir)
+			}
+		}
+	}
+	return parts, nil
+}
+
+// partSet reads tensors from the parts of a checkpoint.
+type partSet []*safetensors.Checkpoint
+
+func (p partSet) Tensor(name string) (safetensors.Tensor, error) {
+	for _, ck := range p {
+		if ck.Has(name) {
+			return ck.Tensor(name)
+		}
+	}
+	return safetensors.Tensor{}, fmt.Errorf("tensor %s missing", name)
+}
+
+func (p partSet) close() {
+	for _, ck := range p {
+		ck.Close()
+	}
 }
 
 // layerDone is called when layers before next are done: it checkpoints them
@@ -132,21 +226,29 @@ func (c *checkpointer) layerDone(next int, hidden []float32, out state) error {
 	return nil
 }
 
-// save records that layers before next are done, replacing the previous
-// checkpoint: only the newest is kept.
+// save records that layers before next are done: the sink's state of the
+// layers since the last checkpoint in a new part, then the hidden states,
+// replacing the previous ones.
 func (c *checkpointer) save(next int, hidden []float32, out state) error {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	tensors := append(out.tensors(), f32Tensor("hidden", hidden, len(hidden)/c.width, c.width))
-	meta := map[string]string{metaNextLayer: strconv.Itoa(next)}
+	meta := make(map[string]string, len(c.identity)+1)
 	for k, v := range c.identity {
 		meta[k] = v
 	}
-	// safetensors.Write is atomic: a kill -9 leaves the previous state.
-	if err := safetensors.Write(filepath.Join(c.dir, checkpointFile), tensors, meta); err != nil {
+	// safetensors.Write is atomic; a kill -9 between the two writes leaves
+	// the previous state and a part that resume discards.
+	part := filepath.Join(c.dir, fmt.Sprintf(partPattern, c.saved, next))
+	if err := safetensors.Write(part, out.tensors(c.saved, next), meta); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
+	meta[metaNextLayer] = strconv.Itoa(next)
+	state := []safetensors.Tensor{f32Tensor("hidden", hidden, len(hidden)/c.width, c.width)}
+	if err := safetensors.Write(filepath.Join(c.dir, checkpointFile), state, meta); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	c.saved = next
 	return nil
 }
 

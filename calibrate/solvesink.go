@@ -85,37 +85,48 @@ func (r *Result) store(l int, heads []*headResult) {
 	}
 }
 
-// The solved arrays are the sink's state: saved whole, restored whole (the
-// layers not reached yet are zeros and get overwritten).
-func (s *solveSink) tensors() []safetensors.Tensor {
+// The solved arrays are the sink's state, layer by layer.
+func (s *solveSink) tensors(from, to int) []safetensors.Tensor {
 	r := s.res
-	return []safetensors.Tensor{
-		f32Tensor("q_filters", r.QFilters, r.Layers, r.KVHeads, r.HeadDim),
-		f32Tensor("filters_per_qhead", r.PerQueryHead, r.Layers, r.Heads, r.HeadDim),
-		f32Tensor("singular_values", r.SingularValues, r.Layers, r.Heads, r.HeadDim),
-		f32Tensor("sign_agreement", r.SignAgreement, r.Layers, r.Heads),
-		i64Tensor("samples_used", []int64{int64(r.SamplesUsed)}),
+	var out []safetensors.Tensor
+	for l := from; l < to; l++ {
+		kv, q := r.layerSlices(l)
+		out = append(out,
+			f32Tensor(fmt.Sprintf("q_filters.%d", l), kv, r.KVHeads, r.HeadDim),
+			f32Tensor(fmt.Sprintf("filters_per_qhead.%d", l), q[0], r.Heads, r.HeadDim),
+			f32Tensor(fmt.Sprintf("singular_values.%d", l), q[1], r.Heads, r.HeadDim),
+			f32Tensor(fmt.Sprintf("sign_agreement.%d", l), q[2], r.Heads),
+			i64Tensor(fmt.Sprintf("samples_used.%d", l), []int64{int64(r.SamplesUsed)}))
 	}
+	return out
 }
 
-func (s *solveSink) restore(ck *safetensors.Checkpoint, layers int) error {
+func (s *solveSink) restore(ck tensorReader, layers int) error {
 	r := s.res
-	for _, t := range []struct {
-		name string
-		dst  []float32
-	}{{"q_filters", r.QFilters}, {"filters_per_qhead", r.PerQueryHead},
-		{"singular_values", r.SingularValues}, {"sign_agreement", r.SignAgreement}} {
-		if err := readF32(ck, t.name, t.dst); err != nil {
+	for l := 0; l < layers; l++ {
+		kv, q := r.layerSlices(l)
+		for i, dst := range [][]float32{kv, q[0], q[1], q[2]} {
+			name := [...]string{"q_filters", "filters_per_qhead", "singular_values", "sign_agreement"}[i]
+			if err := readF32(ck, fmt.Sprintf("%s.%d", name, l), dst); err != nil {
+				return err
+			}
+		}
+		n, err := readI64(ck, fmt.Sprintf("samples_used.%d", l))
+		if err != nil {
 			return err
 		}
+		if len(n) != 1 || n[0] < 1 || n[0] > maxPositions {
+			return fmt.Errorf("layer %d: samples_used %v: want one count in [1, %d]", l, n, int64(maxPositions))
+		}
+		r.SamplesUsed = int(n[0])
 	}
-	n, err := readI64(ck, "samples_used")
-	if err != nil {
-		return err
-	}
-	if len(n) != 1 || n[0] < 1 || n[0] > maxPositions {
-		return fmt.Errorf("samples_used %v: want one count in [1, %d]", n, int64(maxPositions))
-	}
-	r.SamplesUsed = int(n[0])
 	return nil
+}
+
+// layerSlices returns layer l's share of the q_filters, and of the
+// per-query-head filters, singular values and sign agreement.
+func (r *Result) layerSlices(l int) (kv []float32, q [3][]float32) {
+	kvw, qw := r.KVHeads*r.HeadDim, r.Heads*r.HeadDim
+	return r.QFilters[l*kvw : (l+1)*kvw], [3][]float32{
+		r.PerQueryHead[l*qw : (l+1)*qw], r.SingularValues[l*qw : (l+1)*qw], r.SignAgreement[l*r.Heads : (l+1)*r.Heads]}
 }

@@ -155,10 +155,11 @@ func (s *statsSink) layer(l int, positions []int, rows []float32) error {
 	return nil
 }
 
-func (s *statsSink) tensors() []safetensors.Tensor {
+func (s *statsSink) tensors(from, to int) []safetensors.Tensor {
 	st := (*Stats)(s)
 	var out []safetensors.Tensor
-	for l, ls := range st.Layers {
+	for l := from; l < to; l++ {
+		ls := st.Layers[l]
 		switch {
 		case ls.Rows != nil:
 			out = append(out, i64Tensor(fmt.Sprintf("positions.%d", l), ls.Positions),
@@ -173,7 +174,7 @@ func (s *statsSink) tensors() []safetensors.Tensor {
 	return out
 }
 
-func (s *statsSink) restore(ck *safetensors.Checkpoint, layers int) error {
+func (s *statsSink) restore(ck tensorReader, layers int) error {
 	st := (*Stats)(s)
 	h, d := st.Meta.Heads, st.Meta.HeadDim
 	for l := 0; l < layers; l++ {
@@ -219,7 +220,7 @@ func WriteStats(path string, st *Stats) error {
 	if err != nil {
 		return err
 	}
-	return safetensors.Write(path, (*statsSink)(st).tensors(), map[string]string{"qfilters.stats": string(meta)})
+	return safetensors.Write(path, (*statsSink)(st).tensors(0, len(st.Layers)), map[string]string{"qfilters.stats": string(meta)})
 }
 
 // ReadStats loads a stats file written by WriteStats.

@@ -8,10 +8,19 @@ import (
 	"github.com/qfilters/qfilters/safetensors"
 )
 
-// state is what a sink saves into checkpoints and stats files.
+// state is what a sink saves into checkpoints and stats files, layer by
+// layer: a checkpoint writes each layer's share once.
 type state interface {
-	tensors() []safetensors.Tensor
-	restore(ck *safetensors.Checkpoint, layers int) error
+	// tensors returns what layers [from, to) gathered.
+	tensors(from, to int) []safetensors.Tensor
+	// restore reads back what layers [0, layers) gathered.
+	restore(r tensorReader, layers int) error
+}
+
+// tensorReader is where saved tensors are read from: one file, or the
+// parts of a checkpoint.
+type tensorReader interface {
+	Tensor(name string) (safetensors.Tensor, error)
 }
 
 func f32Tensor(name string, v []float32, shape ...int) safetensors.Tensor {
@@ -35,7 +44,7 @@ func i64Tensor(name string, v []int64) safetensors.Tensor {
 }
 
 // readF32 fills dst with tensor name, which must be F32 of len(dst) values.
-func readF32(ck *safetensors.Checkpoint, name string, dst []float32) error {
+func readF32(ck tensorReader, name string, dst []float32) error {
 	t, err := ck.Tensor(name)
 	if err != nil {
 		return err
@@ -50,7 +59,7 @@ func readF32(ck *safetensors.Checkpoint, name string, dst []float32) error {
 }
 
 // readF64 returns tensor name, which must be F64 with n values.
-func readF64(ck *safetensors.Checkpoint, name string, n int) ([]float64, error) {
+func readF64(ck tensorReader, name string, n int) ([]float64, error) {
 	t, err := ck.Tensor(name)
 	if err != nil {
 		return nil, err
@@ -66,7 +75,7 @@ func readF64(ck *safetensors.Checkpoint, name string, n int) ([]float64, error) 
 }
 
 // readI64 returns tensor name as int64s.
-func readI64(ck *safetensors.Checkpoint, name string) ([]int64, error) {
+func readI64(ck tensorReader, name string) ([]int64, error) {
 	t, err := ck.Tensor(name)
 	if err != nil {
 		return nil, err
@@ -78,7 +87,7 @@ func readI64(ck *safetensors.Checkpoint, name string) ([]int64, error) {
 }
 
 // readRows returns tensor name as float32 rows of the given width.
-func readRows(ck *safetensors.Checkpoint, name string, width int) ([]float32, int, error) {
+func readRows(ck tensorReader, name string, width int) ([]float32, int, error) {
 	t, err := ck.Tensor(name)
 	if err != nil {
 		return nil, 0, err

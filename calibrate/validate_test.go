@@ -162,10 +162,10 @@ func TestMergeChecksRanges(t *testing.T) {
 func TestCheckpointEmptySamplesUsed(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "state.safetensors")
 	s := &solveSink{res: newResult(1, 1, 1, 2)}
-	ts := s.tensors()
+	ts := s.tensors(0, 1)
 	for i := range ts {
-		if ts[i].Name == "samples_used" {
-			ts[i] = i64Tensor("samples_used", []int64{})
+		if ts[i].Name == "samples_used.0" {
+			ts[i] = i64Tensor("samples_used.0", []int64{})
 		}
 	}
 	if err := safetensors.Write(p, ts, nil); err != nil {
