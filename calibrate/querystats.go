@@ -382,9 +382,11 @@ func (t teeSink) layer(l int, positions []int, rows []float32) error {
 	return t.q.layer(l, positions, rows)
 }
 
-func (t teeSink) tensors() []safetensors.Tensor { return append(t.rows.tensors(), t.q.tensors()...) }
+func (t teeSink) tensors(from, to int) []safetensors.Tensor {
+	return append(t.rows.tensors(from, to), t.q.tensors(from, to)...)
+}
 
-func (t teeSink) restore(ck *safetensors.Checkpoint, layers int) error {
+func (t teeSink) restore(ck tensorReader, layers int) error {
 	if err := t.rows.restore(ck, layers); err != nil {
 		return err
 	}

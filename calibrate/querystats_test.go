@@ -290,6 +290,7 @@ func TestRunWithQueryStats(t *testing.T) {
 
 	ckOpt := opt
 	ckOpt.CheckpointDir = filepath.Join(t.TempDir(), "ck")
+	ckOpt.CheckpointLayers = 1 // after every layer, so that layer 2 is where it resumes
 	ctx, cancel := context.WithCancel(context.Background())
 	ckOpt.Context = ctx
 	ckOpt.Progress = func(layer, seq int) {
