@@ -196,7 +196,7 @@ func parse(r io.ReaderAt, size int64) (map[string]*tensorRef, error) {
 		return nil, err
 	}
 	if !a.has("data.pkl") {
-		if a.has("constants.pkl") || a.has("code/") {
+		if a.has("constants.pkl") {
 			return nil, fmt.Errorf("TorchScript archive (torch.jit.save), not a torch.save state dict")
 		}
 		return nil, fmt.Errorf("zip archive has no %sdata.pkl: not written by torch.save", a.prefix)
