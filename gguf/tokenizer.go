@@ -3,6 +3,7 @@ package gguf
 import (
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/qfilters/qfilters/tokenizer"
 )
@@ -133,6 +134,10 @@ func (b *tokBuilder) flag(key string, def bool) (bool, error) {
 func (b *tokBuilder) common(defBOS, defEOS int, defAddBOS bool, file map[string]any) (cfg []byte, err error) {
 	vocab := make(map[string]int, len(b.tokens))
 	for i, t := range b.tokens {
+		if !utf8.ValidString(t) {
+			// JSON would silently replace the bytes and change the token.
+			return nil, fmt.Errorf("token %d (%q) is not valid UTF-8", i, t)
+		}
 		vocab[t] = i // a repeated token keeps its last id, as llama.cpp's map does
 	}
 	var added []map[string]any

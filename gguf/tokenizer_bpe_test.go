@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/qfilters/qfilters/internal/fixture"
@@ -99,6 +100,10 @@ func TestBPETokenizer(t *testing.T) {
 	}
 	if _, err := LoadTokenizer(file("unheard-of")); err == nil {
 		t.Error("unknown pre-tokenizer accepted")
+	}
+	tokens[he] = "h\xffe"
+	if _, err := LoadTokenizer(file("gpt-2")); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+		t.Errorf("invalid UTF-8 token: %v", err)
 	}
 }
 
