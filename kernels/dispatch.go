@@ -14,7 +14,11 @@ const (
 	Generic Path = iota // pure Go, any architecture
 	AVX2                // amd64 AVX2 + FMA, 6x16 tile
 	AVX512              // amd64 AVX-512F, 14x32 tile (+ VDPBF16PS when AVX512_BF16)
+	NEON                // arm64 Advanced SIMD, 8x12 tile
 )
+
+// allPaths lists every path, slowest first on each architecture.
+var allPaths = []Path{Generic, AVX2, AVX512, NEON}
 
 func (p Path) String() string {
 	switch p {
@@ -24,6 +28,8 @@ func (p Path) String() string {
 		return "avx2"
 	case AVX512:
 		return "avx512"
+	case NEON:
+		return "neon"
 	}
 	return fmt.Sprintf("Path(%d)", uint8(p))
 }
@@ -55,7 +61,7 @@ var (
 
 func init() {
 	best := available[Generic]
-	for _, p := range []Path{AVX2, AVX512} {
+	for _, p := range allPaths[1:] {
 		if ks, ok := available[p]; ok {
 			best = ks
 		}
@@ -68,7 +74,7 @@ func current() *kernelSet { return active.Load() }
 // Paths lists the paths this CPU supports, slowest first.
 func Paths() []Path {
 	var ps []Path
-	for _, p := range []Path{Generic, AVX2, AVX512} {
+	for _, p := range allPaths {
 		if _, ok := available[p]; ok {
 			ps = append(ps, p)
 		}
