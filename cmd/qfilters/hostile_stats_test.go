@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/qfilters/qfilters/safetensors"
@@ -97,6 +98,25 @@ func hostileStatsCases() []hostileCase {
 			s1 := shardStats(t, e, other, "1/2", "stats-1.safetensors")
 			e.command = []string{"merge", "--out", filepath.Join(e.root, "out", "out"), s0, s1}
 		}, 1, "different weights"},
+		{"shard voting over every position of a corpus too large to ship its rows", func(t *testing.T, e *hostileEnv) {
+			// 2 x 840000 positions x 5 layers x 64 query values x 4 bytes > 2 GiB.
+			e.corpus = filepath.Join(e.root, "long.jsonl")
+			f, err := os.Create(e.corpus)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				f.WriteString(`{"input_ids": [1`)
+				f.WriteString(strings.Repeat(", 5", 840000-1))
+				f.WriteString("]}\n")
+			}
+			f.Close()
+			e.command = []string{"calibrate", "--model", e.model, "--corpus", e.corpus, "--quiet", "--seq-len", "840000", "--num-seqs", "2",
+				"--samples", "all", "--shard", "0/2", "--stats-out", filepath.Join(e.root, "out", "out")}
+		}, 1, "use --sign mean"},
+		{"--checkpoint-every that is neither a count nor a duration", func(t *testing.T, e *hostileEnv) {
+			e.extra = []string{"--resume", "--checkpoint-every", "often"}
+		}, 2, "--checkpoint-every must be"},
 		{"--resume over a checkpoint of other weights", func(t *testing.T, e *hostileEnv) {
 			// A run that stops at layer 1 (a NaN weight) leaves layer 0's
 			// checkpoint; the weights are then replaced.
