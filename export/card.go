@@ -81,13 +81,29 @@ func ModelCard(f *Filters) string {
 	}
 
 	b.WriteString("## Usage with kvpress\n\n")
-	b.WriteString("```python\n" +
-		"from kvpress import QFilterPress\n" +
-		"from kvpress.presses.qfilter_press import QFilters\n\n" +
-		"filters = QFilters.from_pretrained(\"path/to/this/directory\")  # q_filters: [layers, kv_heads, head_dim]\n" +
-		"press = QFilterPress(compression_ratio=0.5)\n" +
-		"```\n\n" +
-		"`QFilterPress` looks filters up as `nthngdy/{model_basename}_qfilt`; name or upload\n" +
-		"this directory accordingly, or load it with `QFilters.from_pretrained` as above.\n")
+	b.WriteString(kvpressUsage("path/to/this/directory"))
 	return b.String()
+}
+
+// kvpressUsage is how to use a filter directory in kvpress. QFilterPress
+// loads nthngdy/{model}_qfilt from the Hub in __post_init_from_model__, which
+// every `with press(model)` calls, so filters set on the press beforehand are
+// overwritten: a subclass must load ours there instead.
+func kvpressUsage(dir string) string {
+	return "`QFilterPress` loads `nthngdy/{model name}_qfilt` from the Hub each time it is applied\n" +
+		"to a model, replacing any filters set before; this subclass loads these instead:\n\n" +
+		"```python\n" +
+		"from dataclasses import dataclass\n\n" +
+		"from kvpress import QFilterPress\n" +
+		"from kvpress.presses.qfilter_press import QFilters\n\n\n" +
+		"@dataclass\n" +
+		"class LocalQFilterPress(QFilterPress):\n" +
+		"    filters: str = \"" + dir + "\"  # this directory, or a Hub repo holding it\n\n" +
+		"    def __post_init_from_model__(self, model):\n" +
+		"        self.q_filters = QFilters.from_pretrained(self.filters).q_filters.to(model.dtype)\n\n\n" +
+		"press = LocalQFilterPress(compression_ratio=0.5, filters=\"" + dir + "\")\n" +
+		"# as any kvpress press, e.g. with its pipeline (import kvpress registers it):\n" +
+		"# pipe = transformers.pipeline(\"kv-press-text-generation\", model=model, tokenizer=tokenizer)\n" +
+		"# answer = pipe(context, question=question, press=press)[\"answer\"]\n" +
+		"```\n"
 }
