@@ -107,7 +107,7 @@ func TestSelectErrors(t *testing.T) {
 func TestSelectRealCorpus(t *testing.T) {
 	p := fixture.StoriesCorpus()
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("real corpus absent: %v", err)
+		t.Fatalf("the corpus the repository carries is missing: %v", err)
 	}
 	sel, err := Select(openT(t, p), byteEncode, 300, 64, 10)
 	if err != nil {

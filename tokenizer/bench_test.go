@@ -10,12 +10,12 @@ import (
 	"github.com/qfilters/qfilters/internal/fixture"
 )
 
-// proseText returns English prose: the TinyStories calibration corpus, or a
-// fixed paragraph when the shared data is not there.
+// proseText returns English prose: the TinyStories calibration corpus the
+// repository carries.
 func proseText(b *testing.B) string {
 	f, err := os.Open(fixture.StoriesCorpus())
 	if err != nil {
-		b.Skipf("shared corpus not available: %v", err)
+		b.Fatalf("the corpus the repository carries is missing: %v", err)
 	}
 	defer f.Close()
 	var sb strings.Builder
