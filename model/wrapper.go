@@ -33,32 +33,46 @@ var textAliases = map[string]string{
 	"qwen3_vl_text":   "qwen3",
 }
 
-// textDefaults are the defaults of transformers' text config classes (4.5x)
-// for the keys a wrapper's text_config may omit: transformers saves nested
-// configs as a diff against their class defaults, so llava-1.5's text_config
-// has no hidden_size and Gemma 3 4B's no num_attention_heads.
+// textDefaults are the defaults of transformers' text config classes for the
+// keys a wrapper's text_config may omit. transformers saves a nested config as
+// a diff, leaving out keys equal to the class defaults: llava-1.5's
+// text_config has no hidden_size, Gemma 3 4B's no num_attention_heads. Each
+// value is read in the class's source (configuration_<model>.py): the versions
+// that wrote the published files (4.36 LLaVA 1.5, 4.45-4.50 Qwen2-VL, Gemma 3,
+// Mistral 3, 4.57 Qwen3-VL) and transformers 5 agree on all of them but one:
+// transformers 5's Qwen3VLTextConfig takes rope_theta 5e5 when none is given
+// where 4.57 took 5e6; published Qwen3-VL configs all write it. See
+// testdata/wrappers/README.md.
 var textDefaults = map[string]map[string]any{
+	// LlamaConfig; also LLaVA's text_config when it names no model_type.
 	"llama": {"vocab_size": 32000.0, "hidden_size": 4096.0, "intermediate_size": 11008.0, "num_hidden_layers": 32.0,
 		"num_attention_heads": 32.0, "max_position_embeddings": 2048.0, "rms_norm_eps": 1e-6, "rope_theta": 10000.0},
+	// MistralConfig; Mistral3Config's text_config without a model_type.
 	"mistral": {"vocab_size": 32000.0, "hidden_size": 4096.0, "intermediate_size": 14336.0, "num_hidden_layers": 32.0,
 		"num_attention_heads": 32.0, "num_key_value_heads": 8.0, "max_position_embeddings": 131072.0, "rms_norm_eps": 1e-6,
 		"rope_theta": 10000.0, "sliding_window": 4096.0},
+	// Qwen2Config (LLaVA-Interleave).
 	"qwen2": {"vocab_size": 151936.0, "hidden_size": 4096.0, "intermediate_size": 22016.0, "num_hidden_layers": 32.0,
 		"num_attention_heads": 32.0, "num_key_value_heads": 32.0, "max_position_embeddings": 32768.0, "rms_norm_eps": 1e-6,
 		"rope_theta": 10000.0, "sliding_window": 4096.0, "max_window_layers": 28.0},
+	// Gemma3TextConfig: 5 sliding layers, then a global one.
 	"gemma3_text": {"vocab_size": 262208.0, "hidden_size": 2304.0, "intermediate_size": 9216.0, "num_hidden_layers": 26.0,
 		"num_attention_heads": 8.0, "num_key_value_heads": 4.0, "head_dim": 256.0, "max_position_embeddings": 131072.0,
 		"rms_norm_eps": 1e-6, "rope_theta": 1e6, "rope_local_base_freq": 10000.0, "query_pre_attn_scalar": 256.0,
 		"sliding_window": 4096.0, "sliding_window_pattern": 6.0},
 	"qwen2_vl_text": qwenVLTextDefaults, "qwen2_5_vl_text": qwenVLTextDefaults,
+	// Qwen3VLTextConfig (4.57).
 	"qwen3_vl_text": {"vocab_size": 151936.0, "hidden_size": 4096.0, "intermediate_size": 22016.0, "num_hidden_layers": 32.0,
 		"num_attention_heads": 32.0, "num_key_value_heads": 32.0, "head_dim": 128.0, "max_position_embeddings": 128000.0,
 		"rms_norm_eps": 1e-6, "rope_theta": 5e6},
 }
 
+// qwenVLTextDefaults are Qwen2VLConfig's and Qwen2_5_VLConfig's (the top level
+// of the original releases) and their *TextConfig's. Unlike Qwen2Config,
+// max_window_layers is 80.
 var qwenVLTextDefaults = map[string]any{"vocab_size": 152064.0, "hidden_size": 8192.0, "intermediate_size": 29568.0,
 	"num_hidden_layers": 80.0, "num_attention_heads": 64.0, "num_key_value_heads": 8.0, "max_position_embeddings": 32768.0,
-	"rms_norm_eps": 1e-5, "rope_theta": 1e6}
+	"rms_norm_eps": 1e-5, "rope_theta": 1e6, "sliding_window": 4096.0, "max_window_layers": 80.0}
 
 // unwrap returns the language model's config object of a wrapper config
 // (with wrapper set to the wrapper's model_type), or raw itself.
