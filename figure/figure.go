@@ -6,7 +6,9 @@ package figure
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,7 +116,22 @@ func (f *Figure) Save(path string) error {
 	return writeAtomic(path, data)
 }
 
-func writeAtomic(path string, data []byte) (err error) {
+// writeAtomic's errors leave the path to the caller ("writing PATH: ..."):
+// the temporary file's name means nothing to the user.
+func writeAtomic(path string, data []byte) error {
+	err := writeTemp(path, data)
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
+}
+
+func writeTemp(path string, data []byte) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return err

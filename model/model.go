@@ -38,7 +38,7 @@ func (m *Model) SetPrecision(p string) error {
 	case "bf16":
 		m.bf16 = true
 	default:
-		return fmt.Errorf("precision %q: supported are f32, bf16", p)
+		return fmt.Errorf("--precision must be f32 or bf16, got %q", p)
 	}
 	return nil
 }

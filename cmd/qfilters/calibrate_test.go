@@ -193,7 +193,7 @@ func TestCalibrateBF16(t *testing.T) {
 	if err != nil || f.Provenance.Precision != "bf16" {
 		t.Errorf("provenance precision: %v %+v", err, f.Provenance)
 	}
-	if code, _, stderr := runCLI(t, append([]string{"calibrate", "--out", filepath.Join(dir, "x"), "--precision", "fp8"}, common...)...); code != 2 || !strings.Contains(stderr, "supported are f32, bf16") {
+	if code, _, stderr := runCLI(t, append([]string{"calibrate", "--out", filepath.Join(dir, "x"), "--precision", "fp8"}, common...)...); code != 2 || !strings.Contains(stderr, `--precision must be f32 or bf16, got "fp8"`) {
 		t.Errorf("bad precision: exit %d %q", code, stderr)
 	}
 }

@@ -116,7 +116,7 @@ type evalReport struct {
 	*eval.Report
 }
 
-func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
+func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) (err error) {
 	if opt.PNG != "" {
 		if err := figure.CheckPath(opt.PNG); err != nil {
 			return usageError{err}
@@ -144,6 +144,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) error {
 		return err
 	}
 	defer in.cleanup()
+	defer func() { err = in.named(err) }()
 	if in.embeddedModel {
 		if in.embeddedCorpus && !opt.skipSet {
 			opt.SkipDocs = heldOutEmbedded

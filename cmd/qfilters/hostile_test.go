@@ -556,6 +556,7 @@ func hostileCases() []hostileCase {
 		// Command line.
 		{"--model without --corpus", func(t *testing.T, e *hostileEnv) { e.corpus = "" }, 2, "--corpus is required"},
 		{"--samples that is not a number", func(t *testing.T, e *hostileEnv) { e.extra = []string{"--samples", "lots"} }, 2, "--samples must be"},
+		{"--precision that is not f32 or bf16", func(t *testing.T, e *hostileEnv) { e.extra = []string{"--precision", "f16"} }, 2, `--precision must be f32 or bf16, got "f16"`},
 		{"--sign that is not vote or mean", func(t *testing.T, e *hostileEnv) { e.extra = []string{"--sign", "median"} }, 2, "--sign must be vote or mean"},
 		{"unknown flag", func(t *testing.T, e *hostileEnv) { e.extra = []string{"--bogus"} }, 2, "unknown flag: --bogus"},
 		{"--seq-len 0", func(t *testing.T, e *hostileEnv) { e.extra = []string{"--seq-len", "0"} }, 2, "--seq-len must be positive, got 0"},
@@ -596,6 +597,20 @@ func hostileCases() []hostileCase {
 			os.Remove(filepath.Join(e.model, "config.json"))
 			e.command = []string{"inspect", e.model}
 		}, 1, "no config.json (not a filter directory)"},
+		{"inspect --png in a directory that does not exist", func(t *testing.T, e *hostileEnv) {
+			filters := filepath.Join(e.root, "filters")
+			if code, _, stderr := runCLI(t, "calibrate", "--model", e.model, "--corpus", e.corpus, "--out", filters, "--quiet", "--seq-len", "32", "--num-seqs", "2"); code != 0 {
+				t.Fatal(stderr)
+			}
+			e.command = []string{"inspect", "--png", filepath.Join(e.root, "nodir", "x.png"), filters}
+		}, 1, "writing $TMP/nodir/x.png: no such file or directory"},
+		{"eval of the embedded model with a --seq-len longer than its stories", func(t *testing.T, e *hostileEnv) {
+			filters := filepath.Join(e.root, "filters")
+			if code, _, stderr := runCLI(t, "calibrate", "--out", filters, "--quiet", "--seq-len", "32", "--num-seqs", "2"); code != 0 {
+				t.Fatal(stderr)
+			}
+			e.command = []string{"eval", "--filters", filters, "--quiet", "--seq-len", "4096"}
+		}, 1, "embedded:tinystories-sampled/train.jsonl has the 4096 tokens of --seq-len"},
 		{"diff with one directory", func(t *testing.T, e *hostileEnv) { e.command = []string{"diff", e.model} }, 2, "diff takes 2 arguments, got 1"},
 		{"tokenize --model that does not exist", func(t *testing.T, e *hostileEnv) {
 			e.command = []string{"tokenize", "--model", filepath.Join(e.root, "nomodel")}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/qfilters/qfilters/assets"
 	"github.com/qfilters/qfilters/corpus"
@@ -18,9 +20,19 @@ type inputs struct {
 	modelName, corpusName string
 	// baseName names the filters: {baseName}_qfilt, as kvpress looks them up.
 	baseName       string
-	embeddedModel  bool // the embedded stories260K
-	embeddedCorpus bool // its embedded corpus
+	embeddedModel  bool   // the embedded stories260K
+	embeddedCorpus bool   // its embedded corpus
+	extracted      string // where the embedded files were extracted
 	cleanup        func()
+}
+
+// named rewords err to name the embedded files as the user knows them
+// (embedded:...), not by the temporary path they were extracted to.
+func (in *inputs) named(err error) error {
+	if err == nil || in.extracted == "" || !strings.Contains(err.Error(), in.extracted) {
+		return err
+	}
+	return renamedError{strings.ReplaceAll(err.Error(), in.extracted+string(filepath.Separator), "embedded:"), err}
 }
 
 // resolveInputs returns the model (a path or a hub id at revision) and corpus
@@ -41,6 +53,7 @@ func resolveInputs(modelArg, revision, corpusPath string) (*inputs, error) {
 			return nil, err
 		}
 		in.cleanup = func() { os.RemoveAll(tmp) }
+		in.extracted = tmp
 		embModel, embCorpus, err := assets.Extract(tmp)
 		if err != nil {
 			in.cleanup()

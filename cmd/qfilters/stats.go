@@ -98,7 +98,7 @@ type statsSummary struct {
 	Shard      string  `json:"shard,omitempty"`
 }
 
-func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) error {
+func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err error) {
 	if opt.SampleChars <= 0 {
 		return usageError{fmt.Errorf("--sample-chars must be positive, got %d", opt.SampleChars)}
 	}
@@ -121,6 +121,7 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) error {
 		return err
 	}
 	defer in.cleanup()
+	defer func() { err = in.named(err) }()
 	if in.embeddedCorpus && !opt.samplesSet {
 		opt.NumSamples = statsSamplesEmbedded
 	}
