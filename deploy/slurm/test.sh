@@ -76,7 +76,7 @@ chmod 755 "$T/munge"
 dd if=/dev/urandom of="$T/munge/munge.key" bs=1024 count=1 status=none
 chmod 400 "$T/munge/munge.key"
 munged --force --foreground --key-file="$T/munge/munge.key" --socket="$T/munge/socket" \
-  --pid-file="$T/munge/munged.pid" --seed-file="$T/munge/seed" --log-file="$T/log/munged.log" &
+  --pid-file="$T/munge/munged.pid" --seed-file="$T/munge/seed" --log-file="$T/log/munged.log" >>"$T/log/munged.out" 2>&1 &
 PIDS+=($!)
 
 # A free pair of ports for slurmctld and slurmd.
