@@ -65,6 +65,34 @@ var textDefaults = map[string]map[string]any{
 	"qwen3_vl_text": {"vocab_size": 151936.0, "hidden_size": 4096.0, "intermediate_size": 22016.0, "num_hidden_layers": 32.0,
 		"num_attention_heads": 32.0, "num_key_value_heads": 32.0, "head_dim": 128.0, "max_position_embeddings": 128000.0,
 		"rms_norm_eps": 1e-6, "rope_theta": 5e6},
+
+	// The other families a LLaVA text_config may name. Without these, a
+	// left-out key takes ParseConfig's generic default: no size at all (an
+	// older LLaVA over Phi-3 leaves out the layer and head counts equal to
+	// LlamaConfig's), or a value that is not the class's (Mixtral's
+	// rope_theta, Gemma 2's head_dim and soft-capping, GPT-NeoX's rotary_pct).
+	"gemma2": {"vocab_size": 256000.0, "hidden_size": 2304.0, "intermediate_size": 9216.0, "num_hidden_layers": 26.0,
+		"num_attention_heads": 8.0, "num_key_value_heads": 4.0, "head_dim": 256.0, "max_position_embeddings": 8192.0,
+		"rms_norm_eps": 1e-6, "rope_theta": 10000.0, "query_pre_attn_scalar": 256.0, "sliding_window": 4096.0,
+		"final_logit_softcapping": 30.0, "attn_logit_softcapping": 50.0},
+	"gpt_neox": {"vocab_size": 50432.0, "hidden_size": 6144.0, "intermediate_size": 24576.0, "num_hidden_layers": 44.0,
+		"num_attention_heads": 64.0, "max_position_embeddings": 2048.0, "layer_norm_eps": 1e-5, "hidden_act": "gelu",
+		"rotary_emb_base": 10000.0, "rotary_pct": 0.25, "use_parallel_residual": true},
+	"mixtral": {"vocab_size": 32000.0, "hidden_size": 4096.0, "intermediate_size": 14336.0, "num_hidden_layers": 32.0,
+		"num_attention_heads": 32.0, "num_key_value_heads": 8.0, "max_position_embeddings": 131072.0, "rms_norm_eps": 1e-5,
+		"rope_theta": 1e6, "num_local_experts": 8.0, "num_experts_per_tok": 2.0},
+	"olmo2": {"vocab_size": 50304.0, "hidden_size": 4096.0, "intermediate_size": 11008.0, "num_hidden_layers": 32.0,
+		"num_attention_heads": 32.0, "max_position_embeddings": 2048.0, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
+	"phi3": {"vocab_size": 32064.0, "hidden_size": 3072.0, "intermediate_size": 8192.0, "num_hidden_layers": 32.0,
+		"num_attention_heads": 32.0, "max_position_embeddings": 4096.0, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
+	"qwen3": {"vocab_size": 151936.0, "hidden_size": 4096.0, "intermediate_size": 22016.0, "num_hidden_layers": 32.0,
+		"num_attention_heads": 32.0, "num_key_value_heads": 32.0, "head_dim": 128.0, "max_position_embeddings": 32768.0,
+		"rms_norm_eps": 1e-6, "rope_theta": 10000.0, "sliding_window": 4096.0, "max_window_layers": 28.0},
+	// Qwen3MoeConfig has no head_dim default: hidden_size / heads.
+	"qwen3_moe": {"vocab_size": 151936.0, "hidden_size": 2048.0, "intermediate_size": 6144.0, "num_hidden_layers": 24.0,
+		"num_attention_heads": 32.0, "num_key_value_heads": 4.0, "max_position_embeddings": 32768.0, "rms_norm_eps": 1e-6,
+		"rope_theta": 10000.0, "sliding_window": 4096.0, "max_window_layers": 28.0, "num_experts": 128.0,
+		"num_experts_per_tok": 8.0, "moe_intermediate_size": 768.0},
 }
 
 // qwenVLTextDefaults are Qwen2VLConfig's and Qwen2_5_VLConfig's (the top level

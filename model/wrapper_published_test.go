@@ -27,23 +27,39 @@ type wantText struct {
 	// With a window, layer l slides when (l+1)%pattern != 0 (Gemma 3), or
 	// without a pattern when l >= from (Mistral: 0; Qwen 2: max_window_layers).
 	pattern, from int
+	// Rarer fields, zero where the family has none: the rotating share of
+	// head_dim (0 = all), soft-capping, parallel residual, experts.
+	partial                  float64
+	attnCap, finalCap        float64
+	parallel                 bool
+	experts, perTok, expertI int
 }
 
 func (w wantText) check(t *testing.T, cfg *Config) {
 	t.Helper()
 	got := []any{cfg.Wrapper, cfg.ModelType, cfg.Architecture, cfg.Layers, cfg.Hidden, cfg.Intermediate,
 		cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.Vocab, cfg.NormEps, cfg.TieEmbeddings, cfg.MaxPositions,
-		cfg.Activation, cfg.QueryPreAttnScalar}
+		cfg.Activation, cfg.QueryPreAttnScalar, cfg.AttnSoftcap, cfg.FinalSoftcap, cfg.ParallelResidual,
+		cfg.Experts, cfg.ExpertsPerToken}
 	want := []any{w.wrapper, w.text, w.arch, w.layers, w.hidden, w.inter,
 		w.heads, w.kv, w.headDim, w.vocab, w.eps, w.tie, w.maxPos,
-		w.activation, w.queryScalar}
+		w.activation, w.queryScalar, w.attnCap, w.finalCap, w.parallel,
+		w.experts, w.perTok}
 	names := []string{"wrapper", "model_type", "architecture", "layers", "hidden", "intermediate",
 		"heads", "kv heads", "head_dim", "vocab", "norm eps", "tied", "max positions",
-		"activation", "query_pre_attn_scalar"}
+		"activation", "query_pre_attn_scalar", "attention soft-cap", "final soft-cap", "parallel residual",
+		"experts", "experts per token"}
 	for i := range got {
 		if got[i] != want[i] {
 			t.Errorf("%s = %v, want %v", names[i], got[i], want[i])
 		}
+	}
+	if w.experts > 0 && cfg.ExpertIntermediate != w.expertI {
+		t.Errorf("expert intermediate = %d, want %d", cfg.ExpertIntermediate, w.expertI)
+	}
+	partial := w.partial
+	if partial == 0 {
+		partial = 1
 	}
 	if len(cfg.Rope) != w.layers || len(cfg.Window) != w.layers {
 		t.Fatalf("%d rope / %d window entries for %d layers", len(cfg.Rope), len(cfg.Window), w.layers)
@@ -55,7 +71,7 @@ func (w wantText) check(t *testing.T, cfg *Config) {
 			wantWindow, wr = w.window, w.local
 		}
 		r := cfg.Rope[l]
-		if cfg.Window[l] != wantWindow || r.Type != wr.typ || r.Theta != wr.theta || r.Factor != wr.factor || r.PartialFactor != 1 {
+		if cfg.Window[l] != wantWindow || r.Type != wr.typ || r.Theta != wr.theta || r.Factor != wr.factor || r.PartialFactor != partial {
 			t.Errorf("layer %d: window %d, rope %s %v x%v; want window %d, rope %+v", l, cfg.Window[l], r.Type, r.Theta, r.Factor, wantWindow, wr)
 			break
 		}
