@@ -83,7 +83,7 @@ func oneLine(s string) string {
 // pflagValue matches pflag's message for a flag value that does not parse,
 // which quotes Go's strconv: `invalid argument "x" for "--seed" flag:
 // strconv.ParseInt: parsing "x": invalid syntax`.
-var pflagValue = regexp.MustCompile(`^invalid argument ("(?:[^"\\]|\\.)*") for "([^"]*)" flag: strconv\.Parse(\w+): .*: (invalid syntax|value out of range)$`)
+var pflagValue = regexp.MustCompile(`^invalid argument ("(?:[^"\\]|\\.)*") for "([^"]*)" flag: strconv\.(\w+): .*: (invalid syntax|value out of range)$`)
 
 // flagError rewords a flag value error as the user sees the flag.
 func flagError(err error) error {
@@ -99,7 +99,10 @@ func flagError(err error) error {
 	if i := strings.LastIndex(flag, ", "); i >= 0 {
 		flag = flag[i+2:] // "-s, --seed": the long name
 	}
-	want := map[string]string{"Int": "a whole number", "Uint": "a non-negative whole number", "Bool": "true or false"}[m[3]]
+	want := map[string]string{
+		"ParseInt": "a whole number", "ParseUint": "a non-negative whole number", "ParseBool": "true or false",
+		"Atoi": "whole numbers separated by commas", // list flags
+	}[m[3]]
 	if want == "" {
 		want = "a number"
 	}

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestFlagValueErrors: a flag value that does not parse is a usage error
+// (exit 2) named by the flag, without Go's strconv wording.
+func TestFlagValueErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"calibrate", "--seed", "x"}, `--seed must be a whole number, got "x"`},
+		{[]string{"calibrate", "--seq-len", "99999999999999999999"}, `--seq-len: "99999999999999999999" is out of range`},
+		{[]string{"calibrate", "--json=maybe"}, `--json must be true or false, got "maybe"`},
+		{[]string{"eval", "--seed", "-1"}, `--seed must be a non-negative whole number, got "-1"`},
+		{[]string{"eval", "--ratios", "2,x"}, `--ratios must be whole numbers separated by commas, got "2,x"`},
+		{[]string{"diff", "--min-cos", "abc", "a", "b"}, `--min-cos must be a number, got "abc"`},
+	} {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != 2 || stderr != "qfilters: "+c.want+"\n" {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr, c.want)
+		}
+		if strings.Contains(stderr, "strconv") {
+			t.Errorf("%v: %q names Go's strconv", c.args, stderr)
+		}
+	}
+}
