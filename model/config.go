@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -135,6 +136,17 @@ func ParseConfig(data []byte) (*Config, error) {
 	fam, err := familyFor(c.ModelType, c.Architecture)
 	if err != nil {
 		return nil, err
+	}
+	if wrapper == "" && len(fam.classDefaults) > 0 {
+		// A hand-written or pruned config.json leaves out what its class
+		// defaults: read those keys as transformers would.
+		raw = maps.Clone(raw)
+		for k, v := range fam.classDefaults {
+			if _, ok := raw[k]; !ok {
+				raw[k] = v
+			}
+		}
+		c.raw, r.raw = raw, raw
 	}
 	c.Hidden = r.int("hidden_size", 0)
 	c.Intermediate = r.int("intermediate_size", 0)

@@ -7,6 +7,10 @@ import "fmt"
 // one in init.
 type family struct {
 	modelTypes []string
+	// classDefaults are the behaviour-setting keys whose transformers class
+	// default differs from ParseConfig's generic one (never sizes: a
+	// missing size stays an error).
+	classDefaults map[string]any
 
 	embed, finalNorm, lmHead string // full tensor names, without ".weight"
 	layer                    string // printf pattern of a layer's prefix, e.g. "model.layers.%d."

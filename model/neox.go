@@ -20,6 +20,9 @@ var neoxFamily = &family{
 	down:        "mlp.dense_4h_to_h",
 	plainMLP:    true,
 	biasDefault: true,
+	// GPTNeoXConfig's defaults.
+	classDefaults: map[string]any{"hidden_act": "gelu", "rotary_pct": 0.25, "use_parallel_residual": true,
+		"layer_norm_eps": 1e-5, "rotary_emb_base": 10000.0},
 }
 
 func init() { register(neoxFamily) }
