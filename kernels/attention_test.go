@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -128,6 +129,65 @@ func TestExpSubSum(t *testing.T) {
 			}
 			if math.Abs(float64(sum)-wsum) > 1e-6*wsum+1e-37 {
 				t.Errorf("n=%d: sum %v, want %v", n, sum, wsum)
+			}
+		}
+	})
+}
+
+// TestSoftmaxStrip compares the path's softmaxStrip (assembly where the path
+// has it, for its strip width) with softmaxStripGo on the same panel: scaled
+// and masked scores, fully masked lanes, running maxima that grow or not.
+func TestSoftmaxStrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	forPaths(t, func(t *testing.T) {
+		ks := current()
+		w := ks.nr
+		if ks.path == AVX512 {
+			w = 16
+		}
+		const ld = 32
+		for _, c := range []struct {
+			nk, dpad, qi0, kj0, window int
+			masked                     bool
+			mInit                      float32
+		}{
+			{1, 0, 0, 0, 1 << 30, false, float32(math.Inf(-1))},
+			{14, 8, 40, 20, 1 << 30, false, float32(math.Inf(-1))},
+			{30, 13, 40, 20, 1 << 30, false, 2},                   // old max above the new scores: corr 1
+			{30, 13, 25, 20, 1 << 30, true, -1},                   // causal mask inside the panel
+			{30, 5, 10, 20, 1 << 30, true, float32(math.Inf(-1))}, // lanes fully masked
+			{28, 6, 60, 20, 30, true, 0.5},                        // sliding window
+		} {
+			s := make([]float32, c.nk*ld)
+			for i := range s {
+				s[i] = float32(r.NormFloat64() * 3)
+			}
+			o := make([]float32, max(c.dpad, 1)*ld)
+			for i := range o {
+				o[i] = float32(r.NormFloat64())
+			}
+			m := make([]float32, w)
+			l := make([]float64, w)
+			for i := range m {
+				m[i], l[i] = c.mInit, float64(i%3)
+			}
+			s2, o2, m2, l2 := slices.Clone(s), slices.Clone(o), slices.Clone(m), slices.Clone(l)
+			softmaxStrip(s, c.nk, ld, w, m, l, o, c.dpad, 0.7, c.qi0, c.kj0, c.window, c.masked)
+			softmaxStripGo(s2, c.nk, ld, w, m2, l2, o2, c.dpad, 0.7, c.qi0, c.kj0, c.window, c.masked)
+			close := func(name string, i int, a, b float64) {
+				if !(a == b || math.Abs(a-b) <= 4e-7*math.Abs(b)) {
+					t.Errorf("%+v %s[%d] = %v, want %v", c, name, i, a, b)
+				}
+			}
+			for i := range s {
+				close("s", i, float64(s[i]), float64(s2[i]))
+			}
+			for i := range o {
+				close("o", i, float64(o[i]), float64(o2[i]))
+			}
+			for i := range m {
+				close("m", i, float64(m[i]), float64(m2[i]))
+				close("l", i, l[i], l2[i])
 			}
 		}
 	})
