@@ -239,17 +239,36 @@ func TestCurrentPath(t *testing.T) {
 	}
 }
 
-// TestPackB compares B panels packed on the AVX-512 path (vector transposes
-// where they apply) with the same panels packed in Go, bit for bit.
+// TestPackB compares B panels packed on each vector path (block transposes
+// where they apply: 16×16 on AVX-512, 8×8 on AVX2) with the same panels
+// packed in Go, bit for bit; and transposeF32 likewise.
 func TestPackB(t *testing.T) {
-	has := false
 	for _, p := range Paths() {
-		has = has || p == AVX512
+		if p != Generic {
+			t.Run(p.String(), func(t *testing.T) { testPackB(t, p) })
+		}
 	}
-	if !has {
-		t.Skip("no AVX-512")
-	}
+}
+
+func testPackB(t *testing.T, path Path) {
 	r := rand.New(rand.NewPCG(11, 12))
+	for _, sz := range [][2]int{{37, 45}, {16, 16}, {64, 40}, {7, 100}} {
+		rows, cols := sz[0], sz[1]
+		src := randSlice(r, rows*(cols+1))
+		tp := func(p Path) []float32 {
+			defer SetPath(p)()
+			dst := poisoned(cols*(rows+2) + 1)
+			transposeF32(dst, rows+2, src, cols+1, rows, cols-1)
+			return dst
+		}
+		want, got := tp(Generic), tp(path)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Errorf("transposeF32 %dx%d: element %d = %v, want %v", rows, cols, i, got[i], want[i])
+				break
+			}
+		}
+	}
 	const n, k = 70, 300
 	wf := randSlice(r, n*k)
 	for _, d := range []DType{F32, BF16, F16} {
@@ -269,7 +288,7 @@ func TestPackB(t *testing.T) {
 						packB(dst, &s, j0, nr, 32, p0, kc, lay, make([]float32, 2*kcBlock))
 						return dst
 					}
-					want, got := pack(Generic), pack(AVX512)
+					want, got := pack(Generic), pack(path)
 					for i := range want {
 						if math.IsNaN(float64(want[i])) || math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 							t.Errorf("kind %d lay %d %v: element %d = %v, want %v", s.kind, lay, c, i, got[i], want[i])
