@@ -92,11 +92,11 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 	opt = opt.withDefaults()
 	seq, C := len(g.Keys), opt.Context
 	if C < 2 || C >= seq {
-		return nil, fmt.Errorf("eval: context of %d tokens in a sequence of %d: need 2 <= context < sequence", C, seq)
+		return nil, fmt.Errorf("context of %d tokens in a sequence of %d: need 2 <= context < sequence", C, seq)
 	}
 	for _, r := range opt.Ratios {
 		if r < 1 {
-			return nil, fmt.Errorf("eval: compression ratio %d < 1", r)
+			return nil, fmt.Errorf("compression ratio %d < 1", r)
 		}
 	}
 	heads := len(g.Queries)
@@ -106,7 +106,7 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 	received := make([]float64, C)   // summed over the group's continuation queries
 	for h, qs := range g.Queries {
 		if len(qs) != seq {
-			return nil, fmt.Errorf("eval: %d queries but %d keys", len(qs), seq)
+			return nil, fmt.Errorf("%d queries but %d keys", len(qs), seq)
 		}
 		p[h] = make([][]float64, seq-C)
 		mass[h] = make([]float64, seq-C)
@@ -240,10 +240,10 @@ func snapOrder(g ContextGroup, C, w, kernel int) []int {
 func expectedOrder(g ContextGroup, C, sinks int) ([]int, error) {
 	sinks = min(sinks, C-1)
 	if len(g.Values) < C {
-		return nil, fmt.Errorf("eval: expected attention needs the values of the %d context keys", C)
+		return nil, fmt.Errorf("expected attention needs the values of the %d context keys", C)
 	}
 	if len(g.ExpMean) != len(g.Queries) || len(g.ExpCov) != len(g.Queries) {
-		return nil, fmt.Errorf("eval: query statistics for %d heads, the group has %d", len(g.ExpMean), len(g.Queries))
+		return nil, fmt.Errorf("query statistics for %d heads, the group has %d", len(g.ExpMean), len(g.Queries))
 	}
 	d := len(g.Keys[0])
 	n := C - sinks
@@ -252,7 +252,7 @@ func expectedOrder(g ContextGroup, C, sinks int) ([]int, error) {
 	for h := range g.Queries {
 		mu, cov := g.ExpMean[h], g.ExpCov[h]
 		if len(mu) != d || len(cov) != d*d {
-			return nil, fmt.Errorf("eval: query statistics of head dim %d, keys have %d", len(mu), d)
+			return nil, fmt.Errorf("query statistics of head dim %d, keys have %d", len(mu), d)
 		}
 		maxL := math.Inf(-1)
 		for j := range logit {

@@ -178,11 +178,11 @@ func HeadRecall(h Head, opt Options) (*HeadStats, error) {
 	opt = opt.withDefaults()
 	seq := len(h.Keys)
 	if len(h.Queries) != seq {
-		return nil, fmt.Errorf("eval: %d queries but %d keys", len(h.Queries), seq)
+		return nil, fmt.Errorf("%d queries but %d keys", len(h.Queries), seq)
 	}
 	for _, r := range opt.Ratios {
 		if r < 1 {
-			return nil, fmt.Errorf("eval: compression ratio %d < 1", r)
+			return nil, fmt.Errorf("compression ratio %d < 1", r)
 		}
 	}
 	// Static keep scores.

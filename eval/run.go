@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -104,7 +105,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 		return nil, err
 	}
 	if len(seqs) == 0 {
-		return nil, fmt.Errorf("eval: no sequences")
+		return nil, errors.New("no sequences to evaluate")
 	}
 	ctx := cfg.Context
 	if ctx == nil {
@@ -148,7 +149,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 	rep.QueriesPerHead = -1
 	for s, ids := range seqs {
 		if len(ids) != seqLen {
-			return nil, fmt.Errorf("eval: sequence %d has %d tokens, want %d", s, len(ids), seqLen)
+			return nil, fmt.Errorf("held-out sequence %d has %d tokens, want %d", s, len(ids), seqLen)
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -62,22 +64,22 @@ func WeightsIdentity(w Weights) (string, error) {
 func hashSampled(h io.Writer, path string, put func(uint64)) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("weights identity: %w", err)
+		return readErr(path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("weights identity: %w", err)
+		return readErr(path, err)
 	}
 	size := fi.Size()
 	put(uint64(size))
 	if size <= identityWhole {
 		n, err := io.Copy(h, io.LimitReader(f, size))
 		if err == nil && n != size {
-			err = fmt.Errorf("%s: read %d bytes of %d", path, n, size)
+			err = fmt.Errorf("read %d bytes of %d: the file shrank", n, size)
 		}
 		if err != nil {
-			return fmt.Errorf("weights identity: %w", err)
+			return readErr(path, err)
 		}
 		return nil
 	}
@@ -85,9 +87,19 @@ func hashSampled(h io.Writer, path string, put func(uint64)) error {
 	for i := int64(0); i < identityBlocks; i++ {
 		off := i * (size - identityBlock) / (identityBlocks - 1)
 		if _, err := f.ReadAt(buf, off); err != nil {
-			return fmt.Errorf("weights identity: %s at byte %d: %w", path, off, err)
+			return readErr(path, fmt.Errorf("at byte %d: %w", off, err))
 		}
 		h.Write(buf)
 	}
 	return nil
+}
+
+// readErr names the weight file that could not be read for the identity,
+// once (an *fs.PathError would repeat it with the operation).
+func readErr(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: cannot read it to identify the weights: %w", path, err)
 }

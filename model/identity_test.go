@@ -3,6 +3,8 @@ package model
 import (
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/qfilters/qfilters/internal/fixture"
@@ -99,3 +101,20 @@ func (f fakeWeights) Tensor(name string) (safetensors.Tensor, error) {
 func (f fakeWeights) Names() []string { return nil }
 func (f fakeWeights) Files() []string { return f.files }
 func (f fakeWeights) Close() error    { return nil }
+
+// TestWeightsIdentityUnreadable: a weight file that cannot be read is named
+// once, in one line, without the operation or a package name.
+func TestWeightsIdentityUnreadable(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "gone.bin")
+	_, err := WeightsIdentity(fakeWeights{files: []string{p}})
+	if err == nil {
+		t.Fatal("missing weight file hashed")
+	}
+	want := p + ": cannot read it to identify the weights: no such file or directory"
+	if runtime.GOOS == "windows" {
+		want = p + ": cannot read it to identify the weights: "
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, want) || strings.Count(msg, p) != 1 {
+		t.Errorf("error %q, want it to start %q and name the file once", msg, want)
+	}
+}
