@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qfilters/qfilters/eval"
@@ -100,5 +101,22 @@ func TestEvalContextExpectedAttention(t *testing.T) {
 	v := rep.ContextRecall.Methods[eval.ExpectedAttention]
 	if rep.ContextRecall.Context != 100 || len(v) != 5 || !(v[0] > 0 && v[0] <= 1) {
 		t.Errorf("context %d, expected_attention %v", rep.ContextRecall.Context, v)
+	}
+}
+
+// TestFormatEvalOrder: the table leads with the context recall, as eval's
+// help and the README say, before the per-query recall and the perplexity.
+func TestFormatEvalOrder(t *testing.T) {
+	rep := &eval.Report{
+		Ratios: []int{2},
+		Recall: []eval.MethodRecall{{Method: eval.QFilters, Mean: []float64{0.5}}},
+		ContextRecall: &eval.ContextReport{Context: 96, Ratios: []int{2}, Order: []string{eval.QFilters},
+			Methods: map[string][]float64{eval.QFilters: {0.5}}},
+		Perplexity: &eval.Perplexity{},
+	}
+	out := formatEval(evalReport{Report: rep})
+	ctx, att, ppl := strings.Index(out, "context recall:"), strings.Index(out, "attention recall:"), strings.Index(out, "streaming perplexity:")
+	if ctx < 0 || att < 0 || ppl < 0 || !(ctx < att && att < ppl) {
+		t.Errorf("tables at %d (context), %d (attention), %d (perplexity), want that order:\n%s", ctx, att, ppl, out)
 	}
 }

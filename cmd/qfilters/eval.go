@@ -283,11 +283,16 @@ func heldOutSequences(modelDir, corpusPath string, vocab int, opt evalOptions) (
 	return sel.Seqs, sel.Sources, nil
 }
 
-// formatEval renders the report as terminal tables.
+// formatEval renders the report as terminal tables, in the order eval's
+// help and the README give: context recall, attention recall, perplexity.
 func formatEval(r evalReport) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "model %s, filters %s\ncorpus %s: %d held-out sequences x %d tokens (skipped the first %d documents)\n\n",
 		r.Model, r.Filters, r.Corpus, r.Sequences, r.SeqLen, r.SkipDocs)
+	if cr := r.ContextRecall; cr != nil { // kvpress's scenario leads
+		b.WriteString(formatContextRecall(cr))
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "attention recall: share of attention mass on the kept keys (%d queries per head and sequence, each seeing >= %d keys)\n", r.QueriesPerHead, r.MinKeys)
 	fmt.Fprintf(&b, "%-10s", "method")
 	for _, ratio := range r.Ratios {
@@ -311,10 +316,6 @@ func formatEval(r evalReport) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("(spearman: keep score vs mean attention received, per head; streaming ranks sinks first, then recency)\n")
-	if cr := r.ContextRecall; cr != nil {
-		b.WriteString("\n")
-		b.WriteString(formatContextRecall(cr))
-	}
 	if p := r.Perplexity; p != nil {
 		fmt.Fprintf(&b, "\nstreaming perplexity: cache %d entries per head, window %d, %d sequences, %d predictions\n", p.CacheSize, p.Window, p.Sequences, p.Predictions)
 		fmt.Fprintf(&b, "%-10s %10s %11s\n", "method", "ppl", "gap closed")
