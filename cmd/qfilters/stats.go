@@ -67,11 +67,11 @@ model and the first 80 stories of its embedded corpus.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opt.Model, "model", "", "Hugging Face checkpoint `DIR`; default: the embedded stories260K")
+	f.StringVar(&opt.Model, "model", "", "checkpoint `DIR`, model file, or Hugging Face id org/name in the local cache; default: the embedded stories260K")
 	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
 	f.StringVar(&opt.Corpus, "corpus", "", "corpus `PATH`: a .jsonl, .txt or .parquet file, a directory or a glob")
 	f.StringVar(&opt.Out, "out", "", "output `DIR` (default: exp_att_stats_{model}_{dataset}_{num_samples}_{sample_chars}_{n_sink})")
-	f.IntVar(&opt.NumSamples, "num-samples", 100, "documents to use, the first of the corpus (default 80 on the embedded corpus)")
+	f.IntVar(&opt.NumSamples, "num-samples", 100, "documents to use, the first of the corpus; the embedded corpus uses 80 unless given")
 	f.IntVar(&opt.SampleChars, "sample-chars", 1000, "characters kept of each document (kvpress's sample_seq_len)")
 	f.IntVar(&opt.NSink, "n-sink", 4, "leading tokens of each document left out of the statistics")
 	f.StringVar(&opt.TextField, "text-field", "text", "JSON Lines / Parquet field holding the text")
