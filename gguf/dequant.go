@@ -13,8 +13,6 @@ import (
 // from fusing a multiply and a subtract into one FMA, which would round once
 // and give different bits.
 
-const qkK = 256 // super-block size of the K-quants
-
 func f16(b []byte) float32 { return kernels.F16ToF32(binary.LittleEndian.Uint16(b)) }
 
 func dequantF32(dst []float32, src []byte) {
