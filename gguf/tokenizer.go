@@ -1,8 +1,13 @@
 package gguf
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/qfilters/qfilters/tokenizer"
@@ -302,4 +307,39 @@ func LoadTokenizer(path string) (*tokenizer.Tokenizer, error) {
 	}
 	defer g.Close()
 	return g.Tokenizer()
+}
+
+// TokenizerIdentity returns a hex SHA-256 of what LoadTokenizer reads from
+// the GGUF file at path: its tokenizer.* metadata, keys, types and values,
+// each string length-prefixed (tokens may hold spaces). Hashing the file
+// itself would read gigabytes.
+func TokenizerIdentity(path string) (string, error) {
+	f, err := Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	var b [8]byte
+	str := func(s string) {
+		binary.LittleEndian.PutUint64(b[:], uint64(len(s)))
+		h.Write(b[:])
+		io.WriteString(h, s)
+	}
+	for _, k := range f.Keys() {
+		if !strings.HasPrefix(k, "tokenizer.") {
+			continue
+		}
+		v, _ := f.Value(k)
+		str(k)
+		str(fmt.Sprintf("%d/%d", v.Type, v.Elem))
+		if ss, ok := v.Strings(); ok {
+			for _, s := range ss {
+				str(s)
+			}
+		} else {
+			str(v.String())
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

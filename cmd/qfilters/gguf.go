@@ -1,12 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"fmt"
-	"strings"
-
 	"github.com/qfilters/qfilters/gguf"
 	"github.com/qfilters/qfilters/model"
 	"github.com/qfilters/qfilters/tokenizer"
@@ -23,36 +17,10 @@ func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
 
 // tokenizerIdentity names the tokenizer loadTokenizer reads by content: the
 // bytes of tokenizer.json (and tokenizer_config.json), or for a GGUF file
-// its tokenizer.* metadata (hashing the file itself would read gigabytes).
+// its tokenizer.* metadata.
 func tokenizerIdentity(path string) (string, error) {
-	if !model.IsGGUF(path) {
-		return tokenizer.Identity(path)
+	if model.IsGGUF(path) {
+		return gguf.TokenizerIdentity(path)
 	}
-	f, err := gguf.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	var b [8]byte
-	str := func(s string) {
-		binary.LittleEndian.PutUint64(b[:], uint64(len(s)))
-		h.Write(b[:])
-		h.Write([]byte(s))
-	}
-	for _, k := range f.Keys() {
-		if strings.HasPrefix(k, "tokenizer.") {
-			v, _ := f.Value(k)
-			str(k)
-			str(fmt.Sprintf("%d/%d", v.Type, v.Elem))
-			if ss, ok := v.Strings(); ok {
-				for _, s := range ss {
-					str(s) // tokens may hold spaces: each one length-prefixed
-				}
-			} else {
-				str(v.String())
-			}
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return tokenizer.Identity(path)
 }
