@@ -33,37 +33,24 @@ type where struct {
 	e entry
 }
 
+// layout is where safetensors checkpoints keep their files.
+var layout = Layout[*shard]{
+	Single: singleFileName, Index: indexFileName,
+	Parse: func(path string, r *os.File, size int64) (*shard, error) { return newShard(path, r, size) },
+}
+
+// Found reports whether dir holds model.safetensors or its index, so that
+// readers of other formats in the same directory defer to safetensors.
+func Found(dir string) bool { return layout.Found(dir) }
+
 // Open opens a checkpoint directory or a single .safetensors file and
 // validates every header it uses. Nothing but headers is read.
 func Open(path string) (*Checkpoint, error) {
-	fi, err := os.Stat(path)
+	shards, byTensor, err := layout.Open(path)
 	if err != nil {
-		return nil, pathErr(err)
+		return nil, err
 	}
-	if !fi.IsDir() {
-		s, err := openShard(path, path)
-		if err != nil {
-			return nil, err
-		}
-		return newCheckpoint([]*shard{s}, nil), nil
-	}
-	single := filepath.Join(path, singleFileName)
-	if _, err := os.Lstat(single); err == nil {
-		open, err := resolveShard(path, single)
-		if err != nil {
-			return nil, err
-		}
-		s, err := openShard(single, open)
-		if err != nil {
-			return nil, err
-		}
-		return newCheckpoint([]*shard{s}, nil), nil
-	}
-	index := filepath.Join(path, indexFileName)
-	if _, err := os.Lstat(index); err == nil {
-		return openIndexed(path, index)
-	}
-	return nil, fmt.Errorf("%s: directory has neither %s nor %s", path, singleFileName, indexFileName)
+	return newCheckpoint(shards, byTensor), nil
 }
 
 // newCheckpoint builds a Checkpoint over shards. If weightMap is nil every

@@ -5,61 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 )
 
 // maxIndexSize bounds the index file we are willing to read whole.
 const maxIndexSize = 100_000_000
-
-// openIndexed opens the shards named by the index file of a sharded
-// checkpoint in dir and checks that every mapped tensor is in its shard.
-func openIndexed(dir, index string) (c *Checkpoint, err error) {
-	weightMap, err := readIndex(dir, index)
-	if err != nil {
-		return nil, err
-	}
-	opened := map[string]*shard{}
-	defer func() {
-		if err != nil {
-			for _, s := range opened {
-				s.r.Close()
-			}
-		}
-	}()
-	byTensor := make(map[string]*shard, len(weightMap))
-	for _, name := range slices.Sorted(maps.Keys(weightMap)) {
-		file := weightMap[name]
-		s, ok := opened[file]
-		if !ok {
-			path := filepath.Join(dir, file)
-			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("%s: tensor %q: shard %s missing", index, name, path)
-			}
-			open, err := resolveShard(dir, path)
-			if err != nil {
-				return nil, err
-			}
-			if s, err = openShard(path, open); err != nil {
-				return nil, err
-			}
-			opened[file] = s
-		}
-		if _, ok := s.entries[name]; !ok {
-			return nil, fmt.Errorf("%s: tensor %q listed in %s but absent from the shard header", s.path, name, index)
-		}
-		byTensor[name] = s
-	}
-	shards := make([]*shard, 0, len(opened))
-	for _, s := range opened {
-		shards = append(shards, s)
-	}
-	return newCheckpoint(shards, byTensor), nil
-}
 
 // readIndex parses an index file and returns its weight_map after checking
 // that every shard name is a plain file name inside dir.

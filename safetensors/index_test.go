@@ -116,7 +116,7 @@ func TestIndexValidation(t *testing.T) {
 		{"absentfromheader", func(t *testing.T, dir string) string {
 			writeIndex(t, dir, map[string]string{"a": "s1.safetensors", "c": "s1.safetensors"})
 			return filepath.Join(dir, "s1.safetensors")
-		}, `tensor "c" listed in ` + "DIR/" + indexFileName + " but absent from the shard header"},
+		}, `tensor "c" listed in ` + "DIR/" + indexFileName + " but absent from the shard"},
 		{"symlinkoutside", func(t *testing.T, dir string) string {
 			if err := os.Symlink(filepath.Join(outside, "evil.safetensors"), filepath.Join(dir, "evil.safetensors")); err != nil {
 				t.Skip(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -46,90 +45,25 @@ type readerAtCloser interface {
 	io.Closer
 }
 
-// Found reports whether dir holds pytorch_model.bin or its index.
-func Found(dir string) bool {
-	for _, name := range []string{SingleFile, IndexFile} {
-		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
-			return true
-		}
-	}
-	return false
+// layout is where transformers keeps pytorch_model.bin files: the rules of
+// safetensors checkpoints apply to them (plain names inside the directory or
+// its hub cache blobs, regular files, a bounded index).
+var layout = safetensors.Layout[*file]{
+	Single: SingleFile, Index: IndexFile,
+	Parse: func(path string, r *os.File, size int64) (*file, error) { return newFile(path, r, size) },
 }
+
+// Found reports whether dir holds pytorch_model.bin or its index.
+func Found(dir string) bool { return layout.Found(dir) }
 
 // Open opens a model directory holding pytorch_model.bin (or the index of
 // its shards), or one torch.save file, and parses every pickle it uses.
-// Files reached through a directory obey the rules of safetensors
-// checkpoints: plain names inside the directory or its hub cache blobs.
 func Open(path string) (*Checkpoint, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, pathErr(err)
-	}
-	if !fi.IsDir() {
-		f, err := openFile(path, path)
-		if err != nil {
-			return nil, err
-		}
-		return newCheckpoint([]*file{f}, nil), nil
-	}
-	single := filepath.Join(path, SingleFile)
-	if _, err := os.Lstat(single); err == nil {
-		open, err := safetensors.ResolveModelFile(path, single)
-		if err != nil {
-			return nil, err
-		}
-		f, err := openFile(single, open)
-		if err != nil {
-			return nil, err
-		}
-		return newCheckpoint([]*file{f}, nil), nil
-	}
-	index := filepath.Join(path, IndexFile)
-	if _, err := os.Lstat(index); err == nil {
-		return openIndexed(path, index)
-	}
-	return nil, fmt.Errorf("%s: directory has neither %s nor %s", path, SingleFile, IndexFile)
-}
-
-// openIndexed opens the shards an index names and checks that each holds
-// the tensors mapped to it.
-func openIndexed(dir, index string) (c *Checkpoint, err error) {
-	weightMap, err := safetensors.ReadWeightMap(dir, index)
+	files, byTensor, err := layout.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	opened := map[string]*file{}
-	defer func() {
-		if err != nil {
-			for _, f := range opened {
-				f.r.Close()
-			}
-		}
-	}()
-	byTensor := make(map[string]*file, len(weightMap))
-	for _, name := range slices.Sorted(maps.Keys(weightMap)) {
-		shard := weightMap[name]
-		f, ok := opened[shard]
-		if !ok {
-			path := filepath.Join(dir, shard)
-			if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("%s: tensor %q: shard %s missing", index, name, path)
-			}
-			open, err := safetensors.ResolveModelFile(dir, path)
-			if err != nil {
-				return nil, err
-			}
-			if f, err = openFile(path, open); err != nil {
-				return nil, err
-			}
-			opened[shard] = f
-		}
-		if _, ok := f.tensors[name]; !ok {
-			return nil, fmt.Errorf("%s: tensor %q listed in %s but absent from the shard", f.path, name, index)
-		}
-		byTensor[name] = f
-	}
-	return newCheckpoint(slices.Collect(maps.Values(opened)), byTensor), nil
+	return newCheckpoint(files, byTensor), nil
 }
 
 // newCheckpoint exposes every tensor of files, or with weightMap exactly
@@ -149,35 +83,6 @@ func newCheckpoint(files []*file, weightMap map[string]*file) *Checkpoint {
 	}
 	c.names = slices.Sorted(maps.Keys(c.where))
 	return c
-}
-
-// openFile opens the torch.save file at open (path, or what its symlink
-// resolved to); errors name path. Anything but a regular file is refused
-// before it is opened: opening a FIFO would block.
-func openFile(path, open string) (*file, error) {
-	if fi, err := os.Stat(open); err != nil {
-		return nil, errAt(path, err)
-	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, safetensors.FileKind(fi.Mode()))
-	}
-	r, err := os.Open(open)
-	if err != nil {
-		return nil, errAt(path, err)
-	}
-	fi, err := r.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("not a regular file (%s)", safetensors.FileKind(fi.Mode()))
-	}
-	if err != nil {
-		r.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	f, err := newFile(path, r, fi.Size())
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
-	return f, nil
 }
 
 // newFile parses the archive in r (size bytes): its pickle, byte order and
@@ -268,6 +173,15 @@ func (c *Checkpoint) Tensor(name string) (safetensors.Tensor, error) {
 	return safetensors.Tensor{Name: name, DType: l.t.st.dtype, Shape: slices.Clone(l.t.shape), Data: data}, nil
 }
 
+// Has reports whether the file holds tensor name.
+func (f *file) Has(name string) bool {
+	_, ok := f.tensors[name]
+	return ok
+}
+
+// Close closes the file.
+func (f *file) Close() error { return f.r.Close() }
+
 // read returns the bytes of view t, gathered in row-major order.
 func (f *file) read(t *tensorRef) ([]byte, error) {
 	lo, hi := t.span()
@@ -310,22 +224,4 @@ func (c *Checkpoint) Close() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// pathErr rewrites an *fs.PathError so the message starts with the path.
-func pathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
-	}
-	return err
-}
-
-// errAt is pathErr naming path instead of the path in err.
-func errAt(path string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", path, pe.Err)
-	}
-	return fmt.Errorf("%s: %w", path, err)
 }

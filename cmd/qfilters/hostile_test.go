@@ -358,7 +358,7 @@ func hostileCases() []hostileCase {
 					wm[q0] = shard2
 				}
 			})
-		}, 1, "absent from the shard header"},
+		}, 1, "absent from the shard"},
 		{"index that is not JSON", func(t *testing.T, e *hostileEnv) {
 			shardModel(t, e.model)
 			writeFile(t, e.shard("model.safetensors.index.json"), []byte(`{"weight_map": `))
