@@ -190,7 +190,7 @@ say "run 1: merged filters are bit-identical to one unsharded run"
 # shard can be requeued while it runs, after its first checkpoint.
 qfilters synth --preset small --out "$T/run2/model" >/dev/null
 awk 'BEGIN { srand(7); for (d = 0; d < 12; d++) { printf "{\"input_ids\": ["; for (i = 0; i < 2048; i++) printf "%s%d", (i ? ", " : ""), int(rand() * 512); print "]}" } }' >"$T/run2/corpus.jsonl"
-export QF_MODEL="$T/run2/model" QF_CORPUS="$T/run2/corpus.jsonl" QF_ARGS="--seq-len 2048 --num-seqs 12 --samples 2000"
+export QF_MODEL="$T/run2/model" QF_CORPUS="$T/run2/corpus.jsonl" QF_ARGS="--seq-len 2048 --num-seqs 12 --samples 2000 --checkpoint-every 1"
 cp "$T/shard.sbatch" "$T/merge.sbatch" "$T/run2/"
 say "run 2: 3 shards of a longer workload; shard 1 is requeued after its first checkpoint"
 submit "$T/run2"
