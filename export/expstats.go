@@ -177,16 +177,19 @@ func (s *ExpStats) card() string {
 // ReadExpStats loads a statistics directory written by kvpress or by
 // WriteExpStats.
 func ReadExpStats(dir string) (*ExpStats, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("statistics directory %s: "+format, append([]any{dir}, a...)...)
+	}
 	if st, err := os.Stat(dir); err != nil {
-		return nil, err
+		return nil, bad("%w", pathErr(err))
 	} else if !st.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory", dir)
+		return nil, bad("not a directory")
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: missing %s", dir, ConfigFile)
+		return nil, bad("no %s (not Expected Attention statistics)", ConfigFile)
 	} else if err != nil {
-		return nil, err
+		return nil, bad("%s: %w", ConfigFile, pathErr(err))
 	}
 	var cfg struct {
 		DatasetName  string `json:"dataset_name"`
@@ -199,16 +202,16 @@ func ReadExpStats(dir string) (*ExpStats, error) {
 		SampleSeqLen int    `json:"sample_seq_len"`
 	}
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %s: %v", dir, ConfigFile, err)
+		return nil, bad("%s: invalid JSON: %w", ConfigFile, err)
 	}
 	if cfg.HeadDim == nil || cfg.NumHeads == nil || cfg.NumLayers == nil {
-		return nil, fmt.Errorf("%s: %s lacks num_layers, num_heads or head_dim: not Expected Attention statistics", dir, ConfigFile)
+		return nil, bad("%s lacks num_layers, num_heads or head_dim (not Expected Attention statistics)", ConfigFile)
 	}
 	s := &ExpStats{Layers: *cfg.NumLayers, Heads: *cfg.NumHeads, HeadDim: *cfg.HeadDim,
 		DatasetName: cfg.DatasetName, ModelName: cfg.ModelName, NumSamples: cfg.NumSamples,
 		SampleSeqLen: cfg.SampleSeqLen, NSink: cfg.NSink}
 	if s.Layers <= 0 || s.Heads <= 0 || s.HeadDim <= 0 || s.Layers > 1<<12 || s.Heads > 1<<12 || s.HeadDim > 1<<12 {
-		return nil, fmt.Errorf("%s: %s says [%d layers, %d heads, %d head dim]", dir, ConfigFile, s.Layers, s.Heads, s.HeadDim)
+		return nil, bad("%s says [%d layers, %d heads, %d head dim]", ConfigFile, s.Layers, s.Heads, s.HeadDim)
 	}
 	path := filepath.Join(dir, ModelFile)
 	ck, err := safetensors.Open(path)
@@ -237,7 +240,7 @@ func ReadExpStats(dir string) (*ExpStats, error) {
 		return nil, err
 	}
 	if err := s.validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+		return nil, bad("%w", err)
 	}
 	return s, nil
 }

@@ -211,7 +211,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) (err error)
 	var expStats *export.ExpStats
 	if opt.Stats != "" {
 		if expStats, err = export.ReadExpStats(opt.Stats); err != nil {
-			return fmt.Errorf("--stats %s: %w", opt.Stats, err)
+			return err // names the directory
 		}
 		if err := eval.CheckExpStats(m.Config, expStats); err != nil {
 			return fmt.Errorf("--stats %s does not fit %s: %w", opt.Stats, modelName, err)

@@ -572,6 +572,20 @@ func hostileCases() []hostileCase {
 			writeExpStats(t, filepath.Join(e.root, "stats"), 5, 8, 16)
 			e.cmd = []string{"eval", "--filters", filters, "--stats", filepath.Join(e.root, "stats"), "--quiet", "--seq-len", "64", "--cache-size", "-1"}
 		}, 1, "does not fit"},
+		{"eval --stats naming a filter directory", func(t *testing.T, e *hostileEnv) {
+			filters := filepath.Join(e.root, "filters")
+			if code, _, stderr := runCLI(t, "calibrate", "--model", e.model, "--corpus", e.corpus, "--out", filters, "--quiet", "--seq-len", "32", "--num-seqs", "2"); code != 0 {
+				t.Fatal(stderr)
+			}
+			e.cmd = []string{"eval", "--filters", filters, "--stats", filters, "--quiet", "--seq-len", "64", "--cache-size", "-1"}
+		}, 1, "lacks num_layers, num_heads or head_dim"},
+		{"eval --stats directory that does not exist", func(t *testing.T, e *hostileEnv) {
+			filters := filepath.Join(e.root, "filters")
+			if code, _, stderr := runCLI(t, "calibrate", "--model", e.model, "--corpus", e.corpus, "--out", filters, "--quiet", "--seq-len", "32", "--num-seqs", "2"); code != 0 {
+				t.Fatal(stderr)
+			}
+			e.cmd = []string{"eval", "--filters", filters, "--stats", filepath.Join(e.root, "nostats"), "--quiet", "--seq-len", "64", "--cache-size", "-1"}
+		}, 1, "statistics directory $TMP/nostats: no such file or directory"},
 		{"stats --n-sink at least as long as every sample", func(t *testing.T, e *hostileEnv) {
 			e.cmd = []string{"stats", "--out", filepath.Join(e.root, "out", "out"), "--quiet", "--num-samples", "3", "--sample-chars", "20", "--n-sink", "50"}
 		}, 1, "leaves 0 queries"},
