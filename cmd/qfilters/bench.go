@@ -85,6 +85,8 @@ type e2eResult struct {
 }
 
 type benchReport struct {
+	Version string       `json:"version"` // what ran, so a pasted report stands alone
+	OSArch  string       `json:"os_arch"`
 	CPUPath string       `json:"kernel_path"`
 	Threads int          `json:"threads"`
 	GEMM    []gemmResult `json:"gemm,omitempty"`
@@ -94,7 +96,8 @@ type benchReport struct {
 var benchShapes = [][3]int{{2048, 2048, 2048}, {2048, 2048, 8192}, {2048, 4096, 4096}, {2048, 4096, 14336}, {512, 4096, 4096}}
 
 func runBench(stdout, stderr io.Writer, opt benchOptions) error {
-	rep := benchReport{CPUPath: kernels.CurrentPath(), Threads: runtime.GOMAXPROCS(0)}
+	rep := benchReport{Version: version, OSArch: runtime.GOOS + "/" + runtime.GOARCH,
+		CPUPath: kernels.CurrentPath(), Threads: runtime.GOMAXPROCS(0)}
 	if !opt.SkipGEMM {
 		for _, s := range benchShapes {
 			for _, compute := range []string{"f32", "bf16"} {

@@ -33,7 +33,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	if (runtime.GOOS == "linux" || runtime.GOOS == "darwin") && !(e.PeakRSSMB > 0) {
 		t.Errorf("peak RSS %v on %s, which reports it", e.PeakRSSMB, runtime.GOOS)
 	}
-	if rep.GEMM != nil || rep.Threads < 1 || rep.CPUPath == "" {
+	if rep.GEMM != nil || rep.Threads < 1 || rep.CPUPath == "" || rep.Version != version || rep.OSArch != runtime.GOOS+"/"+runtime.GOARCH {
 		t.Errorf("report header %+v", rep)
 	}
 	// The counted FLOPs are the preset's forward pass.
