@@ -137,8 +137,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if wrapper == "" && len(fam.classDefaults) > 0 {
-		// A hand-written or pruned config.json leaves out what its class
+	if len(fam.classDefaults) > 0 {
+		// A hand-written or pruned config.json, or a wrapper's text_config
+		// (saved as a diff against the class), leaves out what its class
 		// defaults: read those keys as transformers would.
 		raw = maps.Clone(raw)
 		for k, v := range fam.classDefaults {

@@ -75,9 +75,10 @@ var textDefaults = map[string]map[string]any{
 		"num_attention_heads": 8.0, "num_key_value_heads": 4.0, "head_dim": 256.0, "max_position_embeddings": 8192.0,
 		"rms_norm_eps": 1e-6, "rope_theta": 10000.0, "query_pre_attn_scalar": 256.0, "sliding_window": 4096.0,
 		"final_logit_softcapping": 30.0, "attn_logit_softcapping": 50.0},
+	// GPTNeoXConfig's sizes; its behaviour keys are the family's
+	// classDefaults (neox.go), which ParseConfig applies to every config.
 	"gpt_neox": {"vocab_size": 50432.0, "hidden_size": 6144.0, "intermediate_size": 24576.0, "num_hidden_layers": 44.0,
-		"num_attention_heads": 64.0, "max_position_embeddings": 2048.0, "layer_norm_eps": 1e-5, "hidden_act": "gelu",
-		"rotary_emb_base": 10000.0, "rotary_pct": 0.25, "use_parallel_residual": true},
+		"num_attention_heads": 64.0, "max_position_embeddings": 2048.0},
 	"mixtral": {"vocab_size": 32000.0, "hidden_size": 4096.0, "intermediate_size": 14336.0, "num_hidden_layers": 32.0,
 		"num_attention_heads": 32.0, "num_key_value_heads": 8.0, "max_position_embeddings": 131072.0, "rms_norm_eps": 1e-5,
 		"rope_theta": 1e6, "num_local_experts": 8.0, "num_experts_per_tok": 2.0},
