@@ -64,7 +64,7 @@ var (
 func (g *File) Tokenizer() (*tokenizer.Tokenizer, error) {
 	t, err := g.tokenizer()
 	if err != nil {
-		return nil, fmt.Errorf("%s: tokenizer: %w", g.Path, err)
+		return nil, fmt.Errorf("%s: its tokenizer metadata: %w", g.Path, err)
 	}
 	return t, nil
 }
