@@ -76,24 +76,12 @@ func newContextRun(c *model.Config, opt ContextOptions, s *export.ExpStats) (*co
 // [seq][G·d], post-RoPE.
 func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export.Filters, scale float64, seed uint64) error {
 	d, H, G := c.HeadDim, c.Heads, c.KVHeads
-	seq := len(q) / (H * d)
-	window := 0
-	if l < len(c.Window) {
-		window = c.Window[l]
-	}
-	rows := func(x []float32, heads, h int) [][]float32 {
-		out := make([][]float32, seq)
-		for i := range seq {
-			out[i] = x[(i*heads+h)*d : (i*heads+h+1)*d]
-		}
-		return out
-	}
 	group := H / G
 	for g := range G {
-		cg := ContextGroup{Keys: rows(k, G, g), Values: rows(v, G, g), Filter: f.Filter(l, g),
-			Scale: scale, Softcap: c.AttnSoftcap, Window: window, Seed: mix(seed, uint64(l), uint64(g))}
+		cg := ContextGroup{Keys: headRows(k, G, g, d), Values: headRows(v, G, g, d), Filter: f.Filter(l, g),
+			Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Seed: mix(seed, uint64(l), uint64(g))}
 		for h := g * group; h < (g+1)*group; h++ {
-			cg.Queries = append(cg.Queries, rows(q, H, h))
+			cg.Queries = append(cg.Queries, headRows(q, H, h, d))
 			if cr.mean != nil {
 				cg.ExpMean = append(cg.ExpMean, cr.mean[l][h])
 				cg.ExpCov = append(cg.ExpCov, cr.cov[l][h])

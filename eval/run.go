@@ -167,24 +167,13 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 			d, H, G := c.HeadDim, c.Heads, c.KVHeads
 			keys := make([][][]float32, G)
 			for g := range keys {
-				keys[g] = make([][]float32, seqLen)
-				for i := range seqLen {
-					keys[g][i] = k[(i*G+g)*d : (i*G+g+1)*d]
-				}
-			}
-			window := 0
-			if l < len(c.Window) {
-				window = c.Window[l]
+				keys[g] = headRows(k, G, g, d)
 			}
 			for h := range H {
 				g := h / (H / G)
-				qs := make([][]float32, seqLen)
-				for i := range seqLen {
-					qs[i] = q[(i*H+h)*d : (i*H+h+1)*d]
-				}
 				st, err := HeadRecall(Head{
-					Queries: qs, Keys: keys[g], Filter: f.Filter(l, g),
-					Scale: scale, Softcap: c.AttnSoftcap, Window: window,
+					Queries: headRows(q, H, h, d), Keys: keys[g], Filter: f.Filter(l, g),
+					Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l),
 					Seed: mix(cfg.Seed, uint64(s), uint64(l), uint64(h)),
 				}, opt)
 				if err != nil {
@@ -335,4 +324,23 @@ func forward(m *model.Model, ids []int, each func(l int, q, k, v []float32)) err
 		layer.Forward(h, []int{len(ids)}, func(_ int, qs, ks []float32) { q, k = qs, ks })
 	}
 	return nil
+}
+
+// headRows slices head h's rows out of x, [seq][heads·d] row-major: one
+// d-vector per position, sharing x's memory.
+func headRows(x []float32, heads, h, d int) [][]float32 {
+	seq := len(x) / (heads * d)
+	out := make([][]float32, seq)
+	for i := range seq {
+		out[i] = x[(i*heads+h)*d : (i*heads+h+1)*d]
+	}
+	return out
+}
+
+// layerWindow is layer l's sliding window (0: full attention).
+func layerWindow(c *model.Config, l int) int {
+	if l < len(c.Window) {
+		return c.Window[l]
+	}
+	return 0
 }
