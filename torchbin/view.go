@@ -3,6 +3,8 @@ package torchbin
 import (
 	"fmt"
 	"math"
+
+	"github.com/qfilters/qfilters/safetensors"
 )
 
 // tensorRef is a tensor as torch rebuilds it: a view of numel elements of
@@ -19,8 +21,8 @@ type tensorRef struct {
 // storage: torch.save never writes one for weights (only expand() makes
 // them), and the bound keeps a tiny file from asking for a huge gather.
 func (t *tensorRef) check() error {
-	n, ok := numElements(t.shape)
-	if !ok {
+	n := safetensors.Tensor{Shape: t.shape}.NumElements()
+	if n < 0 {
 		return fmt.Errorf("tensor size %v overflows", t.shape)
 	}
 	if n == 0 {
@@ -50,8 +52,7 @@ func (t *tensorRef) check() error {
 
 // numel is the number of elements of the view (check has bounded it).
 func (t *tensorRef) numel() int64 {
-	n, _ := numElements(t.shape)
-	return int64(n)
+	return int64(safetensors.Tensor{Shape: t.shape}.NumElements())
 }
 
 // contiguous reports whether the view is row-major without gaps, as
@@ -111,19 +112,4 @@ func (t *tensorRef) gather(src []byte, es int) []byte {
 		}
 	}
 	return out
-}
-
-// numElements multiplies the dimensions, reporting false on overflow.
-func numElements(shape []int) (int, bool) {
-	n := 1
-	for _, d := range shape {
-		if d < 0 {
-			return 0, false
-		}
-		if d != 0 && n > math.MaxInt/d {
-			return 0, false
-		}
-		n *= d
-	}
-	return n, true
 }
