@@ -37,7 +37,7 @@ func TestPlanX86(t *testing.T) {
 		bf16    bool
 		bestStr string
 	}{
-		{x86Routines{}, []Path{Generic}, false, "generic (2x3)"},
+		{x86Routines{}, []Path{Generic}, false, "generic (2x4)"},
 		{x86Routines{avx2Gemm: true}, []Path{Generic, AVX2}, false, "avx2 (6x16)"},
 		{x86Routines{avx2Gemm: true, avx512Gemm: true}, []Path{Generic, AVX2, AVX512}, false, "avx512 (14x32)"},
 		{all, []Path{Generic, AVX2, AVX512}, true, "avx512+bf16 (14x32)"},

@@ -7,106 +7,176 @@ import (
 
 // genericKernels is the portable path, plain Go: what CPUs with neither
 // AVX2 nor NEON run, and the reference the assembly paths are checked
-// against. The Go compiler computes all of a step's products before adding
-// them and never fuses them on amd64 (SSE, 16 registers, one of them kept
-// zero), so there a 2x3 tile is the largest that stays in registers: 6
-// accumulators + 6 products + 5 operands. Where it fuses multiply-add into FMA
-// and has 32 registers (arm64, ppc64le, s390x, riscv64, loong64) a 4x4 tile
-// does: 16 accumulators and 8 operands.
+// against. On amd64 Go's scalar code has 15 usable SSE registers and no FMA,
+// and the compiler's scheduler puts a loop body's products before the sums
+// that have no other use in the body, so a step's products all wait in
+// registers. Unrolled 8 steps, each step's sums feed the next and only the
+// last step's 8 products pile up: a 2x4 tile then fits (8 accumulators, 4
+// operands of B, 1 of A, a product). Where the compiler fuses multiply-add
+// and has 32 registers (arm64, ppc64le, s390x, riscv64, loong64) a plain 4x4
+// tile fits: 16 accumulators and 8 operands.
 var genericKernels = func() kernelSet {
 	if runtime.GOARCH == "amd64" || runtime.GOARCH == "386" {
-		return kernelSet{path: Generic, mr: 2, nr: 3, f32: kernelGeneric2x3}
+		return kernelSet{path: Generic, mr: 2, nr: 4, f32: kernelGeneric2x4}
 	}
 	return kernelSet{path: Generic, mr: 4, nr: 4, f32: kernelGeneric4x4}
 }()
 
 // The kernels walk the packed panels with pointers (no bounds checks in the
-// loop): a holds kd·mr values and b kd·nr, as microKernel promises. The
-// amd64 kernel takes four steps per iteration: fewer loop instructions, as the
-// scalar loop is bound by instructions issued, not by the FP pipes.
+// loop): a holds kd·mr values and b kd·nr, as microKernel promises.
 
-func kernelGeneric2x3(kd int, a, b, c *float32, ldc int, load bool) {
-	cs := unsafe.Slice(c, 1*ldc+3)
-	var c00, c01, c02, c10, c11, c12 float32
+func kernelGeneric2x4(kd int, a, b, c *float32, ldc int, load bool) {
+	cs := unsafe.Slice(c, 1*ldc+4)
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	if load {
-		c00, c01, c02 = cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2]
-		c10, c11, c12 = cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2]
+		c00, c01, c02, c03 = cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2], cs[0*ldc+3]
+		c10, c11, c12, c13 = cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2], cs[1*ldc+3]
 	}
 	pa, pb := unsafe.Pointer(a), unsafe.Pointer(b)
 	p := 0
-	for ; p+4 <= kd; p += 4 {
+	for ; p+8 <= kd; p += 8 {
 		{
 			ap := (*[2]float32)(unsafe.Add(pa, 0))
-			bp := (*[3]float32)(unsafe.Add(pb, 0))
-			b0, b1, b2 := bp[0], bp[1], bp[2]
+			bp := (*[4]float32)(unsafe.Add(pb, 0))
+			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 			a0 := ap[0]
 			c00 += a0 * b0
 			c01 += a0 * b1
 			c02 += a0 * b2
+			c03 += a0 * b3
 			a1 := ap[1]
 			c10 += a1 * b0
 			c11 += a1 * b1
 			c12 += a1 * b2
+			c13 += a1 * b3
 		}
 		{
 			ap := (*[2]float32)(unsafe.Add(pa, 8))
-			bp := (*[3]float32)(unsafe.Add(pb, 12))
-			b0, b1, b2 := bp[0], bp[1], bp[2]
+			bp := (*[4]float32)(unsafe.Add(pb, 16))
+			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 			a0 := ap[0]
 			c00 += a0 * b0
 			c01 += a0 * b1
 			c02 += a0 * b2
+			c03 += a0 * b3
 			a1 := ap[1]
 			c10 += a1 * b0
 			c11 += a1 * b1
 			c12 += a1 * b2
+			c13 += a1 * b3
 		}
 		{
 			ap := (*[2]float32)(unsafe.Add(pa, 16))
-			bp := (*[3]float32)(unsafe.Add(pb, 24))
-			b0, b1, b2 := bp[0], bp[1], bp[2]
+			bp := (*[4]float32)(unsafe.Add(pb, 32))
+			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 			a0 := ap[0]
 			c00 += a0 * b0
 			c01 += a0 * b1
 			c02 += a0 * b2
+			c03 += a0 * b3
 			a1 := ap[1]
 			c10 += a1 * b0
 			c11 += a1 * b1
 			c12 += a1 * b2
+			c13 += a1 * b3
 		}
 		{
 			ap := (*[2]float32)(unsafe.Add(pa, 24))
-			bp := (*[3]float32)(unsafe.Add(pb, 36))
-			b0, b1, b2 := bp[0], bp[1], bp[2]
+			bp := (*[4]float32)(unsafe.Add(pb, 48))
+			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 			a0 := ap[0]
 			c00 += a0 * b0
 			c01 += a0 * b1
 			c02 += a0 * b2
+			c03 += a0 * b3
 			a1 := ap[1]
 			c10 += a1 * b0
 			c11 += a1 * b1
 			c12 += a1 * b2
+			c13 += a1 * b3
 		}
-		pa = unsafe.Add(pa, 32)
-		pb = unsafe.Add(pb, 48)
+		{
+			ap := (*[2]float32)(unsafe.Add(pa, 32))
+			bp := (*[4]float32)(unsafe.Add(pb, 64))
+			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+			a0 := ap[0]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			c03 += a0 * b3
+			a1 := ap[1]
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+			c13 += a1 * b3
+		}
+		{
+			ap := (*[2]float32)(unsafe.Add(pa, 40))
+			bp := (*[4]float32)(unsafe.Add(pb, 80))
+			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+			a0 := ap[0]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			c03 += a0 * b3
+			a1 := ap[1]
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+			c13 += a1 * b3
+		}
+		{
+			ap := (*[2]float32)(unsafe.Add(pa, 48))
+			bp := (*[4]float32)(unsafe.Add(pb, 96))
+			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+			a0 := ap[0]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			c03 += a0 * b3
+			a1 := ap[1]
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+			c13 += a1 * b3
+		}
+		{
+			ap := (*[2]float32)(unsafe.Add(pa, 56))
+			bp := (*[4]float32)(unsafe.Add(pb, 112))
+			b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+			a0 := ap[0]
+			c00 += a0 * b0
+			c01 += a0 * b1
+			c02 += a0 * b2
+			c03 += a0 * b3
+			a1 := ap[1]
+			c10 += a1 * b0
+			c11 += a1 * b1
+			c12 += a1 * b2
+			c13 += a1 * b3
+		}
+		pa = unsafe.Add(pa, 64)
+		pb = unsafe.Add(pb, 128)
 	}
 	for ; p < kd; p++ {
 		ap := (*[2]float32)(unsafe.Add(pa, 0))
-		bp := (*[3]float32)(unsafe.Add(pb, 0))
-		b0, b1, b2 := bp[0], bp[1], bp[2]
+		bp := (*[4]float32)(unsafe.Add(pb, 0))
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		a0 := ap[0]
 		c00 += a0 * b0
 		c01 += a0 * b1
 		c02 += a0 * b2
+		c03 += a0 * b3
 		a1 := ap[1]
 		c10 += a1 * b0
 		c11 += a1 * b1
 		c12 += a1 * b2
+		c13 += a1 * b3
 		pa = unsafe.Add(pa, 8)
-		pb = unsafe.Add(pb, 12)
+		pb = unsafe.Add(pb, 16)
 	}
-	cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2] = c00, c01, c02
-	cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2] = c10, c11, c12
+	cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2], cs[0*ldc+3] = c00, c01, c02, c03
+	cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2], cs[1*ldc+3] = c10, c11, c12, c13
 }
 
 func kernelGeneric4x4(kd int, a, b, c *float32, ldc int, load bool) {

@@ -306,7 +306,7 @@ func testPackB(t *testing.T, path Path) {
 func TestGenericTiles(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	for _, ks := range []*kernelSet{
-		{path: Generic, mr: 2, nr: 3, f32: kernelGeneric2x3},
+		{path: Generic, mr: 2, nr: 4, f32: kernelGeneric2x4},
 		{path: Generic, mr: 4, nr: 4, f32: kernelGeneric4x4},
 	} {
 		prev := active.Swap(ks)
