@@ -8,6 +8,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -80,7 +81,11 @@ func Resolve(id, revision string) (string, error) {
 			return "", fmt.Errorf("%s: expected a commit hash, found %q", ref, hash)
 		}
 	case !errors.Is(err, os.ErrNotExist) && !isDirErr(ref):
-		return "", err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the ref names the file: no "open PATH" again
+		}
+		return "", fmt.Errorf("%s: %w", ref, err)
 	case !commitPattern.MatchString(revision):
 		return "", miss(ref)
 	}

@@ -108,3 +108,17 @@ func TestName(t *testing.T) {
 		t.Error(Name("org/tiny"), Name("gpt2"))
 	}
 }
+
+// TestResolveUnreadableRef: a ref that cannot be read (here a symlink to
+// itself) is named once, with why, in one line.
+func TestResolveUnreadableRef(t *testing.T) {
+	home := fakeCache(t)
+	ref := filepath.Join(home, "hub", "models--org--tiny", "refs", "loop")
+	if err := os.Symlink("loop", ref); err != nil {
+		t.Skip(err)
+	}
+	_, err := Resolve("org/tiny", "loop")
+	if err == nil || !strings.HasPrefix(err.Error(), ref+": ") || strings.Count(err.Error(), ref) != 1 {
+		t.Errorf("got %v, want one line starting %q that names it once", err, ref+": ")
+	}
+}
