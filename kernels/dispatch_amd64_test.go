@@ -68,6 +68,7 @@ func TestAVX512Subsets(t *testing.T) {
 	for _, sub := range []x86Routines{
 		{avx512Gemm: true, packF32: true, expSum: true, softmax: true}, // no BW
 		{avx512Gemm: true},
+		{avx2Gemm: true, avx512Gemm: true}, // the AVX2 softmax strip on the AVX-512 path
 	} {
 		x86 = sub
 		restore := SetPath(AVX512)

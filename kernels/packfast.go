@@ -10,10 +10,10 @@ type transposer struct {
 }
 
 // packBFast packs what it can of a B micro-panel (see packB) with vector
-// block transposes (16×16 on AVX-512, 8×8 on AVX2, 4×4 on NEON): the first cols columns
-// (a multiple of the block) over the first kdone values of k (a multiple of
-// the block, or of 32 for bf16 pairs, which only the AVX-512 path uses). It handles
-// float32 panels from float32 or bf16 sources and bf16-pair panels from bf16
+// block transposes (16×16 on AVX-512, 8×8 on AVX2, 4×4 on NEON): the first
+// cols columns (a multiple of the block) over the first kdone values of k (a
+// multiple of the block, or of 32 for bf16 pairs, which only the AVX-512
+// path uses). It handles float32 panels from float32 or bf16 sources and bf16-pair panels from bf16
 // weights, whose 32-bit words already are the pairs: their subnormal halves
 // are not flushed here, which VDPBF16PS does itself (it treats subnormal
 // operands as zero), so the sums are the same.
