@@ -90,7 +90,7 @@ func (c *checkpointer) resume(out state, lens []int) ([]float32, int, error) {
 	}
 	ck, err := safetensors.Open(path)
 	if err != nil {
-		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+		return nil, 0, fmt.Errorf("resume checkpoint %s: %w", c.dir, err)
 	}
 	defer ck.Close()
 	meta := ck.Metadata()
@@ -114,7 +114,7 @@ func (c *checkpointer) resume(out state, lens []int) ([]float32, int, error) {
 	}
 	hidden, n, err := readRows(ck, "hidden", c.width)
 	if err != nil {
-		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+		return nil, 0, fmt.Errorf("resume checkpoint %s: %w", c.dir, err)
 	}
 	if n != total {
 		return nil, 0, fmt.Errorf("checkpoint %s: %d hidden states for %d tokens", c.dir, n, total)
@@ -125,7 +125,7 @@ func (c *checkpointer) resume(out state, lens []int) ([]float32, int, error) {
 	}
 	defer parts.close()
 	if err := out.restore(parts, next); err != nil {
-		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+		return nil, 0, fmt.Errorf("resume checkpoint %s: %w", c.dir, err)
 	}
 	c.saved = next
 	return hidden, next, nil
@@ -177,7 +177,7 @@ func (c *checkpointer) openParts(next int) (partSet, error) {
 		ck, err := safetensors.Open(path)
 		if err != nil {
 			parts.close()
-			return nil, fmt.Errorf("checkpoint: %w", err)
+			return nil, fmt.Errorf("resume checkpoint %s: %w", c.dir, err)
 		}
 		parts = append(parts, ck)
 		for k, v := range c.identity {
@@ -231,7 +231,7 @@ func (c *checkpointer) layerDone(next int, hidden []float32, out state) error {
 // replacing the previous ones.
 func (c *checkpointer) save(next int, hidden []float32, out state) error {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("resume checkpoint %s: %w", c.dir, err)
 	}
 	meta := make(map[string]string, len(c.identity)+1)
 	for k, v := range c.identity {
@@ -241,12 +241,12 @@ func (c *checkpointer) save(next int, hidden []float32, out state) error {
 	// the previous state and a part that resume discards.
 	part := filepath.Join(c.dir, fmt.Sprintf(partPattern, c.saved, next))
 	if err := safetensors.Write(part, out.tensors(c.saved, next), meta); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("resume checkpoint %s: %w", c.dir, err)
 	}
 	meta[metaNextLayer] = strconv.Itoa(next)
 	state := []safetensors.Tensor{f32Tensor("hidden", hidden, len(hidden)/c.width, c.width)}
 	if err := safetensors.Write(filepath.Join(c.dir, checkpointFile), state, meta); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("resume checkpoint %s: %w", c.dir, err)
 	}
 	c.saved = next
 	return nil

@@ -53,7 +53,7 @@ func (m StatsMeta) check() error {
 	case m.Samples < m.TotalPositions && m.Samples*m.Layers > maxSampleWork:
 		return fmt.Errorf("%d samples over %d layers: above the %d sampled positions a stats file may hold", m.Samples, m.Layers, maxSampleWork)
 	case m.Gram && m.Samples != 0:
-		return fmt.Errorf("Gram statistics of %d samples: they are only kept for every position", m.Samples)
+		return fmt.Errorf("statistics claim Gram matrices of %d samples: Gram matrices are only kept for every position", m.Samples)
 	case !isHexHash(m.Sequences):
 		return fmt.Errorf("sequences hash %.80q is not a hex SHA-256", m.Sequences)
 	}
