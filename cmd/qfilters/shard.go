@@ -98,7 +98,7 @@ func shardFlag(spec string, quiet bool, stderr io.Writer) (shardSpec, error) {
 		return s, usageError{err}
 	}
 	if s.Source != "" && !quiet {
-		fmt.Fprintf(stderr, "shard %s (index from %s)\n", s, s.Source)
+		fmt.Fprintf(stderr, "qfilters: shard %s (index from %s)\n", s, s.Source)
 	}
 	return s, nil
 }
