@@ -635,6 +635,9 @@ func hostileCases() []hostileCase {
 		{"merge with a --sign that is not vote or mean", func(t *testing.T, e *hostileEnv) {
 			e.command = []string{"merge", "--sign", "median", "--out", filepath.Join(e.root, "out", "out"), filepath.Join(e.model, "config.json")}
 		}, 2, `--sign must be vote or mean, got "median"`},
+		{"QFILTERS_KERNELS naming no kernel path", func(t *testing.T, e *hostileEnv) {
+			t.Setenv("QFILTERS_KERNELS", "avx9000")
+		}, 2, "QFILTERS_KERNELS=avx9000 is not a kernel path"},
 	}, append(ggufHostileCases(), hostileStatsCases()...)...)
 }
 

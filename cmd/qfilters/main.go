@@ -31,6 +31,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			code = 3
 		}
 	}()
+	restore, err := forceKernels(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "qfilters: "+err.Error())
+		return 2
+	}
+	defer restore()
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
