@@ -50,6 +50,7 @@ type kernelSet struct {
 	f32    microKernel
 	bf16   microKernel
 	f32x8  microKernel // f32 on an 8×nr tile (A panels 8 wide), or nil
+	kc     int         // GEMM block depth in k steps; 0: kcBlock
 }
 
 var (

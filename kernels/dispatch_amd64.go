@@ -49,7 +49,7 @@ func archKernels(m map[Path]*kernelSet) map[Path]*kernelSet { return x86Kernels(
 // avx512Has).
 func x86Kernels(m map[Path]*kernelSet, r x86Routines) map[Path]*kernelSet {
 	if r.avx2Gemm {
-		m[AVX2] = &kernelSet{path: AVX2, mr: 6, nr: 16, f32: sgemmAVX2}
+		m[AVX2] = &kernelSet{path: AVX2, mr: 6, nr: 16, f32: sgemmAVX2, kc: blockDepth(l2Bytes(), 6, 16)}
 	}
 	if r.avx512Gemm {
 		ks := &kernelSet{path: AVX512, mr: 14, nr: 32, f32: sgemmAVX512, f32x8: sgemm8AVX512}

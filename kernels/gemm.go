@@ -109,11 +109,15 @@ func gemm(dst, a []float32, m int, s *bsrc, md mode) {
 	mr, nr := ks.mr, ks.nr
 	kern := ks.f32
 	lay := layoutF32
-	kcb := kcBlock // k values per block
+	kcs := kcBlock
+	if ks.kc > 0 {
+		kcs = ks.kc
+	}
+	kcb := kcs // k values per block
 	if md == modeBF16 {
 		lay = layoutEmu
 		if ks.bf16 != nil {
-			kern, lay, kcb = ks.bf16, layoutPair, 2*kcBlock
+			kern, lay, kcb = ks.bf16, layoutPair, 2*kcs
 		}
 	}
 

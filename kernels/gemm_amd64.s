@@ -403,6 +403,16 @@ TEXT ·sgemmAVX2(SB), NOSPLIT, $0-41
 	MOVQ c+24(FP), DI
 	MOVQ ldc+32(FP), SI
 	SHLQ $2, SI
+	// Prefetch the C tile below this one (the driver's next call); a 64-byte
+	// row spans two cache lines unless it is aligned.
+	IMUL3Q $6, SI, R9
+	ADDQ DI, R9
+	PREFETCHT0 (R9); PREFETCHT0 63(R9); ADDQ SI, R9
+	PREFETCHT0 (R9); PREFETCHT0 63(R9); ADDQ SI, R9
+	PREFETCHT0 (R9); PREFETCHT0 63(R9); ADDQ SI, R9
+	PREFETCHT0 (R9); PREFETCHT0 63(R9); ADDQ SI, R9
+	PREFETCHT0 (R9); PREFETCHT0 63(R9); ADDQ SI, R9
+	PREFETCHT0 (R9); PREFETCHT0 63(R9)
 	MOVBLZX load+40(FP), DX
 	TESTL DX, DX
 	JNZ sgemmAVX2_load
