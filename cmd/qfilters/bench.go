@@ -65,6 +65,10 @@ type gemmResult struct {
 	M, K, N int
 	Compute string  `json:"compute"`
 	GFLOPs  float64 `json:"gflops"`
+	// GFLOP per CPU-second x threads: what the wall figure would be with
+	// every core to ourselves, steadier on a shared machine (0 where the OS
+	// gives no process CPU time).
+	GFLOPsCPU float64 `json:"gflops_cpu,omitempty"`
 }
 
 type e2eResult struct {
@@ -76,6 +80,8 @@ type e2eResult struct {
 	TokensPerSecond float64 `json:"tokens_per_second"`
 	GFLOP           float64 `json:"gflop"`
 	GFLOPs          float64 `json:"effective_gflops"`
+	CPUSeconds      float64 `json:"cpu_seconds"`           // user + system time of the calibration
+	GFLOPsCPU       float64 `json:"effective_gflops_cpu"`  // GFLOP per CPU-second x threads
 	PeakRSSMB       float64 `json:"peak_rss_mb,omitempty"` // 0 where the OS gives no figure
 	// The run checkpoints as --resume does by default (--checkpoint-every
 	// auto): how many it wrote, the time they took and its share of the run.
@@ -101,10 +107,11 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 	if !opt.SkipGEMM {
 		for _, s := range benchShapes {
 			for _, compute := range []string{"f32", "bf16"} {
-				g := benchGEMM(s[0], s[1], s[2], compute == "bf16")
-				rep.GEMM = append(rep.GEMM, gemmResult{M: s[0], K: s[1], N: s[2], Compute: compute, GFLOPs: g})
+				g, gc := benchGEMM(s[0], s[1], s[2], compute == "bf16")
+				rep.GEMM = append(rep.GEMM, gemmResult{M: s[0], K: s[1], N: s[2], Compute: compute, GFLOPs: g, GFLOPsCPU: gc})
 				if !opt.JSON {
-					fmt.Fprintf(stdout, "gemm M=%-5d K=%-5d N=%-6d bf16 weights, %-4s compute: %6.1f GFLOP/s\n", s[0], s[1], s[2], compute, g)
+					fmt.Fprintf(stdout, "gemm M=%-5d K=%-5d N=%-6d bf16 weights, %-4s compute: %6.1f GFLOP/s (%.1f per CPU-second x %d)\n",
+						s[0], s[1], s[2], compute, g, gc, rep.Threads)
 				}
 			}
 		}
@@ -120,8 +127,8 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 			if e.PeakRSSMB > 0 {
 				rss = fmt.Sprintf("peak RSS %.0f MB", e.PeakRSSMB)
 			}
-			fmt.Fprintf(stdout, "calibrate %s (%s), %d x %d tokens: %.1fs, %.0f tokens/s, %.0f GFLOP in the forward pass = %.1f GFLOP/s effective, %s\n",
-				e.Model, e.Precision, e.Seqs, e.SeqLen, e.Seconds, e.TokensPerSecond, e.GFLOP, e.GFLOPs, rss)
+			fmt.Fprintf(stdout, "calibrate %s (%s), %d x %d tokens: %.1fs (%.1f CPU-seconds), %.0f tokens/s, %.0f GFLOP in the forward pass = %.1f GFLOP/s effective (%.1f per CPU-second x %d), %s\n",
+				e.Model, e.Precision, e.Seqs, e.SeqLen, e.Seconds, e.CPUSeconds, e.TokensPerSecond, e.GFLOP, e.GFLOPs, e.GFLOPsCPU, rep.Threads, rss)
 			fmt.Fprintf(stdout, "--resume checkpoints (auto): %d written in %.2fs, %.1f%% of the run\n",
 				e.Checkpoints, e.CheckpointSeconds, 100*e.CheckpointOverhead)
 		}
@@ -136,8 +143,9 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 }
 
 // benchGEMM returns the median GFLOP/s of dst = a·wᵀ with bf16 weights w
-// [n][k], over repetitions filling about a second.
-func benchGEMM(m, k, n int, bf16 bool) float64 {
+// [n][k], over repetitions filling about a second, and the median GFLOP per
+// CPU-second x GOMAXPROCS (0 without process CPU times).
+func benchGEMM(m, k, n int, bf16 bool) (wall, cpu float64) {
 	r := rand.New(rand.NewPCG(1, 2))
 	a := make([]float32, m*k)
 	for i := range a {
@@ -148,24 +156,31 @@ func benchGEMM(m, k, n int, bf16 bool) float64 {
 		binary.LittleEndian.PutUint16(w.Data[2*i:], uint16(math.Float32bits(float32(r.NormFloat64()*0.02))>>16))
 	}
 	dst := make([]float32, m*n)
-	run := func() time.Duration {
-		start := time.Now()
+	run := func() (time.Duration, time.Duration) {
+		start, cpu0 := time.Now(), processCPU()
 		if bf16 {
 			kernels.MatMulTBF16(dst, a, m, w)
 		} else {
 			kernels.MatMulT(dst, a, m, w)
 		}
-		return time.Since(start)
+		return time.Since(start), processCPU() - cpu0
 	}
 	run() // warm up
-	var times []float64
+	var times, cpus []float64
 	for total := time.Duration(0); len(times) < 3 || (total < time.Second && len(times) < 20); {
-		d := run()
+		d, c := run()
 		total += d
 		times = append(times, d.Seconds())
+		cpus = append(cpus, c.Seconds())
 	}
 	sort.Float64s(times)
-	return 2 * float64(m) * float64(n) * float64(k) / times[len(times)/2] / 1e9
+	sort.Float64s(cpus)
+	flop := 2 * float64(m) * float64(n) * float64(k)
+	wall = flop / times[len(times)/2] / 1e9
+	if c := cpus[len(cpus)/2]; c > 0 {
+		cpu = flop / c / 1e9 * float64(runtime.GOMAXPROCS(0))
+	}
+	return wall, cpu
 }
 
 // benchE2E calibrates a checkpoint in a child process and reads its time
@@ -230,6 +245,10 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	res := &e2eResult{Model: name, Precision: opt.Precision, Seqs: opt.Seqs, SeqLen: opt.SeqLen, Seconds: wall,
 		TokensPerSecond: float64(opt.Seqs*opt.SeqLen) / wall, GFLOP: cfg.CalibrationFLOPs(opt.Seqs, opt.SeqLen) / 1e9}
 	res.GFLOPs = res.GFLOP / wall
+	res.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	if res.CPUSeconds > 0 {
+		res.GFLOPsCPU = res.GFLOP / res.CPUSeconds * float64(runtime.GOMAXPROCS(0))
+	}
 	res.Checkpoints, res.CheckpointSeconds = sum.Checkpoints, sum.CheckpointSeconds
 	res.CheckpointOverhead = sum.CheckpointSeconds / wall
 	if mb, ok := peakRSSMB(cmd.ProcessState); ok {

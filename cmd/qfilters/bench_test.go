@@ -30,6 +30,9 @@ func TestBenchEndToEnd(t *testing.T) {
 	if e.Checkpoints < 1 || !(e.CheckpointSeconds > 0) || !(e.CheckpointOverhead > 0 && e.CheckpointOverhead < 1) {
 		t.Errorf("checkpoint figures %+v: the first layer is always checkpointed", e)
 	}
+	if !(e.CPUSeconds > 0) || !(e.GFLOPsCPU > 0) {
+		t.Errorf("CPU figures %v s, %v GFLOP per CPU-second", e.CPUSeconds, e.GFLOPsCPU)
+	}
 	if (runtime.GOOS == "linux" || runtime.GOOS == "darwin") && !(e.PeakRSSMB > 0) {
 		t.Errorf("peak RSS %v on %s, which reports it", e.PeakRSSMB, runtime.GOOS)
 	}
