@@ -129,7 +129,8 @@ func (m *Model) loadMLP(l int) (mlp, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &gatedMLP{gate: gu.rows(0, c.Intermediate), up: gu.rows(c.Intermediate, 2*c.Intermediate), down: down, act: act}, nil
+		return &gatedMLP{gate: gu.rows(0, c.Intermediate), up: gu.rows(c.Intermediate, 2*c.Intermediate), down: down, act: act,
+			silu: isSiLU(c.Activation)}, nil
 	default:
 		return m.gated(name(f.gate), name(f.up), name(f.down), c.Intermediate, act)
 	}
@@ -149,5 +150,5 @@ func (m *Model) gated(gate, up, down string, inter int, act func(float32) float3
 	if err != nil {
 		return nil, err
 	}
-	return &gatedMLP{gate: g, up: u, down: d, act: act}, nil
+	return &gatedMLP{gate: g, up: u, down: d, act: act, silu: isSiLU(c.Activation)}, nil
 }

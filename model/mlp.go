@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+
+	"github.com/qfilters/qfilters/kernels"
 )
 
 // mlp is a block's feed-forward part.
@@ -16,12 +18,17 @@ type mlp interface {
 type gatedMLP struct {
 	gate, up, down *linear
 	act            func(float32) float32
+	silu           bool // act is SiLU: kernels.SiLUMul does the pass, with act's bits
 }
 
 func (m *gatedMLP) apply(x []float32, rows int) []float32 {
 	g := m.gate.apply(x, rows)
 	u := m.up.apply(x, rows)
 	parallel(len(g), func(lo, hi int) {
+		if m.silu {
+			kernels.SiLUMul(g[lo:hi], u[lo:hi])
+			return
+		}
 		for i := lo; i < hi; i++ {
 			g[i] = m.act(g[i]) * u[i]
 		}

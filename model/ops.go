@@ -101,6 +101,9 @@ func (n *norm) apply(x []float32) {
 	}
 }
 
+// isSiLU reports whether hidden_act name is SiLU (activation's "silu" case).
+func isSiLU(name string) bool { return name == "silu" || name == "swish" }
+
 // activation returns the element-wise function named by hidden_act.
 func activation(name string) (func(float32) float32, error) {
 	switch name {

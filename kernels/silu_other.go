@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package kernels
+
+func siluMul(g, u []float32) { siluMulGo(g, u) }
