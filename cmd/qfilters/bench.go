@@ -51,7 +51,7 @@ pass / wall time), peak RSS, and the share of the time its checkpoints took.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.Preset, "preset", "llama-3.2-1b", "synthetic model shape for the end-to-end run")
-	f.StringVar(&opt.Model, "model", "", "use this checkpoint `DIR` instead of writing a synthetic one")
+	f.StringVar(&opt.Model, "model", "", "use this model (a checkpoint `DIR`, a .gguf file or a Hugging Face id in the local cache) instead of writing a synthetic one")
 	f.IntVar(&opt.Seqs, "seqs", 4, "calibration sequences of the end-to-end run")
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence of the end-to-end run")
 	f.StringVar(&opt.Precision, "precision", "f32", "arithmetic of the end-to-end run's matrix products: f32 or bf16")
@@ -192,7 +192,12 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	}
 	defer os.RemoveAll(tmp)
 	dir, name := opt.Model, opt.Model
-	if dir == "" {
+	if dir != "" {
+		// Any source calibrate takes: a directory, a model file, a hub id.
+		if dir, name, _, err = resolveModel(opt.Model, ""); err != nil {
+			return nil, err
+		}
+	} else {
 		p, err := synth.Lookup(opt.Preset)
 		if err != nil {
 			return nil, usageError{err}
