@@ -484,6 +484,20 @@ func hostileCases() []hostileCase {
 			t.Setenv("HF_HUB_CACHE", filepath.Join(e.root, "hub"))
 			e.model = "org/missing"
 		}, 1, "fetch it with `huggingface-cli download org/missing`"},
+		{"Hugging Face id whose snapshot holds two GGUF files and no config.json", func(t *testing.T, e *hostileEnv) {
+			hub := filepath.Join(e.root, "hub")
+			t.Setenv("HF_HUB_CACHE", hub)
+			snap := filepath.Join(hub, "models--org--ggufs", "snapshots", "0123456789abcdef0123456789abcdef01234567")
+			for _, d := range []string{snap, filepath.Join(hub, "models--org--ggufs", "refs")} {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeFile(t, filepath.Join(hub, "models--org--ggufs", "refs", "main"), []byte(filepath.Base(snap)))
+			writeFile(t, filepath.Join(snap, "m-q4_0.gguf"), []byte("GGUF"))
+			writeFile(t, filepath.Join(snap, "m-q8_0.gguf"), []byte("GGUF"))
+			e.model = "org/ggufs"
+		}, 2, "holds 2 GGUF files (m-q4_0.gguf, m-q8_0.gguf)"},
 
 		// tokenizer.json (read only for text corpora).
 		{"tokenizer.json missing, text corpus", func(t *testing.T, e *hostileEnv) {

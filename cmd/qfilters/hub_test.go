@@ -102,3 +102,31 @@ func TestTokenizeHubID(t *testing.T) {
 		t.Errorf("exit %d: %q, want %q", code, out.String(), want.String())
 	}
 }
+
+// TestHubIDGGUF: a snapshot of GGUF files without config.json (a llama.cpp
+// repository) calibrates its one file; with several, the error lists them.
+func TestHubIDGGUF(t *testing.T) {
+	snap := hubSnapshot(t)
+	entries, _ := os.ReadDir(snap)
+	for _, e := range entries {
+		os.Remove(filepath.Join(snap, e.Name()))
+	}
+	gguf, err := os.ReadFile(fixture.Path("stories260K-gguf", "stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(snap, "stories260K-f32.gguf"), gguf)
+	t.Chdir(t.TempDir())
+	code, _, stderr := runCLI(t, "calibrate", "--model", "org/stories", "--corpus", fixture.StoriesCorpus(), "--seq-len", "32", "--num-seqs", "2", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := export.Read("stories_qfilt"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(snap, "stories260K-q8_0.gguf"), gguf)
+	code, _, stderr = runCLI(t, "calibrate", "--model", "org/stories", "--corpus", fixture.StoriesCorpus(), "--out", "y", "--quiet")
+	if code != 2 || !strings.Contains(stderr, "holds 2 GGUF files (stories260K-f32.gguf, stories260K-q8_0.gguf)") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("two GGUF files: exit %d: %s", code, stderr)
+	}
+}

@@ -86,11 +86,35 @@ func resolveModel(arg, revision string) (dir, name, base string, err error) {
 	if err != nil {
 		return "", "", "", err
 	}
+	if dir, err = ggufOnlySnapshot(arg, dir); err != nil {
+		return "", "", "", err
+	}
 	name = arg
 	if revision != "" {
 		name += "@" + revision
 	}
 	return dir, name, hub.Name(arg), nil
+}
+
+// ggufOnlySnapshot picks the model file of a snapshot that holds GGUF files
+// and no config.json (how llama.cpp models are published): the file when
+// there is one; with several (quantizations), an error listing them.
+func ggufOnlySnapshot(id, dir string) (string, error) {
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+		return dir, nil
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.gguf"))
+	switch len(files) {
+	case 0:
+		return dir, nil
+	case 1:
+		return files[0], nil
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = filepath.Base(f)
+	}
+	return "", usageError{fmt.Errorf("%s holds %d GGUF files (%s): give --model %s", id, len(files), strings.Join(names, ", "), filepath.Join(dir, names[0]))}
 }
 
 // textEncoder returns the encoder corpus selection needs: the model's
