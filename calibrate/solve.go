@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/qfilters/qfilters/kernels"
 )
 
 // SignRule decides the orientation of a head's principal direction.
@@ -52,11 +54,8 @@ func (s *headStats) add(x []float32, n, stride, off int) {
 		}
 		// Upper triangle only; mirrored in solve.
 		for i := 0; i < d; i++ {
-			ri := row[i]
-			g := s.gram[i*d : i*d+d]
-			for j := i; j < d; j++ {
-				g[j] += ri * row[j]
-			}
+			// g[j] += row[i]·row[j] for j ≥ i, vectorized, same bits.
+			kernels.AddMulF64(s.gram[i*d+i:i*d+d], row[i], row[i:d])
 		}
 	}
 	s.count += n
