@@ -167,9 +167,13 @@ func packA(dst, a []float32, lda, i0, mr, w, p0, kc int, lay packLayout) {
 	if mr < w || lay == layoutEmu {
 		clear(dst) // padding rows; layoutEmu leaves the step after an odd kc
 	}
+	k0 := packAFast(dst, a, lda, i0, mr, w, p0, kc, lay) // float32 layout when > 0
+	if k0 == kc {
+		return
+	}
 	for ii := 0; ii < mr; ii++ {
 		row := a[(i0+ii)*lda+p0:]
-		scatter(dst, w, ii, row[:kc], lay)
+		scatter(dst[k0*w:], w, ii, row[k0:kc], lay)
 	}
 }
 
