@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/model"
@@ -231,32 +230,13 @@ func MergeQueryStats(parts []*QueryStats, names []string) (*QueryStats, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("no query stats to merge")
 	}
-	order := make([]int, len(parts))
-	for i := range order {
-		order[i] = i
+	order, err := shardOrder(len(parts), names,
+		func(i int) (int, int) { return parts[i].Meta.Shard, parts[i].Meta.Shards },
+		func(ref, i int) string { return queryMetaDiff(parts[ref].Meta, parts[i].Meta) })
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(order, func(a, b int) bool { return parts[order[a]].Meta.Shard < parts[order[b]].Meta.Shard })
 	ref := parts[order[0]].Meta
-	seen := map[int]string{}
-	for _, i := range order {
-		m := parts[i].Meta
-		if diff := queryMetaDiff(ref, m); diff != "" {
-			return nil, fmt.Errorf("%s does not belong with %s: %s", names[i], names[order[0]], diff)
-		}
-		if prev, dup := seen[m.Shard]; dup {
-			return nil, fmt.Errorf("shard %d/%d given twice (%s and %s)", m.Shard, m.Shards, prev, names[i])
-		}
-		seen[m.Shard] = names[i]
-	}
-	if len(seen) != ref.Shards {
-		var missing []string
-		for s := range ref.Shards {
-			if _, ok := seen[s]; !ok {
-				missing = append(missing, fmt.Sprintf("%d/%d", s, ref.Shards))
-			}
-		}
-		return nil, fmt.Errorf("missing shards: %s", strings.Join(missing, ", "))
-	}
 	out := &QueryStats{Meta: ref, Count: make([]int64, ref.Layers), Sum: make([][]float64, ref.Layers), Gram: make([][]float64, ref.Layers)}
 	out.Meta.Shard, out.Meta.Shards = 0, 1
 	for l := range ref.Layers {

@@ -258,45 +258,24 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("no stats to merge")
 	}
-	order := make([]int, len(parts))
-	for i := range order {
-		order[i] = i
+	order, err := shardOrder(len(parts), names,
+		func(i int) (int, int) { return parts[i].Meta.Shard, parts[i].Meta.Shards },
+		func(ref, i int) string { return metaDiff(parts[ref].Meta, parts[i].Meta) })
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(order, func(a, b int) bool { return parts[order[a]].Meta.Shard < parts[order[b]].Meta.Shard })
 	ref := parts[order[0]].Meta
-	seen := make(map[int]string)
+	// The shards' positions tile [0, total) in shard order.
+	at := 0
 	for _, i := range order {
 		m := parts[i].Meta
-		if diff := metaDiff(ref, m); diff != "" {
-			return nil, fmt.Errorf("%s does not belong with %s: %s", names[i], names[order[0]], diff)
+		if m.First != at {
+			return nil, fmt.Errorf("%s: shard %d/%d starts at position %d, but the shards before it end at %d", names[i], m.Shard, m.Shards, m.First, at)
 		}
-		if prev, dup := seen[m.Shard]; dup {
-			return nil, fmt.Errorf("shard %d/%d given twice (%s and %s)", m.Shard, m.Shards, prev, names[i])
-		}
-		seen[m.Shard] = names[i]
+		at = m.End
 	}
-	if len(seen) == ref.Shards {
-		// The shards' positions tile [0, total) in shard order.
-		at := 0
-		for _, i := range order {
-			m := parts[i].Meta
-			if m.First != at {
-				return nil, fmt.Errorf("%s: shard %d/%d starts at position %d, but the shards before it end at %d", names[i], m.Shard, m.Shards, m.First, at)
-			}
-			at = m.End
-		}
-		if at != ref.TotalPositions {
-			return nil, fmt.Errorf("%s: the last shard ends at position %d of %d", names[order[len(order)-1]], at, ref.TotalPositions)
-		}
-	}
-	if len(seen) != ref.Shards {
-		var missing []string
-		for s := 0; s < ref.Shards; s++ {
-			if _, ok := seen[s]; !ok {
-				missing = append(missing, fmt.Sprintf("%d/%d", s, ref.Shards))
-			}
-		}
-		return nil, fmt.Errorf("missing shards: %s", strings.Join(missing, ", "))
+	if at != ref.TotalPositions {
+		return nil, fmt.Errorf("%s: the last shard ends at position %d of %d", names[order[len(order)-1]], at, ref.TotalPositions)
 	}
 	out := &Stats{Meta: ref, Layers: make([]LayerStats, ref.Layers)}
 	out.Meta.Shard, out.Meta.Shards = 0, 1
