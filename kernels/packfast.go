@@ -12,11 +12,13 @@ type transposer struct {
 // packBFast packs what it can of a B micro-panel (see packB) with vector
 // block transposes (16×16 on AVX-512, 8×8 on AVX2, 4×4 on NEON): the first
 // cols columns (a multiple of the block) over the first kdone values of k (a
-// multiple of the block, or of 32 for bf16 pairs, which only the AVX-512
-// path uses). It handles float32 panels from float32 or bf16 sources and bf16-pair panels from bf16
-// weights, whose 32-bit words already are the pairs: their subnormal halves
-// are not flushed here, which VDPBF16PS does itself (it treats subnormal
-// operands as zero), so the sums are the same.
+// multiple of the block, or of twice the block for bf16 pairs, which the
+// AVX-512 and NEON bf16 kernels read). It handles float32 panels from float32
+// or bf16 sources and bf16-pair panels from bf16 weights, whose 32-bit words
+// already are the pairs: their subnormal halves are not flushed here, which
+// VDPBF16PS and BFDOT do themselves (both treat subnormal operands as zero),
+// so the sums are the same. Other pair panels (f32 or f16 weights) and all A
+// panels in pairs are packed in Go (scatter), which rounds while it packs.
 func packBFast(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout) (cols, kdone int) {
 	tr := blockTransposer()
 	bw := tr.bw
@@ -47,8 +49,8 @@ func packBFast(dst []float32, s *bsrc, j0, nr, w, p0, kc int, lay packLayout) (c
 		if kdone > 0 {
 			src = unsafe.Pointer(&s.f[j0*ld+p0])
 		}
-	case lay == layoutPair && s.kind == srcMatBF16 && p0%2 == 0 && bw == 16:
-		kdone, nblk = kc&^31, kc/32
+	case lay == layoutPair && s.kind == srcMatBF16 && p0%2 == 0:
+		kdone, nblk = kc&^(2*bw-1), kc/(2*bw)
 		lds = 2 * k
 		if kdone > 0 {
 			src = unsafe.Pointer(&s.data[(j0*k+p0)*2])
