@@ -14,7 +14,7 @@ const (
 	Generic Path = iota // pure Go, any architecture
 	AVX2                // amd64 AVX2 + FMA, 6x16 tile
 	AVX512              // amd64 AVX-512F, 14x32 tile (+ VDPBF16PS when AVX512_BF16)
-	NEON                // arm64 Advanced SIMD, 8x12 tile
+	NEON                // arm64 Advanced SIMD, 8x12 tile (+ BFDOT when FEAT_BF16)
 )
 
 // allPaths lists every path, slowest first on each architecture.
@@ -43,7 +43,8 @@ type microKernel func(kd int, a, b, c *float32, ldc int, load bool)
 
 // kernelSet is one path: its tile shape and kernels. bf16 is nil when the
 // path has no native bf16 dot product; MatMulTBF16 then runs f32 on
-// bf16-rounded, pair-swapped panels, which gives the same sums.
+// bf16-rounded, pair-swapped panels, which gives VDPBF16PS's sums (BFDOT's
+// differ in the last bits, see dispatch_arm64.go).
 type kernelSet struct {
 	path   Path
 	mr, nr int

@@ -63,18 +63,6 @@ func TestNEONWithoutBF16(t *testing.T) {
 	}
 }
 
-// TestAuxvHas: HWCAP2_BF16 is read from the AT_HWCAP2 entry only.
-func TestAuxvHas(t *testing.T) {
-	auxv := [][2]uintptr{{16, 1 << 14}, {atHWCAP2, 1<<13 | 1<<15}}
-	if auxvHas(auxv, atHWCAP2, hwcap2BF16) {
-		t.Error("BF16 found in AT_HWCAP or a neighbouring bit")
-	}
-	auxv[1][1] |= hwcap2BF16
-	if !auxvHas(auxv, atHWCAP2, hwcap2BF16) || auxvHas(auxv[:1], atHWCAP2, hwcap2BF16) {
-		t.Error("AT_HWCAP2 BF16 bit misread")
-	}
-}
-
 // bfRound is the Arm ARM's BFRound of the exact value x: round to odd
 // (truncate, then set the last bit if anything was dropped) to float32,
 // results in the denormal range flushed to zero. The test's values stay far
