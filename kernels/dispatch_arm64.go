@@ -16,7 +16,7 @@ import "golang.org/x/sys/cpu"
 // flushed to zero, where VDPBF16PS (and the emulation) adds the products one
 // at a time with round-to-nearest-even. Per k pair both make two roundings of
 // at most one float32 ulp each, so the sums differ in the last bits; the
-// tests hold the NEON results to that bound (bf16Tolerance in the tests).
+// tests hold the NEON results to that bound (bf16Bounds in the tests).
 func archKernels(m map[Path]*kernelSet) map[Path]*kernelSet {
 	return arm64Kernels(m, cpu.ARM64.HasASIMD, hasBF16())
 }

@@ -204,7 +204,7 @@ func TestMatMulTBF16(t *testing.T) {
 			}
 		}
 		if !bf16Exact() {
-			t.Logf("largest error %.2f·2⁻²⁴·Σ|products| (the emulation's: %.2f), against a bound of (k+3)·2⁻²⁴·Σ|products|", worst, worstEmu)
+			t.Logf("largest error %.3f of its bound (the emulation's: %.3f of its own)", worst, worstEmu)
 		}
 	})
 }
@@ -218,10 +218,9 @@ func bf16Exact() bool {
 }
 
 // checkBF16 checks got = MatMulTBF16(a, w): bit for bit against emulateBF16
-// where the path computes its sums (bf16Exact), else within bf16Tolerance of
-// the exact (float64) product of the bf16-rounded operands and of the
-// emulation. It returns the largest error in units of 2⁻²⁴·Σ|products|, and
-// the emulation's.
+// where the path computes its sums (bf16Exact), else within bf16Bounds of the
+// exact sum of the bf16-rounded products and of the emulation. It returns the
+// largest error as a fraction of its bound, and the emulation's.
 func checkBF16(t *testing.T, name string, got, a, w []float32, m, k, n int) (worst, worstEmu float64) {
 	t.Helper()
 	want := emulateBF16(a, w, m, k, n)
@@ -234,43 +233,55 @@ func checkBF16(t *testing.T, name string, got, a, w []float32, m, k, n int) (wor
 		}
 		return 0, 0
 	}
-	ar, wr := make([]float32, len(a)), make([]float32, len(w))
-	for i, x := range a[:m*k] {
-		ar[i] = roundToBF16(x)
-	}
-	for i, x := range w[:n*k] {
-		wr[i] = roundToBF16(x)
-	}
-	ref, mag := refMatMulT(ar, wr, m, k, n)
 	bad := 0
-	for i, r := range ref {
-		g, e := float64(got[i]), float64(want[i])
-		tol := bf16Tolerance(k, mag[i])
-		errRef, errEmu := math.Abs(g-r), math.Abs(g-e)
-		if unit := 0x1p-24 * mag[i]; unit > 0 {
-			worst = max(worst, errRef/unit)
-			worstEmu = max(worstEmu, math.Abs(e-r)/unit)
-		}
-		// The emulation is itself within k·2⁻²⁴·Σ|products| of ref.
-		if math.IsNaN(g) || errRef > tol || errEmu > tol+1.01*float64(k)*0x1p-24*mag[i] {
-			if bad < 5 {
-				t.Errorf("%s: element %d = %v, want %v (emulation %v, tolerance %.3g)", name, i, g, r, e, tol)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			ref, tol, tolEmu := bf16Bounds(a[i*k:(i+1)*k], w[j*k:(j+1)*k])
+			g, e := float64(got[i*n+j]), float64(want[i*n+j])
+			worst = max(worst, math.Abs(g-ref)/tol)
+			worstEmu = max(worstEmu, math.Abs(e-ref)/tolEmu)
+			if math.IsNaN(g) || math.Abs(g-ref) > tol || math.Abs(g-e) > tol+tolEmu {
+				if bad < 5 {
+					t.Errorf("%s: element [%d][%d] = %v, want %v (emulation %v, tolerance %.3g)", name, i, j, g, ref, e, tol)
+				}
+				bad++
 			}
-			bad++
 		}
 	}
 	return worst, worstEmu
 }
 
-// bf16Tolerance bounds |BFDOT sum - exact sum| for k products whose
-// magnitudes add up to mag. BFDotAdd rounds to odd, an error below one
-// float32 ulp (2·2⁻²⁴ of the rounded magnitude), twice per k pair: the pair's
-// sum, whose errors add up to at most 2·2⁻²⁴·mag over all pairs, and the
-// accumulator, at most 2·2⁻²⁴·mag each time for ⌈k/2⌉ pairs; 1.01 covers the
-// second-order terms (k·2⁻²³ < 0.01 for k < 80000). Each product, pair sum
-// or partial sum flushed from the denormal range adds under 2⁻¹²⁶.
-func bf16Tolerance(k int, mag float64) float64 {
-	return 1.01*float64(k+3)*0x1p-24*mag + float64(2*k+2)*0x1p-126
+// bf16Bounds returns the exact dot product of a and w rounded to bf16
+// (float64; products of bf16 values are exact there) and bounds on how far
+// BFDOT's float32 sum (tol) and the emulation's (tolEmu) can be from it.
+//
+// BFDotAdd rounds to odd, an error below one float32 ulp, at most 2·2⁻²⁴ of
+// the magnitude rounded, twice per k pair q: the pair's sum t_q, and the
+// accumulator, whose exact value is the running sum S_q plus the error so far.
+// So the error is at most 2·2⁻²⁴·Σ_q (|t_q| + |S_q|), times (1+2⁻²³)^(k/2) <
+// 1.01 (k < 80000) for the errors carried into later roundings. The
+// emulation rounds to nearest (2⁻²⁴ of the magnitude) after each product:
+// 2⁻²⁴·Σ |partial sums|, likewise. Each product, pair sum or partial sum
+// flushed from the denormal range adds under 2⁻¹²⁶, and float64's own
+// rounding of the running sums under 2⁻⁵²·k·Σ|products|.
+func bf16Bounds(a, w []float32) (ref, tol, tolEmu float64) {
+	k := len(a)
+	var sumT, sumS, sumEmu, mag float64
+	for p := 0; p < k; p += 2 {
+		p0 := float64(roundToBF16(a[p])) * float64(roundToBF16(w[p]))
+		p1 := 0.0
+		if p+1 < k {
+			p1 = float64(roundToBF16(a[p+1])) * float64(roundToBF16(w[p+1]))
+		}
+		sumEmu += math.Abs(ref + p1) // the emulation adds the odd product first
+		ref += p0 + p1
+		sumT += math.Abs(p0 + p1)
+		sumS += math.Abs(ref)
+		sumEmu += math.Abs(ref)
+		mag += math.Abs(p0) + math.Abs(p1)
+	}
+	slack := float64(2*k+2)*0x1p-126 + float64(k)*0x1p-52*mag
+	return ref, 1.01*0x1p-23*(sumT+sumS) + slack, 1.01*0x1p-24*sumEmu + slack
 }
 
 func TestRoundBF16(t *testing.T) {
