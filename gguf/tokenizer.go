@@ -299,26 +299,23 @@ func (b *tokBuilder) bytePairs() (*tokenizer.Tokenizer, error) {
 	return tokenizer.FromJSON(data, cfg)
 }
 
-// LoadTokenizer reads the tokenizer of a GGUF file.
-func LoadTokenizer(path string) (*tokenizer.Tokenizer, error) {
+// LoadTokenizer reads the tokenizer of a GGUF file and names it: a hex
+// SHA-256 of the tokenizer.* metadata it was built from (keys, types and
+// values, each string length-prefixed, since tokens may hold spaces), read
+// in the same pass. Hashing the file itself would read gigabytes.
+func LoadTokenizer(path string) (tok *tokenizer.Tokenizer, identity string, err error) {
 	g, err := Open(path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer g.Close()
-	return g.Tokenizer()
+	if tok, err = g.Tokenizer(); err != nil {
+		return nil, "", err
+	}
+	return tok, g.tokenizerIdentity(), nil
 }
 
-// TokenizerIdentity returns a hex SHA-256 of what LoadTokenizer reads from
-// the GGUF file at path: its tokenizer.* metadata, keys, types and values,
-// each string length-prefixed (tokens may hold spaces). Hashing the file
-// itself would read gigabytes.
-func TokenizerIdentity(path string) (string, error) {
-	f, err := Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func (g *File) tokenizerIdentity() string {
 	h := sha256.New()
 	var b [8]byte
 	str := func(s string) {
@@ -326,11 +323,11 @@ func TokenizerIdentity(path string) (string, error) {
 		h.Write(b[:])
 		io.WriteString(h, s)
 	}
-	for _, k := range f.Keys() {
+	for _, k := range g.Keys() {
 		if !strings.HasPrefix(k, "tokenizer.") {
 			continue
 		}
-		v, _ := f.Value(k)
+		v, _ := g.Value(k)
 		str(k)
 		str(fmt.Sprintf("%d/%d", v.Type, v.Elem))
 		if ss, ok := v.Strings(); ok {
@@ -341,5 +338,5 @@ func TokenizerIdentity(path string) (string, error) {
 			str(v.String())
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
 }

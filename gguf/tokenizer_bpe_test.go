@@ -81,7 +81,7 @@ func TestBPETokenizer(t *testing.T) {
 		{"add_bos_token false", file("llama-bpe", KV{"tokenizer.ggml.add_bos_token", false}), words},
 		{"add_eos_token", file("gpt-2", KV{"tokenizer.ggml.add_eos_token", true}), append(slices.Clone(words), eot)},
 	} {
-		tok, err := LoadTokenizer(c.path)
+		tok, _, err := LoadTokenizer(c.path)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -98,11 +98,11 @@ func TestBPETokenizer(t *testing.T) {
 			t.Errorf("%s: decode %q", c.name, s)
 		}
 	}
-	if _, err := LoadTokenizer(file("unheard-of")); err == nil {
+	if _, _, err := LoadTokenizer(file("unheard-of")); err == nil {
 		t.Error("unknown pre-tokenizer accepted")
 	}
 	tokens[he] = "h\xffe"
-	if _, err := LoadTokenizer(file("gpt-2")); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+	if _, _, err := LoadTokenizer(file("gpt-2")); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
 		t.Errorf("invalid UTF-8 token: %v", err)
 	}
 }
@@ -116,7 +116,7 @@ func TestBPETokenizerReal(t *testing.T) {
 		t.Run(c.family, func(t *testing.T) {
 			dir := fixture.Shared(t, "tokenizers", c.family)
 			path := writeTemp(t, EncodeFile(3, 0, ggufVocab(t, dir, c.pre), nil))
-			tok, err := LoadTokenizer(path)
+			tok, _, err := LoadTokenizer(path)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,7 +19,7 @@ import (
 // Encode with special tokens prepends <s> (id 1); the Hugging Face
 // tokenizer.json adds none, so the comparison is modulo that one BOS.
 func TestStoriesTokenizer(t *testing.T) {
-	tok, err := LoadTokenizer(storiesPath())
+	tok, _, err := LoadTokenizer(storiesPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestStoriesTokenizer(t *testing.T) {
 // without special tokens decodes back to itself (byte fallback covers every
 // character outside the vocabulary).
 func FuzzSentencePiece(f *testing.F) {
-	tok, err := LoadTokenizer(storiesPath())
+	tok, _, err := LoadTokenizer(storiesPath())
 	if err != nil {
 		f.Fatal(err)
 	}

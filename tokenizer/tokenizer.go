@@ -24,6 +24,7 @@ type Tokenizer struct {
 
 	idToToken []string // every id's token string; "" for unused ids
 	config    tokenizerConfig
+	identity  string // see Identity
 }
 
 // fileJSON mirrors the top level of tokenizer.json. Components are kept raw
@@ -56,11 +57,13 @@ func Load(path string) (*Tokenizer, error) {
 		return nil, err
 	}
 	var cfg tokenizerConfig
+	read := [][]byte{data}
 	cfgPath := filepath.Join(filepath.Dir(file), "tokenizer_config.json")
 	if cfgData, err := readBounded(cfgPath, maxConfigBytes); err == nil {
 		if err := cfg.parse(cfgData); err != nil {
 			return nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
+		read = append(read, cfgData)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
@@ -68,6 +71,7 @@ func Load(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	t.identity = contentIdentity(read...)
 	return t, nil
 }
 

@@ -435,7 +435,7 @@ type selected struct {
 // selectSequences tokenizes the corpus with the model's tokenizer (special
 // tokens included, as tokenizer(text) does) and picks the sequences.
 func selectSequences(modelDir, corpusPath string, vocab int, opt calibrateOptions) (*selected, error) {
-	encode := textEncoder(modelDir)
+	encode, tokenizerSHA := textEncoder(modelDir)
 	usedTokenizer := false
 	r, err := corpus.Open(corpusPath, corpus.Options{TextField: opt.TextField})
 	if err != nil {
@@ -456,9 +456,7 @@ func selectSequences(modelDir, corpusPath string, vocab int, opt calibrateOption
 	}
 	out.files = strings.Join(files, ", ")
 	if usedTokenizer {
-		if out.tokenizerSHA, err = tokenizerIdentity(modelDir); err != nil {
-			return nil, err
-		}
+		out.tokenizerSHA = tokenizerSHA
 	}
 	return out, nil
 }

@@ -270,7 +270,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) (err error)
 // opt.MaxDocs documents of at least opt.SeqLen tokens, cut to opt.SeqLen.
 // Fewer is fine; none is an error saying what was seen.
 func heldOutSequences(modelDir, corpusPath string, vocab int, opt evalOptions) ([][]int, []string, error) {
-	encode := textEncoder(modelDir)
+	encode, _ := textEncoder(modelDir)
 	r, err := corpus.Open(corpusPath, corpus.Options{TextField: opt.TextField})
 	if err != nil {
 		return nil, nil, err

@@ -7,20 +7,15 @@ import (
 )
 
 // loadTokenizer reads the tokenizer of a model: tokenizer.json in a
-// checkpoint directory, or the vocabulary in a GGUF file's metadata.
-func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
+// checkpoint directory, or the vocabulary in a GGUF file's metadata. The
+// identity names it by the content it was built from (what provenance and
+// shard checks compare), taken from the same read.
+func loadTokenizer(path string) (tok *tokenizer.Tokenizer, identity string, err error) {
 	if model.IsGGUF(path) {
 		return gguf.LoadTokenizer(path)
 	}
-	return tokenizer.Load(path)
-}
-
-// tokenizerIdentity names the tokenizer loadTokenizer reads by content: the
-// bytes of tokenizer.json (and tokenizer_config.json), or for a GGUF file
-// its tokenizer.* metadata.
-func tokenizerIdentity(path string) (string, error) {
-	if model.IsGGUF(path) {
-		return gguf.TokenizerIdentity(path)
+	if tok, err = tokenizer.Load(path); err != nil {
+		return nil, "", err
 	}
-	return tokenizer.Identity(path)
+	return tok, tok.Identity(), nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,8 +11,8 @@ import (
 )
 
 // TestGGUFTokenizerIdentity: a GGUF file's tokenizer is named by its
-// tokenizer.* metadata (not by hashing a file of gigabytes): it changes with
-// the tokenizer, not with other metadata.
+// tokenizer.* metadata (not by hashing a file of gigabytes), read with it:
+// it changes with the tokenizer, not with other metadata.
 func TestGGUFTokenizerIdentity(t *testing.T) {
 	src, err := os.ReadFile(fixture.Path("stories260K-gguf", "stories260K.gguf"))
 	if err != nil {
@@ -19,7 +21,7 @@ func TestGGUFTokenizerIdentity(t *testing.T) {
 	id := func(edit func([]byte) []byte) string {
 		p := filepath.Join(t.TempDir(), "m.gguf")
 		writeFile(t, p, edit(append([]byte(nil), src...)))
-		s, err := tokenizerIdentity(p)
+		_, s, err := loadTokenizer(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,8 +32,13 @@ func TestGGUFTokenizerIdentity(t *testing.T) {
 	if len(base) != 64 || id(same) != base {
 		t.Fatalf("identity %q is not a stable SHA-256", base)
 	}
-	if id(func(b []byte) []byte { return ggufSetString(b, "tokenizer.ggml.model", "bertx") }) == base {
-		t.Error("changing the tokenizer model left the identity unchanged")
+	if id(func(b []byte) []byte {
+		key := []byte("tokenizer.ggml.bos_token_id")
+		at := bytes.Index(b, key) + len(key) + 4 // the uint32 value after its type
+		binary.LittleEndian.PutUint32(b[at:], binary.LittleEndian.Uint32(b[at:])+1)
+		return b
+	}) == base {
+		t.Error("changing the BOS token left the identity unchanged")
 	}
 	if id(func(b []byte) []byte { return ggufSetString(b, "general.architecture", "bertx") }) != base {
 		t.Error("metadata outside tokenizer.* changed the identity")

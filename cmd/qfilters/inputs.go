@@ -118,15 +118,16 @@ func ggufOnlySnapshot(id, dir string) (string, error) {
 }
 
 // textEncoder returns the encoder corpus selection needs: the model's
-// tokenizer with its special tokens (what tokenizer(text) gives). It is
-// loaded now, before any of the corpus is read; a failure is reported at the
-// first text document, so that pre-tokenized corpora need no tokenizer and a
-// broken one is reported without scanning the corpus.
-func textEncoder(modelDir string) corpus.Encoder {
-	tok, err := loadTokenizer(modelDir)
+// tokenizer with its special tokens (what tokenizer(text) gives), and the
+// tokenizer's identity. It is loaded now, before any of the corpus is read;
+// a failure is reported at the first text document, so that pre-tokenized
+// corpora need no tokenizer and a broken one is reported without scanning
+// the corpus.
+func textEncoder(modelDir string) (encode corpus.Encoder, identity string) {
+	tok, identity, err := loadTokenizer(modelDir)
 	if err != nil {
 		err = fmt.Errorf("the corpus has text, which needs the model's tokenizer: %w", err)
-		return func(string) ([]int, error) { return nil, err }
+		return func(string) ([]int, error) { return nil, err }, ""
 	}
-	return func(text string) ([]int, error) { return tok.Encode(text, true), nil }
+	return func(text string) ([]int, error) { return tok.Encode(text, true), nil }, identity
 }

@@ -288,7 +288,7 @@ type statsDocs struct {
 // opt.SampleChars characters (Unicode code points, as Python slices a str)
 // and tokenizes it with special tokens.
 func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
-	tok, err := loadTokenizer(in.modelDir)
+	tok, tokenizerSHA, err := loadTokenizer(in.modelDir)
 	if err != nil {
 		return nil, fmt.Errorf("stats tokenizes text, which needs the model's tokenizer: %w", err)
 	}
@@ -318,10 +318,7 @@ func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
 		}
 		out.seqs = append(out.seqs, ids)
 	}
-	out.corpusSHA = r.Identity()
-	if out.tokenizerSHA, err = tokenizerIdentity(in.modelDir); err != nil {
-		return nil, err
-	}
+	out.corpusSHA, out.tokenizerSHA = r.Identity(), tokenizerSHA
 	return out, nil
 }
 

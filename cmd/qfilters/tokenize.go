@@ -39,7 +39,7 @@ directory holding tokenizer.json, or a Hugging Face id in the local cache.`,
 			if _, err := os.Stat(dir); err != nil {
 				return fmt.Errorf("--model %s: %w", dir, errors.Unwrap(err))
 			}
-			tk, err := loadTokenizer(dir) // its errors name the file
+			tk, _, err := loadTokenizer(dir) // its errors name the file
 			if err != nil {
 				return err
 			}
