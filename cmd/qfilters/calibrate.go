@@ -89,7 +89,7 @@ corpus (with --seq-len 256 unless given).`,
 	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out)"+shardFlagHelp)
 	f.StringVar(&opt.AlsoStats, "also-stats", "", "also write Expected Attention query statistics (qfilters stats) of the calibration sequences to `DIR`, from the same pass")
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable statistics to `FILE` instead of filters (see qfilters merge)")
-	f.StringVar(&opt.Precision, "precision", "f32", "matrix-product arithmetic: f32, or bf16 (as the reference's GPU autocast; faster on CPUs with AVX512_BF16)")
+	f.StringVar(&opt.Precision, "precision", "f32", "matrix-product arithmetic: f32, or bf16 (as the reference's GPU autocast; faster on CPUs with native bf16 dot products: AVX512_BF16, arm64 BF16)")
 	f.BoolVar(&opt.Resume, "resume", false, "checkpoint to OUT.resume between layers and continue from it if present")
 	f.StringVar(&opt.CheckpointEvery, "checkpoint-every", "auto", "with --resume: checkpoint every N layers, every DURATION (e.g. 10m), or auto: as often as keeps the writes under 5% of the run")
 	return cmd
