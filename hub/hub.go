@@ -15,21 +15,33 @@ import (
 	"strings"
 )
 
-// CacheDir is the hub cache: $HF_HUB_CACHE, else $HF_HOME/hub, else
-// $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
+// CacheDir is the hub cache: $HF_HUB_CACHE, else the legacy
+// $HUGGINGFACE_HUB_CACHE (huggingface_hub still honours it), else
+// $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
+// ~/.cache/huggingface/hub. A leading ~ is the home directory, as
+// huggingface_hub's expanduser makes it.
 func CacheDir() string {
-	if d := os.Getenv("HF_HUB_CACHE"); d != "" {
-		return d
-	}
-	if d := os.Getenv("HF_HOME"); d != "" {
-		return filepath.Join(d, "hub")
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "huggingface", "hub")
-	}
 	home, err := os.UserHomeDir()
 	if err != nil {
 		home = "~"
+	}
+	tilde := func(d string) string {
+		if d == "~" || strings.HasPrefix(d, "~/") {
+			return filepath.Join(home, d[1:])
+		}
+		return d
+	}
+	if d := os.Getenv("HF_HUB_CACHE"); d != "" {
+		return tilde(d)
+	}
+	if d := os.Getenv("HUGGINGFACE_HUB_CACHE"); d != "" {
+		return tilde(d)
+	}
+	if d := os.Getenv("HF_HOME"); d != "" {
+		return filepath.Join(tilde(d), "hub")
+	}
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(tilde(d), "huggingface", "hub")
 	}
 	return filepath.Join(home, ".cache", "huggingface", "hub")
 }

@@ -17,6 +17,7 @@ const (
 func fakeCache(t *testing.T) string {
 	home := t.TempDir()
 	t.Setenv("HF_HUB_CACHE", "")
+	t.Setenv("HUGGINGFACE_HUB_CACHE", "")
 	t.Setenv("HF_HOME", home)
 	repo := filepath.Join(home, "hub", "models--org--tiny")
 	for _, d := range []string{"blobs", "refs", "snapshots/" + hashMain, "snapshots/" + hashV1} {
@@ -80,6 +81,7 @@ func TestResolveMisses(t *testing.T) {
 
 func TestCacheDirDefaults(t *testing.T) {
 	t.Setenv("HF_HUB_CACHE", "")
+	t.Setenv("HUGGINGFACE_HUB_CACHE", "")
 	t.Setenv("HF_HOME", "")
 	t.Setenv("XDG_CACHE_HOME", "")
 	t.Setenv("HOME", "/home/u")
@@ -89,6 +91,31 @@ func TestCacheDirDefaults(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "/x")
 	if got := CacheDir(); got != filepath.Join("/x", "huggingface", "hub") {
 		t.Errorf("XDG cache %s", got)
+	}
+}
+
+// TestCacheDirLikeHuggingfaceHub: the legacy HUGGINGFACE_HUB_CACHE comes
+// after HF_HUB_CACHE and before HF_HOME, and a leading ~ is the home
+// directory, as in huggingface_hub's constants.py. Missing either, we would
+// look in another cache, which may hold another snapshot of the same id.
+func TestCacheDirLikeHuggingfaceHub(t *testing.T) {
+	t.Setenv("HOME", "/home/u")
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HF_HUB_CACHE", "")
+	t.Setenv("HF_HOME", "/hf")
+	t.Setenv("HUGGINGFACE_HUB_CACHE", "/legacy")
+	if got := CacheDir(); got != "/legacy" {
+		t.Errorf("HUGGINGFACE_HUB_CACHE over HF_HOME: %s, want /legacy", got)
+	}
+	t.Setenv("HF_HUB_CACHE", "/new")
+	if got := CacheDir(); got != "/new" {
+		t.Errorf("HF_HUB_CACHE over HUGGINGFACE_HUB_CACHE: %s, want /new", got)
+	}
+	t.Setenv("HF_HUB_CACHE", "")
+	t.Setenv("HUGGINGFACE_HUB_CACHE", "")
+	t.Setenv("HF_HOME", "~/hf")
+	if got, want := CacheDir(), filepath.Join("/home/u", "hf", "hub"); got != want {
+		t.Errorf("HF_HOME=~/hf: %s, want %s", got, want)
 	}
 }
 
