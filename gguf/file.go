@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"os"
 	"unicode"
@@ -212,6 +213,12 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 		n := uint64(1)
 		for j := range t.Dims {
 			dim := d.u64()
+			// After a zero dimension the element count bounds nothing:
+			// refuse what an int cannot hold, as llama.cpp refuses a
+			// negative int64.
+			if d.err == nil && dim > math.MaxInt {
+				return nil, fmt.Errorf("tensor %s: dimension %d is not a valid size", name, dim)
+			}
 			// No type packs more than 8 elements per byte.
 			if d.err == nil && dim != 0 && n > (8*uint64(size)+8)/dim {
 				return nil, fmt.Errorf("tensor %s: dimensions cannot fit in a file of %d bytes", name, size)

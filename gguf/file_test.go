@@ -71,11 +71,23 @@ func TestBadFiles(t *testing.T) {
 	// Offset of the first tensor entry's type field: find it by name.
 	first := g.tensors[0]
 	at := bytes.Index(good, []byte(first.Name)) + len(first.Name) + 4 + 8*len(first.Dims)
+	// A matrix's dims: the first 0, so that no bound on the element count
+	// stops the second from exceeding an int.
+	var mat TensorInfo
+	for _, tn := range g.tensors {
+		if len(tn.Dims) == 2 {
+			mat = tn
+			break
+		}
+	}
+	dims := bytes.Index(good, []byte(mat.Name)) + len(mat.Name) + 4
+	zeroThenHuge := put64(put64(good, dims, 0), dims+8, 1<<63)
 	cases := []struct {
 		name string
 		data []byte
 		want string
 	}{
+		{"dimension past an int", zeroThenHuge, "tensor " + mat.Name + ": dimension 9223372036854775808 is not a valid size"},
 		{"bad magic", append([]byte("GGML"), good[4:]...), "not a GGUF file"},
 		{"empty", nil, "shorter than its 4-byte magic"},
 		{"version 1", put32(good, 4, 1), "version 1 is not supported"},

@@ -47,6 +47,14 @@ func ggufHostileCases() []hostileCase {
 		{"GGUF truncated (last 100 bytes cut)", func(t *testing.T, e *hostileEnv) {
 			ggufModel(t, e, func(b []byte) []byte { return b[:len(b)-100] })
 		}, 1, "past the end of the file"},
+		{"GGUF tensor whose dimensions are 0 and 2^63", func(t *testing.T, e *hostileEnv) {
+			ggufModel(t, e, func(b []byte) []byte {
+				at := bytes.Index(b, []byte("token_embd.weight")) + len("token_embd.weight") + 4
+				binary.LittleEndian.PutUint64(b[at:], 0)
+				binary.LittleEndian.PutUint64(b[at+8:], 1<<63)
+				return b
+			})
+		}, 1, "dimension 9223372036854775808 is not a valid size"},
 		{"GGUF tensor of an unknown type (99)", func(t *testing.T, e *hostileEnv) {
 			ggufModel(t, e, func(b []byte) []byte { return ggufSetType(b, "output_norm.weight", 1, 99) })
 		}, 1, "unknown type 99"},
