@@ -214,3 +214,44 @@ func TestMergeRejectsMismatches(t *testing.T) {
 		t.Error("solving one shard of two should fail")
 	}
 }
+
+// TestMergedStatsAreOneShard: merged statistics describe a run of one shard
+// over every position, as Collect of shard 0/1 does: their position range
+// is [0, total), so they pass the checks of a stats file and solve alike.
+func TestMergedStatsAreOneShard(t *testing.T) {
+	m := tinyModel(t)
+	seqs := randomSeqs(4, 32, m.Config.Vocab)
+	for _, opt := range []Options{{Samples: 50, Seed: 3, Sign: SignVote}, {Samples: 0, Sign: SignMean}} {
+		var parts []*Stats
+		for i := range 2 {
+			o := opt
+			o.Shard, o.Shards = i, 2
+			st, err := Collect(m, seqs, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, st)
+		}
+		merged, err := Merge(parts, []string{"a", "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := opt
+		o.Shard, o.Shards = 0, 1
+		whole, err := Collect(m, seqs, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if merged.Meta.First != whole.Meta.First || merged.Meta.End != whole.Meta.End {
+			t.Errorf("samples %d: merged positions [%d, %d), a run of one shard has [%d, %d)", opt.Samples,
+				merged.Meta.First, merged.Meta.End, whole.Meta.First, whole.Meta.End)
+		}
+		path := filepath.Join(t.TempDir(), "merged.safetensors")
+		if err := WriteStats(path, merged); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadStats(path); err != nil {
+			t.Errorf("samples %d: merged stats written and read back: %v", opt.Samples, err)
+		}
+	}
+}

@@ -279,6 +279,7 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 	}
 	out := &Stats{Meta: ref, Layers: make([]LayerStats, ref.Layers)}
 	out.Meta.Shard, out.Meta.Shards = 0, 1
+	out.Meta.First, out.Meta.End = 0, ref.TotalPositions
 	for l := range out.Layers {
 		dst := &out.Layers[l]
 		for _, i := range order { // shard order = position order
