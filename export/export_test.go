@@ -327,3 +327,17 @@ func TestReadRejectsNaN(t *testing.T) {
 		t.Fatalf("want a non-finite error, got %v", err)
 	}
 }
+
+// TestPyStringMatchesPythonJSON: names in an Expected Attention config.json
+// are escaped as Python's json.dumps escapes them (the want strings are its
+// output), backspace and form feed included.
+func TestPyStringMatchesPythonJSON(t *testing.T) {
+	for in, want := range map[string]string{
+		"x\b\f\x01\x7f\u00e9\U0001F600\n": `"x\b\f\u0001\u007f\u00e9\ud83d\ude00\n"`,
+		"a/b \"c\" \\ \t\r":               `"a/b \"c\" \\ \t\r"`,
+	} {
+		if got := pyString(in); got != want {
+			t.Errorf("pyString(%q) = %s, Python's json.dumps gives %s", in, got, want)
+		}
+	}
+}

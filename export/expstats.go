@@ -130,6 +130,10 @@ func pyString(v string) string {
 			b.WriteString(`\r`)
 		case r == '\t':
 			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
 		case r < 0x20 || r == 0x7f || (r > 0x7f && r < 0x10000):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		case r >= 0x10000:
