@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 )
 
@@ -25,5 +26,36 @@ func TestClassDefaults(t *testing.T) {
 	data, _ = json.Marshal(raw)
 	if c, err = ParseConfig(data); err != nil || c.ParallelResidual || c.Rope[0].PartialFactor != 1 {
 		t.Errorf("explicit keys not honoured: %+v %v", c, err)
+	}
+}
+
+// TestGemmaClassDefaults: a Gemma 2 or Gemma 3 config.json that leaves out
+// what Gemma2Config / Gemma3TextConfig default reads those defaults
+// (query_pre_attn_scalar 256, soft-capping 50/30 for Gemma 2, a 4096
+// window, Gemma 3's five sliding layers per global one and rope_theta 1e6),
+// not a score scale of 1/sqrt(0) and full attention everywhere.
+func TestGemmaClassDefaults(t *testing.T) {
+	sizes := func(mt string) map[string]any {
+		return map[string]any{"model_type": mt, "hidden_size": 64, "intermediate_size": 128,
+			"num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 100}
+	}
+	data, _ := json.Marshal(sizes("gemma2"))
+	c, err := ParseConfig(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.QueryPreAttnScalar != 256 || c.AttnSoftcap != 50 || c.FinalSoftcap != 30 || c.Window[0] != 4096 || c.Window[1] != 0 {
+		t.Errorf("gemma2: query_pre_attn_scalar %v, soft-caps %v/%v, windows %v; want 256, 50/30, [4096 0 ...]",
+			c.QueryPreAttnScalar, c.AttnSoftcap, c.FinalSoftcap, c.Window)
+	}
+	data, _ = json.Marshal(sizes("gemma3_text"))
+	if c, err = ParseConfig(data); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{4096, 4096, 4096, 4096, 4096, 0}
+	if c.QueryPreAttnScalar != 256 || c.AttnSoftcap != 0 || c.FinalSoftcap != 0 || !slices.Equal(c.Window, want) ||
+		c.Rope[5].Theta != 1e6 || c.Rope[0].Theta != 10000 {
+		t.Errorf("gemma3_text: query_pre_attn_scalar %v, soft-caps %v/%v, windows %v, rope theta %v/%v; want 256, 0/0, %v, 10000/1e6",
+			c.QueryPreAttnScalar, c.AttnSoftcap, c.FinalSoftcap, c.Window, c.Rope[0].Theta, c.Rope[5].Theta, want)
 	}
 }

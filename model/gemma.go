@@ -29,12 +29,19 @@ var gemma2Family = &family{
 	tieDefault:   true,
 	activation:   "gelu_pytorch_tanh",
 	attnScale:    func(c *Config) float64 { return 1 / math.Sqrt(c.QueryPreAttnScalar) },
+	// Gemma2Config's defaults: without them a config leaving out
+	// query_pre_attn_scalar would scale scores by 1/sqrt(0).
+	classDefaults: map[string]any{"query_pre_attn_scalar": 256.0, "sliding_window": 4096.0,
+		"attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0},
 }
 
 var gemma3Family = func() *family {
 	f := *gemma2Family
 	f.modelTypes = []string{"gemma3_text"}
 	f.qNorm, f.kNorm = "self_attn.q_norm", "self_attn.k_norm"
+	// Gemma3TextConfig's: no soft-capping, five sliding layers per global one.
+	f.classDefaults = map[string]any{"query_pre_attn_scalar": 256.0, "sliding_window": 4096.0,
+		"sliding_window_pattern": 6.0, "rope_theta": 1e6, "rope_local_base_freq": 10000.0}
 	return &f
 }()
 
