@@ -20,6 +20,12 @@ func checkAlsoStats(opt calibrateOptions) error {
 	if opt.StatsOut != "" {
 		return usageError{errors.New("--also-stats and --stats-out exclude each other: shard the statistics with qfilters stats --shard")}
 	}
+	// Each sequence's first alsoStatsSinks tokens are left out; a covariance
+	// needs two queries. Refused now: after the run the filters are written.
+	if queries := opt.NumSeqs * max(opt.SeqLen-alsoStatsSinks, 0); queries < 2 {
+		return usageError{fmt.Errorf("--also-stats: --seq-len %d over --num-seqs %d leaves %d queries per head once the first %d tokens of each sequence are left out (n_sink), and a covariance needs 2: give --seq-len %d or more",
+			opt.SeqLen, opt.NumSeqs, queries, alsoStatsSinks, alsoStatsSinks+(2+opt.NumSeqs-1)/opt.NumSeqs)}
+	}
 	if !opt.Force {
 		if _, err := os.Lstat(opt.AlsoStats); err == nil {
 			return fmt.Errorf("output %s already exists (use --force to replace it)", opt.AlsoStats)

@@ -607,6 +607,10 @@ func hostileCases() []hostileCase {
 			e.cmd = []string{"calibrate", "--quiet", "--seq-len", "32", "--num-seqs", "2",
 				"--also-stats", filepath.Join(e.root, "out", "stats"), "--stats-out", filepath.Join(e.root, "out", "part")}
 		}, 2, "--also-stats and --stats-out exclude each other"},
+		{"calibrate --also-stats with sequences no longer than its 4 sink tokens", func(t *testing.T, e *hostileEnv) {
+			e.cmd = []string{"calibrate", "--model", e.model, "--corpus", e.corpus, "--out", filepath.Join(e.root, "out", "out"), "--quiet",
+				"--seq-len", "4", "--num-seqs", "2", "--also-stats", filepath.Join(e.root, "out", "stats")}
+		}, 2, "leaves 0 queries per head"},
 		{"stats with fewer documents than --num-samples", func(t *testing.T, e *hostileEnv) {
 			e.cmd = []string{"stats", "--out", filepath.Join(e.root, "out", "out"), "--quiet", "--num-samples", "500"}
 		}, 1, "fewer than --num-samples 500"},
