@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -91,6 +92,10 @@ type diffReport struct {
 }
 
 func runDiff(w io.Writer, a, b string, opt diffOptions) error {
+	// A NaN threshold would pass every head (no comparison with NaN is true).
+	if math.IsNaN(opt.MinCos) {
+		return usageError{errors.New("--min-cos must be a number, got NaN")}
+	}
 	if opt.PNG != "" {
 		if err := figure.CheckPath(opt.PNG); err != nil {
 			return usageError{err}

@@ -134,3 +134,13 @@ func TestDiffZeroVector(t *testing.T) {
 		t.Errorf("zero filter vs itself: %+v", rep.BelowKV)
 	}
 }
+
+// TestDiffMinCosNaN: --min-cos NaN is a usage error, before anything is
+// read: no comparison with NaN is true, so it would pass every head.
+func TestDiffMinCosNaN(t *testing.T) {
+	a := writeDir(t, knownFilters())
+	out, _, err := execute(t, "diff", a, a, "--min-cos", "NaN")
+	if exitCode(err) != 2 || err.Error() != "--min-cos must be a number, got NaN" || out != "" {
+		t.Errorf("exit %d, err %v, stdout %q", exitCode(err), err, out)
+	}
+}

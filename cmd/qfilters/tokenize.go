@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +68,10 @@ func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, addSpecial
 		}
 		if err != nil {
 			return fmt.Errorf("standard input, line %d: %w", n, err)
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			// One line out per line in: a blank line has no text to tokenize.
+			return fmt.Errorf(`standard input, line %d: blank line, want a JSON object with a "text" string`, n)
 		}
 		doc, err := corpus.ParseJSONLine(line, "text")
 		if err != nil {

@@ -99,6 +99,9 @@ func TestTokenizeBadInput(t *testing.T) {
 		{"{\"text\": \"Once\"}\n{\"text\": 3}\n", "line 2"},
 		{"{\"text\": \"Once\"}\nnot json\n", "line 2"},
 		{"{\"text\": \"a\"}\n{\"text\": \"b\"}\n{\"txt\": \"c\"}\n", `line 3: no "text"`},
+		// A blank line (once a panic) is refused by its number.
+		{"\n", "line 1: blank line"},
+		{"{\"text\": \"a\"}\n \t\r\n", "line 2: blank line"},
 	} {
 		out, err := runTokenize(t, tc.in, "--model", model)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
