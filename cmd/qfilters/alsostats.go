@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/qfilters/qfilters/calibrate"
 	"github.com/qfilters/qfilters/export"
@@ -12,8 +14,10 @@ import (
 // alsoStatsSinks is --n-sink of calibrate --also-stats: kvpress's default.
 const alsoStatsSinks = 4
 
-// checkAlsoStats refuses --also-stats where it cannot apply, before any work.
-func checkAlsoStats(opt calibrateOptions) error {
+// checkAlsoStats refuses --also-stats where it cannot apply, before any work:
+// the statistics are written after the filters (to out), so anything that
+// would fail them then would leave the filters behind.
+func checkAlsoStats(opt calibrateOptions, out string) error {
 	if opt.AlsoStats == "" {
 		return nil
 	}
@@ -26,12 +30,32 @@ func checkAlsoStats(opt calibrateOptions) error {
 		return usageError{fmt.Errorf("--also-stats: --seq-len %d over --num-seqs %d leaves %d queries per head once the first %d tokens of each sequence are left out (n_sink), and a covariance needs 2: give --seq-len %d or more",
 			opt.SeqLen, opt.NumSeqs, queries, alsoStatsSinks, alsoStatsSinks+(2+opt.NumSeqs-1)/opt.NumSeqs)}
 	}
+	if within(opt.AlsoStats, out) || within(out, opt.AlsoStats) {
+		return usageError{fmt.Errorf("--also-stats %s and the filters' output %s overlap: give each a directory of its own", opt.AlsoStats, out)}
+	}
+	st, err := os.Lstat(opt.AlsoStats)
+	if err != nil {
+		return nil
+	}
 	if !opt.Force {
-		if _, err := os.Lstat(opt.AlsoStats); err == nil {
-			return fmt.Errorf("output %s already exists (use --force to replace it)", opt.AlsoStats)
-		}
+		return fmt.Errorf("output %s already exists (use --force to replace it)", opt.AlsoStats)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s exists and is not a directory; refusing to replace it", opt.AlsoStats)
 	}
 	return nil
+}
+
+// within reports whether path is dir or lies inside it (lexically, after
+// making both absolute).
+func within(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // writeAlsoStats writes the statistics gathered alongside calibration: over

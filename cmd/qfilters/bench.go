@@ -102,6 +102,24 @@ type benchReport struct {
 var benchShapes = [][3]int{{2048, 2048, 2048}, {2048, 2048, 8192}, {2048, 4096, 4096}, {2048, 4096, 14336}, {512, 4096, 4096}}
 
 func runBench(stdout, stderr io.Writer, opt benchOptions) error {
+	// The end-to-end run's settings are checked before the GEMM measurements
+	// and the synthetic checkpoint, which take minutes and gigabytes.
+	if !opt.SkipE2E {
+		if opt.Precision != "f32" && opt.Precision != "bf16" {
+			return usageError{fmt.Errorf("--precision must be f32 or bf16, got %q", opt.Precision)}
+		}
+		if opt.Seqs <= 0 {
+			return usageError{fmt.Errorf("--seqs must be positive, got %d", opt.Seqs)}
+		}
+		if opt.SeqLen <= 0 {
+			return usageError{fmt.Errorf("--seq-len must be positive, got %d", opt.SeqLen)}
+		}
+		if opt.Model == "" {
+			if _, err := synth.Lookup(opt.Preset); err != nil {
+				return usageError{err}
+			}
+		}
+	}
 	rep := benchReport{Version: version, OSArch: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUPath: kernels.CurrentPath(), Threads: runtime.GOMAXPROCS(0)}
 	if !opt.SkipGEMM {

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/qfilters/qfilters/model"
@@ -51,5 +52,26 @@ func TestBenchEndToEnd(t *testing.T) {
 	}
 	if want := cfg.CalibrationFLOPs(2, 64) / 1e9; e.GFLOP != want {
 		t.Errorf("counted %v GFLOP, want %v", e.GFLOP, want)
+	}
+}
+
+// TestBenchBadSettings: the end-to-end run's settings are usage errors at
+// once, before minutes of GEMM measurements and a synthetic checkpoint (a
+// bad --precision used to surface as "calibration failed: exit status 2"
+// with exit 1, after both).
+func TestBenchBadSettings(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--precision", "f16"}, `--precision must be f32 or bf16, got "f16"`},
+		{[]string{"--seqs", "0"}, "--seqs must be positive, got 0"},
+		{[]string{"--seq-len", "-1"}, "--seq-len must be positive, got -1"},
+		{[]string{"--preset", "nope"}, `unknown preset "nope"`},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"bench", "--preset", "small"}, tc.args...)...)
+		if code != 2 || stdout != "" || !strings.HasPrefix(stderr, "qfilters: "+tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("bench %v: exit %d, stdout %q, stderr %q", tc.args, code, stdout, stderr)
+		}
 	}
 }

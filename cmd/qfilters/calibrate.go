@@ -64,6 +64,9 @@ corpus (with --seq-len 256 unless given).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opt.seqLenSet = cmd.Flags().Changed("seq-len")
+			if cmd.Flags().Changed("checkpoint-every") && !opt.Resume {
+				return usageError{errors.New("--checkpoint-every needs --resume: without it no checkpoint is written")}
+			}
 			opt.stderr = cmd.ErrOrStderr()
 			opt.progress = !opt.Quiet && isTerminal(opt.stderr)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -198,7 +201,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 			return fmt.Errorf("output %s already exists (use --force to replace it)", out)
 		}
 	}
-	if err := checkAlsoStats(opt); err != nil {
+	if err := checkAlsoStats(opt, out); err != nil {
 		return err
 	}
 	checkpointDir := ""
@@ -322,11 +325,15 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		}
 	} else {
 		f := filtersOf(res, identity, provenance, sign, opt.Seed, len(sel.Seqs))
+		_, statErr := os.Lstat(out)
 		if err := export.WriteWith(out, f, export.WriteOptions{Force: opt.Force}); err != nil {
 			return err
 		}
 		if qstats != nil {
 			if err := writeAlsoStats(opt, in, qstats, len(sel.Seqs)); err != nil {
+				if statErr != nil { // the filters are new: a failed run leaves nothing
+					os.RemoveAll(out)
+				}
 				return err
 			}
 		}

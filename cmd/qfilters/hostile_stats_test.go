@@ -117,6 +117,9 @@ func hostileStatsCases() []hostileCase {
 		{"--checkpoint-every that is neither a count nor a duration", func(t *testing.T, e *hostileEnv) {
 			e.extra = []string{"--resume", "--checkpoint-every", "often"}
 		}, 2, "--checkpoint-every must be"},
+		{"--checkpoint-every without --resume", func(t *testing.T, e *hostileEnv) {
+			e.extra = []string{"--checkpoint-every", "2"}
+		}, 2, "--checkpoint-every needs --resume"},
 		{"--resume over a checkpoint of other weights", func(t *testing.T, e *hostileEnv) {
 			// A run that stops at layer 1 (a NaN weight) leaves layer 0's
 			// checkpoint; the weights are then replaced.

@@ -205,6 +205,8 @@ type hostileEnv struct {
 	cmd []string
 	// command, when set, is the whole command line (nothing appended).
 	command []string
+	// stdin is the command's standard input (qfilters tokenize).
+	stdin string
 }
 
 const (
@@ -614,6 +616,14 @@ func hostileCases() []hostileCase {
 		{"stats with fewer documents than --num-samples", func(t *testing.T, e *hostileEnv) {
 			e.cmd = []string{"stats", "--out", filepath.Join(e.root, "out", "out"), "--quiet", "--num-samples", "500"}
 		}, 1, "fewer than --num-samples 500"},
+		{"stats of an empty corpus", func(t *testing.T, e *hostileEnv) {
+			e.corpus = filepath.Join(e.root, "empty.jsonl")
+			writeFile(t, e.corpus, nil)
+			e.cmd = []string{"stats", "--out", filepath.Join(e.root, "out", "out"), "--quiet"}
+		}, 1, "corpus $TMP/empty.jsonl has no documents"},
+		{"calibrate --also-stats inside the --out directory", func(t *testing.T, e *hostileEnv) {
+			e.extra = []string{"--also-stats", filepath.Join(e.root, "out", "out", "stats")}
+		}, 2, "overlap: give each a directory of its own"},
 		{"existing output without --force", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
 		}, 1, "already exists (use --force to replace it)"},
@@ -644,6 +654,15 @@ func hostileCases() []hostileCase {
 			e.command = []string{"eval", "--filters", filters, "--quiet", "--seq-len", "4096"}
 		}, 1, "embedded:tinystories-sampled/train.jsonl has the 4096 tokens of --seq-len"},
 		{"diff with one directory", func(t *testing.T, e *hostileEnv) { e.command = []string{"diff", e.model} }, 2, "diff takes 2 arguments, got 1"},
+		{"diff --min-cos NaN", func(t *testing.T, e *hostileEnv) {
+			e.command = []string{"diff", e.model, e.model, "--min-cos", "NaN"}
+		}, 2, "--min-cos must be a number, got NaN"},
+		{"tokenize of a blank line", func(t *testing.T, e *hostileEnv) {
+			e.command, e.stdin = []string{"tokenize", "--model", e.model}, "\n"
+		}, 1, "standard input, line 1: blank line"},
+		{"bench with a --precision that is not f32 or bf16", func(t *testing.T, e *hostileEnv) {
+			e.command = []string{"bench", "--precision", "f16"}
+		}, 2, `--precision must be f32 or bf16, got "f16"`},
 		{"tokenize --model that does not exist", func(t *testing.T, e *hostileEnv) {
 			e.command = []string{"tokenize", "--model", filepath.Join(e.root, "nomodel")}
 		}, 1, "--model $TMP/nomodel: no such file or directory"},
@@ -715,7 +734,9 @@ func runHostile(t *testing.T, c hostileCase) (int, string) {
 	if e.command != nil {
 		args = e.command
 	}
-	code, stdout, stderr := runCLI(t, args...)
+	var outb, errb bytes.Buffer
+	code := run(args, strings.NewReader(e.stdin), &outb, &errb)
+	stdout, stderr := outb.String(), errb.String()
 	if stdout != "" {
 		t.Errorf("stdout: %q", stdout)
 	}
@@ -876,20 +897,9 @@ const badInputsTail = `
 
 ## Known gaps (tests that fail until fixed)
 
-- A ` + "`tokenizer.json`" + ` of gigabytes (or a symlink to ` + "`/dev/zero`" + `) is read
-  whole: ` + "`tokenizer.TestLoadFileSizeBounded`" + `. (config.json is bounded to
-  16 MiB and its sizes to plausible values: see the table.)
-- A tokenizer.json token id far beyond its vocabulary (added token, BPE
-  vocab) makes Load allocate that many entries; an added-token id of 2^40
-  never finishes: ` + "`tokenizer.TestLoadHugeTokenIDsBounded`" + `.
 - A TemplateProcessing special token id outside the vocabulary is returned
   by Encode as is (` + "`tokenizer/testdata/fuzz/FuzzLoad`" + `); calibrate still
   refuses it, naming the document.
-- ` + "`qfilters tokenize`" + ` decodes its JSON lines with encoding/json, which turns
-  every invalid UTF-8 byte into its own U+FFFD (` + "`\\xe2\\x82`" + ` gives two), where
-  calibrate and the tokenizer give one per maximal invalid subpart: the same
-  line gets different ids (` + "`TestTokenizeInvalidUTF8`" + `). It also reads a line
-  of any length whole.
 `
 
 // TestHugeHeaderClaimAllocatesLittle: a 1 KB file claiming a 90 MB header
@@ -1008,13 +1018,8 @@ func TestInvalidUTF8Corpus(t *testing.T) {
 
 // TestTokenizeInvalidUTF8 checks that qfilters tokenize treats invalid UTF-8
 // in a JSON line as calibrate and the tokenizer package do: one U+FFFD per
-// maximal invalid subpart. BUG (cmd/qfilters/tokenize.go): it decodes the
-// line with encoding/json, which replaces every invalid byte by its own
-// U+FFFD ("\xe2\x82" becomes two, not one) before the tokenizer sees the
-// text, so tokenize and calibrate give different ids for the same JSONL
-// line. Fix: decode the "text" field the way corpus does (its
-// UTF-8-preserving unquote, e.g. by reading stdin through the corpus JSON
-// Lines reader), leaving invalid bytes to tokenizer.Encode.
+// maximal invalid subpart (encoding/json, which it once used, gives one per
+// byte: "\xe2\x82" became two), so that both give the same ids.
 func TestTokenizeInvalidUTF8(t *testing.T) {
 	bad := []string{"\xff", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80"}
 	fixed := []string{"\ufffd", "\ufffd", "\ufffd\ufffd\ufffd", "\ufffd\ufffd", "\ufffd\ufffd\ufffd\ufffd"}

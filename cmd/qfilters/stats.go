@@ -300,6 +300,9 @@ func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
 	out := &statsDocs{}
 	for len(out.seqs) < opt.NumSamples {
 		doc, err := r.Next()
+		if errors.Is(err, io.EOF) && len(out.seqs) == 0 {
+			return nil, fmt.Errorf("corpus %s has no documents", in.corpusName)
+		}
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("corpus %s has %d documents, fewer than --num-samples %d (lower it to use them all)",
 				in.corpusName, len(out.seqs), opt.NumSamples)

@@ -188,3 +188,37 @@ func TestCalibrateAlsoStats(t *testing.T) {
 		t.Errorf("--also-stats with --stats-out: exit %d, %q", code, stderr)
 	}
 }
+
+// TestCalibrateAlsoStatsNothingWritten: an --also-stats target that cannot
+// be written is refused before the run, or, when only the write finds out,
+// takes the filters written just before with it: a failed run leaves
+// nothing (it used to leave the filters).
+func TestCalibrateAlsoStatsNothingWritten(t *testing.T) {
+	tmp := t.TempDir()
+	out, file := filepath.Join(tmp, "out"), filepath.Join(tmp, "file")
+	os.WriteFile(file, []byte("mine"), 0o644)
+	for _, tc := range []struct {
+		stats, out string
+		code       int
+		want       string
+		extra      []string
+	}{
+		{out, out, 2, "overlap: give each a directory of its own", nil},
+		{filepath.Join(out, "stats"), out, 2, "overlap", nil},
+		{out, filepath.Join(out, "filters"), 2, "overlap", nil},
+		{file, out, 1, "exists and is not a directory", []string{"--force"}},
+		{filepath.Join(file, "stats"), out, 1, "not a directory", nil},
+	} {
+		args := append([]string{"calibrate", "--out", tc.out, "--also-stats", tc.stats, "--quiet", "--num-seqs", "2"}, tc.extra...)
+		code, stdout, stderr := runCLI(t, args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+			t.Errorf("--also-stats %s --out %s: exit %d, stderr %q", tc.stats, tc.out, code, stderr)
+		}
+		if entries, _ := os.ReadDir(tmp); len(entries) != 1 {
+			t.Errorf("--also-stats %s --out %s: left %v", tc.stats, tc.out, entries)
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != "mine" {
+		t.Error("a file named by --also-stats was touched")
+	}
+}
