@@ -660,6 +660,10 @@ func hostileCases() []hostileCase {
 		{"tokenize of a blank line", func(t *testing.T, e *hostileEnv) {
 			e.command, e.stdin = []string{"tokenize", "--model", e.model}, "\n"
 		}, 1, "standard input, line 1: blank line"},
+		{"synth over an existing output", func(t *testing.T, e *hostileEnv) {
+			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
+			e.command = []string{"synth", "--preset", "small", "--out", filepath.Join(e.root, "out", "out")}
+		}, 1, "output $TMP/out/out already exists"},
 		{"bench with a --precision that is not f32 or bf16", func(t *testing.T, e *hostileEnv) {
 			e.command = []string{"bench", "--precision", "f16"}
 		}, 2, `--precision must be f32 or bf16, got "f16"`},

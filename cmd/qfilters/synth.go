@@ -1,8 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +29,9 @@ func newSynthCmd() *cobra.Command {
 			"Presets: " + fmt.Sprint(synth.Names()),
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSynth(cmd.OutOrStdout(), preset, out, seed)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runSynth(ctx, cmd.OutOrStdout(), preset, out, seed)
 		},
 	}
 	cmd.Flags().StringVar(&preset, "preset", "llama-3.2-1b", "model shape `NAME`")
@@ -31,7 +40,10 @@ func newSynthCmd() *cobra.Command {
 	return cmd
 }
 
-func runSynth(stdout io.Writer, name, out string, seed uint64) error {
+// synthWrite is synth.Write; tests replace it to fail halfway.
+var synthWrite = synth.Write
+
+func runSynth(ctx context.Context, stdout io.Writer, name, out string, seed uint64) error {
 	if out == "" {
 		return usageError{fmt.Errorf("--out is required")}
 	}
@@ -39,7 +51,33 @@ func runSynth(stdout io.Writer, name, out string, seed uint64) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := synth.Write(out, p, seed); err != nil {
+	if _, err := os.Lstat(out); err == nil {
+		return fmt.Errorf("output %s already exists", out)
+	}
+	// Written beside out and renamed into place: a failed or interrupted
+	// run (gigabytes, for the big presets) leaves nothing behind.
+	parent := filepath.Dir(filepath.Clean(out))
+	if st, err := os.Stat(parent); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("output %s: its parent %s does not exist", out, parent)
+	} else if err != nil || !st.IsDir() {
+		return fmt.Errorf("output %s: its parent %s is not a directory", out, parent)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	done := make(chan error, 1)
+	go func() { done <- synthWrite(filepath.Join(tmp, "model"), p, seed) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		return errors.New("interrupted: nothing was written")
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(tmp, "model"), out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s shapes, %.4g M parameters in bf16\n", out, name, float64(p.Params())/1e6)
