@@ -59,3 +59,32 @@ func TestGemmaClassDefaults(t *testing.T) {
 			c.QueryPreAttnScalar, c.AttnSoftcap, c.FinalSoftcap, c.Window, c.Rope[0].Theta, c.Rope[5].Theta, want)
 	}
 }
+
+// TestMistralClassDefaults: a Mistral config.json without sliding_window
+// takes MistralConfig's 4096 (every layer slides), and an explicit null
+// keeps full attention; Llama's has no window either way.
+func TestMistralClassDefaults(t *testing.T) {
+	raw := map[string]any{"model_type": "mistral", "hidden_size": 64, "intermediate_size": 128,
+		"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100}
+	for _, c := range []struct {
+		mt     string
+		window any // nil: key absent
+		want   int
+	}{{"mistral", nil, 4096}, {"mistral", "null", 0}, {"mistral", 1024.0, 1024}, {"llama", nil, 0}} {
+		raw["model_type"] = c.mt
+		delete(raw, "sliding_window")
+		if c.window == "null" {
+			raw["sliding_window"] = nil
+		} else if c.window != nil {
+			raw["sliding_window"] = c.window
+		}
+		data, _ := json.Marshal(raw)
+		cfg, err := ParseConfig(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(cfg.Window, []int{c.want, c.want}) {
+			t.Errorf("%s with sliding_window %v: windows %v, want %d on every layer", c.mt, c.window, cfg.Window, c.want)
+		}
+	}
+}

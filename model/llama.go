@@ -4,7 +4,7 @@ package model
 // projections (bias when attention_bias), SwiGLU MLP. SmolLM, DeepSeek-R1
 // distills of Llama, TinyLlama and Mistral's dense models load as these.
 var llamaFamily = &family{
-	modelTypes: []string{"llama", "mistral"},
+	modelTypes: []string{"llama"},
 	embed:      "model.embed_tokens",
 	finalNorm:  "model.norm",
 	lmHead:     "lm_head",
@@ -21,4 +21,16 @@ var llamaFamily = &family{
 	down:       "mlp.down_proj",
 }
 
-func init() { register(llamaFamily) }
+// mistralFamily is the Llama layout under MistralConfig, whose
+// sliding_window defaults to 4096 (LlamaConfig has none).
+var mistralFamily = func() *family {
+	f := *llamaFamily
+	f.modelTypes = []string{"mistral"}
+	f.classDefaults = map[string]any{"sliding_window": 4096.0}
+	return &f
+}()
+
+func init() {
+	register(llamaFamily)
+	register(mistralFamily)
+}
