@@ -88,3 +88,25 @@ func TestMistralClassDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestNormAndRopeClassDefaults: MixtralConfig, Phi3Config and Olmo2Config
+// default rms_norm_eps to 1e-5 (not LlamaConfig's 1e-6), and MixtralConfig
+// rope_theta to 1e6; a config.json leaving them out reads those.
+func TestNormAndRopeClassDefaults(t *testing.T) {
+	for _, c := range []struct {
+		mt         string
+		eps, theta float64
+	}{{"mixtral", 1e-5, 1e6}, {"phi3", 1e-5, 10000}, {"olmo2", 1e-5, 10000}, {"llama", 1e-6, 10000}} {
+		raw := map[string]any{"model_type": c.mt, "hidden_size": 64, "intermediate_size": 128,
+			"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100,
+			"num_local_experts": 4, "num_experts_per_tok": 2}
+		data, _ := json.Marshal(raw)
+		cfg, err := ParseConfig(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.NormEps != c.eps || cfg.Rope[0].Theta != c.theta {
+			t.Errorf("%s: rms_norm_eps %v, rope_theta %v; want %v, %v", c.mt, cfg.NormEps, cfg.Rope[0].Theta, c.eps, c.theta)
+		}
+	}
+}

@@ -10,6 +10,8 @@ var mixtralFamily = func() *family {
 	f.expert = "block_sparse_moe.experts.%d."
 	f.expertGate, f.expertUp, f.expertDn = "w1", "w3", "w2"
 	f.normTopKDefault = true
+	// MixtralConfig's defaults.
+	f.classDefaults = map[string]any{"rms_norm_eps": 1e-5, "rope_theta": 1e6}
 	return &f
 }()
 

@@ -11,6 +11,7 @@ var olmo2Family = func() *family {
 	f.postMLPNorm = "post_feedforward_layernorm"
 	f.qNorm, f.kNorm = "self_attn.q_norm", "self_attn.k_norm"
 	f.qkNormWhole = true
+	f.classDefaults = map[string]any{"rms_norm_eps": 1e-5} // Olmo2Config's
 	return &f
 }()
 

@@ -10,6 +10,7 @@ var phi3Family = func() *family {
 	f.qkv = "self_attn.qkv_proj"
 	f.gate, f.up = "", ""
 	f.gateUp = "mlp.gate_up_proj"
+	f.classDefaults = map[string]any{"rms_norm_eps": 1e-5} // Phi3Config's
 	return &f
 }()
 
