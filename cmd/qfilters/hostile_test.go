@@ -673,6 +673,13 @@ func hostileCases() []hostileCase {
 		{"merge of a file that is not a stats file", func(t *testing.T, e *hostileEnv) {
 			e.command = []string{"merge", "--out", filepath.Join(e.root, "out", "out"), filepath.Join(e.model, "config.json")}
 		}, 1, "config.json: not a qfilters stats file"},
+		{"merge --sign of Expected Attention statistics shards", func(t *testing.T, e *hostileEnv) {
+			part := filepath.Join(e.root, "part.safetensors")
+			if code, _, stderr := runCLI(t, "stats", "--quiet", "--num-samples", "4", "--stats-out", part); code != 0 {
+				t.Fatal(stderr)
+			}
+			e.command = []string{"merge", "--sign", "mean", "--out", filepath.Join(e.root, "out", "out"), part}
+		}, 2, "which have none"},
 		{"merge with a --sign that is not vote or mean", func(t *testing.T, e *hostileEnv) {
 			e.command = []string{"merge", "--sign", "median", "--out", filepath.Join(e.root, "out", "out"), filepath.Join(e.model, "config.json")}
 		}, 2, `--sign must be vote or mean, got "median"`},

@@ -62,6 +62,9 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
 	}
 	if calibrate.IsQueryStats(files[0]) {
+		if opt.Sign != "" {
+			return usageError{fmt.Errorf("--sign is the filters' sign rule, and %s holds Expected Attention statistics (qfilters stats), which have none", files[0])}
+		}
 		return mergeQueryStats(stdout, files, opt)
 	}
 	parts := make([]*calibrate.Stats, len(files))

@@ -114,6 +114,13 @@ func TestStatsShardsMergeCLI(t *testing.T) {
 	if _, _, err := execute(t, "merge", "--out", filepath.Join(tmp, "m2"), files[0], files[1]); err == nil {
 		t.Error("merge with a shard missing succeeded")
 	}
+	// --sign has nothing to override here: a usage error, not ignored.
+	if _, _, err := execute(t, "merge", "--sign", "mean", "--out", filepath.Join(tmp, "m3"), files[0], files[1], files[2]); exitCode(err) != 2 || !strings.Contains(err.Error(), "which have none") {
+		t.Errorf("merge --sign of statistics shards: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "m3")); err == nil {
+		t.Error("merge --sign of statistics shards wrote its output")
+	}
 }
 
 // TestStatsSkipsShortSamples: samples no longer than --n-sink are skipped
