@@ -333,6 +333,11 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 		if rc.Type == "mrope" {
 			rc.Type = "default"
 		}
+		// Phi3Config renames the types of configs written before longrope
+		// had its name.
+		if c.ModelType == "phi3" && (rc.Type == "su" || rc.Type == "yarn") {
+			rc.Type = "longrope"
+		}
 		if _, ok := params["mrope_section"]; ok {
 			sec := p.ints("mrope_section")
 			sum := 0

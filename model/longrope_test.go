@@ -128,3 +128,43 @@ func TestLongropeLongFactors(t *testing.T) {
 		}
 	}
 }
+
+// TestPhi3SuIsLongrope: Phi3Config reads the older rope_scaling types "su"
+// and "yarn" as longrope (its backward-compatibility rename), so a Phi-3
+// config written before the rename loads with the same RoPE; in any other
+// family those names are not longrope.
+func TestPhi3SuIsLongrope(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(fixture.Arch("phi3_longrope"), "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseConfig(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"su", "yarn"} {
+		cfg["model_type"] = "phi3"
+		cfg["rope_scaling"].(map[string]any)["type"] = typ
+		data, _ := json.Marshal(cfg)
+		got, err := ParseConfig(data)
+		if err != nil {
+			t.Fatalf("phi3 with rope_scaling type %q: %v", typ, err)
+		}
+		for l := range got.Rope {
+			g, w := got.Rope[l], want.Rope[l]
+			if g.Type != "longrope" || g.Factor != w.Factor || g.AttentionFactor != w.AttentionFactor ||
+				!slices.Equal(g.ShortFactor, w.ShortFactor) || !slices.Equal(g.LongFactor, w.LongFactor) {
+				t.Errorf("phi3 with rope_scaling type %q, layer %d: %+v, want %+v", typ, l, g, w)
+			}
+		}
+		cfg["model_type"] = "llama"
+		data, _ = json.Marshal(cfg)
+		if _, err := ParseConfig(data); err == nil {
+			t.Errorf("llama with rope_scaling type %q parsed as longrope", typ)
+		}
+	}
+}
