@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -33,17 +32,7 @@ func checkAlsoStats(opt calibrateOptions, out string) error {
 	if within(opt.AlsoStats, out) || within(out, opt.AlsoStats) {
 		return usageError{fmt.Errorf("--also-stats %s and the filters' output %s overlap: give each a directory of its own", opt.AlsoStats, out)}
 	}
-	st, err := os.Lstat(opt.AlsoStats)
-	if err != nil {
-		return nil
-	}
-	if !opt.Force {
-		return fmt.Errorf("output %s already exists (use --force to replace it)", opt.AlsoStats)
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("%s exists and is not a directory; refusing to replace it", opt.AlsoStats)
-	}
-	return nil
+	return checkOutput(opt.AlsoStats, opt.Force, true)
 }
 
 // within reports whether path is dir or lies inside it (lexically, after

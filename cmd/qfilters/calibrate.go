@@ -196,10 +196,8 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	} else if out == "" {
 		out = in.baseName + "_qfilt"
 	}
-	if !opt.Force {
-		if _, err := os.Lstat(out); err == nil {
-			return fmt.Errorf("output %s already exists (use --force to replace it)", out)
-		}
+	if err := checkOutput(out, opt.Force, opt.StatsOut == ""); err != nil {
+		return err
 	}
 	if err := checkAlsoStats(opt, out); err != nil {
 		return err

@@ -624,6 +624,10 @@ func hostileCases() []hostileCase {
 		{"calibrate --also-stats inside the --out directory", func(t *testing.T, e *hostileEnv) {
 			e.extra = []string{"--also-stats", filepath.Join(e.root, "out", "out", "stats")}
 		}, 2, "overlap: give each a directory of its own"},
+		{"--out under a regular file", func(t *testing.T, e *hostileEnv) {
+			writeFile(t, filepath.Join(e.root, "file"), []byte("mine"))
+			e.cmd = []string{"calibrate", "--out", filepath.Join(e.root, "file", "out"), "--quiet", "--seq-len", "32", "--num-seqs", "2"}
+		}, 1, "output $TMP/file/out: $TMP/file is not a directory"},
 		{"existing output without --force", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
 		}, 1, "already exists (use --force to replace it)"},

@@ -140,10 +140,8 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 			out = export.StatsDirName(modelName, dataset, opt.NumSamples, opt.SampleChars, opt.NSink)
 		}
 	}
-	if !opt.Force {
-		if _, err := os.Lstat(out); err == nil {
-			return fmt.Errorf("output %s already exists (use --force to replace it)", out)
-		}
+	if err := checkOutput(out, opt.Force, opt.StatsOut == ""); err != nil {
+		return err
 	}
 
 	m, err := model.Open(in.modelDir)
