@@ -330,11 +330,17 @@ func (g *File) tokenizerIdentity() string {
 		v, _ := g.Value(k)
 		str(k)
 		str(fmt.Sprintf("%d/%d", v.Type, v.Elem))
-		if ss, ok := v.Strings(); ok {
-			for _, s := range ss {
+		switch x := v.v.(type) {
+		case []string:
+			for _, s := range x {
 				str(s)
 			}
-		} else {
+		case []float64, []int64, []uint64, []bool:
+			// Every element: v.String() would give only the length of
+			// the scores and token types the tokenizer is built from.
+			binary.Write(h, binary.LittleEndian, uint64(v.Len()))
+			binary.Write(h, binary.LittleEndian, x)
+		default:
 			str(v.String())
 		}
 	}

@@ -1,6 +1,8 @@
 package gguf
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"slices"
@@ -84,4 +86,31 @@ func FuzzSentencePiece(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTokenizerIdentityHashesArrays: the identity covers the values of the
+// numeric arrays the tokenizer is built from (SentencePiece scores, token
+// types), not only their length: files whose tokenizers merge or split text
+// differently never share an identity.
+func TestTokenizerIdentityHashesArrays(t *testing.T) {
+	good, err := os.ReadFile(storiesPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(b []byte) string {
+		g, err := parse(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.tokenizerIdentity()
+	}
+	base := id(good)
+	for _, key := range []string{"tokenizer.ggml.scores", "tokenizer.ggml.token_type"} {
+		b := bytes.Clone(good)
+		at := bytes.Index(b, []byte(key)) + len(key) + 4 + 4 + 8 + 4*5 // type, element type, count; the 6th element
+		binary.LittleEndian.PutUint32(b[at:], binary.LittleEndian.Uint32(b[at:])^1)
+		if id(b) == base {
+			t.Errorf("changing one value of %s left the identity unchanged", key)
+		}
+	}
 }
