@@ -233,6 +233,12 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(sum)
 	}
+	if opt.StatsOut != "" {
+		// A shard holds sums of its own samples, not the statistics.
+		fmt.Fprintf(stdout, "wrote %s: sums of shard %s (%d of the %d samples), %d queries per head, %.1fs; combine all shards with qfilters merge\n",
+			out, sum.Shard, end-first, len(seqs), qs.Count[0], sum.Seconds)
+		return nil
+	}
 	fmt.Fprintf(stdout, "wrote %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d] from %d samples (%d skipped), %d queries per head, %.1fs\n",
 		out, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.HeadDim,
 		len(seqs), skipped, qs.Count[0], sum.Seconds)

@@ -81,8 +81,13 @@ func TestStatsShardsMergeCLI(t *testing.T) {
 	var files []string
 	for i := range 3 {
 		f := filepath.Join(tmp, "parts", fmt.Sprintf("part%d.safetensors", i)) // parts/ is created
-		if _, _, err := execute(t, append(args, "--shard", fmt.Sprintf("%d/3", i), "--stats-out", f)...); err != nil {
+		out, _, err := execute(t, append(args, "--shard", fmt.Sprintf("%d/3", i), "--stats-out", f)...)
+		if err != nil {
 			t.Fatal(err)
+		}
+		// A shard's file holds sums of its samples, not the statistics of all.
+		if want := fmt.Sprintf("wrote %s: sums of shard %d/3 (%d of the 7 samples), ", f, i, (i+1)*7/3-i*7/3); !strings.HasPrefix(out, want) {
+			t.Errorf("shard %d says %q, want it to start %q", i, out, want)
 		}
 		files = append(files, f)
 	}
