@@ -59,8 +59,8 @@ func newCalibrateCmd() *cobra.Command {
 queries of every attention head, finds their principal direction, fixes its
 sign and writes a filter directory that kvpress's QFilters.from_pretrained loads.
 
-Without --model it calibrates the embedded stories260K model on its embedded
-corpus (with --seq-len 256 unless given).`,
+Without --model it calibrates the embedded stories260K model, on its embedded
+corpus unless --corpus is given (with --seq-len 256 unless given).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opt.seqLenSet = cmd.Flags().Changed("seq-len")
