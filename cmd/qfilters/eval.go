@@ -219,12 +219,12 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) (err error)
 	}
 	var note string
 	opt.SkipDocs, note = heldOut(filtersDir, filters.Provenance, corpusPath, corpusName, opt, in.embeddedCorpus)
-	if note != "" && !opt.Quiet {
-		fmt.Fprintf(opt.stderr, "qfilters: %s\n", note)
-	}
 	seqs, sources, err := heldOutSequences(modelDir, corpusPath, m.Config.Vocab, opt)
 	if err != nil {
-		return err
+		return err // alone on stderr: it says what was skipped
+	}
+	if note != "" && !opt.Quiet {
+		fmt.Fprintf(opt.stderr, "qfilters: %s\n", note)
 	}
 	if corpusName != corpusPath { // embedded: name the line, not the temporary file
 		for i, s := range sources {

@@ -96,4 +96,10 @@ func TestEvalSkipsCalibrationDocs(t *testing.T) {
 			}
 		})
 	}
+	// A run that fails selecting its text says so in one line: the note
+	// about the documents skipped is not printed before the error.
+	code, _, stderr := runCLI(t, "eval", "--model", storiesSrc, "--filters", filters, "--corpus", same, "--seq-len", "4096")
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "after skipping") {
+		t.Errorf("failed eval: exit %d, stderr %q, want one line", code, stderr)
+	}
 }
