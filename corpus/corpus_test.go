@@ -352,3 +352,13 @@ func TestRealCorpus(t *testing.T) {
 		t.Errorf("last source %q", docs[95].Source)
 	}
 }
+
+// TestParseJSONLineBlank: the exported line parser answers a blank or
+// all-space line with an error (it used to index the empty line and panic).
+func TestParseJSONLineBlank(t *testing.T) {
+	for _, line := range []string{"", "  \t", "\n"} {
+		if _, err := ParseJSONLine([]byte(line), ""); err == nil || !strings.Contains(err.Error(), "invalid JSON") {
+			t.Errorf("%q: %v, want an invalid-JSON error", line, err)
+		}
+	}
+}

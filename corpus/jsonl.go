@@ -61,7 +61,7 @@ func parseJSONLine(line []byte, textField string) (Document, error) {
 		if errors.As(err, &se) && se.Offset > 0 && int(se.Offset) < len(line) {
 			msg = fmt.Sprintf("%s (at byte %d)", msg, se.Offset)
 		}
-		if line[0] == '[' {
+		if len(line) > 0 && line[0] == '[' {
 			msg += " (JSON Lines wants one object per line)"
 		}
 		return Document{}, fmt.Errorf("invalid JSON: %s", msg)
