@@ -17,6 +17,7 @@ func hubSnapshot(t *testing.T) string {
 	t.Helper()
 	home := t.TempDir()
 	t.Setenv("HF_HUB_CACHE", "")
+	t.Setenv("HUGGINGFACE_HUB_CACHE", "")
 	t.Setenv("HF_HOME", home)
 	const hash = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 	repo := filepath.Join(home, "hub", "models--org--stories")

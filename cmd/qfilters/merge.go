@@ -61,6 +61,9 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 	if opt.Sign != "" && override != calibrate.SignVote && override != calibrate.SignMean {
 		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
 	}
+	if err := checkOutput(opt.Out, opt.Force, true); err != nil {
+		return err // before reading shards that may be large
+	}
 	if calibrate.IsQueryStats(files[0]) {
 		if opt.Sign != "" {
 			return usageError{fmt.Errorf("--sign is the filters' sign rule, and %s holds Expected Attention statistics (qfilters stats), which have none", files[0])}

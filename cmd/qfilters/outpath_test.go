@@ -24,8 +24,15 @@ func TestOutputUnderAFile(t *testing.T) {
 		{[]string{"calibrate", "--shard", "0/2", "--stats-out", filepath.Join(file, "p")}, "output " + filepath.Join(file, "p") + ": " + file + " is not a directory"},
 		{[]string{"stats", "--out", filepath.Join(file, "x")}, "output " + filepath.Join(file, "x") + ": " + file + " is not a directory"},
 		{[]string{"stats", "--out", file, "--force"}, file + " exists and is not a directory; refusing to replace it"},
+		// merge checks before it reads a shard (these do not exist).
+		{[]string{"merge", "--out", filepath.Join(file, "x"), filepath.Join(tmp, "s0")}, "output " + filepath.Join(file, "x") + ": " + file + " is not a directory"},
+		{[]string{"merge", "--out", file, "--force", filepath.Join(tmp, "s0")}, file + " exists and is not a directory; refusing to replace it"},
 	} {
-		code, stdout, stderr := runCLI(t, append(tc.args, "--quiet")...)
+		args := tc.args
+		if args[0] != "merge" { // merge has no progress to quiet
+			args = append(args, "--quiet")
+		}
+		code, stdout, stderr := runCLI(t, args...)
 		if code != 1 || stdout != "" || stderr != "qfilters: "+tc.want+"\n" {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, stderr, tc.want)
 		}
