@@ -69,6 +69,7 @@ func ModelCard(f *Filters) string {
 		row("seed", fmt.Sprint(p.Seed))
 		row("sign rule", p.Sign)
 		row("precision", p.Precision)
+		row("kernel path", p.Kernels)
 		keys := make([]string, 0, len(p.Extra))
 		for k := range p.Extra {
 			keys = append(keys, k)

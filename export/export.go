@@ -92,8 +92,11 @@ type Provenance struct {
 	// Sign is "vote" (reference majority vote) or "mean".
 	Sign string `json:"sign"`
 	// Precision is "f32" or "bf16".
-	Precision string            `json:"precision"`
-	Extra     map[string]string `json:"extra,omitempty"`
+	Precision string `json:"precision"`
+	// Kernels names the kernel path(s) that ran the forward pass
+	// (qfilters version): results are bit for bit alike on the same path.
+	Kernels string            `json:"kernels,omitempty"`
+	Extra   map[string]string `json:"extra,omitempty"`
 }
 
 // GroupSize returns the number of query heads per kv head (0 when Heads is unknown).

@@ -251,10 +251,10 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if opt.AlsoStats != "" {
 		identity["also_stats_n_sink"] = strconv.Itoa(alsoStatsSinks)
 	}
-	provenance := map[string]string{
+	provenance := computedBy(map[string]string{
 		"model": modelName, "corpus": corpusName,
 		"corpus_docs": strconv.Itoa(sel.DocsSeen), "corpus_files": sel.files,
-	}
+	})
 
 	start := time.Now()
 	first, end := shard*len(sel.Seqs)/shards, (shard+1)*len(sel.Seqs)/shards
@@ -373,7 +373,7 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 			Corpus: prov["corpus"], CorpusSHA256: id["corpus_sha256"], TextField: id["text_field"],
 			CorpusDocs: docs, CorpusFiles: prov["corpus_files"],
 			SeqLen: seqLen, NumSeqs: numSeqs, Tokens: seqLen * numSeqs,
-			Samples: id["samples"], Seed: seed, Sign: string(sign), Precision: id["precision"],
+			Samples: id["samples"], Seed: seed, Sign: string(sign), Precision: id["precision"], Kernels: prov["kernels"],
 		},
 	}
 }

@@ -68,7 +68,7 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 		if opt.Sign != "" {
 			return usageError{fmt.Errorf("--sign is the filters' sign rule, and %s holds Expected Attention statistics (qfilters stats), which have none", files[0])}
 		}
-		return mergeQueryStats(stdout, files, opt)
+		return mergeQueryStats(stdout, stderr, files, opt)
 	}
 	parts := make([]*calibrate.Stats, len(files))
 	for i, f := range files {
@@ -82,6 +82,11 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 	if err != nil {
 		return err
 	}
+	provs := make([]map[string]string, len(parts))
+	for i, p := range parts {
+		provs[i] = p.Meta.Provenance
+	}
+	merged.Meta.Provenance = withShardsComputedBy(stderr, merged.Meta.Provenance, provs)
 	// The rule the shards were run with; stats files written before it was
 	// recorded were all run with the default, vote.
 	sign := calibrate.SignRule(merged.Meta.Identity["sign"])
@@ -117,7 +122,7 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 
 // mergeQueryStats combines the shards of a qfilters stats run and writes the
 // Expected Attention statistics directory.
-func mergeQueryStats(stdout io.Writer, files []string, opt mergeOptions) error {
+func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions) error {
 	parts := make([]*calibrate.QueryStats, len(files))
 	for i, f := range files {
 		st, err := calibrate.ReadQueryStats(f)
@@ -130,6 +135,11 @@ func mergeQueryStats(stdout io.Writer, files []string, opt mergeOptions) error {
 	if err != nil {
 		return err
 	}
+	provs := make([]map[string]string, len(parts))
+	for i, p := range parts {
+		provs[i] = p.Meta.Provenance
+	}
+	merged.Meta.Provenance = withShardsComputedBy(stderr, merged.Meta.Provenance, provs)
 	es, err := expStatsOf(merged)
 	if err != nil {
 		return err

@@ -189,7 +189,7 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 		"corpus_sha256": docs.corpusSHA, "tokenizer_sha256": docs.tokenizerSHA, "text_field": opt.TextField,
 		"num_samples": strconv.Itoa(opt.NumSamples), "sample_chars": strconv.Itoa(opt.SampleChars),
 	}
-	provenance := map[string]string{"model": modelName, "dataset": dataset, "corpus": in.corpusName, "skipped": strconv.Itoa(skipped)}
+	provenance := computedBy(map[string]string{"model": modelName, "dataset": dataset, "corpus": in.corpusName, "skipped": strconv.Itoa(skipped)})
 
 	start := time.Now()
 	first, end := shard*len(seqs)/shards, (shard+1)*len(seqs)/shards
@@ -261,6 +261,7 @@ func expStatsOf(qs *calibrate.QueryStats) (*export.ExpStats, error) {
 		{"samples skipped (at most n_sink tokens)", prov["skipped"]},
 		{"queries per head", strconv.FormatInt(qs.Count[0], 10)},
 		{"model type", id["model_type"]}, {"model config sha256", id["config_sha256"]},
+		{"kernel path", prov["kernels"]},
 	}
 	return es, nil
 }
