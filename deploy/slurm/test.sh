@@ -207,7 +207,9 @@ log=$(ls "$T"/run2/qfilters-shard-"${ARRAY}"_1.log)
 grep -q "resuming from layer" "$log" || { say "the requeued shard did not resume from its checkpoint"; cat "$log"; exit 1; }
 restarts=$(scontrol -o show job "${ARRAY}_1" | grep -o 'Restarts=[0-9]*')
 say "run 2: the requeued task $(grep -m1 'resuming from layer' "$log") ($restarts)"
-qfilters calibrate --quiet --model "$QF_MODEL" --corpus "$QF_CORPUS" $QF_ARGS --out "$T/run2/single" >/dev/null
+# --resume: QF_ARGS sets a checkpoint cadence, which needs it (and it
+# leaves the result unchanged).
+qfilters calibrate --quiet --resume --model "$QF_MODEL" --corpus "$QF_CORPUS" $QF_ARGS --out "$T/run2/single" >/dev/null
 same_filters "$T/run2/work/filters" "$T/run2/single"
 say "run 2: merged filters are bit-identical to one unsharded run"
 say "passed"
