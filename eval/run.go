@@ -39,7 +39,8 @@ type Report struct {
 	Sinks     int   `json:"sinks"`
 	Sequences int   `json:"sequences"`
 	SeqLen    int   `json:"seq_len"`
-	// QueriesPerHead is the number of queries evaluated per head and sequence.
+	// QueriesPerHead is the number of queries evaluated per head and sequence
+	// (in a full-attention layer: a sliding window may see fewer keys).
 	QueriesPerHead int              `json:"queries_per_head"`
 	Recall         []MethodRecall   `json:"recall"`
 	Spearman       []MethodSpearman `json:"spearman"`
@@ -48,7 +49,9 @@ type Report struct {
 }
 
 // MethodRecall is the attention recall of one method: Mean[r] at Ratios[r],
-// averaged over queries, heads, sequences and layers; PerLayer[l][r].
+// averaged over queries, heads, sequences and layers; PerLayer[l][r], nil
+// (null in JSON) for a layer whose sliding window is smaller than MinKeys:
+// none of its queries is evaluated, and Mean leaves it out.
 type MethodRecall struct {
 	Method   string      `json:"method"`
 	Mean     []float64   `json:"mean"`
@@ -120,6 +123,17 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 	if seqLen < opt.MinKeys {
 		return nil, fmt.Errorf("sequences of %d tokens are shorter than the %d keys a query needs to be evaluated (2 x the largest ratio)", seqLen, opt.MinKeys)
 	}
+	evaluated, widest := 0, 0 // layers where some query sees MinKeys keys
+	for l := range c.Layers {
+		w := layerWindow(c, l)
+		if w == 0 || w >= opt.MinKeys {
+			evaluated++
+		}
+		widest = max(widest, w)
+	}
+	if evaluated == 0 {
+		return nil, fmt.Errorf("every layer attends over a sliding window of at most %d keys, fewer than the %d a query needs to be evaluated (2 x the largest ratio): use ratios of at most %d", widest, opt.MinKeys, widest/2)
+	}
 	rep := &Report{Ratios: opt.Ratios, MinKeys: opt.MinKeys, Sinks: opt.Sinks, Sequences: len(seqs), SeqLen: seqLen}
 
 	nm, nr, ns := len(RecallMethods), len(opt.Ratios), len(ScoreMethods)
@@ -180,7 +194,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 					headErr = err
 					return
 				}
-				rep.QueriesPerHead = st.Queries
+				rep.QueriesPerHead = max(rep.QueriesPerHead, st.Queries) // a sliding window sees fewer
 				queries[l] += st.Queries
 				for mi := range st.Recall {
 					for r := range st.Recall[mi] {
@@ -207,10 +221,13 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 	for mi, method := range RecallMethods {
 		mr := MethodRecall{Method: method, Mean: make([]float64, nr), PerLayer: make([][]float64, c.Layers)}
 		for l := range c.Layers {
+			if queries[l] == 0 { // a sliding window below MinKeys: 0/0
+				continue
+			}
 			mr.PerLayer[l] = make([]float64, nr)
 			for r := range nr {
 				mr.PerLayer[l][r] = recall[l][mi][r] / float64(queries[l])
-				mr.Mean[r] += mr.PerLayer[l][r] / float64(c.Layers)
+				mr.Mean[r] += mr.PerLayer[l][r] / float64(evaluated)
 			}
 		}
 		rep.Recall = append(rep.Recall, mr)

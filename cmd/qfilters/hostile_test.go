@@ -602,6 +602,17 @@ func hostileCases() []hostileCase {
 			}
 			e.cmd = []string{"eval", "--filters", filters, "--stats", filepath.Join(e.root, "nostats"), "--quiet", "--seq-len", "64", "--cache-size", "-1"}
 		}, 1, "statistics directory $TMP/nostats: no such file or directory"},
+		{"eval of a model whose every layer has a sliding window shorter than the keys a query needs", func(t *testing.T, e *hostileEnv) {
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				v["sliding_window"] = 16
+				v["layer_types"] = []any{"sliding_attention", "sliding_attention", "sliding_attention", "sliding_attention", "sliding_attention"}
+			})
+			filters := filepath.Join(e.root, "filters")
+			if code, _, stderr := runCLI(t, "calibrate", "--model", e.model, "--corpus", e.corpus, "--out", filters, "--quiet", "--seq-len", "32", "--num-seqs", "2"); code != 0 {
+				t.Fatal(stderr)
+			}
+			e.cmd = []string{"eval", "--filters", filters, "--quiet", "--seq-len", "64", "--cache-size", "-1"}
+		}, 1, "at most 16 keys, fewer than the 64 a query needs"},
 		{"stats --n-sink at least as long as every sample", func(t *testing.T, e *hostileEnv) {
 			e.cmd = []string{"stats", "--out", filepath.Join(e.root, "out", "out"), "--quiet", "--num-samples", "3", "--sample-chars", "20", "--n-sink", "50"}
 		}, 1, "leaves 0 queries"},
