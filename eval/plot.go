@@ -41,7 +41,8 @@ func Figure(r *Report, model, corpus string) *figure.Figure {
 		"share of each query's attention kept", r.Ratios, r.Recall))
 	if p := r.Perplexity; p != nil {
 		b := &figure.Bars{
-			Title:  fmt.Sprintf("streaming perplexity\ncache of %d keys (window %d, %d sinks), %d sequences", p.CacheSize, p.Window, p.Sinks, p.Sequences),
+			// Only Streaming-LLM keeps sinks (runPerplexity).
+			Title:  fmt.Sprintf("streaming perplexity\ncache of %d keys, window %d (streaming: + %d sinks), %d sequences", p.CacheSize, p.Window, p.Sinks, p.Sequences),
 			YLabel: "perplexity (lower is better)",
 		}
 		for _, m := range p.Methods {
