@@ -223,11 +223,14 @@ func (t *tokenTrie) split(p piece, out []piece) []piece {
 	return out
 }
 
-// isWordChar reports whether r is a regex "word" character (\w in Unicode
-// mode): a letter, mark, decimal digit or connector punctuation.
+// isWordChar reports whether r is a "word" character as Hugging Face's \w
+// (Rust regex, UTS#18 Annex C) defines it: Alphabetic (letters, letter
+// numbers like "Ⅻ", Other_Alphabetic like "Ⓐ"), a mark, a decimal digit,
+// connector punctuation, or a join control (the emoji ZWJ).
 func isWordChar(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.Is(unicode.Nd, r) ||
-		unicode.Is(unicode.Pc, r)
+	return unicode.IsLetter(r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_Alphabetic, r) ||
+		unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Pc, r) ||
+		unicode.Is(unicode.Join_Control, r)
 }
 
 func endsWithWordChar(s string) bool {

@@ -199,3 +199,25 @@ func TestLoadPaths(t *testing.T) {
 		t.Errorf("Load of bad JSON: %v", err)
 	}
 }
+
+// TestSingleWordBoundaries checks single_word against Hugging Face's \w
+// (Rust regex: Alphabetic, Join_Control, Nd, M, Pc): a letter number, an
+// Other_Alphabetic symbol or a ZWJ next to the token makes it part of a word.
+func TestSingleWordBoundaries(t *testing.T) {
+	tk := tiny(t, "null", `{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true}`)
+	for _, c := range []struct {
+		in   string
+		want []int
+	}{
+		{"Ⅻca", []int{4, 0, 8, 2}},      // U+216B, Nl
+		{"Ⓐca", []int{4, 0, 8, 2}},      // U+24B6, So but Other_Alphabetic
+		{"\u200dca", []int{4, 0, 8, 2}}, // ZWJ, Join_Control
+		{"ca\u200d", []int{4, 8, 2, 0}}, // after the token too
+		{"!ca", []int{4, 0, 10}},        // punctuation is no word character
+		{"😀ca", []int{4, 0, 10}},        // nor is an emoji
+	} {
+		if got := tk.Encode(c.in, false); !slices.Equal(got, c.want) {
+			t.Errorf("Encode(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
