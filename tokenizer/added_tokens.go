@@ -213,7 +213,9 @@ func (t *tokenTrie) split(p piece, out []piece) []piece {
 				}
 				stop += size
 			}
-			i = stop
+			// The matcher still resumes at the match's own end, as Hugging
+			// Face's Aho-Corasick iterator does: a token may start inside the
+			// stripped spaces (its piece then overlaps this one).
 		}
 		emit(startOffset, start)
 		out = append(out, piece{text: s[start:stop], id: tok.id, first: p.first && start == 0})

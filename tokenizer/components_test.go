@@ -221,3 +221,28 @@ func TestSingleWordBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestRStripResumesAtMatchEnd checks that the search for the next added
+// token resumes where the rstrip token's match ended, not after the spaces
+// it strips, as in Hugging Face's find_matches: " b" is still found there.
+func TestRStripResumesAtMatchEnd(t *testing.T) {
+	js := strings.NewReplacer("NORMALIZER", "null",
+		"PRETOKENIZER", `{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true}`,
+		`"content": "ca", "single_word": true`, `"content": " b", "single_word": false`).Replace(tinyJSON)
+	tk, err := parse([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in   string
+		want []int
+	}{
+		{"a<m> b", []int{5, 9, 10}},
+		{"a<m>  b", []int{5, 9, 10}}, // found inside the stripped spaces too
+		{"a<m>b", []int{5, 9, 4, 3}},
+	} {
+		if got := tk.Encode(c.in, false); !slices.Equal(got, c.want) {
+			t.Errorf("Encode(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
