@@ -103,7 +103,11 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 	// p[h][i-C][j]: attention of continuation query i of head h on context key j.
 	p := make([][][]float64, heads)
 	mass := make([][]float64, heads) // its total on the context
-	received := make([]float64, C)   // summed over the group's continuation queries
+	// received[j] sums, over the group's continuation queries, key j's share
+	// of each query's attention to the context: the recall below is linear
+	// in the kept set with these weights, so its top keys are the best set
+	// (raw sums would favour the queries that look at the context most).
+	received := make([]float64, C)
 	for h, qs := range g.Queries {
 		if len(qs) != seq {
 			return nil, fmt.Errorf("%d queries but %d keys", len(qs), seq)
@@ -117,7 +121,11 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 			for j := lo; j < C; j++ {
 				row[j] = a[j-lo]
 				mass[h][i-C] += row[j]
-				received[j] += row[j]
+			}
+			if m := mass[h][i-C]; m > 0 {
+				for j := lo; j < C; j++ {
+					received[j] += row[j] / m
+				}
 			}
 			p[h][i-C] = row
 		}

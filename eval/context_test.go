@@ -164,3 +164,30 @@ func TestContextRecallBadContext(t *testing.T) {
 		}
 	}
 }
+
+// The context oracle must be the best set of kept keys for the measure it
+// bounds: the mean over queries of the share of each query's context
+// attention that is kept. Ranking keys by raw summed attention is not:
+// here query 2 gives 0.1 of its attention to the context, all on key 0,
+// and query 3 gives all of it, 0.3 to key 0 and 0.7 to key 1. Keeping one
+// key (x2), key 1 has the most raw attention (0.7 against 0.4) but key 0
+// the best recall: (1 + 0.3)/2 = 0.65 against (0 + 0.7)/2 = 0.35.
+// Streaming-LLM (key 0 is a sink) reached 0.65, above the "upper bound".
+func TestContextOracleIsTheBound(t *testing.T) {
+	keys := [][]float32{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {0, 0, 1}}
+	ln := func(x float64) float32 { return float32(math.Log(x)) }
+	qs := [][]float32{{0, 0, 0}, {0, 0, 0}, {ln(1), ln(1e-12), ln(9)}, {ln(3), ln(7), -60}}
+	g := ContextGroup{Queries: [][][]float32{qs}, Keys: keys, Filter: []float32{0, 0, 1}, Scale: 1}
+	st, err := ContextRecall(g, ContextOptions{Context: 2, Ratios: []int{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := recallOf(t, st, Oracle, 0); math.Abs(v-0.65) > 1e-6 {
+		t.Errorf("oracle at x2: recall %.6f, want 0.65 (keep key 0)", v)
+	}
+	for _, m := range ContextMethods {
+		if v, o := recallOf(t, st, m, 0), recallOf(t, st, Oracle, 0); v > o+1e-12 {
+			t.Errorf("%s at x2: recall %.6f above the oracle's %.6f", m, v, o)
+		}
+	}
+}

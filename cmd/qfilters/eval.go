@@ -348,6 +348,6 @@ func formatContextRecall(cr *eval.ContextReport) string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "(oracle: the context keys with the most attention from the group's continuation; snapkv: window %d, pooling 5; streaming: 4 sinks + most recent)\n", cr.SnapKVWindow)
+	fmt.Fprintf(&b, "(oracle: the context keys with the largest share of the continuation's attention to the context; snapkv: window %d, pooling 5; streaming: 4 sinks + most recent)\n", cr.SnapKVWindow)
 	return b.String()
 }
