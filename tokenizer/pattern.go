@@ -64,11 +64,19 @@ func compileRegex(expr string) (pattern, error) {
 
 // compileRegexp2 compiles expr with regexp2, with no fast path.
 func compileRegexp2(expr string) (*regex, error) {
-	re, err := regexp2.Compile(expr, regexp2.None)
+	re, err := regexp2.Compile(onigFold(expr), regexp2.None)
 	if err != nil {
 		return nil, fmt.Errorf("regex %q: %w", expr, err)
 	}
 	return &regex{re: re}, nil
+}
+
+// onigFold rewrites the contractions group of the Llama 3 / Qwen / GPT-4
+// style regexes so that regexp2, whose (?i) compares lower-cased characters,
+// matches what Oniguruma's Unicode case folding matches: "'ſ" (U+017F folds
+// to "s") is the contraction "'s" there, and "'ſtuff" splits as "'ſ" "tuff".
+func onigFold(expr string) string {
+	return strings.ReplaceAll(expr, "(?i:'s|", "(?i:'[sſ]|")
 }
 
 // regex is a pattern backed by regexp2.

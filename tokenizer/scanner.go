@@ -88,10 +88,11 @@ func skip(s string, i int, f func(rune) bool, max int) int {
 func (sc llamaScanner) matchAt(s string, i int) int {
 	r0, n0 := decode(s, i)
 	r1, n1 := decode(s, i+n0)
-	// 1. Contractions, case-insensitively as regexp2 compares (ToLower).
+	// 1. Contractions, case-insensitively as Oniguruma compares (Unicode
+	// case folding: "ſ", U+017F, folds to "s"; see onigFold).
 	if r0 == '\'' && n1 > 0 {
 		switch unicode.ToLower(r1) {
-		case 's', 't', 'm', 'd':
+		case 's', 't', 'm', 'd', 'ſ':
 			return i + n0 + n1
 		case 'r', 'v':
 			if r2, n2 := decode(s, i+n0+n1); n2 > 0 && unicode.ToLower(r2) == 'e' {

@@ -40,3 +40,21 @@ func TestScannerMatchesRegex(t *testing.T) {
 		}
 	}
 }
+
+// TestContractionCaseFolding checks the (?i) contractions against
+// Oniguruma's (and Rust regex's, Python re's) Unicode case folding, in which
+// "ſ" (U+017F) matches "s": "'ſ" is a contraction, so "'ſtuff" splits in two.
+func TestContractionCaseFolding(t *testing.T) {
+	want := [][2]int{{0, 2}, {2, 5}, {5, 9}} // "it", "'ſ", "tuff"
+	for _, expr := range []string{llama3Pattern, qwenPattern} {
+		re, err := compileRegexp2(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, p := range map[string]pattern{"scanner": knownScanner(expr), "regexp2": re} {
+			if got := p.findAll("it'ſtuff"); !slices.Equal(got, want) {
+				t.Errorf("%s %.20q: %v, want %v", name, expr, got, want)
+			}
+		}
+	}
+}
