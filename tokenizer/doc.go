@@ -15,8 +15,8 @@
 //   - model: BPE (vocab, merges as "a b" strings or [a, b] pairs, byte_fallback,
 //     unk_token, fuse_unk, ignore_merges, continuing_subword_prefix,
 //     end_of_word_suffix);
-//   - normalizers: NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Strip,
-//     Sequence;
+//   - normalizers: NFC, NFD, NFKC, NFKD, Prepend, Replace, Strip, Sequence
+//     (not Lowercase: a file with it is refused when loaded);
 //   - pre-tokenizers: Split, ByteLevel, Metaspace, Sequence;
 //   - post-processors: TemplateProcessing, ByteLevel, RobertaProcessing,
 //     BertProcessing, Sequence;
