@@ -127,8 +127,9 @@ func mix(xs ...uint64) uint64 {
 
 // StreamNLL decodes ids token by token with dec, evicting with ev after each
 // step (nil ev: the full cache), and returns the summed negative
-// log-likelihood of ids[1:] and the number of predictions.
-func StreamNLL(dec *model.Decoder, ids []int, ev *Evictor) (nll float64, n int, err error) {
+// log-likelihood of the predictions made at steps from onwards (of
+// ids[from+1:]) and their number.
+func StreamNLL(dec *model.Decoder, ids []int, ev *Evictor, from int) (nll float64, n int, err error) {
 	if ev != nil {
 		fresh := *ev // the scores kept alongside the entries belong to one cache
 		fresh.scores = nil
@@ -140,8 +141,10 @@ func StreamNLL(dec *model.Decoder, ids []int, ev *Evictor) (nll float64, n int, 
 		if err != nil {
 			return 0, 0, err
 		}
-		nll += NLL(logits, ids[t+1])
-		n++
+		if t >= from {
+			nll += NLL(logits, ids[t+1])
+			n++
+		}
 		if ev != nil {
 			ev.Compress(cache)
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/qfilters/qfilters/internal/fixture"
 	"github.com/qfilters/qfilters/model"
 )
 
@@ -147,5 +148,48 @@ func TestNLL(t *testing.T) {
 	}
 	if got := NLL([]float32{1000, 0}, 0); math.Abs(got) > 1e-9 {
 		t.Errorf("NLL of a certain token = %v, want 0", got)
+	}
+}
+
+// TestStreamNLLFromFirstEviction: a cache of C entries first overflows after
+// step C, so the predictions of steps 0..C are the full cache's under any
+// eviction (excluding them removes the same sum from every method), and the
+// prediction of step C+1 is the first one eviction changes.
+func TestStreamNLLFromFirstEviction(t *testing.T) {
+	m, err := model.Open(fixture.Stories260K())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	dec, err := m.NewDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int, 40)
+	for i := range ids {
+		ids[i] = (i*37 + 11) % m.Config.Vocab
+	}
+	const size = 16
+	score, err := Policy(Random, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &Evictor{Size: size, Window: 2, Score: score}
+	before := func(e *Evictor, from int) float64 { // NLL of the predictions of steps < from
+		nll, n, err := StreamNLL(dec, ids[:from+1], e, 0)
+		if err != nil || n != from {
+			t.Fatalf("from %d: %d predictions, %v", from, n, err)
+		}
+		return nll
+	}
+	if _, n, _ := StreamNLL(dec, ids, ev, 5); n != len(ids)-1-5 {
+		t.Errorf("from 5: %d predictions, want %d", n, len(ids)-1-5)
+	}
+	from := firstEvictedStep(size)
+	if a, b := before(ev, from), before(nil, from); a != b {
+		t.Errorf("steps before %d: evicted cache %v, full cache %v; want the same", from, a, b)
+	}
+	if a, b := before(ev, from+1), before(nil, from+1); a == b {
+		t.Errorf("step %d: eviction changed nothing (%v); the first evicted step is earlier than computed", from, a)
 	}
 }

@@ -101,6 +101,13 @@ func CheckShape(c *model.Config, f *export.Filters) error {
 	return nil
 }
 
+// firstEvictedStep is the first decoding step whose prediction a capped
+// cache can change: the cache holds every token until it first overflows,
+// after step cacheSize, so the cacheSize+1 predictions before are the full
+// cache's for every method, and scoring them would only pull every
+// perplexity towards the full cache's.
+func firstEvictedStep(cacheSize int) int { return cacheSize + 1 }
+
 // Run evaluates the filters on seqs (token ids, all of the same length).
 func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, error) {
 	c := m.Config
@@ -297,7 +304,7 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			s, k, err := StreamNLL(dec, ids, ev)
+			s, k, err := StreamNLL(dec, ids, ev, firstEvictedStep(cfg.CacheSize))
 			if err != nil {
 				return nil, err
 			}
