@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -63,6 +64,12 @@ const shardBytes = 2 << 30
 // config.json in the older published layout, bf16 shards of random weights
 // drawn from seed, and model.safetensors.index.json.
 func Write(dir string, p Preset, seed uint64) error {
+	return WriteContext(context.Background(), dir, p, seed)
+}
+
+// WriteContext is Write, stopping with ctx's error between shards once ctx
+// is done (what it wrote so far is left for the caller to remove).
+func WriteContext(ctx context.Context, dir string, p Preset, seed uint64) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
@@ -87,9 +94,15 @@ func Write(dir string, p Preset, seed uint64) error {
 	weightMap := map[string]string{}
 	var total int64
 	for i, shard := range shards {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		name := fmt.Sprintf("model-%05d-of-%05d.safetensors", i+1, len(shards))
 		tensors := make([]safetensors.Tensor, len(shard))
 		fill(shard, tensors, seed)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		for _, t := range tensors {
 			weightMap[t.Name] = name
 			total += int64(len(t.Data))

@@ -162,14 +162,24 @@ func TestCalibrateRefusesExistingOutput(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(out, "keep.txt")); string(b) != "mine" {
 		t.Fatal("existing output was touched")
 	}
+	// The directory holds the user's file: --force refuses it too.
+	if code, _, stderr := runCLI(t, "calibrate", "--out", out, "--quiet", "--num-seqs", "2", "--seq-len", "64", "--force"); code != 1 || !strings.Contains(stderr, "which qfilters did not write") {
+		t.Fatalf("--force over a user's directory: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "keep.txt")); string(b) != "mine" {
+		t.Fatal("--force touched a user's directory")
+	}
+	// A directory qfilters wrote is replaced, files of the old run gone.
+	os.RemoveAll(out)
+	if code, _, stderr := runCLI(t, "calibrate", "--out", out, "--quiet", "--num-seqs", "2", "--seq-len", "64"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	os.WriteFile(filepath.Join(out, "qfilters.safetensors"), []byte("an old run's"), 0o644)
 	if code, _, stderr := runCLI(t, "calibrate", "--out", out, "--quiet", "--num-seqs", "2", "--seq-len", "64", "--force"); code != 0 {
 		t.Fatalf("--force: exit %d: %s", code, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(out, "keep.txt")); !os.IsNotExist(err) {
+	if b, _ := os.ReadFile(filepath.Join(out, "qfilters.safetensors")); string(b) == "an old run's" {
 		t.Error("--force kept a file of the old directory")
-	}
-	if _, err := os.Stat(filepath.Join(out, "model.safetensors")); err != nil {
-		t.Error(err)
 	}
 }
 

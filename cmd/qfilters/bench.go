@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -46,7 +48,9 @@ temporary directory: tokens/s, effective GFLOP/s (counted FLOPs of the forward
 pass / wall time), peak RSS, and the share of the time its checkpoints took.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runBench(cmd.OutOrStdout(), cmd.ErrOrStderr(), opt)
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			return runBench(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), opt)
 		},
 	}
 	f := cmd.Flags()
@@ -101,7 +105,7 @@ type benchReport struct {
 
 var benchShapes = [][3]int{{2048, 2048, 2048}, {2048, 2048, 8192}, {2048, 4096, 4096}, {2048, 4096, 14336}, {512, 4096, 4096}}
 
-func runBench(stdout, stderr io.Writer, opt benchOptions) error {
+func runBench(ctx context.Context, stdout, stderr io.Writer, opt benchOptions) error {
 	// The end-to-end run's settings are checked before the GEMM measurements
 	// and the synthetic checkpoint, which take minutes and gigabytes.
 	if !opt.SkipE2E {
@@ -125,6 +129,9 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 	if !opt.SkipGEMM {
 		for _, s := range benchShapes {
 			for _, compute := range []string{"f32", "bf16"} {
+				if ctx.Err() != nil {
+					return errors.New("interrupted")
+				}
 				g, gc := benchGEMM(s[0], s[1], s[2], compute == "bf16")
 				rep.GEMM = append(rep.GEMM, gemmResult{M: s[0], K: s[1], N: s[2], Compute: compute, GFLOPs: g, GFLOPsCPU: gc})
 				if !opt.JSON {
@@ -135,7 +142,7 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 		}
 	}
 	if !opt.SkipE2E {
-		e, err := benchE2E(stderr, opt)
+		e, err := benchE2E(ctx, stderr, opt)
 		if err != nil {
 			return err
 		}
@@ -203,12 +210,17 @@ func benchGEMM(m, k, n int, bf16 bool) (wall, cpu float64) {
 
 // benchE2E calibrates a checkpoint in a child process and reads its time
 // and peak RSS.
-func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
+// An interrupt stops the child and removes the temporary directory (the
+// synthetic checkpoint, gigabytes at the default preset) before returning.
+func benchE2E(ctx context.Context, stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	tmp, err := os.MkdirTemp("", "qfilters-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	interrupted := func() error {
+		return fmt.Errorf("interrupted: removed the temporary directory %s", tmp)
+	}
 	dir, name := opt.Model, opt.Model
 	if dir != "" {
 		// Any source calibrate takes: a directory, a model file, a hub id.
@@ -222,7 +234,10 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 		}
 		dir, name = filepath.Join(tmp, opt.Preset), opt.Preset+" (synthetic)"
 		fmt.Fprintf(stderr, "writing a synthetic %s checkpoint (%.1f GB) to %s\n", opt.Preset, float64(p.Params())*2/1e9, dir)
-		if err := synth.Write(dir, p, 1); err != nil {
+		if err := synth.WriteContext(ctx, dir, p, 1); err != nil {
+			if ctx.Err() != nil {
+				return nil, interrupted()
+			}
 			return nil, err
 		}
 	}
@@ -252,12 +267,22 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 		return nil, err
 	}
 	fmt.Fprintf(stderr, "calibrating %s on %d x %d tokens\n", name, opt.Seqs, opt.SeqLen)
-	cmd := exec.Command(self, "calibrate", "--model", dir, "--corpus", corpusPath, "--out", filepath.Join(tmp, "out"),
+	if ctx.Err() != nil {
+		return nil, interrupted()
+	}
+	cmd := exec.CommandContext(ctx, self, "calibrate", "--model", dir, "--corpus", corpusPath, "--out", filepath.Join(tmp, "out"),
 		"--seq-len", fmt.Sprint(opt.SeqLen), "--num-seqs", fmt.Sprint(opt.Seqs), "--precision", opt.Precision, "--json", "--quiet", "--resume")
+	// The child stops as an interrupted calibrate does (its message, which
+	// names a checkpoint about to be removed, is not shown).
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, interrupted()
+		}
 		return nil, fmt.Errorf("calibration failed: %v: %s", err, bytes.TrimSpace(errb.Bytes()))
 	}
 	wall := time.Since(start).Seconds()

@@ -8,11 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -69,9 +67,8 @@ corpus unless --corpus is given (with --seq-len 256 unless given).`,
 			}
 			opt.stderr = cmd.ErrOrStderr()
 			opt.progress = !opt.Quiet && isTerminal(opt.stderr)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
-			context.AfterFunc(ctx, stop) // a second Ctrl-C kills a run stuck before it checks ctx
 			return runCalibrate(ctx, cmd.OutOrStdout(), opt)
 		},
 	}
@@ -88,7 +85,7 @@ corpus unless --corpus is given (with --seq-len 256 unless given).`,
 	f.StringVar(&opt.Sign, "sign", "vote", "sign rule: vote (the reference script's majority vote) or mean (the paper's)")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar")
-	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
+	f.BoolVar(&opt.Force, "force", false, forceHelp)
 	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out)"+shardFlagHelp)
 	f.StringVar(&opt.AlsoStats, "also-stats", "", "also write Expected Attention query statistics (qfilters stats) of the calibration sequences to `DIR`, from the same pass")
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable statistics to `FILE` instead of filters (see qfilters merge)")
@@ -196,10 +193,10 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	} else if out == "" {
 		out = in.baseName + "_qfilt"
 	}
-	if err := checkOutput(out, opt.Force, opt.StatsOut == ""); err != nil {
+	if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
 		return err
 	}
-	if err := checkAlsoStats(opt, out); err != nil {
+	if err := checkAlsoStats(opt, out, in.inputPaths()); err != nil {
 		return err
 	}
 	checkpointDir := ""

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -78,7 +76,7 @@ writes by default).`,
 			opt.windowSet = fl.Changed("window")
 			opt.stderr = cmd.ErrOrStderr()
 			opt.progress = !opt.Quiet && !opt.JSON && isTerminal(opt.stderr)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			return runEval(ctx, cmd.OutOrStdout(), opt)
 		},

@@ -642,6 +642,29 @@ func hostileCases() []hostileCase {
 		{"existing output without --force", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
 		}, 1, "already exists (use --force to replace it)"},
+		{"--force over a directory qfilters did not write", func(t *testing.T, e *hostileEnv) {
+			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
+			writeFile(t, filepath.Join(e.root, "out", "out", "notes.txt"), []byte("mine"))
+			e.extra = []string{"--force"}
+		}, 1, "refusing to replace $TMP/out/out: it holds notes.txt, which qfilters did not write (--force replaces only a directory qfilters wrote)"},
+		{"--force over a directory of qfilters' file names with a foreign config.json", func(t *testing.T, e *hostileEnv) {
+			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
+			writeFile(t, filepath.Join(e.root, "out", "out", "config.json"), []byte(`{"model_type": "llama"}`))
+			e.extra = []string{"--force"}
+		}, 1, "refusing to replace $TMP/out/out: its config.json is not one qfilters writes"},
+		{"--force with --out the model directory", func(t *testing.T, e *hostileEnv) {
+			e.cmd = []string{"calibrate", "--out", e.model, "--force", "--quiet", "--seq-len", "32", "--num-seqs", "2"}
+		}, 1, "refusing to replace $TMP/model: it holds the input $TMP/model"},
+		{"--force with --out a directory above the corpus", func(t *testing.T, e *hostileEnv) {
+			os.MkdirAll(filepath.Join(e.root, "data"), 0o755)
+			writeFile(t, filepath.Join(e.root, "data", "train.jsonl"), []byte(`{"text": "Once upon a time"}`+"\n"))
+			e.corpus = filepath.Join(e.root, "data", "train.jsonl")
+			e.cmd = []string{"calibrate", "--out", filepath.Join(e.root, "data"), "--force", "--quiet", "--seq-len", "32", "--num-seqs", "2"}
+		}, 1, "refusing to replace $TMP/data: it holds the input $TMP/data/train.jsonl"},
+		{"--force with --stats-out a file qfilters did not write", func(t *testing.T, e *hostileEnv) {
+			writeFile(t, filepath.Join(e.root, "out", "out"), []byte("mine"))
+			e.cmd = []string{"calibrate", "--shard", "0/2", "--stats-out", filepath.Join(e.root, "out", "out"), "--force", "--quiet", "--seq-len", "32", "--num-seqs", "2"}
+		}, 1, "refusing to replace $TMP/out/out: it is not a statistics file qfilters wrote"},
 
 		// Other commands.
 		{"inspect of a directory that does not exist", func(t *testing.T, e *hostileEnv) {

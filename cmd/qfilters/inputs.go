@@ -35,6 +35,11 @@ func (in *inputs) named(err error) error {
 	return renamedError{strings.ReplaceAll(err.Error(), in.extracted+string(filepath.Separator), "embedded:"), err}
 }
 
+// inputPaths lists what the command reads, which no output may replace.
+func (in *inputs) inputPaths() []string {
+	return append([]string{in.modelDir}, corpusInputs(in.corpusPath)...)
+}
+
 // resolveInputs returns the model (a path or a hub id at revision) and corpus
 // given by flags; without a model it extracts the embedded stories260K (and,
 // without a corpus, its corpus) to a temporary directory that cleanup removes.

@@ -49,7 +49,7 @@ way into an Expected Attention statistics directory.`,
 	f.StringVar(&opt.Out, "out", "", "output filter `DIR` (required)")
 	f.StringVar(&opt.Sign, "sign", "", "override the sign rule the shards were calibrated with: vote or mean")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
-	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
+	f.BoolVar(&opt.Force, "force", false, forceHelp)
 	return cmd
 }
 
@@ -61,7 +61,7 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 	if opt.Sign != "" && override != calibrate.SignVote && override != calibrate.SignMean {
 		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
 	}
-	if err := checkOutput(opt.Out, opt.Force, true); err != nil {
+	if err := checkOutput(opt.Out, opt.Force, true, files...); err != nil {
 		return err // before reading shards that may be large
 	}
 	if calibrate.IsQueryStats(files[0]) {

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,7 +59,7 @@ model and the first 80 stories of its embedded corpus.`,
 			opt.samplesSet = cmd.Flags().Changed("num-samples")
 			opt.stderr = cmd.ErrOrStderr()
 			opt.progress = !opt.Quiet && isTerminal(opt.stderr)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			return runStats(ctx, cmd.OutOrStdout(), opt)
 		},
@@ -78,7 +76,7 @@ model and the first 80 stories of its embedded corpus.`,
 	f.StringVar(&opt.Dataset, "dataset-name", "", "dataset name recorded in config.json and the default --out (default: from the corpus path)")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar and no notes on stderr")
-	f.BoolVar(&opt.Force, "force", false, "replace an existing output (atomically)")
+	f.BoolVar(&opt.Force, "force", false, forceHelp)
 	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the documents (0-based; needs --stats-out)"+shardFlagHelp)
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable sums to `FILE` instead of the directory (see qfilters merge)")
 	return cmd
@@ -140,7 +138,7 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 			out = export.StatsDirName(modelName, dataset, opt.NumSamples, opt.SampleChars, opt.NSink)
 		}
 	}
-	if err := checkOutput(out, opt.Force, opt.StatsOut == ""); err != nil {
+	if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
 		return err
 	}
 

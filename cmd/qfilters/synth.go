@@ -7,9 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +27,7 @@ func newSynthCmd() *cobra.Command {
 			"Presets: " + fmt.Sprint(synth.Names()),
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			return runSynth(ctx, cmd.OutOrStdout(), preset, out, seed)
 		},
