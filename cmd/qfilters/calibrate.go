@@ -193,10 +193,15 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	} else if out == "" {
 		out = in.baseName + "_qfilt"
 	}
-	if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
-		return err
+	// With --resume, an output already there may be this very run, finished
+	// (a re-submitted job): that is checked once the inputs are identified.
+	finished := opt.Resume && !opt.Force && exists(out) && (opt.AlsoStats == "" || exists(opt.AlsoStats))
+	if !finished {
+		if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
+			return err
+		}
 	}
-	if err := checkAlsoStats(opt, out, in.inputPaths()); err != nil {
+	if err := checkAlsoStats(opt, out, in.inputPaths(), finished); err != nil {
 		return err
 	}
 	checkpointDir := ""
@@ -247,6 +252,9 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	}
 	if opt.AlsoStats != "" {
 		identity["also_stats_n_sink"] = strconv.Itoa(alsoStatsSinks)
+	}
+	if finished {
+		return reportFinished(stdout, opt, out, runKey{identity, opt.Seed, len(sel.Seqs), shard, shards})
 	}
 	provenance := computedBy(map[string]string{
 		"model": modelName, "corpus": corpusName,
@@ -381,6 +389,9 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 // a GGUF file, its name without the extension.
 func modelBaseName(dir string) string {
 	dir = filepath.Clean(dir)
+	if abs, err := filepath.Abs(dir); err == nil { // ".", "..": the directory's own name
+		dir = abs
+	}
 	parent := filepath.Dir(dir)
 	if filepath.Base(parent) == "snapshots" {
 		repo := filepath.Base(filepath.Dir(parent))

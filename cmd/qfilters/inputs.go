@@ -85,7 +85,13 @@ func resolveModel(arg, revision string) (dir, name, base string, err error) {
 		if revision != "" {
 			return "", "", "", usageError{fmt.Errorf("--revision applies to a Hugging Face id, and %s is a path", arg)}
 		}
-		return arg, arg, modelBaseName(arg), nil
+		// --model DIR/config.json names the checkpoint directory.
+		if filepath.Base(arg) == "config.json" {
+			if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() {
+				arg = filepath.Dir(arg)
+			}
+		}
+		return arg, pathName(arg), modelBaseName(arg), nil
 	}
 	dir, err = hub.Resolve(arg, revision)
 	if err != nil {
@@ -99,6 +105,19 @@ func resolveModel(arg, revision string) (dir, name, base string, err error) {
 		name += "@" + revision
 	}
 	return dir, name, hub.Name(arg), nil
+}
+
+// pathName is how a model path is recorded and shown: as given, cleaned,
+// except that a path naming no directory by itself (".", "..", "../..")
+// becomes the name of the directory it is.
+func pathName(path string) string {
+	clean := filepath.Clean(path)
+	if base := filepath.Base(clean); base == "." || base == ".." {
+		if abs, err := filepath.Abs(clean); err == nil {
+			return filepath.Base(abs)
+		}
+	}
+	return clean
 }
 
 // ggufOnlySnapshot picks the model file of a snapshot that holds GGUF files
