@@ -56,13 +56,16 @@ const (
 )
 
 func formatOf(name string) format {
-	switch strings.ToLower(filepath.Ext(name)) {
+	plain := stripCompression(name)
+	switch strings.ToLower(filepath.Ext(plain)) {
 	case ".jsonl", ".ndjson", ".json":
 		return formatJSONL
 	case ".txt":
 		return formatText
 	case ".parquet":
-		return formatParquet
+		if plain == name { // Parquet compresses its pages itself
+			return formatParquet
+		}
 	}
 	return formatUnknown
 }
@@ -163,7 +166,9 @@ func openFile(name string, opt Options) (docSource, error) {
 	return nil, fmt.Errorf("%s: unsupported corpus file extension (want one of %s)", name, extList())
 }
 
-func extList() string { return strings.Join(Extensions, ", ") }
+func extList() string {
+	return strings.Join(Extensions, ", ") + ", and the text ones compressed: " + strings.Join(compressionSuffixes, ", ")
+}
 
 func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[\`) }
 

@@ -75,7 +75,7 @@ corpus unless --corpus is given (with --seq-len 256 unless given).`,
 	f := cmd.Flags()
 	f.StringVar(&opt.Model, "model", "", "checkpoint `DIR` (config.json, safetensors, tokenizer.json), model file, or Hugging Face id org/name in the local cache; default: the embedded stories260K")
 	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
-	f.StringVar(&opt.Corpus, "corpus", "", "calibration corpus `PATH`: a JSON Lines (.jsonl, .ndjson, .json), .txt or .parquet file, a directory or a glob")
+	f.StringVar(&opt.Corpus, "corpus", "", "calibration "+corpusHelp)
 	f.StringVar(&opt.Out, "out", "", "output `DIR` (default: {model name}_qfilt)")
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
 	f.IntVar(&opt.NumSeqs, "num-seqs", 20, "number of calibration sequences")

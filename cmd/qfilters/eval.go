@@ -85,7 +85,7 @@ writes by default).`,
 	f.StringVar(&opt.Model, "model", "", "checkpoint `DIR`, model file, or Hugging Face id org/name in the local cache; default: the embedded stories260K")
 	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
 	f.StringVar(&opt.Filters, "filters", "", "filter `DIR` (default: {model name}_qfilt)")
-	f.StringVar(&opt.Corpus, "corpus", "", "held-out corpus: JSON Lines (.jsonl, .ndjson, .json), .txt or .parquet file, directory or glob (`PATH`)")
+	f.StringVar(&opt.Corpus, "corpus", "", "held-out "+corpusHelp)
 	f.StringVar(&opt.TextField, "text-field", "text", "JSON Lines / Parquet field holding the text")
 	f.IntVar(&opt.SkipDocs, "skip-docs", 0, "documents to skip at the start of the corpus (default: those the filters were calibrated on when their provenance shows the same corpus; 80 on the embedded corpus)")
 	f.IntVar(&opt.MaxDocs, "max-docs", 16, "held-out sequences to evaluate")

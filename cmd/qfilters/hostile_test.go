@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
 	"flag"
@@ -642,6 +643,19 @@ func hostileCases() []hostileCase {
 		{"existing output without --force", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
 		}, 1, "already exists (use --force to replace it)"},
+		{"gzip corpus cut short", func(t *testing.T, e *hostileEnv) {
+			plain, _ := os.ReadFile(storiesCorpus)
+			var gz bytes.Buffer
+			w := gzip.NewWriter(&gz)
+			w.Write(plain)
+			w.Close()
+			e.corpus = filepath.Join(e.root, "train.jsonl.gz")
+			writeFile(t, e.corpus, gz.Bytes()[:100]) // inside the first story
+		}, 1, "gzip (corrupt or truncated): unexpected EOF"},
+		{"JSON array corpus with a number among its objects", func(t *testing.T, e *hostileEnv) {
+			e.corpus = filepath.Join(e.root, "train.json")
+			writeFile(t, e.corpus, []byte(`[{"text": "Once upon a time"}, 7]`))
+		}, 1, "$TMP/train.json[1]: not a JSON object (got a number)"},
 		{"--force over a directory qfilters did not write", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
 			writeFile(t, filepath.Join(e.root, "out", "out", "notes.txt"), []byte("mine"))

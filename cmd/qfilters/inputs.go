@@ -35,6 +35,10 @@ func (in *inputs) named(err error) error {
 	return renamedError{strings.ReplaceAll(err.Error(), in.extracted+string(filepath.Separator), "embedded:"), err}
 }
 
+// corpusHelp is --corpus's help, the same for every command.
+const corpusHelp = "corpus `PATH`: a JSON Lines file (.jsonl, .ndjson; .json also as one array of objects), .txt or .parquet, " +
+	"the text ones also compressed (.gz, .zst: found by content), a directory of them or a glob"
+
 // inputPaths lists what the command reads, which no output may replace.
 func (in *inputs) inputPaths() []string {
 	return append([]string{in.modelDir}, corpusInputs(in.corpusPath)...)

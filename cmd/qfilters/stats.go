@@ -67,7 +67,7 @@ model and the first 80 stories of its embedded corpus.`,
 	f := cmd.Flags()
 	f.StringVar(&opt.Model, "model", "", "checkpoint `DIR`, model file, or Hugging Face id org/name in the local cache; default: the embedded stories260K")
 	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
-	f.StringVar(&opt.Corpus, "corpus", "", "corpus `PATH`: a JSON Lines (.jsonl, .ndjson, .json), .txt or .parquet file, a directory or a glob")
+	f.StringVar(&opt.Corpus, "corpus", "", corpusHelp)
 	f.StringVar(&opt.Out, "out", "", "output `DIR` (default: exp_att_stats_{model}_{dataset}_{num_samples}_{sample_chars}_{n_sink})")
 	f.IntVar(&opt.NumSamples, "num-samples", 100, "documents to use, the first of the corpus; the embedded corpus uses 80 unless given")
 	f.IntVar(&opt.SampleChars, "sample-chars", 1000, "characters kept of each document (kvpress's sample_seq_len)")
