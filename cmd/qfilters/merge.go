@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -34,7 +38,9 @@ included, comes from the stats files: --sign only overrides the rule, and
 says so.
 
 Files written by 'qfilters stats --shard i/N --stats-out FILE' merge the same
-way into an Expected Attention statistics directory.`,
+way into an Expected Attention statistics directory. A quoted glob
+('shards/*.safetensors') is expanded as --corpus expands one, for shells and
+schedulers that pass it as is.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("merge needs at least one stats file")}
@@ -53,9 +59,36 @@ way into an Expected Attention statistics directory.`,
 	return cmd
 }
 
+// expandShardArgs expands the arguments that are glob patterns (and name no
+// file as they are) into the files they match, in name order; a pattern
+// matching nothing is an error.
+func expandShardArgs(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		if _, err := os.Stat(a); err == nil || !strings.ContainsAny(a, "*?[") {
+			files = append(files, a)
+			continue
+		}
+		matches, err := filepath.Glob(a)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("%s: bad glob pattern: %v", a, err)}
+		}
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("%s: no files match the pattern", a)
+		}
+		sort.Strings(matches)
+		files = append(files, matches...)
+	}
+	return files, nil
+}
+
 func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error {
 	if opt.Out == "" {
 		return usageError{fmt.Errorf("--out is required")}
+	}
+	files, err := expandShardArgs(files)
+	if err != nil {
+		return err
 	}
 	override := calibrate.SignRule(opt.Sign)
 	if opt.Sign != "" && override != calibrate.SignVote && override != calibrate.SignMean {

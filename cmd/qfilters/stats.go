@@ -45,7 +45,7 @@ func newStatsCmd() *cobra.Command {
 		Short: "Compute Expected Attention query statistics (kvpress's ExpectedAttentionStatsPress)",
 		Long: `Stats runs the model over the first --num-samples documents of the corpus, each
 cut to its first --sample-chars characters and tokenized as tokenizer(text)
-does, and computes per layer and query head the mean and covariance (N-1) of
+does (a pre-tokenized input_ids document is used as it is), and computes per layer and query head the mean and covariance (N-1) of
 the queries before RoPE, every token but the first --n-sink of each document,
 as kvpress's expected_attention_with_stats.py does. It writes a directory
 ExpectedAttentionStats.from_pretrained loads (stats_folder= of
@@ -290,11 +290,12 @@ type statsDocs struct {
 // statsSamples reads the first opt.NumSamples documents, cuts each to
 // opt.SampleChars characters (Unicode code points, as Python slices a str)
 // and tokenizes it with special tokens.
+//
+// A pre-tokenized document (input_ids) is used as it is: its ids stand for
+// the cut and tokenized text, and it needs no tokenizer.
 func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
-	tok, tokenizerSHA, err := loadTokenizer(in.modelDir)
-	if err != nil {
-		return nil, fmt.Errorf("stats tokenizes text, which needs the model's tokenizer: %w", err)
-	}
+	var encode func(string) []int
+	tokenizerSHA := ""
 	r, err := corpus.Open(in.corpusPath, corpus.Options{TextField: opt.TextField})
 	if err != nil {
 		return nil, err
@@ -313,10 +314,18 @@ func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
 		if err != nil {
 			return nil, err
 		}
-		if doc.IDs != nil {
-			return nil, fmt.Errorf("%s holds input_ids: stats cuts text to --sample-chars characters, as kvpress does, and needs text documents", doc.Source)
+		ids := doc.IDs
+		if ids == nil {
+			if encode == nil {
+				tok, sha, err := loadTokenizer(in.modelDir)
+				if err != nil {
+					return nil, fmt.Errorf("%s: stats tokenizes text, which needs the model's tokenizer: %w", doc.Source, err)
+				}
+				encode = func(text string) []int { return tok.Encode(text, true) }
+				tokenizerSHA = sha
+			}
+			ids = encode(cutChars(doc.Text, opt.SampleChars))
 		}
-		ids := tok.Encode(cutChars(doc.Text, opt.SampleChars), true)
 		for i, id := range ids {
 			if id < 0 || id >= vocab {
 				return nil, fmt.Errorf("%s: token id %d at position %d is outside the vocabulary [0, %d)", doc.Source, id, i, vocab)
