@@ -5,7 +5,7 @@ BIN := bin/qfilters
 .PHONY: build demo test fuzz bench clean slurm-test figures
 
 build:
-	$(GO) build -o $(BIN) ./cmd/qfilters
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/qfilters
 
 # The main job on the embedded default: stories260K and its sampled corpus.
 demo: build

@@ -259,6 +259,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	provenance := computedBy(map[string]string{
 		"model": modelName, "corpus": corpusName,
 		"corpus_docs": strconv.Itoa(sel.DocsSeen), "corpus_files": sel.files,
+		"hub_revision": in.hubRevision, "hub_commit": in.hubCommit,
 	})
 
 	start := time.Now()
@@ -373,7 +374,7 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement,
 		Provenance: &export.Provenance{
 			Tool: "qfilters", Version: version,
-			Model: prov["model"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],
+			Model: prov["model"], HubRevision: prov["hub_revision"], HubCommit: prov["hub_commit"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],
 			WeightsSHA256: id["weights_sha256"], TokenizerSHA256: id["tokenizer_sha256"],
 			Corpus: prov["corpus"], CorpusSHA256: id["corpus_sha256"], TextField: id["text_field"],
 			CorpusDocs: docs, CorpusFiles: prov["corpus_files"],

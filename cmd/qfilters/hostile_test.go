@@ -486,7 +486,7 @@ func hostileCases() []hostileCase {
 		{"Hugging Face id missing from the cache", func(t *testing.T, e *hostileEnv) {
 			t.Setenv("HF_HUB_CACHE", filepath.Join(e.root, "hub"))
 			e.model = "org/missing"
-		}, 1, "fetch it with `huggingface-cli download org/missing`"},
+		}, 1, "fetch it with `hf download org/missing`"},
 		{"Hugging Face id whose snapshot holds two GGUF files and no config.json", func(t *testing.T, e *hostileEnv) {
 			hub := filepath.Join(e.root, "hub")
 			t.Setenv("HF_HUB_CACHE", hub)

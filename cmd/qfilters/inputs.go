@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -19,11 +20,14 @@ type inputs struct {
 	modelDir, corpusPath  string
 	modelName, corpusName string
 	// baseName names the filters: {baseName}_qfilt, as kvpress looks them up.
-	baseName       string
-	embeddedModel  bool   // the embedded stories260K
-	embeddedCorpus bool   // its embedded corpus
-	extracted      string // where the embedded files were extracted
-	cleanup        func()
+	baseName string
+	// hubRevision and hubCommit: for a Hugging Face id, the revision asked
+	// for and the snapshot's commit.
+	hubRevision, hubCommit string
+	embeddedModel          bool   // the embedded stories260K
+	embeddedCorpus         bool   // its embedded corpus
+	extracted              string // where the embedded files were extracted
+	cleanup                func()
 }
 
 // named rewords err to name the embedded files as the user knows them
@@ -53,6 +57,9 @@ func resolveInputs(modelArg, revision, corpusPath string) (*inputs, error) {
 		var err error
 		if in.modelDir, in.modelName, in.baseName, err = resolveModel(modelArg, revision); err != nil {
 			return nil, err
+		}
+		if commit := snapshotCommit(in.modelDir); commit != "" && in.modelName != in.modelDir {
+			in.hubRevision, in.hubCommit = cmp.Or(revision, "main"), commit
 		}
 	} else if revision != "" {
 		return nil, usageError{errors.New("--revision needs --model with a Hugging Face id")}
@@ -109,6 +116,17 @@ func resolveModel(arg, revision string) (dir, name, base string, err error) {
 		name += "@" + revision
 	}
 	return dir, name, hub.Name(arg), nil
+}
+
+// snapshotCommit is the commit of a Hugging Face cache snapshot
+// (models--org--name/snapshots/<commit>, or a file in one), or "".
+func snapshotCommit(path string) string {
+	for _, dir := range []string{path, filepath.Dir(path)} {
+		if filepath.Base(filepath.Dir(dir)) == "snapshots" && hub.IsCommit(filepath.Base(dir)) {
+			return filepath.Base(dir)
+		}
+	}
+	return ""
 }
 
 // pathName is how a model path is recorded and shown: as given, cleaned,

@@ -187,7 +187,8 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 		"corpus_sha256": docs.corpusSHA, "tokenizer_sha256": docs.tokenizerSHA, "text_field": opt.TextField,
 		"num_samples": strconv.Itoa(opt.NumSamples), "sample_chars": strconv.Itoa(opt.SampleChars),
 	}
-	provenance := computedBy(map[string]string{"model": modelName, "dataset": dataset, "corpus": in.corpusName, "skipped": strconv.Itoa(skipped)})
+	provenance := computedBy(map[string]string{"model": modelName, "dataset": dataset, "corpus": in.corpusName, "skipped": strconv.Itoa(skipped),
+		"hub_revision": in.hubRevision, "hub_commit": in.hubCommit})
 
 	start := time.Now()
 	first, end := shard*len(seqs)/shards, (shard+1)*len(seqs)/shards
@@ -255,7 +256,8 @@ func expStatsOf(qs *calibrate.QueryStats) (*export.ExpStats, error) {
 	es.NumSamples, _ = strconv.Atoi(id["num_samples"])
 	es.SampleSeqLen, _ = strconv.Atoi(id["sample_chars"])
 	es.Card = [][2]string{
-		{"tool", "qfilters " + version}, {"corpus", prov["corpus"]}, {"corpus sha256", id["corpus_sha256"]},
+		{"tool", "qfilters " + version}, {"hub revision", prov["hub_revision"]}, {"hub commit", prov["hub_commit"]},
+		{"corpus", prov["corpus"]}, {"corpus sha256", id["corpus_sha256"]},
 		{"samples skipped (at most n_sink tokens)", prov["skipped"]},
 		{"queries per head", strconv.FormatInt(qs.Count[0], 10)},
 		{"model type", id["model_type"]}, {"model config sha256", id["config_sha256"]},
