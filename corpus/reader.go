@@ -207,7 +207,7 @@ func resolve(path string) ([]string, error) {
 		files = append(files, m)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("corpus %s: %d paths match the pattern but none is a corpus file (looked for regular files ending in %s)", path, len(matches), extList())
+		return nil, fmt.Errorf("corpus %s: %s the pattern but none is a corpus file (looked for regular files ending in %s)", path, count(len(matches), "path matches", "paths match"), extList())
 	}
 	return files, nil
 }
@@ -241,4 +241,12 @@ func dirFiles(dir string) ([]string, error) {
 		return nil, fmt.Errorf("corpus %s: directory has no corpus files (looked for %s)", dir, extList())
 	}
 	return files, nil
+}
+
+// count writes n with the noun in the singular or the plural.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -253,6 +253,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if opt.AlsoStats != "" {
 		identity["also_stats_n_sink"] = strconv.Itoa(alsoStatsSinks)
 	}
+	warnDegenerate(opt.stderr, len(sel.Seqs), opt.SeqLen, samples, cfg.HeadDim)
 	if finished {
 		return reportFinished(stdout, opt, out, runKey{identity, opt.Seed, len(sel.Seqs), shard, shards})
 	}

@@ -285,8 +285,8 @@ func heldOutSequences(modelDir, corpusPath string, vocab int, opt evalOptions) (
 // help and the README give: context recall, attention recall, perplexity.
 func formatEval(r evalReport) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "model %s, filters %s\ncorpus %s: %d held-out sequences x %d tokens (skipped the first %d documents)\n\n",
-		r.Model, r.Filters, r.Corpus, r.Sequences, r.SeqLen, r.SkipDocs)
+	fmt.Fprintf(&b, "model %s, filters %s\ncorpus %s: %s x %d tokens (skipped the first %s)\n\n",
+		r.Model, r.Filters, r.Corpus, count(r.Sequences, "held-out sequence", "held-out sequences"), r.SeqLen, count(r.SkipDocs, "document", "documents"))
 	if cr := r.ContextRecall; cr != nil { // kvpress's scenario leads
 		b.WriteString(formatContextRecall(cr))
 		b.WriteString("\n")
@@ -315,7 +315,7 @@ func formatEval(r evalReport) string {
 	}
 	b.WriteString("(spearman: keep score vs mean attention received, per head; streaming ranks sinks first, then recency)\n")
 	if p := r.Perplexity; p != nil {
-		fmt.Fprintf(&b, "\nstreaming perplexity: cache %d entries per head, window %d, %d sequences, %d predictions\n", p.CacheSize, p.Window, p.Sequences, p.Predictions)
+		fmt.Fprintf(&b, "\nstreaming perplexity: cache %d entries per head, window %d, %s, %s\n", p.CacheSize, p.Window, count(p.Sequences, "sequence", "sequences"), count(p.Predictions, "prediction", "predictions"))
 		fmt.Fprintf(&b, "%-10s %10s %11s\n", "method", "ppl", "gap closed")
 		for _, mp := range p.Methods {
 			gap := "-"

@@ -148,8 +148,8 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 			"mean_energy_share": mean, "min_energy_share": min,
 		})
 	}
-	fmt.Fprintf(stdout, "wrote %s from %d shards: q_filters [%d layers, %d kv heads, %d dims]; query energy on the filter direction: mean %.3f, min %.3f\n",
-		opt.Out, len(files), res.Layers, res.KVHeads, res.HeadDim, mean, min)
+	fmt.Fprintf(stdout, "wrote %s from %s: q_filters [%d layers, %d kv heads, %d dims]; query energy on the filter direction: mean %.3f, min %.3f\n",
+		opt.Out, count(len(files), "shard", "shards"), res.Layers, res.KVHeads, res.HeadDim, mean, min)
 	return nil
 }
 
@@ -188,7 +188,7 @@ func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions)
 			"head_dim": es.HeadDim, "queries_per_head": merged.Count[0],
 		})
 	}
-	fmt.Fprintf(stdout, "wrote %s from %d shards: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d], %d queries per head\n",
-		opt.Out, len(files), es.Layers, es.Heads, es.HeadDim, es.Layers, es.Heads, es.HeadDim, es.HeadDim, merged.Count[0])
+	fmt.Fprintf(stdout, "wrote %s from %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d], %s per head\n",
+		opt.Out, count(len(files), "shard", "shards"), es.Layers, es.Heads, es.HeadDim, es.Layers, es.Heads, es.HeadDim, es.HeadDim, count(int(merged.Count[0]), "query", "queries"))
 	return nil
 }

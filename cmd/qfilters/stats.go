@@ -169,15 +169,15 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 		queries += len(ids) - opt.NSink
 	}
 	if queries < 2 {
-		return fmt.Errorf("--n-sink %d leaves %d queries per head (%d of the %d samples are at most %d tokens long): a covariance needs 2",
-			opt.NSink, queries, skipped, len(docs.seqs), opt.NSink)
+		return fmt.Errorf("--n-sink %d leaves %s per head (%d of the %s are at most %s long): a covariance needs 2",
+			opt.NSink, count(queries, "query", "queries"), skipped, count(len(docs.seqs), "sample", "samples"), count(opt.NSink, "token", "tokens"))
 	}
 	if shards > len(seqs) {
-		return fmt.Errorf("--shard %s: %d shards for %d samples, every shard needs one", opt.Shard, shards, len(seqs))
+		return fmt.Errorf("--shard %s: %d shards for %s, every shard needs one", opt.Shard, shards, count(len(seqs), "sample", "samples"))
 	}
 	if skipped > 0 && !opt.Quiet {
-		fmt.Fprintf(opt.stderr, "qfilters: skipped %d of %d samples: at most %d tokens long, nothing left after --n-sink %d\n",
-			skipped, len(docs.seqs), opt.NSink, opt.NSink)
+		fmt.Fprintf(opt.stderr, "qfilters: skipped %d of %s: at most %s long, nothing left after --n-sink %d\n",
+			skipped, count(len(docs.seqs), "sample", "samples"), count(opt.NSink, "token", "tokens"), opt.NSink)
 	}
 	if ctx.Err() != nil {
 		return errors.New("interrupted: nothing was written")
@@ -234,13 +234,13 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 	}
 	if opt.StatsOut != "" {
 		// A shard holds sums of its own samples, not the statistics.
-		fmt.Fprintf(stdout, "wrote %s: sums of shard %s (%d of the %d samples), %d queries per head, %.1fs; combine all shards with qfilters merge\n",
-			out, sum.Shard, end-first, len(seqs), qs.Count[0], sum.Seconds)
+		fmt.Fprintf(stdout, "wrote %s: sums of shard %s (%d of the %s), %s per head, %.1fs; combine all shards with qfilters merge\n",
+			out, sum.Shard, end-first, count(len(seqs), "sample", "samples"), count(int(qs.Count[0]), "query", "queries"), sum.Seconds)
 		return nil
 	}
-	fmt.Fprintf(stdout, "wrote %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d] from %d samples (%d skipped), %d queries per head, %.1fs\n",
+	fmt.Fprintf(stdout, "wrote %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d] from %s (%d skipped), %s per head, %.1fs\n",
 		out, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.HeadDim,
-		len(seqs), skipped, qs.Count[0], sum.Seconds)
+		count(len(seqs), "sample", "samples"), skipped, count(int(qs.Count[0]), "query", "queries"), sum.Seconds)
 	return nil
 }
 
@@ -310,8 +310,8 @@ func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
 			return nil, fmt.Errorf("corpus %s has no documents", in.corpusName)
 		}
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("corpus %s has %d documents, fewer than --num-samples %d (lower it to use them all)",
-				in.corpusName, len(out.seqs), opt.NumSamples)
+			return nil, fmt.Errorf("corpus %s has %s, fewer than --num-samples %d (lower it to use them all)",
+				in.corpusName, count(len(out.seqs), "document", "documents"), opt.NumSamples)
 		}
 		if err != nil {
 			return nil, err
