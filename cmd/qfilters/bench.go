@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,7 +31,7 @@ type benchOptions struct {
 	Preset, Model     string
 	Seqs, SeqLen      int
 	Precision         string
-	JSON              bool
+	JSON, Quiet       bool
 	SkipGEMM, SkipE2E bool
 }
 
@@ -45,7 +46,13 @@ K=N=4096; bf16 weights, float32 and bf16 compute), then times a whole
 calibration (a separate qfilters process, with --resume as a scheduled job
 runs it) of a synthetic checkpoint of the preset's shapes written to a
 temporary directory: tokens/s, effective GFLOP/s (counted FLOPs of the forward
-pass / wall time), peak RSS, and the share of the time its checkpoints took.`,
+pass / wall time), peak RSS, and the share of the time its checkpoints took.
+
+A preset narrower than 2048 (small) measures its own layer shapes instead of
+the standard ones (M = --seq-len; hidden to hidden, hidden to intermediate,
+intermediate to hidden), so that it stays small throughout.
+
+Presets: ` + strings.Join(synth.Names(), ", ") + ` (qfilters synth writes them).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := interruptible(cmd.Context())
@@ -56,10 +63,13 @@ pass / wall time), peak RSS, and the share of the time its checkpoints took.`,
 	f := cmd.Flags()
 	f.StringVar(&opt.Preset, "preset", "llama-3.2-1b", "synthetic model shape for the end-to-end run")
 	f.StringVar(&opt.Model, "model", "", "use this model (a checkpoint `DIR`, a .gguf file or a Hugging Face id in the local cache) instead of writing a synthetic one")
-	f.IntVar(&opt.Seqs, "seqs", 4, "calibration sequences of the end-to-end run")
+	f.IntVar(&opt.Seqs, "num-seqs", 4, "calibration sequences of the end-to-end run")
+	f.IntVar(&opt.Seqs, "seqs", 4, "")
+	f.MarkHidden("seqs") // the old spelling, kept for scripts
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence of the end-to-end run")
 	f.StringVar(&opt.Precision, "precision", "f32", "arithmetic of the end-to-end run's matrix products: f32 or bf16")
 	f.BoolVar(&opt.JSON, "json", false, "print the results as JSON")
+	f.BoolVar(&opt.Quiet, "quiet", false, "no progress lines on stderr")
 	f.BoolVar(&opt.SkipGEMM, "skip-gemm", false, "skip the GEMM measurements")
 	f.BoolVar(&opt.SkipE2E, "skip-e2e", false, "skip the end-to-end calibration")
 	return cmd
@@ -105,6 +115,17 @@ type benchReport struct {
 
 var benchShapes = [][3]int{{2048, 2048, 2048}, {2048, 2048, 8192}, {2048, 4096, 4096}, {2048, 4096, 14336}, {512, 4096, 4096}}
 
+// gemmShapes are the standard shapes (comparable across machines and
+// runs), or a narrow preset's own layer shapes (M, K, N).
+func gemmShapes(opt benchOptions) [][3]int {
+	p, err := synth.Lookup(opt.Preset)
+	if opt.Model != "" || err != nil || p.Hidden >= 2048 {
+		return benchShapes
+	}
+	m := opt.SeqLen
+	return [][3]int{{m, p.Hidden, p.Hidden}, {m, p.Hidden, p.Intermediate}, {m, p.Intermediate, p.Hidden}}
+}
+
 func runBench(ctx context.Context, stdout, stderr io.Writer, opt benchOptions) error {
 	// The end-to-end run's settings are checked before the GEMM measurements
 	// and the synthetic checkpoint, which take minutes and gigabytes.
@@ -113,7 +134,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, opt benchOptions) e
 			return usageError{fmt.Errorf("--precision must be f32 or bf16, got %q", opt.Precision)}
 		}
 		if opt.Seqs <= 0 {
-			return usageError{fmt.Errorf("--seqs must be positive, got %d", opt.Seqs)}
+			return usageError{fmt.Errorf("--num-seqs must be positive, got %d", opt.Seqs)}
 		}
 		if opt.SeqLen <= 0 {
 			return usageError{fmt.Errorf("--seq-len must be positive, got %d", opt.SeqLen)}
@@ -127,7 +148,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, opt benchOptions) e
 	rep := benchReport{Version: version, OSArch: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUPath: kernels.CurrentPath(), Threads: runtime.GOMAXPROCS(0)}
 	if !opt.SkipGEMM {
-		for _, s := range benchShapes {
+		for _, s := range gemmShapes(opt) {
 			for _, compute := range []string{"f32", "bf16"} {
 				if ctx.Err() != nil {
 					return errors.New("interrupted")
@@ -233,7 +254,9 @@ func benchE2E(ctx context.Context, stderr io.Writer, opt benchOptions) (*e2eResu
 			return nil, usageError{err}
 		}
 		dir, name = filepath.Join(tmp, opt.Preset), opt.Preset+" (synthetic)"
-		fmt.Fprintf(stderr, "writing a synthetic %s checkpoint (%.1f GB) to %s\n", opt.Preset, float64(p.Params())*2/1e9, dir)
+		if !opt.Quiet {
+			fmt.Fprintf(stderr, "writing a synthetic %s checkpoint (%.1f GB) to %s\n", opt.Preset, float64(p.Params())*2/1e9, dir)
+		}
 		if err := synth.WriteContext(ctx, dir, p, 1); err != nil {
 			if ctx.Err() != nil {
 				return nil, interrupted()
@@ -266,7 +289,9 @@ func benchE2E(ctx context.Context, stderr io.Writer, opt benchOptions) (*e2eResu
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "calibrating %s on %d x %d tokens\n", name, opt.Seqs, opt.SeqLen)
+	if !opt.Quiet {
+		fmt.Fprintf(stderr, "calibrating %s on %d x %d tokens\n", name, opt.Seqs, opt.SeqLen)
+	}
 	if ctx.Err() != nil {
 		return nil, interrupted()
 	}
