@@ -193,17 +193,6 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	} else if out == "" {
 		out = in.baseName + "_qfilt"
 	}
-	// With --resume, an output already there may be this very run, finished
-	// (a re-submitted job): that is checked once the inputs are identified.
-	finished := opt.Resume && !opt.Force && exists(out) && (opt.AlsoStats == "" || exists(opt.AlsoStats))
-	if !finished {
-		if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
-			return err
-		}
-	}
-	if err := checkAlsoStats(opt, out, in.inputPaths(), finished); err != nil {
-		return err
-	}
 	checkpointDir := ""
 	if opt.Resume {
 		checkpointDir = out + ".resume"
@@ -233,6 +222,19 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	}
 	sel, err := selectSequences(modelDir, corpusPath, cfg.Vocab, opt)
 	if err != nil {
+		return err
+	}
+	// The output is checked once every flag and input is: the user sees the
+	// real problem first, and nothing heavy has run yet.
+	// With --resume, an output already there may be this very run, finished
+	// (a re-submitted job): that is checked once the inputs are identified.
+	finished := opt.Resume && !opt.Force && exists(out) && (opt.AlsoStats == "" || exists(opt.AlsoStats))
+	if !finished {
+		if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
+			return err
+		}
+	}
+	if err := checkAlsoStats(opt, out, in.inputPaths(), finished); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {

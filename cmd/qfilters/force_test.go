@@ -72,6 +72,7 @@ func TestForceRefusesWhatQfiltersDidNotWrite(t *testing.T) {
 
 	before := snapshot(t, tmp)
 	model := []string{"--model", modelDir, "--corpus", corpusFile}
+	small := []string{"--seq-len", "64", "--num-seqs", "2"}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -79,10 +80,10 @@ func TestForceRefusesWhatQfiltersDidNotWrite(t *testing.T) {
 		{[]string{"calibrate", "--out", proj}, "refusing to replace " + proj + ": it holds filters/, notes.txt, src/, which qfilters did not write (--force replaces only a directory qfilters wrote)"},
 		{[]string{"stats", "--out", proj}, "refusing to replace " + proj + ": it holds filters/, notes.txt, src/, which qfilters did not write"},
 		{[]string{"calibrate", "--out", polluted}, "refusing to replace " + polluted + ": it holds eval.md (besides 5 qfilters files), which qfilters did not write"},
-		{append([]string{"calibrate", "--out", modelDir}, model...), "refusing to replace " + modelDir + ": it holds the input " + modelDir},
-		{append([]string{"calibrate", "--out", corpusDir}, model...), "refusing to replace " + corpusDir + ": it holds the input " + corpusDir},
-		{append([]string{"calibrate", "--out", tmp}, model...), "refusing to replace " + tmp + ": it holds the input " + modelDir},
-		{append([]string{"stats", "--out", modelDir}, model...), "refusing to replace " + modelDir + ": it holds the input " + modelDir},
+		{append(append([]string{"calibrate", "--out", modelDir}, model...), small...), "refusing to replace " + modelDir + ": it holds the input " + modelDir},
+		{append(append([]string{"calibrate", "--out", corpusDir}, model...), small...), "refusing to replace " + corpusDir + ": it holds the input " + corpusDir},
+		{append(append([]string{"calibrate", "--out", tmp}, model...), small...), "refusing to replace " + tmp + ": it holds the input " + modelDir},
+		{append([]string{"stats", "--out", modelDir, "--num-samples", "4"}, model...), "refusing to replace " + modelDir + ": it holds the input " + modelDir},
 		// An old qfilters output inside the model directory is still the model's.
 		{[]string{"calibrate", "--shard", "0/2", "--stats-out", userFile}, "refusing to replace " + userFile + ": it is not a statistics file qfilters wrote"},
 		{[]string{"merge", "--out", proj, userFile}, "refusing to replace " + proj + ": it holds filters/, notes.txt, src/"},

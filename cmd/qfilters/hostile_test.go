@@ -671,7 +671,8 @@ func hostileCases() []hostileCase {
 		}, 1, "refusing to replace $TMP/model: it holds the input $TMP/model"},
 		{"--force with --out a directory above the corpus", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "data"), 0o755)
-			writeFile(t, filepath.Join(e.root, "data", "train.jsonl"), []byte(`{"text": "Once upon a time"}`+"\n"))
+			corpus, _ := os.ReadFile(storiesCorpus)
+			writeFile(t, filepath.Join(e.root, "data", "train.jsonl"), corpus)
 			e.corpus = filepath.Join(e.root, "data", "train.jsonl")
 			e.cmd = []string{"calibrate", "--out", filepath.Join(e.root, "data"), "--force", "--quiet", "--seq-len", "32", "--num-seqs", "2"}
 		}, 1, "refusing to replace $TMP/data: it holds the input $TMP/data/train.jsonl"},

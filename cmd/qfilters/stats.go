@@ -138,9 +138,6 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 			out = export.StatsDirName(modelName, dataset, opt.NumSamples, opt.SampleChars, opt.NSink)
 		}
 	}
-	if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
-		return err
-	}
 
 	m, err := model.Open(in.modelDir)
 	if err != nil {
@@ -174,6 +171,10 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 	}
 	if shards > len(seqs) {
 		return fmt.Errorf("--shard %s: %d shards for %s, every shard needs one", opt.Shard, shards, count(len(seqs), "sample", "samples"))
+	}
+	// The output is checked once every flag and input is (as calibrate does).
+	if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
+		return err
 	}
 	if skipped > 0 && !opt.Quiet {
 		fmt.Fprintf(opt.stderr, "qfilters: skipped %d of %s: at most %s long, nothing left after --n-sink %d\n",
