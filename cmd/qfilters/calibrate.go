@@ -105,8 +105,7 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // calibrateSummary is what --json prints.
 type calibrateSummary struct {
-	Out             string  `json:"out"`
-	Model           string  `json:"model"`
+	jobSummary
 	ModelType       string  `json:"model_type"`
 	Layers          int     `json:"layers"`
 	KVHeads         int     `json:"kv_heads"`
@@ -114,9 +113,7 @@ type calibrateSummary struct {
 	HeadDim         int     `json:"head_dim"`
 	Sequences       int     `json:"sequences"`
 	SeqLen          int     `json:"seq_len"`
-	Tokens          int     `json:"tokens"`
 	SamplesPerLayer int     `json:"samples_per_layer"`
-	Seconds         float64 `json:"seconds"`
 	TokensPerSecond float64 `json:"tokens_per_second"`
 	MeanEnergyShare float64 `json:"mean_energy_share"`
 	MinEnergyShare  float64 `json:"min_energy_share"`
@@ -257,7 +254,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	}
 	warnDegenerate(opt.stderr, len(sel.Seqs), opt.SeqLen, samples, cfg.HeadDim)
 	if finished {
-		return reportFinished(stdout, opt, out, runKey{identity, opt.Seed, len(sel.Seqs), shard, shards})
+		return reportFinished(stdout, opt, out, modelName, runKey{identity, opt.Seed, len(sel.Seqs), shard, shards})
 	}
 	provenance := computedBy(map[string]string{
 		"model": modelName, "corpus": corpusName,
@@ -313,10 +310,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	elapsed := time.Since(start)
 	tokens := (end - first) * opt.SeqLen
 	sum := calibrateSummary{
-		Out: out, Model: modelName, ModelType: cfg.ReportedType(),
-		Layers: cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
-		Sequences: end - first, SeqLen: opt.SeqLen, Tokens: tokens,
-		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),
+		jobSummary: jobSummary{Out: out, Model: modelName, Tokens: tokens, Seconds: elapsed.Seconds()},
+		ModelType:  cfg.ReportedType(),
+		Layers:     cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
+		Sequences: end - first, SeqLen: opt.SeqLen,
+		TokensPerSecond: float64(tokens) / elapsed.Seconds(),
 		WorkingSetBytes: workingSet,
 		Checkpoints:     checkpoints, CheckpointSeconds: checkpointTime.Seconds(),
 	}

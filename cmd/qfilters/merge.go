@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -83,6 +84,7 @@ func expandShardArgs(args []string) ([]string, error) {
 }
 
 func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error {
+	start := time.Now()
 	if opt.Out == "" {
 		return usageError{fmt.Errorf("--out is required")}
 	}
@@ -142,11 +144,17 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 	if opt.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{
-			"out": opt.Out, "shards": len(files), "layers": res.Layers, "kv_heads": res.KVHeads,
-			"head_dim": res.HeadDim, "samples_per_layer": res.SamplesUsed,
-			"mean_energy_share": mean, "min_energy_share": min,
-		})
+		return enc.Encode(struct {
+			jobSummary
+			Shards          int     `json:"shards"`
+			Layers          int     `json:"layers"`
+			KVHeads         int     `json:"kv_heads"`
+			HeadDim         int     `json:"head_dim"`
+			SamplesPerLayer int     `json:"samples_per_layer"`
+			MeanEnergyShare float64 `json:"mean_energy_share"`
+			MinEnergyShare  float64 `json:"min_energy_share"`
+		}{jobSummary{opt.Out, f.Provenance.Model, f.Provenance.Tokens, time.Since(start).Seconds()},
+			len(files), res.Layers, res.KVHeads, res.HeadDim, res.SamplesUsed, mean, min})
 	}
 	fmt.Fprintf(stdout, "wrote %s from %s: q_filters [%d layers, %d kv heads, %d dims]; query energy on the filter direction: mean %.3f, min %.3f\n",
 		opt.Out, count(len(files), "shard", "shards"), res.Layers, res.KVHeads, res.HeadDim, mean, min)
@@ -156,6 +164,7 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 // mergeQueryStats combines the shards of a qfilters stats run and writes the
 // Expected Attention statistics directory.
 func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions) error {
+	start := time.Now()
 	parts := make([]*calibrate.QueryStats, len(files))
 	for i, f := range files {
 		st, err := calibrate.ReadQueryStats(f)
@@ -183,10 +192,16 @@ func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions)
 	if opt.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{
-			"out": opt.Out, "shards": len(files), "layers": es.Layers, "heads": es.Heads,
-			"head_dim": es.HeadDim, "queries_per_head": merged.Count[0],
-		})
+		tokens := int(merged.Count[0]) + merged.Meta.NSink*merged.Meta.NumSeqs // every query, and the sinks before them
+		return enc.Encode(struct {
+			jobSummary
+			Shards  int   `json:"shards"`
+			Layers  int   `json:"layers"`
+			Heads   int   `json:"heads"`
+			HeadDim int   `json:"head_dim"`
+			Queries int64 `json:"queries_per_head"`
+		}{jobSummary{opt.Out, es.ModelName, tokens, time.Since(start).Seconds()},
+			len(files), es.Layers, es.Heads, es.HeadDim, merged.Count[0]})
 	}
 	fmt.Fprintf(stdout, "wrote %s from %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d], %s per head\n",
 		opt.Out, count(len(files), "shard", "shards"), es.Layers, es.Heads, es.HeadDim, es.Layers, es.Heads, es.HeadDim, es.HeadDim, count(int(merged.Count[0]), "query", "queries"))

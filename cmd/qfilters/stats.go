@@ -83,17 +83,15 @@ model and the first 80 stories of its embedded corpus.`,
 }
 
 type statsSummary struct {
-	Out        string  `json:"out"`
-	Model      string  `json:"model"`
-	Dataset    string  `json:"dataset"`
-	Layers     int     `json:"layers"`
-	Heads      int     `json:"heads"`
-	HeadDim    int     `json:"head_dim"`
-	NumSamples int     `json:"num_samples"`
-	Skipped    int     `json:"skipped"`
-	Queries    int64   `json:"queries_per_head"`
-	Seconds    float64 `json:"seconds"`
-	Shard      string  `json:"shard,omitempty"`
+	jobSummary
+	Dataset    string `json:"dataset"`
+	Layers     int    `json:"layers"`
+	Heads      int    `json:"heads"`
+	HeadDim    int    `json:"head_dim"`
+	NumSamples int    `json:"num_samples"`
+	Skipped    int    `json:"skipped"`
+	Queries    int64  `json:"queries_per_head"`
+	Shard      string `json:"shard,omitempty"`
 }
 
 func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err error) {
@@ -209,8 +207,8 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 		}
 		return err
 	}
-	sum := statsSummary{Out: out, Model: modelName, Dataset: dataset, Layers: cfg.Layers, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
-		NumSamples: opt.NumSamples, Skipped: skipped, Queries: qs.Count[0], Seconds: time.Since(start).Seconds()}
+	sum := statsSummary{jobSummary: jobSummary{Out: out, Model: modelName, Tokens: int(qs.Count[0]) + opt.NSink*len(seqs[first:end]), Seconds: time.Since(start).Seconds()}, Dataset: dataset, Layers: cfg.Layers, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
+		NumSamples: opt.NumSamples, Skipped: skipped, Queries: qs.Count[0]}
 	if opt.StatsOut != "" {
 		sum.Shard = fmt.Sprintf("%d/%d", shard, shards)
 		if err := os.MkdirAll(filepath.Dir(opt.StatsOut), 0o755); err != nil {
@@ -274,14 +272,25 @@ func datasetName(in *inputs) string {
 		return "tinystories-sampled"
 	}
 	p := filepath.Clean(in.corpusPath)
+	if abs, err := filepath.Abs(p); err == nil { // a file in "." has a folder too
+		p = abs
+	}
 	if st, err := os.Stat(p); err == nil && st.IsDir() {
 		return filepath.Base(p)
 	}
-	stem := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
-	if parent := filepath.Base(filepath.Dir(p)); parent != "." && parent != string(filepath.Separator) && !strings.ContainsAny(stem, "*?[") {
-		return parent + "/" + stem
+	parent := filepath.Base(filepath.Dir(p))
+	stem := filepath.Base(p)
+	for _, ext := range []string{".gz", ".zst", ".zstd"} { // train.jsonl.gz is train
+		stem = strings.TrimSuffix(stem, ext)
 	}
-	return filepath.Base(filepath.Dir(p))
+	stem = strings.TrimSuffix(stem, filepath.Ext(stem))
+	switch {
+	case strings.ContainsAny(stem, "*?["): // a glob: its folder
+		return parent
+	case parent == string(filepath.Separator) || parent == ".":
+		return stem
+	}
+	return parent + "/" + stem
 }
 
 // statsDocs are the tokenized samples with what identifies them.
