@@ -286,7 +286,7 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 			sliding = pattern > 0 && (i+1)%pattern != 0
 		case "qwen2", "qwen3", "qwen3_moe", "qwen2_moe":
 			sliding = window > 0 && r.bool("use_sliding_window", false) && i >= r.int("max_window_layers", 0)
-		case "mistral", "mixtral", "phi3":
+		case "mistral", "mixtral", "phi3", "ministral3":
 			sliding = window > 0
 		}
 		types[i] = "full_attention"
@@ -300,14 +300,18 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 // ropeFor reads the RoPE parameters that apply to layers of type layerType.
 func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 	// Newer layout: rope_parameters, either one dict or one per layer type.
+	// transformers takes rope_scaling over rope_parameters when both are
+	// there ("rope_scaling or self.rope_parameters"): a wrapper's
+	// text_config in the older layout over a class whose default is a
+	// rope_parameters dict (Ministral 3).
 	var params, top map[string]any
-	if rp, ok := c.raw["rope_parameters"].(map[string]any); ok {
+	if rs, ok := c.raw["rope_scaling"].(map[string]any); ok && len(rs) > 0 {
+		params, top = rs, rs
+	} else if rp, ok := c.raw["rope_parameters"].(map[string]any); ok {
 		params, top = rp, rp
 		if sub, ok := rp[layerType].(map[string]any); ok {
 			params = sub
 		}
-	} else if rs, ok := c.raw["rope_scaling"].(map[string]any); ok {
-		params, top = rs, rs
 	}
 	rc := RopeConfig{Type: "default", Theta: r.float("rope_theta", r.float("rotary_emb_base", 10000)), PartialFactor: 1}
 	if c.ModelType == "gemma3_text" || c.ModelType == "gemma3" {

@@ -44,6 +44,9 @@ type family struct {
 	expert, expertGate, expertUp, expertDn string
 
 	embedScale bool // multiply embeddings by sqrt(hidden) (Gemma)
+	// llama4QueryScale scales post-RoPE queries by position with the rope
+	// parameters' llama_4_scaling_beta (Ministral 3).
+	llama4QueryScale bool
 
 	// Defaults for config keys the family's transformers config class fills in.
 	tieDefault, biasDefault, normTopKDefault bool

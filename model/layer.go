@@ -20,6 +20,10 @@ type Layer struct {
 	rope   *rope
 	window int
 	scale  float64
+	// qScaleBeta > 0: post-RoPE queries are scaled by position
+	// (llama4QueryScale), with qScaleOrig the rope's original context.
+	qScaleBeta float64
+	qScaleOrig int
 
 	mlp mlp // nil when only the queries are needed (last calibration layer)
 
@@ -163,6 +167,9 @@ func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32
 		}
 		l.rope.apply(q[start*qw:(start+n)*qw], n, c.Heads, c.HeadDim, cos, sin)
 		l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
+		if l.qScaleBeta > 0 {
+			l.scaleQueries(q[start*qw:(start+n)*qw], pos0, qw)
+		}
 		start += n
 	}
 	return q, k, v
