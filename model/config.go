@@ -189,6 +189,11 @@ func ParseConfig(data []byte) (*Config, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	if fam.configure != nil {
+		if err := fam.configure(c); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -280,7 +285,7 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 	for i := range types {
 		sliding := false
 		switch c.ModelType {
-		case "gemma2":
+		case "gemma2", "gpt_oss":
 			sliding = (i+1)%2 != 0
 		case "gemma3_text", "gemma3":
 			sliding = pattern > 0 && (i+1)%pattern != 0

@@ -24,6 +24,7 @@ type Layer struct {
 	// (llama4QueryScale), with qScaleOrig the rope's original context.
 	qScaleBeta float64
 	qScaleOrig int
+	sinks      []float32 // per query head (gpt-oss), or nil
 
 	mlp mlp // nil when only the queries are needed (last calibration layer)
 
@@ -93,7 +94,7 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 			l.Values(l.Index, vs)
 		}
 		kernels.Attention(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim,
-			kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window})
+			kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window, Sinks: l.sinks})
 		start += n
 	}
 	out := l.o.apply(att, rows)

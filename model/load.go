@@ -76,6 +76,9 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 		ly.qNorm = optNorm(f.qNorm, qn)
 		ly.kNorm = optNorm(f.kNorm, kn)
 	}
+	if f.sinks != "" && err == nil {
+		ly.sinks, err = m.vector(name(f.sinks), c.Heads)
+	}
 	if err != nil || !withMLP {
 		return ly, err
 	}
@@ -97,6 +100,9 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 func (m *Model) loadMLP(l int) (mlp, error) {
 	c, f := m.Config, m.fam
 	name := func(role string) string { return f.layerName(l, role) }
+	if f.customMLP != nil {
+		return f.customMLP(m, l)
+	}
 	act, err := activation(c.Activation)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,130 @@
+package model
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
+	"github.com/qfilters/qfilters/safetensors"
+)
+
+func openST(t *testing.T, path string) *safetensors.Checkpoint {
+	t.Helper()
+	ck, err := safetensors.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ck.Close() })
+	return ck
+}
+
+func tensorOf(t *testing.T, w Weights, name string) safetensors.Tensor {
+	t.Helper()
+	ten, err := w.Tensor(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ten
+}
+
+// packedWeights writes tensors to a safetensors file and opens it through
+// the MXFP4 view.
+func packedWeights(t *testing.T, ts []safetensors.Tensor) (Weights, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := safetensors.Write(path, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	return newMXFP4View(openST(t, path))
+}
+
+// TestMXFP4MatchesTransformers: the tensors our view presents are, bit for
+// bit, what transformers' convert_moe_packed_tensors makes of the same
+// blocks and scales: layer 0's experts of the gpt_oss fixture, and a
+// synthetic pair with every byte of codes under every scale 0..254.
+func TestMXFP4MatchesTransformers(t *testing.T) {
+	dir := fixture.Arch("gpt_oss")
+	ref := openST(t, filepath.Join(dir, "mxfp4_reference.safetensors"))
+	m, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, name := range []string{"model.layers.0.mlp.experts.gate_up_proj", "model.layers.0.mlp.experts.down_proj"} {
+		got, want := tensorOf(t, m.Weights(), name), tensorOf(t, ref, name)
+		if got.DType != want.DType || !equalInts(got.Shape, want.Shape) || !bytes.Equal(got.Data, want.Data) {
+			t.Errorf("%s: ours %s %v differs from transformers' %s %v", name, got.DType, got.Shape, want.DType, want.Shape)
+		}
+	}
+	blocks, scales := tensorOf(t, ref, "synthetic_blocks"), tensorOf(t, ref, "synthetic_scales")
+	blocks.Name, scales.Name = "x_blocks", "x_scales"
+	w, err := packedWeights(t, []safetensors.Tensor{blocks, scales})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := tensorOf(t, w, "x"), tensorOf(t, ref, "synthetic")
+	if !bytes.Equal(got.Data, want.Data) || !equalInts(got.Shape, want.Shape) {
+		diff := 0
+		for i := 0; i+1 < len(want.Data) && i+1 < len(got.Data); i += 2 {
+			if got.Data[i] != want.Data[i] || got.Data[i+1] != want.Data[i+1] {
+				diff++
+			}
+		}
+		t.Errorf("synthetic: %d of %d values differ from transformers' (shape %v vs %v)", diff, len(want.Data)/2, got.Shape, want.Shape)
+	}
+	// One expert as a linear layer's matrix is the transposed slice.
+	v := m.Weights().(expertSource)
+	full := tensorOf(t, m.Weights(), "model.layers.0.mlp.experts.gate_up_proj")
+	E, in, out := full.Shape[0], full.Shape[1], full.Shape[2]
+	for e := 0; e < E; e++ {
+		mat, ok, err := v.expertRows("model.layers.0.mlp.experts.gate_up_proj", e)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		want := transposeExpert(full.Data, e, in, out, mat.DType)
+		if mat.Rows != out || mat.Cols != in || !bytes.Equal(mat.Data, want.Data) {
+			t.Errorf("expert %d: expertRows differs from the transposed tensor", e)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestMXFP4Refusals: a scale tensor of the wrong dtype or shape, a missing
+// scale tensor, and a scale of 255 (E8M0's NaN) are each one line naming the
+// tensor.
+func TestMXFP4Refusals(t *testing.T) {
+	blocks := safetensors.Tensor{Name: "x_blocks", DType: safetensors.U8, Shape: []int{1, 2, 1, 16}, Data: make([]byte, 32)}
+	f32 := safetensors.Tensor{Name: "x_scales", DType: safetensors.F32, Shape: []int{1, 2, 1}, Data: make([]byte, 8)}
+	short := safetensors.Tensor{Name: "x_scales", DType: safetensors.U8, Shape: []int{1, 2}, Data: []byte{127, 127}}
+	nan := safetensors.Tensor{Name: "x_scales", DType: safetensors.U8, Shape: []int{1, 2, 1}, Data: []byte{127, 255}}
+	for _, c := range []struct {
+		ts   []safetensors.Tensor
+		want string
+	}{
+		{[]safetensors.Tensor{blocks, f32}, "MXFP4 scales x_scales: dtype F32; expected U8 (E8M0 exponents)"},
+		{[]safetensors.Tensor{blocks, short}, "MXFP4 scales x_scales: shape [1 2]; blocks x_blocks of shape [1 2 1 16] need [1 2 1]"},
+		{[]safetensors.Tensor{blocks}, "MXFP4 tensor x_blocks has no x_scales beside it"},
+		{[]safetensors.Tensor{blocks, nan}, "MXFP4 scales x_scales: expert 0 row 1 group 0 is 255, E8M0's NaN"},
+	} {
+		w, err := packedWeights(t, c.ts)
+		if err == nil {
+			_, err = w.Tensor("x")
+		}
+		if err == nil || err.Error() != c.want || strings.Contains(err.Error(), "\n") {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
