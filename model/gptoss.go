@@ -51,12 +51,30 @@ const (
 // down((up + 1) · gate·σ(1.702·gate)) + b.
 type gptOssMoE struct {
 	router  *linear
-	gateUp  []*linear // per expert, [2·inter][hidden], rows interleaved gate/up
-	down    []*linear // per expert, [hidden][inter]
+	gateUp  *expertSet // [2·inter][hidden] per expert, rows interleaved gate/up
+	down    *expertSet // [hidden][inter] per expert
 	topK    int
 	hidden  int
 	inter   int
 	experts int
+}
+
+// expertSet is one fused expert tensor as E linear layers, either
+// materialized or, for MXFP4, dequantized when an expert runs (only the
+// packed 4-bit codes stay in memory).
+type expertSet struct {
+	ls     []*linear
+	packed *packedExperts
+	bias   []float32 // [E][out]
+	out    int
+	bf16   bool
+}
+
+func (s *expertSet) get(e int) *linear {
+	if s.packed == nil {
+		return s.ls[e]
+	}
+	return &linear{w: s.packed.matrix(e), bias: s.bias[e*s.out : (e+1)*s.out], bf16: s.bf16}
 }
 
 func (m *gptOssMoE) apply(x []float32, rows int) []float32 {
@@ -91,7 +109,7 @@ func (m *gptOssMoE) apply(x []float32, rows int) []float32 {
 		for i, t := range toks {
 			copy(in[i*hidden:(i+1)*hidden], x[t*hidden:(t+1)*hidden])
 		}
-		gu := m.gateUp[e].apply(in, len(toks))
+		gu := m.gateUp.get(e).apply(in, len(toks))
 		act := make([]float32, len(toks)*m.inter)
 		for i := range act {
 			gate, up := gu[2*i], gu[2*i+1]
@@ -100,7 +118,7 @@ func (m *gptOssMoE) apply(x []float32, rows int) []float32 {
 			glu := gate * sigmoid32(gate*gptOssAlpha)
 			act[i] = (up + 1) * glu
 		}
-		y := m.down[e].apply(act, len(toks))
+		y := m.down.get(e).apply(act, len(toks))
 		for i, t := range toks {
 			w := weights[e][i]
 			dst := out[t*hidden : (t+1)*hidden]
@@ -114,10 +132,10 @@ func (m *gptOssMoE) apply(x []float32, rows int) []float32 {
 
 func sigmoid32(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
 
-// expertSource is a Weights that can hand out one expert of a fused expert
-// tensor directly in a linear layer's layout (the MXFP4 view).
+// expertSource is a Weights that holds fused expert tensors packed (the
+// MXFP4 view): their layers dequantize one expert at a time.
 type expertSource interface {
-	expertRows(name string, e int) (kernels.Matrix, bool, error)
+	packedTensor(name string) (*packedExperts, bool, error)
 }
 
 // loadGptOssMoE reads layer l's router and experts. The experts are fused
@@ -143,7 +161,7 @@ func loadGptOssMoE(m *Model, l int) (mlp, error) {
 
 // experts reads the fused expert tensor name [E][in][out] and its bias
 // name_bias [E][out] as E linear layers [out][in].
-func (m *Model) experts(name string, E, in, out int) ([]*linear, error) {
+func (m *Model) experts(name string, E, in, out int) (*expertSet, error) {
 	dt, err := m.shape(name, E, in, out)
 	if err != nil {
 		return nil, err
@@ -155,52 +173,47 @@ func (m *Model) experts(name string, E, in, out int) ([]*linear, error) {
 	if _, err := m.shape(name+"_bias", E, out); err != nil {
 		return nil, err
 	}
-	ls := make([]*linear, E)
+	set := &expertSet{ls: make([]*linear, E), out: out, bf16: m.bf16}
 	if m.dryRun {
-		for e := range ls {
-			ls[e] = &linear{w: kernels.Matrix{Rows: out, Cols: in, DType: kd}, bf16: m.bf16}
+		for e := range set.ls {
+			set.ls[e] = &linear{w: kernels.Matrix{Rows: out, Cols: in, DType: kd}, bf16: m.bf16}
 		}
-		return ls, nil
+		return set, nil
 	}
 	bt, err := m.ckpt.Tensor(name + "_bias")
 	if err != nil {
 		return nil, err
 	}
-	bias, err := bt.Float32()
-	if err != nil {
+	if set.bias, err = bt.Float32(); err != nil {
 		return nil, err
 	}
-	for i, x := range bias {
+	for i, x := range set.bias {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return nil, fmt.Errorf("tensor %s_bias: non-finite value %v at index %d", name, x, i)
 		}
 	}
-	src, direct := m.ckpt.(expertSource)
-	var whole []byte
-	for e := range ls {
-		var w kernels.Matrix
-		ok := false
-		if direct {
-			if w, ok, err = src.expertRows(name, e); err != nil {
-				return nil, err
-			}
+	if src, ok := m.ckpt.(expertSource); ok {
+		pe, ok, err := src.packedTensor(name)
+		if err != nil {
+			return nil, err
 		}
-		if !ok {
-			if whole == nil {
-				t, err := m.ckpt.Tensor(name)
-				if err != nil {
-					return nil, err
-				}
-				whole = t.Data
-			}
-			w = transposeExpert(whole, e, in, out, kd)
+		if ok {
+			set.packed, set.ls = pe, nil
+			return set, nil
 		}
+	}
+	t, err := m.ckpt.Tensor(name)
+	if err != nil {
+		return nil, err
+	}
+	for e := range set.ls {
+		w := transposeExpert(t.Data, e, in, out, kd)
 		if err := checkFinite(fmt.Sprintf("%s (expert %d)", name, e), w); err != nil {
 			return nil, err
 		}
-		ls[e] = &linear{w: w, bias: bias[e*out : (e+1)*out], bf16: m.bf16}
+		set.ls[e] = &linear{w: w, bias: set.bias[e*out : (e+1)*out], bf16: m.bf16}
 	}
-	return ls, nil
+	return set, nil
 }
 
 // transposeExpert copies expert e of data [E][in][out] into a matrix
@@ -229,3 +242,8 @@ func weightDType(name string, dt safetensors.DType) (kernels.DType, error) {
 	}
 	return 0, fmt.Errorf("tensor %s: dtype %s not supported for weights (F32, F16, BF16)", name, dt)
 }
+
+// Sinks returns the layer's attention sink logits, one per query head
+// (gpt-oss), or nil: what an evaluation that recomputes attention adds to
+// each softmax denominator to attend as the model does.
+func (l *Layer) Sinks() []float32 { return l.sinks }

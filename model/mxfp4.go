@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/qfilters/qfilters/kernels"
 	"github.com/qfilters/qfilters/safetensors"
@@ -117,30 +119,80 @@ func (v *mxfp4View) Tensor(name string) (safetensors.Tensor, error) {
 	return safetensors.Tensor{Name: name, DType: safetensors.BF16, Shape: []int{p.e, cols, p.rows}, Data: out}, nil
 }
 
-// expertRows returns expert e of a presented tensor as a [R][G·32] BF16
-// matrix (the layout a linear layer's weight has), without building the
-// whole transposed tensor; ok is false for tensors that are not MXFP4.
-func (v *mxfp4View) expertRows(name string, e int) (w kernels.Matrix, ok bool, err error) {
+// packedExperts is one presented tensor's blocks and scales, read and
+// checked: each expert dequantizes without error when its layer runs.
+type packedExperts struct {
+	p              mxfp4Pair
+	blocks, scales []byte
+}
+
+// packedTensor reads and checks the pair behind a presented tensor; ok is false
+// for tensors that are not MXFP4.
+func (v *mxfp4View) packedTensor(name string) (pe *packedExperts, ok bool, err error) {
 	p, ok := v.packed[name]
 	if !ok {
-		return w, false, nil
+		return nil, false, nil
 	}
 	blocks, scales, err := v.read(p)
 	if err != nil {
-		return w, true, err
+		return nil, true, err
 	}
-	cols := p.groups * 32
-	out := make([]byte, 2*p.rows*cols)
-	row := make([]uint16, cols)
-	for r := 0; r < p.rows; r++ {
-		if err := dequantRow(row, blocks, scales, p, e, r); err != nil {
-			return w, true, err
+	pe = &packedExperts{p: p, blocks: blocks, scales: scales}
+	return pe, true, pe.check()
+}
+
+// check refuses a scale of 255 (E8M0's NaN) and values that overflow
+// float32 (only possible under scales 253 and 254), naming the first.
+func (pe *packedExperts) check() error {
+	p := pe.p
+	row := make([]uint16, p.groups*32)
+	for i, s := range pe.scales {
+		if s < 253 {
+			continue
+		}
+		e, r := i/(p.groups*p.rows), (i/p.groups)%p.rows
+		if err := dequantRow(row, pe.blocks, pe.scales, p, e, r); err != nil {
+			return err
 		}
 		for c, x := range row {
-			binary.LittleEndian.PutUint16(out[2*(r*cols+c):], x)
+			if x&0x7f80 == 0x7f80 {
+				return fmt.Errorf("MXFP4 tensor %s: expert %d row %d column %d overflows float32 (scale %d)", p.blocks, e, r, c, s)
+			}
 		}
 	}
-	return kernels.Matrix{Rows: p.rows, Cols: cols, DType: kernels.BF16, Data: out}, true, nil
+	return nil
+}
+
+// matrix returns expert e as a [R][G·32] BF16 matrix (a linear layer's
+// weight layout): the rows transformers transposes, as they are.
+func (pe *packedExperts) matrix(e int) kernels.Matrix {
+	p := pe.p
+	cols := p.groups * 32
+	out := make([]byte, 2*p.rows*cols)
+	parallelRows(p.rows, func(lo, hi int) {
+		row := make([]uint16, cols)
+		for r := lo; r < hi; r++ {
+			dequantRow(row, pe.blocks, pe.scales, p, e, r) // checked: no error
+			for c, x := range row {
+				binary.LittleEndian.PutUint16(out[2*(r*cols+c):], x)
+			}
+		}
+	})
+	return kernels.Matrix{Rows: p.rows, Cols: cols, DType: kernels.BF16, Data: out}
+}
+
+// parallelRows splits rows [0, n) over the cores.
+func parallelRows(n int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(n/64, 1))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(w*n/workers, (w+1)*n/workers)
+	}
+	wg.Wait()
 }
 
 func (v *mxfp4View) read(p mxfp4Pair) (blocks, scales []byte, err error) {

@@ -78,14 +78,15 @@ func TestMXFP4MatchesTransformers(t *testing.T) {
 	v := m.Weights().(expertSource)
 	full := tensorOf(t, m.Weights(), "model.layers.0.mlp.experts.gate_up_proj")
 	E, in, out := full.Shape[0], full.Shape[1], full.Shape[2]
+	pe, ok, err := v.packedTensor("model.layers.0.mlp.experts.gate_up_proj")
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
 	for e := 0; e < E; e++ {
-		mat, ok, err := v.expertRows("model.layers.0.mlp.experts.gate_up_proj", e)
-		if err != nil || !ok {
-			t.Fatal(ok, err)
-		}
+		mat := pe.matrix(e)
 		want := transposeExpert(full.Data, e, in, out, mat.DType)
 		if mat.Rows != out || mat.Cols != in || !bytes.Equal(mat.Data, want.Data) {
-			t.Errorf("expert %d: expertRows differs from the transposed tensor", e)
+			t.Errorf("expert %d: the packed expert's matrix differs from the transposed tensor", e)
 		}
 	}
 }
@@ -126,5 +127,23 @@ func TestMXFP4Refusals(t *testing.T) {
 		if err == nil || err.Error() != c.want || strings.Contains(err.Error(), "\n") {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
+	}
+}
+
+// TestMXFP4Overflow: codes that overflow float32 under scales 253/254 are
+// refused when a layer reads the experts; smaller codes there are fine.
+func TestMXFP4Overflow(t *testing.T) {
+	blocks := safetensors.Tensor{Name: "x_blocks", DType: safetensors.U8, Shape: []int{1, 2, 1, 16}, Data: make([]byte, 32)}
+	blocks.Data[16+5] = 0x70 // row 1: code 7 (6.0) in the high nibble of byte 5, column 11
+	blocks.Data[3] = 0x02    // row 0: code 2 (1.0)
+	scales := safetensors.Tensor{Name: "x_scales", DType: safetensors.U8, Shape: []int{1, 2, 1}, Data: []byte{254, 253}}
+	w, err := packedWeights(t, []safetensors.Tensor{blocks, scales})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = w.(expertSource).packedTensor("x")
+	want := "MXFP4 tensor x_blocks: expert 0 row 1 column 11 overflows float32 (scale 253)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
 	}
 }
