@@ -147,3 +147,24 @@ func TestMXFP4Overflow(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+// TestMXFP4WorkingSet: with MXFP4 experts the estimate counts them packed,
+// about an eighth of the float32 bound, for gpt-oss-20b's shapes.
+func TestMXFP4WorkingSet(t *testing.T) {
+	cfg := `{"model_type": "gpt_oss", "hidden_size": 2880, "intermediate_size": 2880, "num_hidden_layers": 24,
+		"num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64, "vocab_size": 201088, "num_local_experts": 32,
+		"num_experts_per_tok": 4, "max_position_embeddings": 131072%s}`
+	plain, err := ParseConfig([]byte(strings.Replace(cfg, "%s", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	packed, err := ParseConfig([]byte(strings.Replace(cfg, "%s", `, "quantization_config": {"quant_method": "mxfp4"}`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wp, _, _ := plain.WorkingSet(1, 2048)
+	wq, _, _ := packed.WorkingSet(1, 2048)
+	if wq > 1200<<20 || wq*5 > wp {
+		t.Errorf("MXFP4 weights %d MiB, float32 bound %d MiB", wq>>20, wp>>20)
+	}
+}
