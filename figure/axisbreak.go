@@ -7,11 +7,11 @@ import (
 )
 
 // axisBreak marks a value axis that does not start at zero: a slanted white
-// gap cut through the foot of every bar (at X = 0, 1, ... n-1) and a broken
+// gap cut through the foot of every bar (at the X of each of bars) and a broken
 // axis line (two slanted strokes, the line hidden between them) at the same
 // height. The axis line must lie at the data's left edge (Y.Padding 0).
 type axisBreak struct {
-	n     int       // bars
+	bars  []float64 // their X
 	width vg.Length // of a bar
 }
 
@@ -42,8 +42,8 @@ func (b axisBreak) Plot(c draw.Canvas, p *plot.Plot) {
 		return lo, hi
 	}
 	over := vg.Points(1) // past the bar's anti-aliased edges
-	for i := 0; i < b.n; i++ {
-		x := trX(float64(i))
+	for _, bx := range b.bars {
+		x := trX(bx)
 		band(x-b.width/2-over, x+b.width/2+over, breakRise)
 	}
 	ax := c.Min.X

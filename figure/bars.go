@@ -35,6 +35,7 @@ func (b *Bars) draw(c draw.Canvas) error {
 	g.Vertical.Color, g.Horizontal.Color = color.Transparent, gridColor
 	p.Add(g)
 	w := vg.Length(0.55 * vg.Inch)
+	var drawn []float64 // X of the bars drawn
 	for i, v := range b.Values {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
@@ -49,6 +50,7 @@ func (b *Bars) draw(c draw.Canvas) error {
 		bar.LineStyle.Width = 0
 		bar.XMin = float64(i)
 		p.Add(bar)
+		drawn = append(drawn, float64(i))
 		lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: float64(i), Y: v}}, Labels: []string{fmt.Sprintf("%.3f", v)}})
 		if err != nil {
 			return err
@@ -73,7 +75,7 @@ func (b *Bars) draw(c draw.Canvas) error {
 	p.X.Min, p.X.Max = -0.5, float64(len(b.Values))-0.5
 	p.Y.Min, p.Y.Max = bottom, top
 	if broken {
-		p.Add(axisBreak{n: len(b.Values), width: w})
+		p.Add(axisBreak{bars: drawn, width: w})
 		p.Y.Padding = 0 // the axis line at the data's left edge, where the mark is drawn
 	}
 	p.Draw(c)
