@@ -21,8 +21,9 @@ var graniteMoEFamily = func() *family {
 	f.gate, f.up, f.down = "", "", ""
 	f.router = "block_sparse_moe.router.layer"
 	f.fusedGateUp, f.fusedDown = "block_sparse_moe.input_linear.weight", "block_sparse_moe.output_linear.weight"
-	f.normTopKDefault = true                                                               // softmax over the top k alone
-	f.classDefaults = map[string]any{"num_local_experts": 8.0, "num_experts_per_tok": 2.0} // GraniteMoeConfig's
+	f.normTopKDefault = true // softmax over the top k alone
+	// GraniteMoeConfig's defaults.
+	f.classDefaults = map[string]any{"num_local_experts": 8.0, "num_experts_per_tok": 2.0}
 	return &f
 }()
 
