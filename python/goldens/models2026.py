@@ -60,6 +60,17 @@ def variants():
         **COMMON, num_hidden_layers=3, intermediate_size=32, num_local_experts=4, num_experts_per_tok=2,
         embedding_multiplier=12.0, residual_multiplier=0.22, attention_multiplier=0.125, logits_scaling=6.0,
         rope_parameters={"rope_type": "default", "rope_theta": 10000.0})), drop()
+    half = {"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.5}
+    yield "glm4", "glm4", lambda: T.Glm4ForCausalLM(T.Glm4Config(
+        **COMMON, num_hidden_layers=3, intermediate_size=128, attention_bias=True, rope_parameters=dict(half))), drop()
+    moe = dict(num_hidden_layers=3, intermediate_size=128, moe_intermediate_size=16, n_routed_experts=8,
+               num_experts_per_tok=2, n_shared_experts=2, first_k_dense_replace=1, rope_parameters=dict(half))
+    yield "glm4_moe", "glm4_moe", lambda: T.Glm4MoeForCausalLM(T.Glm4MoeConfig(
+        **COMMON, **moe, use_qk_norm=True, attention_bias=True, n_group=2, topk_group=1,
+        routed_scaling_factor=2.5, norm_topk_prob=True)), drop()
+    yield "glm4_moe_noqknorm", "glm4_moe", lambda: T.Glm4MoeForCausalLM(T.Glm4MoeConfig(
+        **COMMON, **moe, use_qk_norm=False, n_group=1, topk_group=1, routed_scaling_factor=1.0,
+        norm_topk_prob=False)), drop()
 
 
 def drop(*keys):
