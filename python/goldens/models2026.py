@@ -71,6 +71,18 @@ def variants():
     yield "glm4_moe_noqknorm", "glm4_moe", lambda: T.Glm4MoeForCausalLM(T.Glm4MoeConfig(
         **COMMON, **moe, use_qk_norm=False, n_group=1, topk_group=1, routed_scaling_factor=1.0,
         norm_topk_prob=False)), drop()
+    yield "cohere2", "cohere2", lambda: T.Cohere2ForCausalLM(T.Cohere2Config(
+        **{**COMMON, "tie_word_embeddings": True}, num_hidden_layers=4, intermediate_size=128, logit_scale=0.25,
+        sliding_window=12, rope_parameters={"rope_type": "default", "rope_theta": 50000.0})), \
+        with_keys(drop("layer_types"), sliding_window_pattern=4)
+
+
+def with_keys(legacy, **keys):
+    def f(cfg):
+        cfg = legacy(cfg)
+        cfg.update(keys)
+        return cfg
+    return f
 
 
 def drop(*keys):
