@@ -12,7 +12,7 @@ import (
 	"github.com/qfilters/qfilters/safetensors"
 )
 
-var allArchs = []string{"llama31", "llama2", "mistral", "qwen2", "qwen3", "phi3_longrope", "phi4mini_partial", "smollm3", "olmo3", "granite", "granitemoe", "glm4", "glm4_moe", "glm4_moe_noqknorm", "cohere2",
+var allArchs = []string{"llama31", "llama2", "mistral", "qwen2", "qwen3", "phi3_longrope", "phi4mini_partial", "smollm3", "olmo3", "granite", "granitemoe", "glm4", "glm4_moe", "glm4_moe_noqknorm", "cohere2", "llama4_text", "llama4",
 	"olmo2", "gemma2", "gemma3", "gpt_neox", "mixtral", "qwen3_moe"}
 
 func archDir(t testing.TB, name string) string {

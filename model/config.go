@@ -396,8 +396,10 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 			return rc, fmt.Errorf("rope type linear needs a positive factor")
 		}
 	case "llama3":
-		if !(rc.Factor > 0) || !(rc.LowFreqFactor > 0) || !(rc.HighFreqFactor > rc.LowFreqFactor) || rc.OriginalMaxPositions <= 0 {
-			return rc, fmt.Errorf("rope type llama3 needs factor, low_freq_factor < high_freq_factor and original_max_position_embeddings")
+		// Equal factors (Llama 4 Scout: 1 and 1) leave no band between
+		// kept and divided frequencies.
+		if !(rc.Factor > 0) || !(rc.LowFreqFactor > 0) || !(rc.HighFreqFactor >= rc.LowFreqFactor) || rc.OriginalMaxPositions <= 0 {
+			return rc, fmt.Errorf("rope type llama3 needs factor, low_freq_factor <= high_freq_factor and original_max_position_embeddings")
 		}
 	case "longrope":
 		if len(rc.ShortFactor) != rotary/2 || len(rc.LongFactor) != rotary/2 {

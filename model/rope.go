@@ -62,6 +62,8 @@ func llama3Frequencies(inv []float32, rc RopeConfig) []float32 {
 			out[i] = f
 		case wavelen > lowWavelen:
 			out[i] = f / float32(rc.Factor)
+		case rc.HighFreqFactor == rc.LowFreqFactor: // no band (and no 0/0)
+			out[i] = f
 		default:
 			smooth := float32((old/wavelen - rc.LowFreqFactor) / (rc.HighFreqFactor - rc.LowFreqFactor))
 			out[i] = (1-smooth)*f/float32(rc.Factor) + smooth*f

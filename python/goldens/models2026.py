@@ -75,6 +75,18 @@ def variants():
         **{**COMMON, "tie_word_embeddings": True}, num_hidden_layers=4, intermediate_size=128, logit_scale=0.25,
         sliding_window=12, rope_parameters={"rope_type": "default", "rope_theta": 50000.0})), \
         with_keys(drop("layer_types"), sliding_window_pattern=4)
+    # Llama 4 Scout's RoPE (llama3 scaling with equal low and high frequency
+    # factors), chunks of 16, NoPE on layers 1 and 3 (temperature floor 8 so
+    # that it varies over 40 tokens), MoE on layers 1 and 3.
+    scout = {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 16.0, "low_freq_factor": 1.0,
+             "high_freq_factor": 1.0, "original_max_position_embeddings": 64}
+    l4 = dict(COMMON, num_hidden_layers=4, intermediate_size=32, intermediate_size_mlp=128, num_local_experts=4,
+              interleave_moe_layer_step=2, no_rope_layer_interval=2, attention_chunk_size=16, floor_scale=8,
+              attn_scale=0.1, use_qk_norm=True, rope_parameters=scout)
+    yield "llama4_text", "llama4", lambda: T.Llama4ForCausalLM(T.Llama4TextConfig(**l4, num_experts_per_tok=2)), \
+        with_keys(drop("layer_types", "no_rope_layers", "moe_layers"), no_rope_layer_interval=2)
+    yield "llama4", "llama4", lambda: T.Llama4ForConditionalGeneration(T.Llama4Config(
+        text_config=dict(l4, num_experts_per_tok=1), vision_config=VISION)), drop()
 
 
 def with_keys(legacy, **keys):
