@@ -79,8 +79,21 @@ var archs = map[string]*arch{
 			"ffn_down":    "mlp.dense_4h_to_h",
 		},
 		neoxQKV: true},
+	// The 2025-26 families (docs/MODELS.md). SmolLM3 and Granite go
+	// through LlamaModel's converter (q/k rows permuted); GLM-4 and Cohere 2
+	// rotate adjacent pairs in both libraries, so nothing is permuted. OLMo 3
+	// is written as olmo2 with a sliding-window pattern (archConfig).
+	"smollm3": {modelType: "smollm3", class: "SmolLM3ForCausalLM", layer: "model.layers.%d.", top: llamaTop, block: llamaBlock,
+		permuteQK: true},
+	"granite": {modelType: "granite", class: "GraniteForCausalLM", layer: "model.layers.%d.", top: llamaTop, block: llamaBlock,
+		permuteQK: true},
+	"glm4": {modelType: "glm4", class: "Glm4ForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "post_attention_norm", "post_self_attn_layernorm", "ffn_norm", "post_attention_layernorm",
+			"post_ffw_norm", "post_mlp_layernorm", "ffn_up", "mlp.gate_up_proj", "ffn_gate", "")},
+	"cohere2": {modelType: "cohere2", class: "Cohere2ForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "ffn_norm", "")},
 }
 
 func archNames() []string {
-	return []string{"gemma2", "gemma3", "gptneox", "llama", "olmo2", "phi3", "qwen2", "qwen3"}
+	return []string{"cohere2", "gemma2", "gemma3", "glm4", "gptneox", "granite", "llama", "olmo2", "phi3", "qwen2", "qwen3", "smollm3"}
 }

@@ -44,6 +44,11 @@ func blockNames(arch string) map[string]string {
 	case "phi3":
 		m["self_attn.qkv_proj"] = "attn_qkv"
 		m["mlp.gate_up_proj"] = "ffn_up"
+	case "glm4":
+		m["post_self_attn_layernorm"] = "post_attention_norm"
+		m["post_attention_layernorm"] = "ffn_norm"
+		m["post_mlp_layernorm"] = "post_ffw_norm"
+		m["mlp.gate_up_proj"] = "ffn_up"
 	case "gptneox":
 		m = map[string]string{"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
 			"attention.query_key_value": "attn_qkv", "attention.dense": "attn_output",
@@ -187,9 +192,9 @@ func convert(t *testing.T, m *hfModel, arch string, typ gguf.Type, version uint3
 		}
 		v = slices.Clone(v)
 		switch {
-		case arch == "llama" && (strings.HasSuffix(g, ".attn_q.weight") || strings.HasSuffix(g, ".attn_q.bias")):
+		case llamaConverted(arch) && (strings.HasSuffix(g, ".attn_q.weight") || strings.HasSuffix(g, ".attn_q.bias")):
 			v = permuteRows(v, rows, cols, heads, false)
-		case arch == "llama" && (strings.HasSuffix(g, ".attn_k.weight") || strings.HasSuffix(g, ".attn_k.bias")):
+		case llamaConverted(arch) && (strings.HasSuffix(g, ".attn_k.weight") || strings.HasSuffix(g, ".attn_k.bias")):
 			v = permuteRows(v, rows, cols, kv, false)
 		case arch == "gptneox" && strings.HasSuffix(g, ".attn_qkv.weight") || strings.HasSuffix(g, ".attn_qkv.bias") && arch == "gptneox":
 			v = splitNeoxQKV(v, rows, cols, heads)
@@ -350,8 +355,12 @@ func synthLlama(t *testing.T) string {
 	return dir
 }
 
+// llamaConverted: the converter's LlamaModel (q/k rows permuted) writes
+// these architectures.
+func llamaConverted(arch string) bool { return arch == "llama" || arch == "smollm3" || arch == "granite" }
+
 func epsKey(arch string) string {
-	if arch == "gptneox" {
+	if arch == "gptneox" || arch == "cohere2" {
 		return ".attention.layer_norm_epsilon"
 	}
 	return ".attention.layer_norm_rms_epsilon"
@@ -379,6 +388,28 @@ func archMetadata(m *hfModel, arch string) []gguf.KV {
 		}
 	case "gptneox":
 		kvs = append(kvs, gguf.KV{Key: arch + ".use_parallel_residual", Val: m.cfg["use_parallel_residual"] != false})
+	case "olmo2": // Olmo2Model writes OLMo 3's sliding pattern
+		if _, ok := m.cfg["sliding_window"].(float64); ok {
+			pattern := make([]bool, m.int("num_hidden_layers", 0))
+			for i := range pattern {
+				pattern[i] = (i+1)%4 != 0
+			}
+			if lt, ok := m.cfg["layer_types"].([]any); ok {
+				for i, t := range lt {
+					pattern[i] = t == "sliding_attention"
+				}
+			}
+			kvs = append(kvs, gguf.KV{Key: arch + ".attention.sliding_window_pattern", Val: pattern})
+		}
+	case "granite":
+		for hf, gk := range map[string]string{"attention_multiplier": "attention.scale", "embedding_multiplier": "embedding_scale",
+			"residual_multiplier": "residual_scale", "logits_scaling": "logit_scale"} {
+			if v := m.float(hf, 0); v != 0 {
+				kvs = append(kvs, gguf.KV{Key: arch + "." + gk, Val: float32(v)})
+			}
+		}
+	case "cohere2":
+		kvs = append(kvs, gguf.KV{Key: arch + ".logit_scale", Val: float32(m.float("logit_scale", 0.0625))})
 	case "phi3":
 		if o := m.int("original_max_position_embeddings", 0); o > 0 {
 			kvs = append(kvs, gguf.KV{Key: arch + ".rope.scaling.original_context_length", Val: uint32(o)})
