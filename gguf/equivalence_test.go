@@ -357,7 +357,9 @@ func synthLlama(t *testing.T) string {
 
 // llamaConverted: the converter's LlamaModel (q/k rows permuted) writes
 // these architectures.
-func llamaConverted(arch string) bool { return arch == "llama" || arch == "smollm3" || arch == "granite" }
+func llamaConverted(arch string) bool {
+	return arch == "llama" || arch == "smollm3" || arch == "granite"
+}
 
 func epsKey(arch string) string {
 	if arch == "gptneox" || arch == "cohere2" {
