@@ -40,7 +40,19 @@ func llama4Config(c *Config, r *reader) (err error) {
 		return err
 	}
 	c.NoQKNorm = !r.bool("use_qk_norm", true)
-	if r.bool("attn_temperature_tuning", true) {
+	// Published Llama 4 configs write attn_temperature_tuning as 4;
+	// transformers only tests its truth.
+	tuning := true
+	switch v := c.raw["attn_temperature_tuning"].(type) {
+	case bool:
+		tuning = v
+	case float64:
+		tuning = v != 0
+	case nil:
+	default:
+		return fmt.Errorf("attn_temperature_tuning: expected true, false or a number, got %v", v)
+	}
+	if tuning {
 		c.TempScale, c.TempFloor = r.float("attn_scale", 0.1), r.float("floor_scale", 8192)
 		if !(c.TempFloor > 0) || !(c.TempScale >= 0) {
 			return fmt.Errorf("floor_scale %v must be positive and attn_scale %v non-negative", c.TempFloor, c.TempScale)
