@@ -16,6 +16,12 @@ type arch struct {
 	// neoxQKV: the converter split GPT-NeoX's per-head fused qkv into
 	// [q; k; v] blocks.
 	neoxQKV bool
+	// experts: GGUF roles of the converter's merged expert tensors
+	// ([E][rows][cols]) -> the Hugging Face role of one expert (%d: its
+	// index); each expert is read as its own slice of the file.
+	experts map[string]string
+	// bare: GGUF roles whose Hugging Face name has no .weight/.bias suffix.
+	bare map[string]bool
 }
 
 var llamaTop = map[string]string{"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head"}
@@ -92,8 +98,19 @@ var archs = map[string]*arch{
 			"post_ffw_norm", "post_mlp_layernorm", "ffn_up", "mlp.gate_up_proj", "ffn_gate", "")},
 	"cohere2": {modelType: "cohere2", class: "Cohere2ForCausalLM", layer: "model.layers.%d.", top: llamaTop,
 		block: with(llamaBlock, "ffn_norm", "")},
+	// GLM-4.5: the converter merges each layer's experts into
+	// ffn_{gate,up,down}_exps, names the correction bias exp_probs_b.bias
+	// and appends the MTP layer(s) as extra blocks (never read).
+	"glm4moe": {modelType: "glm4_moe", class: "Glm4MoeForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "ffn_gate_inp", "mlp.gate", "exp_probs_b", "mlp.gate.e_score_correction_bias",
+			"ffn_gate_shexp", "mlp.shared_experts.gate_proj", "ffn_up_shexp", "mlp.shared_experts.up_proj",
+			"ffn_down_shexp", "mlp.shared_experts.down_proj"),
+		experts: map[string]string{"ffn_gate_exps": "mlp.experts.%d.gate_proj", "ffn_up_exps": "mlp.experts.%d.up_proj",
+			"ffn_down_exps": "mlp.experts.%d.down_proj"},
+		bare: map[string]bool{"exp_probs_b": true}},
 }
 
 func archNames() []string {
-	return []string{"cohere2", "gemma2", "gemma3", "glm4", "gptneox", "granite", "llama", "olmo2", "phi3", "qwen2", "qwen3", "smollm3"}
+	return []string{"cohere2", "gemma2", "gemma3", "glm4", "glm4moe", "gptneox", "granite", "llama", "olmo2", "phi3", "qwen2",
+		"qwen3", "smollm3"}
 }

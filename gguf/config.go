@@ -25,7 +25,7 @@ func (m *Model) hfConfig() ([]byte, error) {
 		c[hf] = v
 		return v
 	}
-	if n, err := g.intKey(key("expert_count"), 0); err != nil || n > 0 {
+	if n, err := g.intKey(key("expert_count"), 0); err != nil || (n > 0 && a.experts == nil) {
 		if err == nil {
 			err = fmt.Errorf("mixture-of-experts GGUF files (%s = %d) are not supported; use the Hugging Face checkpoint", key("expert_count"), n)
 		}
@@ -174,6 +174,11 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 				c[hf] = v
 			}
 		}
+	case "glm4_moe":
+		if err := m.glm4MoEConfig(c, key, layers); err != nil {
+			return err
+		}
+		fallthrough
 	case "glm4":
 		// Always explicit: Glm4Config's default partial factor is 0.5.
 		rd, err := g.intKey(key("rope.dimension_count"), headDim)

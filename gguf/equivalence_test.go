@@ -44,6 +44,12 @@ func blockNames(arch string) map[string]string {
 	case "phi3":
 		m["self_attn.qkv_proj"] = "attn_qkv"
 		m["mlp.gate_up_proj"] = "ffn_up"
+	case "glm4moe": // after mergeExperts
+		for _, p := range []string{"gate", "up", "down"} {
+			m["mlp.experts."+p+"_proj"] = "ffn_" + p + "_exps"
+			m["mlp.shared_experts."+p+"_proj"] = "ffn_" + p + "_shexp"
+		}
+		m["mlp.gate"], m["mlp.gate.e_score_correction"] = "ffn_gate_inp", "exp_probs_b"
 	case "glm4":
 		m["post_self_attn_layernorm"] = "post_attention_norm"
 		m["post_attention_layernorm"] = "ffn_norm"
@@ -412,6 +418,15 @@ func archMetadata(m *hfModel, arch string) []gguf.KV {
 		}
 	case "cohere2":
 		kvs = append(kvs, gguf.KV{Key: arch + ".logit_scale", Val: float32(m.float("logit_scale", 0.0625))})
+	case "glm4moe": // Glm4MoeModel.set_gguf_parameters
+		kvs = append(kvs, gguf.KV{Key: arch + ".expert_count", Val: uint32(m.int("n_routed_experts", 0))},
+			gguf.KV{Key: arch + ".expert_used_count", Val: uint32(m.int("num_experts_per_tok", 0))},
+			gguf.KV{Key: arch + ".expert_feed_forward_length", Val: uint32(m.int("moe_intermediate_size", 0))},
+			gguf.KV{Key: arch + ".expert_shared_count", Val: uint32(m.int("n_shared_experts", 0))},
+			gguf.KV{Key: arch + ".leading_dense_block_count", Val: uint32(m.int("first_k_dense_replace", 0))},
+			gguf.KV{Key: arch + ".expert_gating_func", Val: uint32(2)},
+			gguf.KV{Key: arch + ".expert_weights_scale", Val: float32(m.float("routed_scaling_factor", 1))},
+			gguf.KV{Key: arch + ".expert_weights_norm", Val: m.cfg["norm_topk_prob"] == true})
 	case "phi3":
 		if o := m.int("original_max_position_embeddings", 0); o > 0 {
 			kvs = append(kvs, gguf.KV{Key: arch + ".rope.scaling.original_context_length", Val: uint32(o)})

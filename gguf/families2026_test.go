@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/qfilters/qfilters/gguf"
@@ -49,6 +52,79 @@ func TestArchitectures2026(t *testing.T) {
 				t.Errorf("filters differ from the checkpoint's: worst cosine %.7f", worst)
 			}
 		})
+	}
+}
+
+// TestGLM45MoE: the GLM-4.5 fixtures (with and without q/k norm, a dense
+// first layer, routed and shared experts) converted as Glm4MoeModel writes
+// them (experts merged into ffn_*_exps, the correction bias as
+// exp_probs_b.bias, routing as metadata) give the checkpoint's filters, bit
+// for bit, each expert read as its slice of the merged tensor. The file
+// carries no expert groups (llama.cpp has none for GLM-4.5), so the grouped
+// fixture is compared with its single-group reading.
+func TestGLM45MoE(t *testing.T) {
+	for _, c := range []struct {
+		fixture string
+		edit    map[string]any
+	}{
+		{"glm4_moe", map[string]any{"n_group": 1, "topk_group": 1}},
+		{"glm4_moe_noqknorm", nil},
+	} {
+		t.Run(c.fixture, func(t *testing.T) {
+			dir := fixture.Arch(c.fixture)
+			hf := loadHF(t, dir)
+			mergeExperts(hf)
+			path, _ := convert(t, hf, "glm4moe", gguf.F32, 3, 0)
+			seqs := goldenIDs(t, dir)
+			if c.edit != nil {
+				dir = editedCopy(t, dir, c.edit)
+			}
+			want := calibrateOn(t, dir, seqs)
+			got := calibrateOn(t, path, seqs)
+			if !slices.Equal(got.QFilters, want.QFilters) || !slices.Equal(got.PerQueryHead, want.PerQueryHead) {
+				t.Errorf("filters differ from the checkpoint's")
+			}
+		})
+	}
+}
+
+// mergeExperts does what the converter's MoE handling does before naming:
+// each layer's experts stacked into one [E][rows][cols] tensor per
+// projection, and the router's e_score_correction_bias renamed
+// e_score_correction.bias.
+func mergeExperts(m *hfModel) {
+	expert := regexp.MustCompile(`^(model\.layers\.\d+\.mlp\.experts)\.(\d+)\.(\w+)\.weight$`)
+	type key struct{ prefix, proj string }
+	parts := map[key]map[int]string{}
+	for n := range m.tensors {
+		if strings.HasSuffix(n, "e_score_correction_bias") {
+			nn := strings.TrimSuffix(n, "_bias") + ".bias"
+			m.tensors[nn], m.shapes[nn] = m.tensors[n], m.shapes[n]
+			delete(m.tensors, n)
+			delete(m.shapes, n)
+			continue
+		}
+		if g := expert.FindStringSubmatch(n); g != nil {
+			k := key{g[1], g[3]}
+			if parts[k] == nil {
+				parts[k] = map[int]string{}
+			}
+			e, _ := strconv.Atoi(g[2])
+			parts[k][e] = n
+		}
+	}
+	for k, byE := range parts {
+		var data []float32
+		var shape []int
+		for e := 0; e < len(byE); e++ {
+			n := byE[e]
+			data = append(data, m.tensors[n]...)
+			shape = append([]int{len(byE)}, m.shapes[n]...)
+			delete(m.tensors, n)
+			delete(m.shapes, n)
+		}
+		name := k.prefix + "." + k.proj + ".weight"
+		m.tensors[name], m.shapes[name] = data, shape
 	}
 }
 
