@@ -108,9 +108,28 @@ var archs = map[string]*arch{
 		experts: map[string]string{"ffn_gate_exps": "mlp.experts.%d.gate_proj", "ffn_up_exps": "mlp.experts.%d.up_proj",
 			"ffn_down_exps": "mlp.experts.%d.down_proj"},
 		bare: map[string]bool{"exp_probs_b": true}},
+	// Granite MoE and Llama 4: the converter splits the 3-D gate/up tensor
+	// into ffn_gate_exps and ffn_up_exps ([E][I][H]; Llama 4's transposed to
+	// that) and writes down as [E][H][I]: each expert reads as the split
+	// per-expert layout the families also accept.
+	"granitemoe": {modelType: "granitemoe", class: "GraniteMoeForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "ffn_gate_inp", "block_sparse_moe.router.layer"), permuteQK: true,
+		experts: splitExperts("block_sparse_moe.experts.%d.")},
+	"llama4": {modelType: "llama4_text", class: "Llama4ForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "ffn_gate", "feed_forward.gate_proj", "ffn_up", "feed_forward.up_proj",
+			"ffn_down", "feed_forward.down_proj", "ffn_gate_inp", "feed_forward.router",
+			"ffn_gate_shexp", "feed_forward.shared_expert.gate_proj", "ffn_up_shexp", "feed_forward.shared_expert.up_proj",
+			"ffn_down_shexp", "feed_forward.shared_expert.down_proj"),
+		experts: splitExperts("feed_forward.experts.%d.")},
+}
+
+// splitExperts maps the merged expert tensors to per-expert projections
+// under prefix (with %d for the expert).
+func splitExperts(prefix string) map[string]string {
+	return map[string]string{"ffn_gate_exps": prefix + "gate_proj", "ffn_up_exps": prefix + "up_proj", "ffn_down_exps": prefix + "down_proj"}
 }
 
 func archNames() []string {
-	return []string{"cohere2", "gemma2", "gemma3", "glm4", "glm4moe", "gptneox", "granite", "llama", "olmo2", "phi3", "qwen2",
-		"qwen3", "smollm3"}
+	return []string{"cohere2", "gemma2", "gemma3", "glm4", "glm4moe", "gptneox", "granite", "granitemoe", "llama", "llama4",
+		"olmo2", "phi3", "qwen2", "qwen3", "smollm3"}
 }

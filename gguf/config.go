@@ -165,6 +165,17 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 	case "smollm3":
 		// llama.cpp takes every fourth layer as NoPE; the file says nothing.
 		c["no_rope_layer_interval"] = 4
+	case "granitemoe":
+		if err := m.moeCounts(c, key, "num_local_experts"); err != nil {
+			return err
+		}
+		if n, err := g.intKey(key("expert_shared_feed_forward_length"), 0); err != nil || n > 0 {
+			if err == nil {
+				err = fmt.Errorf("Granite MoE with a shared expert (%s = %d) is not supported", key("expert_shared_feed_forward_length"), n)
+			}
+			return err
+		}
+		fallthrough
 	case "granite":
 		for gk, hf := range map[string]string{"attention.scale": "attention_multiplier", "embedding_scale": "embedding_multiplier",
 			"residual_scale": "residual_multiplier", "logit_scale": "logits_scaling"} {
@@ -173,6 +184,10 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 			} else if ok {
 				c[hf] = v
 			}
+		}
+	case "llama4_text":
+		if err := m.llama4Config(c, key, layers); err != nil {
+			return err
 		}
 	case "glm4_moe":
 		if err := m.glm4MoEConfig(c, key, layers); err != nil {

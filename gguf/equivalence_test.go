@@ -44,6 +44,14 @@ func blockNames(arch string) map[string]string {
 	case "phi3":
 		m["self_attn.qkv_proj"] = "attn_qkv"
 		m["mlp.gate_up_proj"] = "ffn_up"
+	case "granitemoe", "llama4": // after splitFusedExperts
+		for _, p := range []string{"gate", "up", "down"} {
+			m["block_sparse_moe.experts."+p+"_proj"] = "ffn_" + p + "_exps"
+			m["feed_forward.experts."+p+"_proj"] = "ffn_" + p + "_exps"
+			m["feed_forward.shared_expert."+p+"_proj"] = "ffn_" + p + "_shexp"
+			m["feed_forward."+p+"_proj"] = "ffn_" + p
+		}
+		m["block_sparse_moe.router.layer"], m["feed_forward.router"] = "ffn_gate_inp", "ffn_gate_inp"
 	case "glm4moe": // after mergeExperts
 		for _, p := range []string{"gate", "up", "down"} {
 			m["mlp.experts."+p+"_proj"] = "ffn_" + p + "_exps"
@@ -364,7 +372,7 @@ func synthLlama(t *testing.T) string {
 // llamaConverted: the converter's LlamaModel (q/k rows permuted) writes
 // these architectures.
 func llamaConverted(arch string) bool {
-	return arch == "llama" || arch == "smollm3" || arch == "granite"
+	return arch == "llama" || arch == "smollm3" || arch == "granite" || arch == "granitemoe"
 }
 
 func epsKey(arch string) string {
@@ -418,6 +426,19 @@ func archMetadata(m *hfModel, arch string) []gguf.KV {
 		}
 	case "cohere2":
 		kvs = append(kvs, gguf.KV{Key: arch + ".logit_scale", Val: float32(m.float("logit_scale", 0.0625))})
+	case "granitemoe", "llama4":
+		kvs = append(kvs, gguf.KV{Key: arch + ".expert_count", Val: uint32(m.int("num_local_experts", 0))},
+			gguf.KV{Key: arch + ".expert_used_count", Val: uint32(m.int("num_experts_per_tok", 0))})
+		if arch == "llama4" { // Llama4Model.set_gguf_parameters
+			kvs = append(kvs, gguf.KV{Key: arch + ".expert_feed_forward_length", Val: uint32(m.int("intermediate_size_moe", 0))},
+				gguf.KV{Key: arch + ".interleave_moe_layer_step", Val: uint32(m.int("interleave_moe_layer_step", 1))})
+		}
+		for hf, gk := range map[string]string{"attention_multiplier": "attention.scale", "embedding_multiplier": "embedding_scale",
+			"residual_multiplier": "residual_scale", "logits_scaling": "logit_scale"} {
+			if v := m.float(hf, 0); v != 0 {
+				kvs = append(kvs, gguf.KV{Key: arch + "." + gk, Val: float32(v)})
+			}
+		}
 	case "glm4moe": // Glm4MoeModel.set_gguf_parameters
 		kvs = append(kvs, gguf.KV{Key: arch + ".expert_count", Val: uint32(m.int("n_routed_experts", 0))},
 			gguf.KV{Key: arch + ".expert_used_count", Val: uint32(m.int("num_experts_per_tok", 0))},

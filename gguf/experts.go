@@ -96,3 +96,59 @@ func (m *Model) glm4MoEConfig(c map[string]any, key func(string) string, blocks 
 	c["use_qk_norm"] = m.has("blk.0.attn_q_norm.weight")
 	return nil
 }
+
+// moeCounts reads the expert count and the experts used per token.
+func (m *Model) moeCounts(c map[string]any, key func(string) string, countKey string) error {
+	for _, k := range []struct{ gguf, hf string }{{"expert_count", countKey}, {"expert_used_count", "num_experts_per_tok"}} {
+		v, err := m.file.intKey(key(k.gguf), -1)
+		if err != nil {
+			return err
+		}
+		if v <= 0 {
+			return fmt.Errorf("metadata %s is missing", key(k.gguf))
+		}
+		c[k.hf] = v
+	}
+	return nil
+}
+
+// llama4Config rebuilds Llama4TextConfig as llama.cpp reads a llama4 file:
+// feed_forward_length is the dense layers' MLP and
+// expert_feed_forward_length the experts'; the rest llama.cpp fixes for
+// Scout and Maverick: chunks of 8192 on three layers in four, the fourth
+// NoPE with the attention temperature (scale 0.1, floor 8192), L2 q/k norm
+// unless there are 128 experts. A file with sliding_window 0 is the variant
+// without chunks or NoPE layers.
+func (m *Model) llama4Config(c map[string]any, key func(string) string, layers int) error {
+	g := m.file
+	if err := m.moeCounts(c, key, "num_local_experts"); err != nil {
+		return err
+	}
+	ffExp, err := g.intKey(key("expert_feed_forward_length"), -1)
+	if err != nil {
+		return err
+	}
+	if ffExp <= 0 {
+		return fmt.Errorf("metadata %s is missing", key("expert_feed_forward_length"))
+	}
+	c["intermediate_size_mlp"], c["intermediate_size"] = c["intermediate_size"], ffExp
+	step, err := g.intKey(key("interleave_moe_layer_step"), 1)
+	if err != nil {
+		return err
+	}
+	c["interleave_moe_layer_step"] = step
+	c["use_qk_norm"] = c["num_local_experts"] != 128
+	c["attn_temperature_tuning"], c["attn_scale"], c["floor_scale"] = true, 0.1, 8192
+	c["attention_chunk_size"], c["no_rope_layer_interval"] = 8192, 4
+	if w, ok := g.kv[key("attention.sliding_window")]; ok {
+		if n, _ := w.Int(); n == 0 {
+			c["layer_types"] = repeat("full_attention", layers)
+			rope := make([]int, layers)
+			for i := range rope {
+				rope[i] = 1
+			}
+			c["no_rope_layers"] = rope
+		}
+	}
+	return nil
+}

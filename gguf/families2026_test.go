@@ -88,6 +88,116 @@ func TestGLM45MoE(t *testing.T) {
 	}
 }
 
+// TestSplitExpertsMoE: Granite MoE and Llama 4 converted as llama.cpp's
+// converter writes them (the 3-D gate/up tensor split into ffn_gate_exps
+// and ffn_up_exps, Llama 4's transposed, down as [E][H][I]; Granite's q/k
+// rows permuted; Llama 4's intermediate sizes swapped and its llama3 RoPE as
+// a rope_freqs tensor) give the checkpoint's filters: Granite's bit for bit,
+// Llama 4's up to the rounding of its RoPE factors (as Llama 3.1's). Llama 4
+// is compared with the reading llama.cpp imposes (chunks of 8192, NoPE every
+// fourth layer, temperature scale 0.1 and floor 8192).
+func TestSplitExpertsMoE(t *testing.T) {
+	for _, c := range []struct {
+		fixture, arch string
+		edit          map[string]any
+		inexact       bool
+	}{
+		{"granitemoe", "granitemoe", nil, false},
+		{"llama4_text", "llama4", map[string]any{"attention_chunk_size": 8192, "floor_scale": 8192, "attn_scale": 0.1,
+			"no_rope_layer_interval": 4}, true},
+	} {
+		t.Run(c.fixture, func(t *testing.T) {
+			dir := fixture.Arch(c.fixture)
+			hf := loadHF(t, dir)
+			splitFusedExperts(hf)
+			if c.arch == "llama4" {
+				hf.cfg["intermediate_size_moe"], hf.cfg["intermediate_size"] = hf.cfg["intermediate_size"], hf.cfg["intermediate_size_mlp"]
+			}
+			path, _ := convert(t, hf, c.arch, gguf.F32, 3, 0)
+			seqs := goldenIDs(t, dir)
+			if c.edit != nil {
+				dir = editedCopy(t, dir, c.edit)
+			}
+			want := calibrateOn(t, dir, seqs)
+			got := calibrateOn(t, path, seqs)
+			d := got.HeadDim
+			worst := 1.0
+			for f := 0; f < got.Layers*got.KVHeads; f++ {
+				worst = min(worst, cosine(got.QFilters[f*d:(f+1)*d], want.QFilters[f*d:(f+1)*d]))
+			}
+			if same := slices.Equal(got.QFilters, want.QFilters); !same && (!c.inexact || worst < 1-1e-6) {
+				t.Errorf("filters differ from the checkpoint's: worst cosine %.7f", worst)
+			}
+		})
+	}
+}
+
+// splitFusedExperts does what the converters do to 3-D expert tensors:
+// Granite MoE's input_linear [E][2I][H] split into gate and up; Llama 4's
+// gate_up_proj [E][H][2I] transposed and split, its down_proj [E][I][H]
+// transposed to [E][H][I].
+func splitFusedExperts(m *hfModel) {
+	for n, v := range m.tensors {
+		sh := m.shapes[n]
+		switch {
+		case strings.HasSuffix(n, "block_sparse_moe.input_linear.weight"):
+			e, two, h := sh[0], sh[1], sh[2]
+			gate, up := make([]float32, 0, len(v)/2), make([]float32, 0, len(v)/2)
+			for x := 0; x < e; x++ {
+				blk := v[x*two*h : (x+1)*two*h]
+				gate = append(gate, blk[:two/2*h]...)
+				up = append(up, blk[two/2*h:]...)
+			}
+			p := strings.TrimSuffix(n, "input_linear.weight")
+			m.put(p+"experts.gate_proj.weight", gate, e, two/2, h)
+			m.put(p+"experts.up_proj.weight", up, e, two/2, h)
+			m.put(p+"experts.down_proj.weight", m.tensors[p+"output_linear.weight"], m.shapes[p+"output_linear.weight"]...)
+			m.drop(n, p+"output_linear.weight")
+		case strings.HasSuffix(n, "feed_forward.experts.gate_up_proj"):
+			e, h, two := sh[0], sh[1], sh[2]
+			gate, up := make([]float32, 0, len(v)/2), make([]float32, 0, len(v)/2)
+			for x := 0; x < e; x++ {
+				for r := 0; r < two; r++ { // row r of the transpose: column r
+					for c := 0; c < h; c++ {
+						val := v[(x*h+c)*two+r]
+						if r < two/2 {
+							gate = append(gate, val)
+						} else {
+							up = append(up, val)
+						}
+					}
+				}
+			}
+			p := strings.TrimSuffix(n, "gate_up_proj")
+			m.put(p+"gate_proj.weight", gate, e, two/2, h)
+			m.put(p+"up_proj.weight", up, e, two/2, h)
+			dn := m.tensors[p+"down_proj"]
+			ds := m.shapes[p+"down_proj"] // [E][I][H]
+			out := make([]float32, 0, len(dn))
+			for x := 0; x < ds[0]; x++ {
+				for c := 0; c < ds[2]; c++ {
+					for r := 0; r < ds[1]; r++ {
+						out = append(out, dn[(x*ds[1]+r)*ds[2]+c])
+					}
+				}
+			}
+			m.put(p+"down_proj.weight", out, ds[0], ds[2], ds[1])
+			m.drop(n, p+"down_proj")
+		}
+	}
+}
+
+func (m *hfModel) put(name string, v []float32, shape ...int) {
+	m.tensors[name], m.shapes[name] = v, shape
+}
+
+func (m *hfModel) drop(names ...string) {
+	for _, n := range names {
+		delete(m.tensors, n)
+		delete(m.shapes, n)
+	}
+}
+
 // mergeExperts does what the converter's MoE handling does before naming:
 // each layer's experts stacked into one [E][rows][cols] tensor per
 // projection, and the router's e_score_correction_bias renamed

@@ -21,6 +21,8 @@ var graniteMoEFamily = func() *family {
 	f.gate, f.up, f.down = "", "", ""
 	f.router = "block_sparse_moe.router.layer"
 	f.fusedGateUp, f.fusedDown = "block_sparse_moe.input_linear.weight", "block_sparse_moe.output_linear.weight"
+	// Split per expert, as a GGUF presents them.
+	f.expert, f.expertGate, f.expertUp, f.expertDn = "block_sparse_moe.experts.%d.", "gate_proj", "up_proj", "down_proj"
 	f.normTopKDefault = true // softmax over the top k alone
 	// GraniteMoeConfig's defaults.
 	f.classDefaults = map[string]any{"num_local_experts": 8.0, "num_experts_per_tok": 2.0}

@@ -19,6 +19,8 @@ var llama4Family = func() *family {
 	f.qkL2 = true
 	f.router, f.routing = "feed_forward.router", sigmoidTopKRouting
 	f.fusedGateUp, f.fusedDown, f.fusedInOut = "feed_forward.experts.gate_up_proj", "feed_forward.experts.down_proj", true
+	// Split per expert, as a GGUF presents them.
+	f.expert, f.expertGate, f.expertUp, f.expertDn = "feed_forward.experts.%d.", "gate_proj", "up_proj", "down_proj"
 	f.shared = "feed_forward.shared_expert."
 	f.config = llama4Config
 	f.layerType = func(c *Config, _ *reader, i int) string {

@@ -23,7 +23,10 @@ func (m *Model) loadMoE(l int, act func(float32) float32) (mlp, error) {
 			return nil, err
 		}
 	}
-	if f.fusedGateUp != "" {
+	// A family with 3-D expert tensors also reads them split per expert
+	// (the layout llama.cpp's converter leaves, which a GGUF presents).
+	split := f.expert != "" && hasTensor(m.ckpt, name(fmt.Sprintf(f.expert, 0)+f.expertGate+".weight"))
+	if f.fusedGateUp != "" && !split {
 		if moe.experts, err = m.fusedExperts(name(f.fusedGateUp), name(f.fusedDown), act); err != nil {
 			return nil, err
 		}
