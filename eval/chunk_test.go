@@ -75,4 +75,17 @@ func TestRunChunkedLayers(t *testing.T) {
 	if rep.QueriesPerHead != 80-64+1 {
 		t.Errorf("queries per head %d, want 17", rep.QueriesPerHead)
 	}
+	// The context view over chunks: continuation queries past the
+	// context's last chunk see none of it and are left out, not 0/0.
+	rep, err = Run(m, f, [][]int{ids}, Config{ContextLen: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for method, v := range rep.ContextRecall.Methods {
+		for r, x := range v {
+			if math.IsNaN(x) || x < 0 || x > 1+1e-9 {
+				t.Errorf("context recall of %s at x%d = %v", method, rep.ContextRecall.Ratios[r], x)
+			}
+		}
+	}
 }
