@@ -54,6 +54,13 @@ type Config struct {
 	NormTopK                                     bool
 	DecoderSparseStep                            int
 	MLPOnlyLayers                                []int
+	SharedExpertIntermediate                     int // 0: no shared expert
+
+	// Hybrid attention (Qwen3-Next, Qwen 3.5): Linear[l] is true where layer
+	// l is a linear-attention (Gated DeltaNet) layer, which keeps no KV cache
+	// and has no queries or keys to calibrate. All false elsewhere.
+	Linear   []bool
+	DeltaNet DeltaNetConfig
 
 	// Quantization of the stored weights (quantization_config).
 	Quant Quantization
@@ -177,6 +184,10 @@ func ParseConfig(data []byte) (*Config, error) {
 	c.NormTopK = r.bool("norm_topk_prob", fam.normTopKDefault)
 	c.DecoderSparseStep = r.int("decoder_sparse_step", 1)
 	c.MLPOnlyLayers = r.ints("mlp_only_layers")
+	c.SharedExpertIntermediate = r.int("shared_expert_intermediate_size", 0)
+	if fam.linearAttn {
+		c.parseHybrid(&r)
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -188,6 +199,11 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if r.err != nil {
 		return nil, r.err
+	}
+	if fam.linearAttn {
+		if err := c.checkHybrid(); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -232,7 +248,9 @@ func (c *Config) parseLayers(r *reader) error {
 	window := r.int("sliding_window", 0)
 	c.Rope = make([]RopeConfig, c.Layers)
 	c.Window = make([]int, c.Layers)
+	c.Linear = make([]bool, c.Layers)
 	for l, t := range types {
+		c.Linear[l] = t == "linear_attention"
 		rc, err := c.ropeFor(r, t)
 		if err != nil {
 			return err
@@ -257,14 +275,25 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 		if len(lt) != c.Layers {
 			return nil, fmt.Errorf("layer_types has %d entries for %d layers", len(lt), c.Layers)
 		}
+		hybrid := isHybrid(c.ModelType)
 		for i, v := range lt {
 			s, _ := v.(string)
+			if hybrid && (s == "linear_attention" || s == "full_attention") {
+				types[i] = s
+				continue
+			}
+			if hybrid {
+				return nil, fmt.Errorf("layer_types[%d] = %v: supported for %s are full_attention, linear_attention", i, v, c.ModelType)
+			}
 			if s != "full_attention" && s != "sliding_attention" {
 				return nil, fmt.Errorf("layer_types[%d] = %v: supported are full_attention, sliding_attention", i, v)
 			}
 			types[i] = s
 		}
 		return types, nil
+	}
+	if isHybrid(c.ModelType) {
+		return hybridLayerTypes(r, c.Layers)
 	}
 	window := r.int("sliding_window", 0)
 	pattern := r.int("sliding_window_pattern", 0)

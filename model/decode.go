@@ -1,6 +1,9 @@
 package model
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // HeadCache is one key/value head's cache: post-RoPE keys, values and the
 // position of each cached token. Entries may be removed (evicted) between
@@ -36,6 +39,9 @@ func (m *Model) NewDecoder() (*Decoder, error) {
 	emb, err := m.Embedding()
 	if err != nil {
 		return nil, err
+	}
+	if !m.Config.Uniform() {
+		return nil, fmt.Errorf("%s has layers without a KV cache (linear attention): decoding against a cache is not supported for it", m.Config.ModelType)
 	}
 	d := &Decoder{m: m, emb: emb}
 	for l := 0; l < m.Config.Layers; l++ {
@@ -80,7 +86,7 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, k, v := l.project(x, []int{1}, pos)
+	q, k, v, gate := l.project(x, []int{1}, pos)
 	d := c.HeadDim
 	for g := range cache {
 		hc := &cache[g]
@@ -123,6 +129,9 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 				o[t] += p * vj[t]
 			}
 		}
+	}
+	if gate != nil {
+		applyGate(att, gate)
 	}
 	out := l.o.apply(att, 1)
 	l.finish(h, out, 1)

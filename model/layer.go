@@ -21,6 +21,12 @@ type Layer struct {
 	window int
 	scale  float64
 
+	// delta, when set, replaces attention (a linear-attention layer: no
+	// queries, keys or cache); gated attention multiplies its output by
+	// sigmoid of a second half of q_proj (hybrid.go).
+	delta *deltaNet
+	gated bool
+
 	mlp mlp // nil when only the queries are needed (last calibration layer)
 
 	// Stop, when set, is checked between chunks of Forward: once it returns
@@ -76,7 +82,11 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, k, v := l.project(x, seqLens, 0)
+	if l.delta != nil {
+		l.finish(h, l.delta.forward(x, seqLens), rows)
+		return
+	}
+	q, k, v, gate := l.project(x, seqLens, 0)
 	att := make([]float32, rows*c.Heads*c.HeadDim)
 	qw, kw := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	start := 0
@@ -91,6 +101,9 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 		kernels.Attention(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim,
 			kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window})
 		start += n
+	}
+	if gate != nil {
+		applyGate(att, gate)
 	}
 	out := l.o.apply(att, rows)
 	l.finish(h, out, rows)
@@ -125,26 +138,33 @@ func (l *Layer) finish(h, out []float32, seq int) {
 
 // Queries returns the block's post-RoPE queries of the sequences of lengths
 // seqLens held in h, without running the rest of it: all calibration needs
-// from the last layer.
+// from the last layer. A linear-attention layer has none: nil.
 func (l *Layer) Queries(h []float32, seqLens []int) []float32 {
+	if !l.cfg.HasCache(l.Index) {
+		return nil
+	}
 	x := h
 	if l.attnNorm != nil {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, _, _ := l.project(x, seqLens, 0)
+	q, _, _, _ := l.project(x, seqLens, 0)
 	return q
 }
 
 // project returns post-norm, post-RoPE queries and keys, and values, for
 // the sequences of lengths seqLens held in x, each at positions pos0, pos0+1...
-func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32) {
+// and, for gated attention, the output gates (else nil).
+func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v, gate []float32) {
 	c := l.cfg
 	seq := len(x) / c.Hidden
 	if l.qkvPerHead != nil {
 		q, k, v = l.splitPerHead(l.qkvPerHead.apply(x, seq), seq)
 	} else {
 		q, k, v = l.q.apply(x, seq), l.k.apply(x, seq), l.v.apply(x, seq)
+	}
+	if l.gated {
+		q, gate = splitGate(q, seq, c.Heads, c.HeadDim)
 	}
 	if l.qNorm != nil {
 		// Per head or over the whole projection: the norm's width decides.
@@ -165,7 +185,7 @@ func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32
 		l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
 		start += n
 	}
-	return q, k, v
+	return q, k, v, gate
 }
 
 // splitPerHead unpacks GPT-NeoX's fused projection, whose output per token is

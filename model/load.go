@@ -40,6 +40,18 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.linearAttn {
+		if c.Linear[l] {
+			return m.finishLinearLayer(ly, withMLP)
+		}
+		if dn := f.layerName(l, f.deltaNet.prefix+f.deltaNet.out) + ".weight"; hasTensor(m.ckpt, dn) {
+			return nil, fmt.Errorf("layer_types says full_attention but the checkpoint has %s (a linear-attention layer)", dn)
+		}
+	}
+	qRows := qDim
+	if f.attnGate {
+		qRows, ly.gated = 2*qDim, true
+	}
 	switch {
 	case f.qkvPerHead:
 		if ly.qkvPerHead, err = m.linear(name(f.qkv), 3*qDim, c.Hidden, c.AttentionBias); err != nil {
@@ -52,7 +64,7 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 		}
 		ly.q, ly.k, ly.v = fused.rows(0, qDim), fused.rows(qDim, qDim+kvDim), fused.rows(qDim+kvDim, qDim+2*kvDim)
 	default:
-		if ly.q, err = m.linear(name(f.q), qDim, c.Hidden, c.AttentionBias); err != nil {
+		if ly.q, err = m.linear(name(f.q), qRows, c.Hidden, c.AttentionBias); err != nil {
 			return nil, err
 		}
 		if ly.k, err = m.linear(name(f.k), kvDim, c.Hidden, c.AttentionBias); err != nil {
@@ -100,6 +112,15 @@ func (m *Model) loadMLP(l int) (mlp, error) {
 		moe := &moeMLP{topK: c.ExpertsPerToken, normTopK: c.NormTopK}
 		if moe.router, err = m.linear(name(f.router), c.Experts, c.Hidden, false); err != nil {
 			return nil, err
+		}
+		if f.sharedExpert != "" {
+			p := name(f.sharedExpert)
+			if moe.shared, err = m.gated(p+"gate_proj", p+"up_proj", p+"down_proj", c.SharedExpertIntermediate, act); err != nil {
+				return nil, err
+			}
+			if moe.sharedGate, err = m.linear(name(f.sharedExpertGate), 1, c.Hidden, false); err != nil {
+				return nil, err
+			}
 		}
 		for e := 0; e < c.Experts; e++ {
 			prefix := name(fmt.Sprintf(f.expert, e))

@@ -59,6 +59,10 @@ type moeMLP struct {
 	experts  []*gatedMLP
 	topK     int
 	normTopK bool
+	// shared, when set, is added to every token's output scaled by
+	// sigmoid(sharedGate(x)) (Qwen3-Next, Qwen 3.5 MoE).
+	shared     *gatedMLP
+	sharedGate *linear
 }
 
 func (m *moeMLP) apply(x []float32, rows int) []float32 {
@@ -115,6 +119,17 @@ func (m *moeMLP) apply(x []float32, rows int) []float32 {
 			dst := out[t*hidden : (t+1)*hidden]
 			for j, v := range y[i*hidden : (i+1)*hidden] {
 				dst[j] += w * v
+			}
+		}
+	}
+	if m.shared != nil {
+		y := m.shared.apply(x, rows)
+		g := m.sharedGate.apply(x, rows)
+		for t := 0; t < rows; t++ {
+			s := float32(1 / (1 + math.Exp(-float64(g[t]))))
+			dst := out[t*hidden : (t+1)*hidden]
+			for j, v := range y[t*hidden : (t+1)*hidden] {
+				dst[j] += s * v
 			}
 		}
 	}

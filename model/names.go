@@ -23,7 +23,8 @@ type renamed struct {
 // every name is already where f reads it.
 func nameView(w Weights, f *family, c *Config) (Weights, error) {
 	src := map[string]string{}
-	if c.Wrapper != "" {
+	wrapped := c.Wrapper != "" || textUnderWrapperNames(w, f)
+	if wrapped {
 		keep := languagePrefixes(f)
 		for _, n := range w.Names() {
 			ours := unwrapName(n)
@@ -37,7 +38,7 @@ func nameView(w Weights, f *family, c *Config) (Weights, error) {
 		}
 	}
 	has := func(n string) bool {
-		if c.Wrapper != "" {
+		if wrapped {
 			_, ok := src[n]
 			return ok
 		}
@@ -47,10 +48,10 @@ func nameView(w Weights, f *family, c *Config) (Weights, error) {
 	// a checkpoint may hold the shared matrix as lm_head.weight only.
 	embed, head := f.embed+".weight", f.lmHead+".weight"
 	tiedAlias := c.TieEmbeddings && f.lmHead != "" && !has(embed) && has(head)
-	if c.Wrapper == "" && !tiedAlias {
+	if !wrapped && !tiedAlias {
 		return w, nil
 	}
-	if c.Wrapper == "" {
+	if !wrapped {
 		for _, n := range w.Names() {
 			src[n] = n
 		}
