@@ -63,6 +63,10 @@ type Result struct {
 	SingularValues                  []float32 // [Layers][Heads][HeadDim]
 	SignAgreement                   []float32 // [Layers][Heads]
 	SamplesUsed                     int       // per layer
+	// NoCache lists the layers without a KV cache (linear attention),
+	// increasing; their rows in every array above are zeros. nil when every
+	// layer has a cache.
+	NoCache []int
 }
 
 func newResult(layers, heads, kvHeads, headDim int) *Result {
@@ -88,6 +92,7 @@ func Run(m *model.Model, seqs [][]int, opt Options) (*Result, error) {
 	opt.Shard, opt.Shards = 0, 1
 	c := m.Config
 	s := &solveSink{res: newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim), rule: opt.Sign}
+	s.res.NoCache = noCacheLayers(c)
 	if err := gather(m, seqs, opt, s); err != nil {
 		return nil, err
 	}
@@ -189,6 +194,27 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 			close(loads)
 		}
 		last := l == c.Layers-1
+		if !c.HasCache(l) {
+			// No queries: the layer only carries the hidden states on.
+			if !last {
+				layer.Forward(hidden, lens, nil)
+			}
+			if opt.Progress != nil {
+				for i := range lens {
+					opt.Progress(l, i)
+				}
+			}
+			if opt.Context != nil && opt.Context.Err() != nil {
+				return context.Cause(opt.Context)
+			}
+			if err := out.layer(l, nil, nil); err != nil {
+				return fmt.Errorf("layer %d: %w", l, err)
+			}
+			if err := ck.layerDone(l+1, hidden, out); err != nil {
+				return err
+			}
+			continue
+		}
 		if opt.Context != nil {
 			layer.Stop = func() bool { return opt.Context.Err() != nil }
 		}

@@ -16,6 +16,9 @@ type solveSink struct {
 }
 
 func (s *solveSink) layer(l int, positions []int, rows []float32) error {
+	if !hasCache(s.res.NoCache, l) {
+		return nil // zeros
+	}
 	s.res.SamplesUsed = len(positions)
 	heads, err := solveRows(rows, len(positions), s.res.Heads, s.res.HeadDim, s.rule)
 	if err != nil {
@@ -114,6 +117,9 @@ func (s *solveSink) restore(ck tensorReader, layers int) error {
 		n, err := readI64(ck, fmt.Sprintf("samples_used.%d", l))
 		if err != nil {
 			return err
+		}
+		if !hasCache(r.NoCache, l) {
+			continue
 		}
 		if len(n) != 1 || n[0] < 1 || n[0] > maxPositions {
 			return fmt.Errorf("layer %d: samples_used %v: want one count in [1, %d]", l, n, int64(maxPositions))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,6 +53,9 @@ type StatsMeta struct {
 	HeadDim int  `json:"head_dim"`
 	Shard   int  `json:"shard"`
 	Shards  int  `json:"shards"`
+	// NoCache lists the layers without a KV cache (linear attention): they
+	// hold no statistics.
+	NoCache []int `json:"no_cache_layers,omitempty"`
 }
 
 // LayerStats is one layer's share of the statistics.
@@ -101,7 +105,7 @@ func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 		Version: statsVersion, Identity: opt.Identity, Provenance: opt.Provenance, Samples: samples, Seed: opt.Seed,
 		Sequences: sequencesHash(seqs), NumSeqs: len(seqs), TotalPositions: total, First: first, End: end, Gram: gram,
 		Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim,
-		Shard: opt.Shard, Shards: opt.Shards,
+		Shard: opt.Shard, Shards: opt.Shards, NoCache: noCacheLayers(c),
 	}, Layers: make([]LayerStats, c.Layers)}
 	if err := gather(m, seqs, opt, (*statsSink)(st)); err != nil {
 		return nil, err
@@ -134,6 +138,9 @@ type statsSink Stats
 func (s *statsSink) layer(l int, positions []int, rows []float32) error {
 	st := (*Stats)(s)
 	ls := &st.Layers[l]
+	if !hasCache(st.Meta.NoCache, l) {
+		return nil
+	}
 	if !st.Meta.Gram {
 		ls.Positions = make([]int64, len(positions))
 		for i, p := range positions {
@@ -180,6 +187,9 @@ func (s *statsSink) restore(ck tensorReader, layers int) error {
 	for l := 0; l < layers; l++ {
 		ls := &st.Layers[l]
 		var err error
+		if !hasCache(st.Meta.NoCache, l) {
+			continue
+		}
 		if !st.Meta.Gram {
 			if ls.Positions, err = readI64(ck, fmt.Sprintf("positions.%d", l)); err != nil {
 				return err
@@ -282,6 +292,9 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 	out.Meta.First, out.Meta.End = 0, ref.TotalPositions
 	for l := range out.Layers {
 		dst := &out.Layers[l]
+		if !hasCache(ref.NoCache, l) {
+			continue
+		}
 		for _, i := range order { // shard order = position order
 			src := parts[i].Layers[l]
 			if src.Rows != nil {
@@ -316,7 +329,8 @@ func metaDiff(a, b StatsMeta) string {
 		return "Gram matrices vs query rows (--sign mean vs vote over every position)"
 	case a.Seed != b.Seed:
 		return fmt.Sprintf("--seed %d vs %d", a.Seed, b.Seed)
-	case a.Layers != b.Layers || a.Heads != b.Heads || a.KVHeads != b.KVHeads || a.HeadDim != b.HeadDim:
+	case a.Layers != b.Layers || a.Heads != b.Heads || a.KVHeads != b.KVHeads || a.HeadDim != b.HeadDim ||
+		!slices.Equal(a.NoCache, b.NoCache):
 		return "different model shapes"
 	case a.Shards != b.Shards:
 		return fmt.Sprintf("split into %d vs %d shards", a.Shards, b.Shards)
@@ -345,8 +359,12 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 		return nil, fmt.Errorf("stats of shard %d/%d: merge all shards first", m.Shard, m.Shards)
 	}
 	res := newResult(m.Layers, m.Heads, m.KVHeads, m.HeadDim)
+	res.NoCache = m.NoCache
 	d := m.HeadDim
 	for l, ls := range st.Layers {
+		if !hasCache(m.NoCache, l) {
+			continue
+		}
 		if ls.Rows != nil {
 			heads, err := solveRows(ls.Rows, len(ls.Positions), m.Heads, d, rule)
 			if err != nil {

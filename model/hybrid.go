@@ -189,7 +189,7 @@ func (m *Model) loadDeltaNet(l int) (*deltaNet, error) {
 	dn := f.deltaNet
 	name := func(role string) string { return f.layerName(l, dn.prefix+role) }
 	if q := f.layerName(l, f.q) + ".weight"; hasTensor(m.ckpt, q) {
-		return nil, fmt.Errorf("layer_types says linear_attention but the checkpoint has %s (a full-attention layer)", q)
+		return nil, fmt.Errorf("checkpoint %s: layer_types says linear_attention but it has %s (a full-attention layer)", m.Dir, q)
 	}
 	d := c.DeltaNet
 	vw := d.ValueHeads * d.ValueDim

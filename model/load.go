@@ -45,7 +45,7 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 			return m.finishLinearLayer(ly, withMLP)
 		}
 		if dn := f.layerName(l, f.deltaNet.prefix+f.deltaNet.out) + ".weight"; hasTensor(m.ckpt, dn) {
-			return nil, fmt.Errorf("layer_types says full_attention but the checkpoint has %s (a linear-attention layer)", dn)
+			return nil, fmt.Errorf("checkpoint %s: layer_types says full_attention but it has %s (a linear-attention layer)", m.Dir, dn)
 		}
 	}
 	qRows := qDim

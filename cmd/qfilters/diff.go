@@ -162,10 +162,15 @@ func printDiff(w io.Writer, rep diffReport) error {
 		fmt.Fprintf(&b, " %7s", fmt.Sprintf("H%d", h))
 	}
 	b.WriteString("\n")
+	grid := c.Grid(c.KV, c.KVHeads)
 	for l := 0; l < c.Layers; l++ {
 		fmt.Fprintf(&b, "L%-4d", l)
+		if math.IsNaN(grid[l*c.KVHeads]) {
+			b.WriteString(" no KV cache (linear attention)\n")
+			continue
+		}
 		for h := 0; h < c.KVHeads; h++ {
-			v := c.KV[l*c.KVHeads+h].Value
+			v := grid[l*c.KVHeads+h]
 			mark := ' '
 			if v < rep.MinCos {
 				mark = '!'
