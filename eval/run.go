@@ -98,6 +98,11 @@ func CheckShape(c *model.Config, f *export.Filters) error {
 	if f.Heads != 0 && f.Heads != c.Heads {
 		return fmt.Errorf("filters were computed for %d query heads but the model has %d", f.Heads, c.Heads)
 	}
+	for l := range c.Layers {
+		if f.HasCache(l) != c.HasCache(l) {
+			return fmt.Errorf("filters say layer %d has a KV cache: %v, the model: %v (filters of another model)", l, f.HasCache(l), c.HasCache(l))
+		}
+	}
 	return nil
 }
 
@@ -132,6 +137,9 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 	}
 	evaluated, widest := 0, 0 // layers where some query sees MinKeys keys
 	for l := range c.Layers {
+		if !c.HasCache(l) {
+			continue // linear attention: no keys to keep or drop
+		}
 		w := layerWindow(c, l)
 		if w == 0 || w >= opt.MinKeys {
 			evaluated++

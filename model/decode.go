@@ -1,9 +1,6 @@
 package model
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // HeadCache is one key/value head's cache: post-RoPE keys, values and the
 // position of each cached token. Entries may be removed (evicted) between
@@ -20,9 +17,12 @@ func (h *HeadCache) Remove(i int) {
 	h.Pos = append(h.Pos[:i], h.Pos[i+1:]...)
 }
 
-// KVCache is the cache of every layer: Layers[l][g] for kv head g.
+// KVCache is the cache of every layer: Layers[l][g] for kv head g. A
+// linear-attention layer has no kv heads (Layers[l] is empty) and keeps its
+// recurrent state in Linear[l] instead.
 type KVCache struct {
 	Layers [][]HeadCache
+	Linear []*LinearState
 }
 
 // Decoder runs a model one token at a time against a KV cache that the caller
@@ -40,9 +40,6 @@ func (m *Model) NewDecoder() (*Decoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !m.Config.Uniform() {
-		return nil, fmt.Errorf("%s has layers without a KV cache (linear attention): decoding against a cache is not supported for it", m.Config.ModelType)
-	}
 	d := &Decoder{m: m, emb: emb}
 	for l := 0; l < m.Config.Layers; l++ {
 		layer, err := m.Layer(l, true)
@@ -57,8 +54,12 @@ func (m *Model) NewDecoder() (*Decoder, error) {
 // NewCache returns an empty cache for the model.
 func (d *Decoder) NewCache() *KVCache {
 	c := d.m.Config
-	kv := &KVCache{Layers: make([][]HeadCache, c.Layers)}
+	kv := &KVCache{Layers: make([][]HeadCache, c.Layers), Linear: make([]*LinearState, c.Layers)}
 	for l := range kv.Layers {
+		if !c.HasCache(l) {
+			kv.Linear[l] = newLinearState(c.DeltaNet)
+			continue
+		}
 		kv.Layers[l] = make([]HeadCache, c.KVHeads)
 	}
 	return kv
@@ -73,6 +74,10 @@ func (d *Decoder) Step(id, pos int, cache *KVCache) ([]float32, error) {
 		return nil, err
 	}
 	for l, layer := range d.layers {
+		if layer.delta != nil {
+			layer.stepLinear(h, cache.Linear[l])
+			continue
+		}
 		layer.step(h, pos, cache.Layers[l])
 	}
 	return d.m.Logits(h, 1)

@@ -141,43 +141,47 @@ func causalConvSiLU(dst, x []float32, n, ch int, w []float32, k int) {
 // zero and is kept in float64.
 func gatedDeltaRule(o, q, k, v, g, beta []float32, n, dk, dv int) {
 	S := make([]float64, dk*dv)
+	for t := 0; t < n; t++ {
+		deltaStep(S, o[t*dv:(t+1)*dv], q[t*dk:(t+1)*dk], k[t*dk:(t+1)*dk], v[t*dv:(t+1)*dv], g[t], beta[t])
+	}
+}
+
+// deltaStep advances the state S [dk][dv] by one token and writes its
+// output to o [dv].
+func deltaStep(S []float64, o, q, k, v []float32, g, beta float32) {
+	dk, dv := len(q), len(v)
 	qn := make([]float64, dk)
 	kn := make([]float64, dk)
 	mem := make([]float64, dv)
+	out := make([]float64, dv)
 	scale := 1 / math.Sqrt(float64(dk))
-	for t := 0; t < n; t++ {
-		l2normInto(qn, q[t*dk:(t+1)*dk])
-		l2normInto(kn, k[t*dk:(t+1)*dk])
-		decay := math.Exp(float64(g[t]))
-		for i := range S {
-			S[i] *= decay
+	l2normInto(qn, q)
+	l2normInto(kn, k)
+	decay := math.Exp(float64(g))
+	for i := range S {
+		S[i] *= decay
+	}
+	for i := 0; i < dk; i++ {
+		ki := kn[i]
+		row := S[i*dv : (i+1)*dv]
+		for j, s := range row {
+			mem[j] += s * ki
 		}
-		clear(mem)
-		for i := 0; i < dk; i++ {
-			ki := kn[i]
-			row := S[i*dv : (i+1)*dv]
-			for j, s := range row {
-				mem[j] += s * ki
-			}
+	}
+	bt := float64(beta)
+	for j := range mem {
+		mem[j] = (float64(v[j]) - mem[j]) * bt // the delta
+	}
+	for i := 0; i < dk; i++ {
+		ki, qi := kn[i], qn[i]*scale
+		row := S[i*dv : (i+1)*dv]
+		for j := range row {
+			row[j] += ki * mem[j]
+			out[j] += row[j] * qi
 		}
-		bt := float64(beta[t])
-		vt := v[t*dv : (t+1)*dv]
-		for j := range mem {
-			mem[j] = (float64(vt[j]) - mem[j]) * bt // the delta
-		}
-		ot := o[t*dv : (t+1)*dv]
-		out := make([]float64, dv)
-		for i := 0; i < dk; i++ {
-			ki, qi := kn[i], qn[i]*scale
-			row := S[i*dv : (i+1)*dv]
-			for j := range row {
-				row[j] += ki * mem[j]
-				out[j] += row[j] * qi
-			}
-		}
-		for j := range ot {
-			ot[j] = float32(out[j])
-		}
+	}
+	for j := range o {
+		o[j] = float32(out[j])
 	}
 }
 
@@ -220,6 +224,8 @@ func softplus(x float64) float64 {
 }
 
 func silu32(x float32) float32 { return x / (1 + float32(math.Exp(float64(-x)))) }
+
+func expf(x float32) float64 { return math.Exp(float64(x)) }
 
 // each runs f(0..n-1) on as many goroutines as Go may use.
 func each(n int, f func(i int)) {

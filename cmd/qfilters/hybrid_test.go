@@ -156,6 +156,45 @@ func TestHybridFilterDirectory(t *testing.T) {
 		t.Error("merged shards differ from the whole run")
 	}
 
+	// eval measures recall over the layers with a cache and decodes
+	// through the linear ones with their recurrent state.
+	code, stdout, stderr = runCLI(t, "eval", "--model", dir, "--filters", out, "--corpus", corpus, "--skip-docs", "0",
+		"--max-docs", fmt.Sprint(n), "--seq-len", fmt.Sprint(seq), "--cache-size", "24", "--context", "-1", "--json", "--quiet")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var ev struct {
+		Recall []struct {
+			Method   string      `json:"method"`
+			Mean     []float64   `json:"mean"`
+			PerLayer [][]float64 `json:"per_layer"`
+		} `json:"recall"`
+		Perplexity *struct {
+			Methods []struct {
+				Method string  `json:"method"`
+				PPL    float64 `json:"ppl"`
+			} `json:"methods"`
+		} `json:"perplexity"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &ev); err != nil || len(ev.Recall) == 0 || ev.Perplexity == nil {
+		t.Fatalf("eval --json: %v\n%s", err, stdout)
+	}
+	for _, r := range ev.Recall {
+		for l, pl := range r.PerLayer {
+			if (pl == nil) != (l%2 == 0) {
+				t.Errorf("%s: recall of layer %d: %v (layers 0 and 2 have no cache)", r.Method, l, pl)
+			}
+		}
+		if !(r.Mean[0] > 0 && r.Mean[0] <= 1) {
+			t.Errorf("%s: mean recall %v", r.Method, r.Mean)
+		}
+	}
+	for _, p := range ev.Perplexity.Methods {
+		if !(p.PPL > 1) {
+			t.Errorf("perplexity of %s: %v", p.Method, p.PPL)
+		}
+	}
+
 	code, stdout, stderr = runCLI(t, "diff", out, whole)
 	if code != 0 && code != 1 {
 		t.Fatalf("diff: exit %d: %s", code, stderr)
