@@ -21,6 +21,7 @@ type Preset struct {
 	Tie, QKVBias                   bool
 	NormEps                        float64
 	MaxPositions                   int
+	Hybrid                         *Hybrid // linear-attention layers (hybrid.go); nil for none
 }
 
 var presets = map[string]Preset{
