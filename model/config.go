@@ -62,6 +62,13 @@ type Config struct {
 	Linear   []bool
 	DeltaNet DeltaNetConfig
 
+	// Per-layer shapes (Gemma 4's global layers): nil when every layer has
+	// HeadDim and KVHeads; see HeadDimOf, KVHeadsOf. KVOwner[l] is the layer
+	// whose cache layer l reads (itself unless shared); nil without sharing.
+	LayerHeadDim, LayerKVHeads []int
+	KVOwner                    []int
+	Gemma4                     Gemma4
+
 	// Quantization of the stored weights (quantization_config).
 	Quant Quantization
 
@@ -188,6 +195,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	if fam.linearAttn {
 		c.parseHybrid(&r)
 	}
+	if fam.gemma4 {
+		c.Experts = 0 // its MoE block is its own (Config.Gemma4)
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -203,6 +213,14 @@ func ParseConfig(data []byte) (*Config, error) {
 	if fam.linearAttn {
 		if err := c.checkHybrid(); err != nil {
 			return nil, err
+		}
+	}
+	if fam.gemma4 {
+		if err := c.parseGemma4(&r); err != nil {
+			return nil, err
+		}
+		if r.err != nil {
+			return nil, r.err
 		}
 	}
 	return c, nil
@@ -302,7 +320,7 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 		switch c.ModelType {
 		case "gemma2":
 			sliding = (i+1)%2 != 0
-		case "gemma3_text", "gemma3":
+		case "gemma3_text", "gemma3", "gemma4_text":
 			sliding = pattern > 0 && (i+1)%pattern != 0
 		case "qwen2", "qwen3", "qwen3_moe", "qwen2_moe":
 			sliding = window > 0 && r.bool("use_sliding_window", false) && i >= r.int("max_window_layers", 0)
@@ -386,7 +404,7 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 	}
 	rotary := int(float64(c.HeadDim) * rc.PartialFactor)
 	switch rc.Type {
-	case "default":
+	case "default", "proportional":
 	case "linear":
 		if !(rc.Factor > 0) {
 			return rc, fmt.Errorf("rope type linear needs a positive factor")
@@ -414,7 +432,7 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 			}
 		}
 	default:
-		return rc, fmt.Errorf("unsupported rope type %q (supported: default, linear, llama3, longrope)", rc.Type)
+		return rc, fmt.Errorf("unsupported rope type %q (supported: default, linear, llama3, longrope, proportional)", rc.Type)
 	}
 	if rotary < 2 || rotary%2 != 0 {
 		return rc, fmt.Errorf("rope: rotary dimension %d (head_dim %d x %v) must be even and >= 2", rotary, c.HeadDim, rc.PartialFactor)

@@ -53,6 +53,10 @@ type family struct {
 	deltaNet   deltaNetNames
 	attnGate   bool
 
+	// Gemma 4 (gemma4.go): per-layer shapes, value norm, shared caches,
+	// per-layer embeddings, MoE block, layer scalars.
+	gemma4 bool
+
 	embedScale bool // multiply embeddings by sqrt(hidden) (Gemma)
 
 	// Defaults for config keys the family's transformers config class fills in.

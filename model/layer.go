@@ -27,6 +27,20 @@ type Layer struct {
 	delta *deltaNet
 	gated bool
 
+	// Gemma 4 (gemma4.go): a weightless RMSNorm on the values; values taken
+	// from the raw key projection; keys and values read from (readKV) or
+	// kept for (storeKV) the layers sharing this cache; the per-layer
+	// embedding branch; the output scale (0: none).
+	vNorm, kEqV     bool
+	readKV, storeKV *sharedKV
+	kvOff           int // rows of readKV consumed in this Forward
+	ple             *pleBlock
+	scalar          float32
+
+	// Tokens, for families with per-layer embeddings (Gemma 4), are the
+	// token ids of the rows Forward receives, in order.
+	Tokens []int
+
 	mlp mlp // nil when only the queries are needed (last calibration layer)
 
 	// Stop, when set, is checked between chunks of Forward: once it returns
@@ -59,6 +73,11 @@ const maxChunkRows = 4096
 // through the matrix products; attention stays within each sequence.
 func (l *Layer) Forward(h []float32, seqLens []int, capture Capture) {
 	hidden := l.cfg.Hidden
+	if l.storeKV != nil {
+		l.storeKV.k, l.storeKV.v = l.storeKV.k[:0], l.storeKV.v[:0]
+	}
+	l.kvOff = 0
+	rowOff := 0
 	for first := 0; first < len(seqLens); {
 		if l.Stop != nil && l.Stop() {
 			return
@@ -68,13 +87,14 @@ func (l *Layer) Forward(h []float32, seqLens []int, capture Capture) {
 			rows += seqLens[end]
 			end++
 		}
-		l.forwardChunk(h[:rows*hidden], seqLens[first:end], capture)
+		l.forwardChunk(h[:rows*hidden], seqLens[first:end], capture, rowOff)
 		h = h[rows*hidden:]
+		rowOff += rows
 		first = end
 	}
 }
 
-func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
+func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture, rowOff int) {
 	c := l.cfg
 	rows := len(h) / c.Hidden
 	x := h
@@ -89,6 +109,13 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 	q, k, v, gate := l.project(x, seqLens, 0)
 	att := make([]float32, rows*c.Heads*c.HeadDim)
 	qw, kw := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	if l.readKV != nil {
+		k, v = l.readKV.k[l.kvOff*kw:(l.kvOff+rows)*kw], l.readKV.v[l.kvOff*kw:(l.kvOff+rows)*kw]
+		l.kvOff += rows
+	}
+	if l.storeKV != nil {
+		l.storeKV.k, l.storeKV.v = append(l.storeKV.k, k...), append(l.storeKV.v, v...)
+	}
 	start := 0
 	for _, n := range seqLens {
 		qs, ks, vs := q[start*qw:(start+n)*qw], k[start*kw:(start+n)*kw], v[start*kw:(start+n)*kw]
@@ -107,6 +134,24 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 	}
 	out := l.o.apply(att, rows)
 	l.finish(h, out, rows)
+	var tokens []int
+	if l.ple != nil {
+		tokens = l.Tokens[rowOff : rowOff+rows]
+	}
+	l.tail(h, tokens)
+}
+
+// tail runs what follows the MLP in Gemma 4: the per-layer embedding branch
+// and the layer scalar.
+func (l *Layer) tail(h []float32, tokens []int) {
+	if l.ple != nil {
+		l.ple.apply(h, tokens)
+	}
+	if l.scalar != 0 {
+		for i := range h {
+			h[i] *= l.scalar
+		}
+	}
 }
 
 // finish adds the attention output out to h and runs the MLP half of the
@@ -158,9 +203,15 @@ func (l *Layer) Queries(h []float32, seqLens []int) []float32 {
 func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v, gate []float32) {
 	c := l.cfg
 	seq := len(x) / c.Hidden
-	if l.qkvPerHead != nil {
+	switch {
+	case l.qkvPerHead != nil:
 		q, k, v = l.splitPerHead(l.qkvPerHead.apply(x, seq), seq)
-	} else {
+	case l.readKV != nil: // keys and values come from the cache's owner
+		q = l.q.apply(x, seq)
+	case l.kEqV:
+		q, k = l.q.apply(x, seq), l.k.apply(x, seq)
+		v = append([]float32(nil), k...)
+	default:
 		q, k, v = l.q.apply(x, seq), l.k.apply(x, seq), l.v.apply(x, seq)
 	}
 	if l.gated {
@@ -169,7 +220,12 @@ func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v, gate []f
 	if l.qNorm != nil {
 		// Per head or over the whole projection: the norm's width decides.
 		l.qNorm.apply(q)
-		l.kNorm.apply(k)
+		if k != nil {
+			l.kNorm.apply(k)
+		}
+	}
+	if l.vNorm && v != nil {
+		weightlessRMSNorm(v, c.HeadDim, c.NormEps)
 	}
 	qw, kw := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	start := 0
@@ -182,7 +238,9 @@ func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v, gate []f
 			l.PreRoPE(l.Index, q[start*qw:(start+n)*qw])
 		}
 		l.rope.apply(q[start*qw:(start+n)*qw], n, c.Heads, c.HeadDim, cos, sin)
-		l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
+		if k != nil {
+			l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
+		}
 		start += n
 	}
 	return q, k, v, gate

@@ -19,7 +19,7 @@ func (m *Model) Layer(l int, withMLP bool) (*Layer, error) {
 }
 
 func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
-	c, f := m.Config, m.fam
+	c, f := m.Config.forLayer(l), m.fam
 	name := func(role string) string { return f.layerName(l, role) }
 	ly := &Layer{Index: l, cfg: c, rope: newRope(c.Rope[l], c.HeadDim), window: c.Window[l]}
 	ly.scale = 1 / math.Sqrt(float64(c.HeadDim))
@@ -52,6 +52,12 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 	if f.attnGate {
 		qRows, ly.gated = 2*qDim, true
 	}
+	ownKV := true
+	if f.gemma4 {
+		if ownKV, err = m.loadGemma4Attention(ly, l); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case f.qkvPerHead:
 		if ly.qkvPerHead, err = m.linear(name(f.qkv), 3*qDim, c.Hidden, c.AttentionBias); err != nil {
@@ -67,8 +73,17 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 		if ly.q, err = m.linear(name(f.q), qRows, c.Hidden, c.AttentionBias); err != nil {
 			return nil, err
 		}
+		if !ownKV {
+			break
+		}
 		if ly.k, err = m.linear(name(f.k), kvDim, c.Hidden, c.AttentionBias); err != nil {
 			return nil, err
+		}
+		if ly.kEqV {
+			if hasTensor(m.ckpt, name(f.v)+".weight") {
+				return nil, fmt.Errorf("checkpoint %s: attention_k_eq_v says layer %d reuses its keys as values, but it has %s", m.Dir, l, name(f.v)+".weight")
+			}
+			break
 		}
 		if ly.v, err = m.linear(name(f.v), kvDim, c.Hidden, c.AttentionBias); err != nil {
 			return nil, err
@@ -80,7 +95,9 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 			qn, kn = qDim, kvDim
 		}
 		ly.qNorm = optNorm(f.qNorm, qn)
-		ly.kNorm = optNorm(f.kNorm, kn)
+		if ownKV {
+			ly.kNorm = optNorm(f.kNorm, kn)
+		}
 	}
 	if err != nil || !withMLP {
 		return ly, err
@@ -97,11 +114,14 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 		return nil, err
 	}
 	ly.mlp, err = m.loadMLP(l)
-	return ly, err
+	if err != nil || !f.gemma4 {
+		return ly, err
+	}
+	return ly, m.loadGemma4Tail(ly, l)
 }
 
 func (m *Model) loadMLP(l int) (mlp, error) {
-	c, f := m.Config, m.fam
+	c, f := m.Config.forLayer(l), m.fam
 	name := func(role string) string { return f.layerName(l, role) }
 	act, err := activation(c.Activation)
 	if err != nil {

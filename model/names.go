@@ -88,6 +88,9 @@ func languagePrefixes(f *family) []string {
 	if f.lmHead != "" {
 		p = append(p, f.lmHead+".")
 	}
+	if f.gemma4 { // the per-layer embedding tables
+		p = append(p, "model.embed_tokens_per_layer.", "model.per_layer_model_projection.", "model.per_layer_projection_norm.")
+	}
 	return p
 }
 
