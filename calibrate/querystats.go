@@ -50,7 +50,7 @@ func newQueryStats(c *model.Config, seqs [][]int, nSink int, opt Options) *Query
 	st := &QueryStats{Meta: QueryStatsMeta{
 		Version: queryStatsVersion, Identity: opt.Identity, Provenance: opt.Provenance,
 		Sequences: sequencesHash(seqs), NumSeqs: len(seqs), NSink: nSink,
-		Layers: c.Layers, Heads: c.Heads, HeadDim: c.HeadDim, Shard: opt.Shard, Shards: opt.Shards,
+		Layers: c.Layers, Heads: c.Heads, HeadDim: c.MaxHeadDim(), Shard: opt.Shard, Shards: opt.Shards,
 		NoCache: noCacheLayers(c),
 	}}
 	st.Count = make([]int64, c.Layers)
@@ -360,8 +360,7 @@ func RunWithQueryStats(m *model.Model, seqs [][]int, nSink int, opt Options) (*R
 	}
 	opt.Shard, opt.Shards = 0, 1
 	c := m.Config
-	s := &solveSink{res: newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim), rule: opt.Sign}
-	s.res.NoCache = noCacheLayers(c)
+	s := &solveSink{res: newResultFor(c), rule: opt.Sign}
 	q := &queryStatsSink{st: newQueryStats(c, seqs, nSink, opt), prefix: "query_stats."}
 	if err := gather(m, seqs, opt, teeSink{s, q}); err != nil {
 		return nil, nil, err

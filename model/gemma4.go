@@ -562,3 +562,33 @@ func sortByDesc(order []int, p []float32) {
 		}
 	}
 }
+
+// MaxHeadDim is the largest head dim over the layers.
+func (c *Config) MaxHeadDim() int {
+	d := c.HeadDim
+	for _, x := range c.LayerHeadDim {
+		d = max(d, x)
+	}
+	return d
+}
+
+// MaxKVHeads is the largest kv-head count over the layers.
+func (c *Config) MaxKVHeads() int {
+	n := c.KVHeads
+	for _, x := range c.LayerKVHeads {
+		n = max(n, x)
+	}
+	return n
+}
+
+// CacheReaders lists the layers that read layer l's cache besides l
+// itself, increasing.
+func (c *Config) CacheReaders(l int) []int {
+	var out []int
+	for r, o := range c.KVOwner {
+		if o == l && r != l {
+			out = append(out, r)
+		}
+	}
+	return out
+}
