@@ -67,8 +67,16 @@ type Filters struct {
 	// of layer layer_idx. config.json says which layers these are
 	// (layer_caches, see layers.go); a directory without the key has a
 	// cache on every layer, as every reference directory does.
-	NoCache    []int
-	Provenance *Provenance
+	NoCache []int
+	// LayerKVHeads and LayerHeadDim are each layer's shape when layers
+	// differ (Gemma 4's global layers), nil otherwise: KVHeads and HeadDim
+	// are then the largest and a layer's rows are zeros beyond its own.
+	// KVOwner[l] is the layer whose cache layer l reads (itself unless it
+	// shares one), nil without shared caches: a reader's rows are a copy of
+	// its owner's, the filter of the one cache they both attend over.
+	LayerKVHeads, LayerHeadDim []int
+	KVOwner                    []int
+	Provenance                 *Provenance
 }
 
 // Provenance says how filters were produced. It is stored in qfilters.json.
@@ -205,14 +213,17 @@ type config struct {
 	KVHeadDim *int `json:"kv_head_dim"`
 	// LayerCaches, only for models whose layers do not all have a cache:
 	// per layer, "own" or "none" (layers.go).
-	LayerCaches []string `json:"layer_caches,omitempty"`
-	NumKVHeads  *int     `json:"num_kv_heads"`
-	NumLayers   *int     `json:"num_layers"`
+	LayerCaches   []string `json:"layer_caches,omitempty"`
+	LayerHeadDims []int    `json:"layer_head_dims,omitempty"`
+	LayerKVHeads  []int    `json:"layer_kv_heads,omitempty"`
+	NumKVHeads    *int     `json:"num_kv_heads"`
+	NumLayers     *int     `json:"num_layers"`
 }
 
 func encodeConfig(f *Filters) []byte {
 	d, h, l := f.HeadDim, f.KVHeads, f.Layers
-	b, err := json.MarshalIndent(config{KVHeadDim: &d, LayerCaches: f.layerCaches(), NumKVHeads: &h, NumLayers: &l}, "", "  ")
+	b, err := json.MarshalIndent(config{KVHeadDim: &d, LayerCaches: f.layerCaches(), LayerHeadDims: f.LayerHeadDim,
+		LayerKVHeads: f.LayerKVHeads, NumKVHeads: &h, NumLayers: &l}, "", "  ")
 	if err != nil {
 		panic(err) // cannot happen: three ints
 	}
@@ -249,9 +260,10 @@ func Read(dir string) (*Filters, error) {
 	if f.Layers <= 0 || f.KVHeads <= 0 || f.HeadDim <= 0 {
 		return nil, bad("%s: sizes must be > 0 (num_layers=%d, num_kv_heads=%d, kv_head_dim=%d)", ConfigFile, f.Layers, f.KVHeads, f.HeadDim)
 	}
-	if f.NoCache, err = parseLayerCaches(cfg.LayerCaches, f.Layers); err != nil {
+	if f.NoCache, f.KVOwner, err = parseLayerCaches(cfg.LayerCaches, f.Layers); err != nil {
 		return nil, bad("%s: %w", ConfigFile, err)
 	}
+	f.LayerKVHeads, f.LayerHeadDim = cfg.LayerKVHeads, cfg.LayerHeadDims
 
 	modelPath := filepath.Join(dir, ModelFile)
 	if _, err := os.Stat(modelPath); errors.Is(err, fs.ErrNotExist) {

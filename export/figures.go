@@ -28,6 +28,9 @@ type HeadFigures struct {
 	// NoCache marks a head of a layer without a KV cache (linear
 	// attention): it has no filter, and every metric is null.
 	NoCache bool `json:"no_cache,omitempty"`
+	// Padding marks a kv head beyond its layer's own count (a layer with
+	// fewer kv heads than the largest): no filter, null metrics.
+	Padding bool `json:"padding,omitempty"`
 }
 
 // Figures are the per-head figures of a filter directory (what inspect
@@ -100,7 +103,7 @@ func ComputeFigures(f *Filters) *Figures {
 		st.Query = make([]HeadFigures, 0, f.Layers*f.Heads)
 		for l := 0; l < f.Layers; l++ {
 			for h := 0; h < f.Heads; h++ {
-				r := HeadFigures{Layer: l, Head: h, KVHead: h / g}
+				r := HeadFigures{Layer: l, Head: h, KVHead: h / (f.Heads / f.KVHeadsOf(l))}
 				if !f.HasCache(l) {
 					r.NoCache = true
 					st.Query = append(st.Query, r)
@@ -123,10 +126,16 @@ func ComputeFigures(f *Filters) *Figures {
 	for l := 0; l < f.Layers; l++ {
 		for h := 0; h < f.KVHeads; h++ {
 			r := HeadFigures{Layer: l, Head: h, KVHead: h, Norm: ptr(Norm(f.Filter(l, h)))}
+			gl := g
+			if f.Heads > 0 {
+				gl = f.Heads / f.KVHeadsOf(l)
+			}
 			if !f.HasCache(l) {
 				r.Norm, r.NoCache = nil, true
+			} else if h >= f.KVHeadsOf(l) {
+				r.Norm, r.Padding = nil, true
 			} else if hasQuery {
-				group := st.Query[l*f.Heads+h*g : l*f.Heads+(h+1)*g]
+				group := st.Query[l*f.Heads+h*gl : l*f.Heads+(h+1)*gl]
 				r.EnergyShare = groupMean(group, MetricEnergyShare)
 				r.SignAgreement = groupMean(group, MetricSignAgreement)
 			}
@@ -289,12 +298,15 @@ func Compare(a, b *Filters) (*Comparison, error) {
 	if !slices.Equal(a.NoCache, b.NoCache) {
 		return nil, fmt.Errorf("different layers without a KV cache: %v vs %v (filters of different models)", a.NoCache, b.NoCache)
 	}
+	if !slices.Equal(a.LayerKVHeads, b.LayerKVHeads) || !slices.Equal(a.LayerHeadDim, b.LayerHeadDim) || !slices.Equal(a.KVOwner, b.KVOwner) {
+		return nil, fmt.Errorf("different per-layer shapes or shared caches (filters of different models)")
+	}
 	c := &Comparison{Layers: a.Layers, KVHeads: a.KVHeads, NoCache: a.NoCache}
 	for l := 0; l < a.Layers; l++ {
 		if !a.HasCache(l) {
 			continue
 		}
-		for h := 0; h < a.KVHeads; h++ {
+		for h := 0; h < a.KVHeadsOf(l); h++ {
 			c.KV = append(c.KV, HeadValue{l, h, Cosine(a.Filter(l, h), b.Filter(l, h))})
 		}
 	}

@@ -60,7 +60,10 @@ func (d *Decoder) NewCache() *KVCache {
 			kv.Linear[l] = newLinearState(c.DeltaNet)
 			continue
 		}
-		kv.Layers[l] = make([]HeadCache, c.KVHeads)
+		if c.CacheOwner(l) != l {
+			continue // reads its owner's cache: no heads of its own
+		}
+		kv.Layers[l] = make([]HeadCache, c.KVHeadsOf(l))
 	}
 	return kv
 }
@@ -78,13 +81,14 @@ func (d *Decoder) Step(id, pos int, cache *KVCache) ([]float32, error) {
 			layer.stepLinear(h, cache.Linear[l])
 			continue
 		}
-		layer.step(h, pos, cache.Layers[l])
+		layer.step(h, pos, cache.Layers[d.m.Config.CacheOwner(l)], id)
 	}
 	return d.m.Logits(h, 1)
 }
 
-// step is Forward for one token at position pos against cache.
-func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
+// step is Forward for one token id at position pos against cache (its
+// owner's, which it does not extend, for a layer sharing another's cache).
+func (l *Layer) step(h []float32, pos int, cache []HeadCache, id int) {
 	c := l.cfg
 	x := h
 	if l.attnNorm != nil {
@@ -94,6 +98,9 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 	q, k, v, gate := l.project(x, []int{1}, pos)
 	d := c.HeadDim
 	for g := range cache {
+		if l.readKV != nil {
+			break // the owner appended this token already
+		}
 		hc := &cache[g]
 		hc.Keys = append(hc.Keys, append([]float32(nil), k[g*d:(g+1)*d]...))
 		hc.Values = append(hc.Values, append([]float32(nil), v[g*d:(g+1)*d]...))
@@ -140,6 +147,7 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 	}
 	out := l.o.apply(att, 1)
 	l.finish(h, out, 1)
+	l.tail(h, []int{id})
 }
 
 // AttentionScale returns the factor attention scores are multiplied by

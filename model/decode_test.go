@@ -1,11 +1,14 @@
 package model
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestDecoderMatchesForward checks that decoding token by token with a full
 // cache gives the logits of the batched forward pass, on every architecture.
 func TestDecoderMatchesForward(t *testing.T) {
-	for _, arch := range append(allArchs[:len(allArchs):len(allArchs)], hybridArchs...) {
+	for _, arch := range slices.Concat(allArchs, hybridArchs, gemma4Archs) {
 		t.Run(arch, func(t *testing.T) {
 			m, err := Open(archDir(t, arch))
 			if err != nil {
@@ -28,12 +31,19 @@ func TestDecoderMatchesForward(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if e := relErr(got, want[p*v:(p+1)*v]); e > 1e-5 {
+				// Gemma 4 scores are unscaled dot products of RMS-normalized
+				// q and k (scale 1): softmax amplifies float32 rounding more.
+				tol := 1e-5
+				if slices.Contains(gemma4Archs, arch) {
+					tol = 5e-5
+				}
+				if e := relErr(got, want[p*v:(p+1)*v]); e > tol {
 					t.Fatalf("position %d: rel err %.3g", p, e)
 				}
 			}
 			for l, heads := range cache.Layers {
-				if m.Config.HasCache(l) != (len(heads) > 0) || len(heads) > 0 && len(heads[0].Keys) != len(ids) {
+				own := m.Config.HasCache(l) && m.Config.CacheOwner(l) == l
+				if own != (len(heads) > 0) || len(heads) > 0 && len(heads[0].Keys) != len(ids) {
 					t.Errorf("layer %d: %d kv heads (has cache %v), want %d tokens each", l, len(heads), m.Config.HasCache(l), len(ids))
 				}
 			}

@@ -6,7 +6,7 @@ package model
 // and cos and sin, [to-from][rotary/2] each, as the forward pass applies
 // them (scaled for longrope).
 func (c *Config) RotaryTable(l, from, to int) (rotary int, cos, sin []float32) {
-	r := newRope(c.Rope[l], c.HeadDim)
+	r := newRope(c.Rope[l], c.HeadDimOf(l))
 	cos, sin = r.table(from, to)
 	return r.rotary, cos, sin
 }

@@ -305,7 +305,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	tokens := (end - first) * opt.SeqLen
 	sum := calibrateSummary{
 		Out: out, Model: modelName, ModelType: cfg.ReportedType(),
-		Layers: cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
+		Layers: cfg.Layers, KVHeads: cfg.MaxKVHeads(), Heads: cfg.Heads, HeadDim: cfg.MaxHeadDim(),
 		Sequences: end - first, SeqLen: opt.SeqLen, Tokens: tokens,
 		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),
 		WorkingSetBytes: workingSet,
@@ -366,6 +366,7 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
 		QFilters: res.QFilters, PerQueryHead: res.PerQueryHead,
 		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement, NoCache: res.NoCache,
+		LayerKVHeads: res.LayerKVHeads, LayerHeadDim: res.LayerHeadDim, KVOwner: res.KVOwner,
 		Provenance: &export.Provenance{
 			Tool: "qfilters", Version: version,
 			Model: prov["model"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],

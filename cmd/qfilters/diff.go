@@ -171,6 +171,10 @@ func printDiff(w io.Writer, rep diffReport) error {
 		}
 		for h := 0; h < c.KVHeads; h++ {
 			v := grid[l*c.KVHeads+h]
+			if math.IsNaN(v) { // beyond the layer's kv heads
+				fmt.Fprintf(&b, " %7s ", "-")
+				continue
+			}
 			mark := ' '
 			if v < rep.MinCos {
 				mark = '!'

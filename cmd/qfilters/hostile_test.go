@@ -473,6 +473,17 @@ func hostileCases() []hostileCase {
 				v["text_config"].(map[string]any)["layer_types"] = []string{"full_attention", "linear_attention", "linear_attention", "full_attention"}
 			})
 		}, 1, "layer_types says full_attention but it has model.layers.0.linear_attn.out_proj.weight (a linear-attention layer)"},
+		{"Gemma 4 KV-shared layer with no earlier layer of its type to share", func(t *testing.T, e *hostileEnv) {
+			useArch(t, e, "gemma4")
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				v["text_config"].(map[string]any)["layer_types"] = []string{"sliding_attention", "sliding_attention",
+					"sliding_attention", "sliding_attention", "sliding_attention", "full_attention"}
+			})
+		}, 1, "layer 5 is full_attention and shares the cache of an earlier layer of its type, but none of the first 4 layers is one"},
+		{"Gemma 4 wrapper without text_config", func(t *testing.T, e *hostileEnv) {
+			useArch(t, e, "gemma4")
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) { delete(v, "text_config") })
+		}, 1, `model_type "gemma4" (a multimodal wrapper) needs a text_config object`},
 		{"Qwen 3.5 wrapper without text_config", func(t *testing.T, e *hostileEnv) {
 			useArch(t, e, "qwen3_5")
 			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) { delete(v, "text_config") })

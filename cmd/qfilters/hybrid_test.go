@@ -203,3 +203,86 @@ func TestHybridFilterDirectory(t *testing.T) {
 		t.Errorf("diff output:\n%s", stdout)
 	}
 }
+
+// TestGemma4FilterDirectory calibrates the tiny wrapped Gemma 4 (global
+// layers 2 and 5 with 1 kv head of 32 dims, sliding ones 2 of 16; layers 4
+// and 5 read the caches of 3 and 2) through the command line: config.json
+// gives each layer's cache and shape, the readers' rows are their owners',
+// inspect marks the padding heads, shards merge to the whole run, and eval
+// runs over every layer.
+func TestGemma4FilterDirectory(t *testing.T) {
+	arch := "gemma4"
+	dir := fixture.Arch(arch)
+	corpus, n, seq := idsCorpus(t, arch)
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "out")
+	common := []string{"--model", dir, "--corpus", corpus, "--seq-len", fmt.Sprint(seq), "--num-seqs", fmt.Sprint(n), "--quiet"}
+	if code, _, stderr := runCLI(t, append([]string{"calibrate", "--out", out, "--samples", "100"}, common...)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := export.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.KVHeads != 2 || f.HeadDim != 32 || !slices.Equal(f.LayerHeadDim, []int{16, 16, 32, 16, 16, 32}) ||
+		!slices.Equal(f.LayerKVHeads, []int{2, 2, 1, 2, 2, 1}) || !slices.Equal(f.KVOwner, []int{0, 1, 2, 3, 3, 2}) {
+		t.Fatalf("read back [%d kv heads x %d], dims %v, kv heads %v, owners %v", f.KVHeads, f.HeadDim, f.LayerHeadDim, f.LayerKVHeads, f.KVOwner)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(out, "config.json"))
+	if !strings.Contains(string(cfg), `"shared:3"`) || !strings.Contains(string(cfg), `"layer_head_dims"`) {
+		t.Errorf("config.json:\n%s", cfg)
+	}
+	code, stdout, _ := runCLI(t, "inspect", "--json", out)
+	var rep struct {
+		KV []struct {
+			Layer, Head int
+			Norm        *float64
+			Padding     bool
+		} `json:"kv"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil {
+		t.Fatalf("inspect --json: exit %d\n%s", code, stdout)
+	}
+	for _, r := range rep.KV {
+		pad := (r.Layer == 2 || r.Layer == 5) && r.Head == 1
+		if r.Padding != pad || (r.Norm == nil) != pad {
+			t.Errorf("inspect kv row %+v", r)
+		}
+	}
+	var stats []string
+	for i := 0; i < 3; i++ {
+		s := filepath.Join(tmp, fmt.Sprintf("s%d.safetensors", i))
+		if code, _, stderr := runCLI(t, append([]string{"calibrate", "--shard", fmt.Sprintf("%d/3", i), "--stats-out", s, "--samples", "100"}, common...)...); code != 0 {
+			t.Fatalf("shard %d: %s", i, stderr)
+		}
+		stats = append(stats, s)
+	}
+	merged := filepath.Join(tmp, "merged")
+	if code, _, stderr := runCLI(t, append([]string{"merge", "--out", merged}, stats...)...); code != 0 {
+		t.Fatalf("merge: %s", stderr)
+	}
+	a, _ := os.ReadFile(filepath.Join(merged, "model.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(out, "model.safetensors"))
+	ca, _ := os.ReadFile(filepath.Join(merged, "config.json"))
+	if !bytes.Equal(a, b) || !bytes.Equal(ca, cfg) {
+		t.Error("merged shards differ from the whole run")
+	}
+	code, stdout, stderr := runCLI(t, "eval", "--model", dir, "--filters", out, "--corpus", corpus, "--skip-docs", "0",
+		"--max-docs", fmt.Sprint(n), "--seq-len", fmt.Sprint(seq), "--cache-size", "12", "--ratios", "2,4", "--context", "-1", "--json", "--quiet")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var ev struct {
+		Recall []struct {
+			PerLayer [][]float64 `json:"per_layer"`
+		} `json:"recall"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &ev); err != nil || len(ev.Recall) == 0 {
+		t.Fatalf("eval --json: %v\n%s", err, stdout)
+	}
+	for l, pl := range ev.Recall[0].PerLayer {
+		if pl == nil {
+			t.Errorf("no recall for layer %d", l)
+		}
+	}
+}
