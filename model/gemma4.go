@@ -592,3 +592,35 @@ func (c *Config) CacheReaders(l int) []int {
 	}
 	return out
 }
+
+// gemma4WorkingSet is WorkingSet for Gemma 4: the largest layer's weights
+// (its own head dims, a double-wide MLP, the MoE block, its PLE branch and
+// its rows of the PLE projection) twice, the hidden states, the keys and
+// values kept for the layers sharing a cache, one chunk's activations.
+func (c *Config) gemma4WorkingSet(seqs, seqLen int) (weights, hidden, activations int64) {
+	h := int64(c.Hidden)
+	g := c.Gemma4
+	tokens := int64(seqs) * int64(seqLen)
+	var largest, shared, widest int64
+	for l := range c.Layers {
+		lc := c.forLayer(l)
+		q, kv := int64(lc.Heads*lc.HeadDim), int64(lc.KVHeads*lc.HeadDim)
+		n := h*(q+2*kv) + q*h + 3*h*int64(lc.Intermediate)
+		if g.MoE {
+			n += int64(g.Experts)*3*h*int64(g.MoEInter) + int64(g.Experts)*h + 5*h
+		}
+		if g.PLEDim > 0 {
+			n += 3 * h * int64(g.PLEDim)
+		}
+		largest = max(largest, n)
+		widest = max(widest, 2*q+2*kv+2*int64(lc.Intermediate))
+		if c.KVOwner != nil && c.KVOwner[l] == l && len(c.CacheReaders(l)) > 0 {
+			shared += 2 * 4 * tokens * kv
+		}
+	}
+	weights = 2 * 4 * largest
+	hidden = 2*4*tokens*h + shared
+	chunk := min(tokens, maxChunkRows)
+	activations = 4 * chunk * (h + widest)
+	return weights, hidden, activations
+}

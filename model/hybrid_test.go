@@ -73,3 +73,20 @@ func TestHybridConfig(t *testing.T) {
 		t.Errorf("partial rotary %v", c.Rope[1].PartialFactor)
 	}
 }
+
+// TestGemma4WorkingSet: the estimate counts the global layers' wider heads
+// and the keys and values kept for the layers sharing a cache.
+func TestGemma4WorkingSet(t *testing.T) {
+	m, err := Open(archDir(t, "gemma4_text"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c := m.Config
+	_, h, _ := c.WorkingSet(2, 100)
+	// Hidden states (2 x 200 tokens x 32 x 4 bytes) plus the keys and values
+	// of layers 3 (2 x 16) and 2 (1 x 32) for the readers.
+	if want := int64(2*4*200*32 + 2*4*200*(2*16) + 2*4*200*(1*32)); h != want {
+		t.Errorf("hidden %d, want %d", h, want)
+	}
+}
