@@ -3,6 +3,7 @@ package calibrate
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/qfilters/qfilters/export"
@@ -35,6 +36,9 @@ type QueryStatsMeta struct {
 	HeadDim    int               `json:"head_dim"`
 	Shard      int               `json:"shard"`
 	Shards     int               `json:"shards"`
+	// NoCache lists the layers without a KV cache (linear attention): no
+	// queries, no statistics; ExpStats gives them zeros.
+	NoCache []int `json:"no_cache_layers,omitempty"`
 }
 
 const queryStatsVersion = 1
@@ -46,7 +50,8 @@ func newQueryStats(c *model.Config, seqs [][]int, nSink int, opt Options) *Query
 	st := &QueryStats{Meta: QueryStatsMeta{
 		Version: queryStatsVersion, Identity: opt.Identity, Provenance: opt.Provenance,
 		Sequences: sequencesHash(seqs), NumSeqs: len(seqs), NSink: nSink,
-		Layers: c.Layers, Heads: c.Heads, HeadDim: c.HeadDim, Shard: opt.Shard, Shards: opt.Shards,
+		Layers: c.Layers, Heads: c.Heads, HeadDim: c.MaxHeadDim(), Shard: opt.Shard, Shards: opt.Shards,
+		NoCache: noCacheLayers(c),
 	}}
 	st.Count = make([]int64, c.Layers)
 	st.Sum = make([][]float64, c.Layers)
@@ -124,6 +129,9 @@ func (s *queryStatsSink) preRoPE(l, _ int, q []float32) {
 func (s *queryStatsSink) layer(l int, _ []int, _ []float32) error {
 	st := s.st
 	h, d := st.Meta.Heads, st.Meta.HeadDim
+	if !hasCache(st.Meta.NoCache, l) {
+		return nil
+	}
 	if st.Sum[l] == nil { // every sequence shorter than the sinks
 		st.Sum[l] = make([]float64, h*d)
 		st.Gram[l] = make([]float64, h*d*d)
@@ -158,6 +166,9 @@ func (s *queryStatsSink) restore(ck tensorReader, layers int) error {
 	st := s.st
 	h, d := st.Meta.Heads, st.Meta.HeadDim
 	for l := range layers {
+		if !hasCache(st.Meta.NoCache, l) {
+			continue
+		}
 		count, err := readI64(ck, fmt.Sprintf("%scount.%d", s.prefix, l))
 		if err != nil || len(count) != 1 || count[0] < 0 {
 			return fmt.Errorf("layer %d: invalid count: %v", l, err)
@@ -216,6 +227,9 @@ func ReadQueryStats(path string) (*QueryStats, error) {
 		m.Shards <= 0 || m.Shard < 0 || m.Shard >= m.Shards || m.NSink < 0 {
 		return nil, fmt.Errorf("%s: invalid query stats metadata %+v", path, m)
 	}
+	if err := checkNoCache(m.NoCache, m.Layers); err != nil {
+		return nil, fmt.Errorf("%s: invalid query stats metadata: %w", path, err)
+	}
 	st := &QueryStats{Meta: m, Count: make([]int64, m.Layers), Sum: make([][]float64, m.Layers), Gram: make([][]float64, m.Layers)}
 	if err := (&queryStatsSink{st: st}).restore(ck, m.Layers); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -240,6 +254,9 @@ func MergeQueryStats(parts []*QueryStats, names []string) (*QueryStats, error) {
 	out := &QueryStats{Meta: ref, Count: make([]int64, ref.Layers), Sum: make([][]float64, ref.Layers), Gram: make([][]float64, ref.Layers)}
 	out.Meta.Shard, out.Meta.Shards = 0, 1
 	for l := range ref.Layers {
+		if !hasCache(ref.NoCache, l) {
+			continue
+		}
 		out.Sum[l] = make([]float64, ref.Heads*ref.HeadDim)
 		out.Gram[l] = make([]float64, ref.Heads*ref.HeadDim*ref.HeadDim)
 		for _, i := range order {
@@ -262,7 +279,7 @@ func queryMetaDiff(a, b QueryStatsMeta) string {
 		return "different sequences (corpus, tokenizer, --num-samples or --sample-chars)"
 	case a.NSink != b.NSink:
 		return fmt.Sprintf("--n-sink %d vs %d", a.NSink, b.NSink)
-	case a.Layers != b.Layers || a.Heads != b.Heads || a.HeadDim != b.HeadDim:
+	case a.Layers != b.Layers || a.Heads != b.Heads || a.HeadDim != b.HeadDim || !slices.Equal(a.NoCache, b.NoCache):
 		return "different model shapes"
 	case a.Shards != b.Shards:
 		return fmt.Sprintf("split into %d vs %d shards", a.Shards, b.Shards)
@@ -294,6 +311,9 @@ func (st *QueryStats) ExpStats() (*export.ExpStats, error) {
 	out := &export.ExpStats{Layers: m.Layers, Heads: h, HeadDim: d,
 		Mean: make([]float32, m.Layers*h*d), Cov: make([]float32, m.Layers*h*d*d), NSink: m.NSink}
 	for l := range m.Layers {
+		if !hasCache(m.NoCache, l) {
+			continue // zeros: no queries
+		}
 		n := float64(st.Count[l])
 		if st.Count[l] < 2 {
 			return nil, fmt.Errorf("layer %d: %d queries per head, a covariance needs at least 2", l, st.Count[l])
@@ -340,7 +360,7 @@ func RunWithQueryStats(m *model.Model, seqs [][]int, nSink int, opt Options) (*R
 	}
 	opt.Shard, opt.Shards = 0, 1
 	c := m.Config
-	s := &solveSink{res: newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim), rule: opt.Sign}
+	s := &solveSink{res: newResultFor(c), rule: opt.Sign}
 	q := &queryStatsSink{st: newQueryStats(c, seqs, nSink, opt), prefix: "query_stats."}
 	if err := gather(m, seqs, opt, teeSink{s, q}); err != nil {
 		return nil, nil, err

@@ -63,6 +63,34 @@ type Result struct {
 	SingularValues                  []float32 // [Layers][Heads][HeadDim]
 	SignAgreement                   []float32 // [Layers][Heads]
 	SamplesUsed                     int       // per layer
+	// NoCache lists the layers without a KV cache (linear attention),
+	// increasing; their rows in every array above are zeros. nil when every
+	// layer has a cache.
+	NoCache []int
+	// LayerKVHeads and LayerHeadDim are each layer's shape when layers
+	// differ (nil otherwise): KVHeads and HeadDim are then the largest, and
+	// a layer's rows are zero beyond its own. KVOwner[l] is the layer whose
+	// cache layer l reads (nil without shared caches); a reader's rows are
+	// its owner's.
+	LayerKVHeads, LayerHeadDim []int
+	KVOwner                    []int
+}
+
+// newResultFor sizes a result for model config c.
+func newResultFor(c *model.Config) *Result {
+	sh := shapesOf(c)
+	r := newResult(c.Layers, c.Heads, sh.maxKV, sh.maxD)
+	r.NoCache = noCacheLayers(c)
+	r.LayerKVHeads, r.LayerHeadDim, r.KVOwner = sh.kv, sh.d, sh.owner
+	return r
+}
+
+// kvOf is layer l's number of kv heads.
+func (r *Result) kvOf(l int) int {
+	if r.LayerKVHeads != nil {
+		return r.LayerKVHeads[l]
+	}
+	return r.KVHeads
 }
 
 func newResult(layers, heads, kvHeads, headDim int) *Result {
@@ -87,7 +115,7 @@ func Run(m *model.Model, seqs [][]int, opt Options) (*Result, error) {
 	}
 	opt.Shard, opt.Shards = 0, 1
 	c := m.Config
-	s := &solveSink{res: newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim), rule: opt.Sign}
+	s := &solveSink{res: newResultFor(c), rule: opt.Sign}
 	if err := gather(m, seqs, opt, s); err != nil {
 		return nil, err
 	}
@@ -116,7 +144,8 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 	if opt.Shards > len(seqs) {
 		return fmt.Errorf("%d shards for %d sequences: every shard needs at least one", opt.Shards, len(seqs))
 	}
-	qWidth := c.Heads * c.HeadDim
+	sh := shapesOf(c)
+	qWidth := c.Heads * sh.maxD
 	// offsets[s] is the global position of sequence s's first token.
 	offsets := make([]int, len(seqs)+1)
 	for s, ids := range seqs {
@@ -171,6 +200,12 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 	// one that wants nothing else gets no sampled rows.
 	pre, _ := out.(preRoPESink)
 	preOnly := pre != nil && !pre.wantsRows()
+	var tokens []int // for per-layer embeddings (Gemma 4)
+	if c.Gemma4.PLEDim > 0 {
+		for _, ids := range seqs[first:end] {
+			tokens = append(tokens, ids...)
+		}
+	}
 	go load(start)
 	for l := start; l < c.Layers; l++ {
 		var ld loaded
@@ -183,12 +218,35 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 			return ld.err
 		}
 		layer := ld.layer
+		layer.Tokens = tokens
+		dl := c.HeadDimOf(l)
 		if l+1 < c.Layers {
 			go load(l + 1)
 		} else {
 			close(loads)
 		}
 		last := l == c.Layers-1
+		if !c.HasCache(l) {
+			// No queries: the layer only carries the hidden states on.
+			if !last {
+				layer.Forward(hidden, lens, nil)
+			}
+			if opt.Progress != nil {
+				for i := range lens {
+					opt.Progress(l, i)
+				}
+			}
+			if opt.Context != nil && opt.Context.Err() != nil {
+				return context.Cause(opt.Context)
+			}
+			if err := out.layer(l, nil, nil); err != nil {
+				return fmt.Errorf("layer %d: %w", l, err)
+			}
+			if err := ck.layerDone(l+1, hidden, out); err != nil {
+				return err
+			}
+			continue
+		}
 		if opt.Context != nil {
 			layer.Stop = func() bool { return opt.Context.Err() != nil }
 		}
@@ -203,7 +261,7 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		if pre != nil {
 			ps := first // the sequence PreRoPE receives next
 			layer.PreRoPE = func(_ int, q []float32) {
-				pre.preRoPE(l, ps, q)
+				pre.preRoPE(l, ps, sh.pad(q, dl))
 				ps++
 			}
 		}
@@ -211,6 +269,7 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		next := 0  // index into positions
 		s := first // the sequence keep receives next
 		keep := func(_ int, q, _ []float32) {
+			q = sh.pad(q, dl)
 			for next < len(positions) && positions[next] < offsets[s+1] {
 				p := positions[next] - offsets[s]
 				copy(rows[next*qWidth:(next+1)*qWidth], q[p*qWidth:(p+1)*qWidth])
@@ -223,9 +282,10 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		}
 		if last {
 			q := layer.Queries(hidden, lens)
+			lw := c.Heads * dl // keep pads to qWidth
 			for i, n := range lens {
 				base := offsets[first+i] - offsets[first]
-				keep(l, q[base*qWidth:(base+n)*qWidth], nil)
+				keep(l, q[base*lw:(base+n)*lw], nil)
 			}
 		} else {
 			layer.Forward(hidden, lens, keep)
@@ -236,6 +296,11 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		layer = nil
 		if err := out.layer(l, positions, rows); err != nil {
 			return fmt.Errorf("layer %d: %w", l, err)
+		}
+		// No checkpoint between a shared cache's owner and its last reader:
+		// the owner's keys and values are not kept in it.
+		if sh.inSharedSpan(l + 1) {
+			continue
 		}
 		if err := ck.layerDone(l+1, hidden, out); err != nil {
 			return err

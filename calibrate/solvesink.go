@@ -13,16 +13,69 @@ import (
 type solveSink struct {
 	res  *Result
 	rule SignRule
+	// pending holds, per shared cache's owner, the rows of its group's
+	// layers seen so far (solved at its last reader).
+	pending map[int][]float32
 }
 
 func (s *solveSink) layer(l int, positions []int, rows []float32) error {
-	s.res.SamplesUsed = len(positions)
-	heads, err := solveRows(rows, len(positions), s.res.Heads, s.res.HeadDim, s.rule)
+	r := s.res
+	if !hasCache(r.NoCache, l) {
+		return nil // zeros
+	}
+	owner, last := r.cacheGroup(l)
+	if owner != l || last != l {
+		// A shared cache: solve once its last reader's rows are in.
+		if s.pending == nil {
+			s.pending = map[int][]float32{}
+		}
+		s.pending[owner] = append(s.pending[owner], rows...)
+		if l != last {
+			return nil
+		}
+		rows = s.pending[owner]
+		delete(s.pending, owner)
+	}
+	n := len(rows) / (r.Heads * r.HeadDim)
+	r.SamplesUsed = n
+	heads, err := solveRows(rows, n, r.Heads, r.HeadDim, s.rule)
 	if err != nil {
 		return err
 	}
-	s.res.store(l, heads)
+	r.store(owner, heads)
+	r.copyToReaders(owner)
 	return nil
+}
+
+// cacheGroup returns the owner of the cache layer l reads and the last
+// layer reading it.
+func (r *Result) cacheGroup(l int) (owner, last int) {
+	if r.KVOwner == nil {
+		return l, l
+	}
+	owner, last = r.KVOwner[l], l
+	for x, o := range r.KVOwner {
+		if o == owner {
+			last = max(last, x)
+		}
+	}
+	return owner, last
+}
+
+// copyToReaders gives the layers reading owner's cache its rows.
+func (r *Result) copyToReaders(owner int) {
+	for x, o := range r.KVOwner {
+		if o != owner || x == owner {
+			continue
+		}
+		kvw, qw := r.KVHeads*r.HeadDim, r.Heads*r.HeadDim
+		copy(r.QFilters[x*kvw:(x+1)*kvw], r.QFilters[owner*kvw:(owner+1)*kvw])
+		copy(r.PerQueryHead[x*qw:(x+1)*qw], r.PerQueryHead[owner*qw:(owner+1)*qw])
+		copy(r.SingularValues[x*qw:(x+1)*qw], r.SingularValues[owner*qw:(owner+1)*qw])
+		if r.SignAgreement != nil {
+			copy(r.SignAgreement[x*r.Heads:(x+1)*r.Heads], r.SignAgreement[owner*r.Heads:(owner+1)*r.Heads])
+		}
+	}
 }
 
 // solveRows solves every query head of one layer's rows in parallel.
@@ -63,7 +116,8 @@ func eachHead(heads int, f func(h int)) {
 // repeat_kv), and their filters are averaged without renormalizing.
 func (r *Result) store(l int, heads []*headResult) {
 	d := r.HeadDim
-	rep := r.Heads / r.KVHeads
+	kvl := r.kvOf(l)
+	rep := r.Heads / kvl
 	for h, hr := range heads {
 		base := (l*r.Heads + h) * d
 		for i := 0; i < d; i++ {
@@ -74,7 +128,7 @@ func (r *Result) store(l int, heads []*headResult) {
 			r.SignAgreement[l*r.Heads+h] = float32(hr.agreement)
 		}
 	}
-	for g := 0; g < r.KVHeads; g++ {
+	for g := 0; g < kvl; g++ {
 		for i := 0; i < d; i++ {
 			var s float64
 			for h := g * rep; h < (g+1)*rep; h++ {
@@ -114,6 +168,9 @@ func (s *solveSink) restore(ck tensorReader, layers int) error {
 		n, err := readI64(ck, fmt.Sprintf("samples_used.%d", l))
 		if err != nil {
 			return err
+		}
+		if !hasCache(r.NoCache, l) {
+			continue
 		}
 		if len(n) != 1 || n[0] < 1 || n[0] > maxPositions {
 			return fmt.Errorf("layer %d: samples_used %v: want one count in [1, %d]", l, n, int64(maxPositions))

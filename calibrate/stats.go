@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,6 +53,15 @@ type StatsMeta struct {
 	HeadDim int  `json:"head_dim"`
 	Shard   int  `json:"shard"`
 	Shards  int  `json:"shards"`
+	// NoCache lists the layers without a KV cache (linear attention): they
+	// hold no statistics.
+	NoCache []int `json:"no_cache_layers,omitempty"`
+	// Per-layer shapes when layers differ (KVHeads, HeadDim are then the
+	// largest and rows are padded to them) and the owner of the cache each
+	// layer reads, when caches are shared.
+	LayerKVHeads []int `json:"layer_kv_heads,omitempty"`
+	LayerHeadDim []int `json:"layer_head_dim,omitempty"`
+	KVOwner      []int `json:"kv_owner,omitempty"`
 }
 
 // LayerStats is one layer's share of the statistics.
@@ -93,15 +103,17 @@ func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 	if samples < total && (samples > maxStatsSamples || samples*c.Layers > maxSampleWork) {
 		return nil, fmt.Errorf("--samples %d over %d layers: sharded runs keep at most %d per layer and %d in all (or every position)", samples, c.Layers, maxStatsSamples, maxSampleWork)
 	}
-	gram, err := useGram(samples, total, c.Layers, c.Heads*c.HeadDim, opt.Sign)
+	sh := shapesOf(c)
+	gram, err := useGram(samples, total, c.Layers, c.Heads*sh.maxD, opt.Sign)
 	if err != nil {
 		return nil, err
 	}
 	st := &Stats{Meta: StatsMeta{
 		Version: statsVersion, Identity: opt.Identity, Provenance: opt.Provenance, Samples: samples, Seed: opt.Seed,
 		Sequences: sequencesHash(seqs), NumSeqs: len(seqs), TotalPositions: total, First: first, End: end, Gram: gram,
-		Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim,
-		Shard: opt.Shard, Shards: opt.Shards,
+		Layers: c.Layers, Heads: c.Heads, KVHeads: sh.maxKV, HeadDim: sh.maxD,
+		Shard: opt.Shard, Shards: opt.Shards, NoCache: noCacheLayers(c),
+		LayerKVHeads: sh.kv, LayerHeadDim: sh.d, KVOwner: sh.owner,
 	}, Layers: make([]LayerStats, c.Layers)}
 	if err := gather(m, seqs, opt, (*statsSink)(st)); err != nil {
 		return nil, err
@@ -134,6 +146,9 @@ type statsSink Stats
 func (s *statsSink) layer(l int, positions []int, rows []float32) error {
 	st := (*Stats)(s)
 	ls := &st.Layers[l]
+	if !hasCache(st.Meta.NoCache, l) {
+		return nil
+	}
 	if !st.Meta.Gram {
 		ls.Positions = make([]int64, len(positions))
 		for i, p := range positions {
@@ -180,6 +195,9 @@ func (s *statsSink) restore(ck tensorReader, layers int) error {
 	for l := 0; l < layers; l++ {
 		ls := &st.Layers[l]
 		var err error
+		if !hasCache(st.Meta.NoCache, l) {
+			continue
+		}
 		if !st.Meta.Gram {
 			if ls.Positions, err = readI64(ck, fmt.Sprintf("positions.%d", l)); err != nil {
 				return err
@@ -282,6 +300,9 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 	out.Meta.First, out.Meta.End = 0, ref.TotalPositions
 	for l := range out.Layers {
 		dst := &out.Layers[l]
+		if !hasCache(ref.NoCache, l) {
+			continue
+		}
 		for _, i := range order { // shard order = position order
 			src := parts[i].Layers[l]
 			if src.Rows != nil {
@@ -316,7 +337,9 @@ func metaDiff(a, b StatsMeta) string {
 		return "Gram matrices vs query rows (--sign mean vs vote over every position)"
 	case a.Seed != b.Seed:
 		return fmt.Sprintf("--seed %d vs %d", a.Seed, b.Seed)
-	case a.Layers != b.Layers || a.Heads != b.Heads || a.KVHeads != b.KVHeads || a.HeadDim != b.HeadDim:
+	case a.Layers != b.Layers || a.Heads != b.Heads || a.KVHeads != b.KVHeads || a.HeadDim != b.HeadDim ||
+		!slices.Equal(a.NoCache, b.NoCache) || !slices.Equal(a.LayerKVHeads, b.LayerKVHeads) ||
+		!slices.Equal(a.LayerHeadDim, b.LayerHeadDim) || !slices.Equal(a.KVOwner, b.KVOwner):
 		return "different model shapes"
 	case a.Shards != b.Shards:
 		return fmt.Sprintf("split into %d vs %d shards", a.Shards, b.Shards)
@@ -345,8 +368,22 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 		return nil, fmt.Errorf("stats of shard %d/%d: merge all shards first", m.Shard, m.Shards)
 	}
 	res := newResult(m.Layers, m.Heads, m.KVHeads, m.HeadDim)
+	res.NoCache = m.NoCache
+	res.LayerKVHeads, res.LayerHeadDim, res.KVOwner = m.LayerKVHeads, m.LayerHeadDim, m.KVOwner
 	d := m.HeadDim
-	for l, ls := range st.Layers {
+	for l := range st.Layers {
+		if !hasCache(m.NoCache, l) {
+			continue
+		}
+		owner, last := res.cacheGroup(l)
+		if l != last {
+			continue // a shared cache is solved at its last reader
+		}
+		ls := st.Layers[l]
+		if owner != l {
+			ls = st.groupStats(owner, d)
+		}
+		l := owner
 		if ls.Rows != nil {
 			heads, err := solveRows(ls.Rows, len(ls.Positions), m.Heads, d, rule)
 			if err != nil {
@@ -354,6 +391,7 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 			}
 			res.SamplesUsed = len(ls.Positions)
 			res.store(l, heads)
+			res.copyToReaders(l)
 			continue
 		}
 		if rule == SignVote {
@@ -370,6 +408,7 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 		}
 		res.SamplesUsed = int(ls.Count)
 		res.store(l, heads)
+		res.copyToReaders(l)
 		// Without the rows there is no vote to agree with.
 		res.SignAgreement = nil
 	}

@@ -52,6 +52,10 @@ func (m StatsMeta) check() error {
 		return fmt.Errorf("samples %d above the %d a stats file may hold", m.Samples, maxStatsSamples)
 	case m.Samples < m.TotalPositions && m.Samples*m.Layers > maxSampleWork:
 		return fmt.Errorf("%d samples over %d layers: above the %d sampled positions a stats file may hold", m.Samples, m.Layers, maxSampleWork)
+	case checkNoCache(m.NoCache, m.Layers) != nil:
+		return checkNoCache(m.NoCache, m.Layers)
+	case checkShapes(m) != nil:
+		return checkShapes(m)
 	case m.Gram && m.Samples != 0:
 		return fmt.Errorf("statistics claim Gram matrices of %d samples: Gram matrices are only kept for every position", m.Samples)
 	case !isHexHash(m.Sequences):
@@ -142,4 +146,28 @@ func firstNonFinite32(v []float32) int {
 		}
 	}
 	return -1
+}
+
+// checkShapes validates the per-layer shapes and cache owners of stats.
+func checkShapes(m StatsMeta) error {
+	if (m.LayerKVHeads == nil) != (m.LayerHeadDim == nil) {
+		return fmt.Errorf("layer_kv_heads and layer_head_dim come together")
+	}
+	for _, list := range [][]int{m.LayerKVHeads, m.LayerHeadDim, m.KVOwner} {
+		if list != nil && len(list) != m.Layers {
+			return fmt.Errorf("a per-layer list has %d entries for %d layers", len(list), m.Layers)
+		}
+	}
+	for l := range m.LayerKVHeads {
+		kv, d := m.LayerKVHeads[l], m.LayerHeadDim[l]
+		if kv < 1 || kv > m.KVHeads || m.Heads%kv != 0 || d < 1 || d > m.HeadDim {
+			return fmt.Errorf("layer %d: %d kv heads of %d: outside the stats' %d x %d", l, kv, d, m.KVHeads, m.HeadDim)
+		}
+	}
+	for l, o := range m.KVOwner {
+		if o < 0 || o > l || m.KVOwner[o] != o {
+			return fmt.Errorf("layer %d reads the cache of layer %d, which is not an earlier owner", l, o)
+		}
+	}
+	return nil
 }

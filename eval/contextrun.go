@@ -24,9 +24,9 @@ type ContextReport struct {
 
 // CheckExpStats reports statistics that do not fit the model.
 func CheckExpStats(c *model.Config, s *export.ExpStats) error {
-	if s.Layers != c.Layers || s.Heads != c.Heads || s.HeadDim != c.HeadDim {
+	if s.Layers != c.Layers || s.Heads != c.Heads || s.HeadDim != c.MaxHeadDim() {
 		return fmt.Errorf("statistics are [%d layers, %d heads, %d head dim] but the model has [%d layers, %d heads, %d head dim]",
-			s.Layers, s.Heads, s.HeadDim, c.Layers, c.Heads, c.HeadDim)
+			s.Layers, s.Heads, s.HeadDim, c.Layers, c.Heads, c.MaxHeadDim())
 	}
 	return nil
 }
@@ -56,17 +56,22 @@ func newContextRun(c *model.Config, opt ContextOptions, s *export.ExpStats) (*co
 	}
 	// kvpress rotates the statistics by the mean rotation of the
 	// n_future_positions positions after the compressed context.
-	d := c.HeadDim
+	D := c.MaxHeadDim() // the statistics are padded to the largest head dim
 	cr.mean = make([][][]float64, c.Layers)
 	cr.cov = make([][][]float64, c.Layers)
 	for l := range c.Layers {
+		d := c.HeadDimOf(l)
 		rotary, cos, sin := c.RotaryTable(l, opt.Context, opt.Context+FuturePosition)
 		R := c.RotationLayout(AverageRotation(d, rotary, cos, sin), d, rotary)
 		cr.mean[l] = make([][]float64, c.Heads)
 		cr.cov[l] = make([][]float64, c.Heads)
 		for h := range c.Heads {
 			i := l*c.Heads + h
-			cr.mean[l][h], cr.cov[l][h] = Rotate(R, s.Mean[i*d:(i+1)*d], s.Cov[i*d*d:(i+1)*d*d], d)
+			cov := make([]float32, d*d)
+			for a := range d {
+				copy(cov[a*d:(a+1)*d], s.Cov[i*D*D+a*D:i*D*D+a*D+d])
+			}
+			cr.mean[l][h], cr.cov[l][h] = Rotate(R, s.Mean[i*D:i*D+d], cov, d)
 		}
 	}
 	return cr, nil
@@ -75,10 +80,10 @@ func newContextRun(c *model.Config, opt ContextOptions, s *export.ExpStats) (*co
 // layer evaluates one layer of one sequence: q [seq][H·d], k and v
 // [seq][G·d], post-RoPE.
 func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export.Filters, scale float64, seed uint64) error {
-	d, H, G := c.HeadDim, c.Heads, c.KVHeads
+	d, H, G := c.HeadDimOf(l), c.Heads, c.KVHeadsOf(l)
 	group := H / G
 	for g := range G {
-		cg := ContextGroup{Keys: headRows(k, G, g, d), Values: headRows(v, G, g, d), Filter: f.Filter(l, g),
+		cg := ContextGroup{Keys: headRows(k, G, g, d), Values: headRows(v, G, g, d), Filter: f.Filter(l, g)[:d],
 			Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Chunk: layerChunk(c, l),
 			Seed: mix(seed, uint64(l), uint64(g))}
 		for h := g * group; h < (g+1)*group; h++ {

@@ -91,12 +91,21 @@ var PPLMethods = []string{Full, QFilters, KNorm, Streaming, Random}
 
 // CheckShape reports filters that do not fit the model.
 func CheckShape(c *model.Config, f *export.Filters) error {
-	if f.Layers != c.Layers || f.KVHeads != c.KVHeads || f.HeadDim != c.HeadDim {
+	if f.Layers != c.Layers || f.KVHeads != c.MaxKVHeads() || f.HeadDim != c.MaxHeadDim() {
 		return fmt.Errorf("filters are [%d layers, %d kv heads, %d head dim] but the model has [%d layers, %d kv heads, %d head dim]",
-			f.Layers, f.KVHeads, f.HeadDim, c.Layers, c.KVHeads, c.HeadDim)
+			f.Layers, f.KVHeads, f.HeadDim, c.Layers, c.MaxKVHeads(), c.MaxHeadDim())
 	}
 	if f.Heads != 0 && f.Heads != c.Heads {
 		return fmt.Errorf("filters were computed for %d query heads but the model has %d", f.Heads, c.Heads)
+	}
+	for l := range c.Layers {
+		if f.HasCache(l) != c.HasCache(l) {
+			return fmt.Errorf("filters say layer %d has a KV cache: %v, the model: %v (filters of another model)", l, f.HasCache(l), c.HasCache(l))
+		}
+		if f.KVHeadsOf(l) != c.KVHeadsOf(l) || f.HeadDimOf(l) != c.HeadDimOf(l) || f.CacheOwner(l) != c.CacheOwner(l) {
+			return fmt.Errorf("filters say layer %d has %d kv heads of %d reading layer %d's cache, the model %d of %d reading layer %d's (filters of another model)",
+				l, f.KVHeadsOf(l), f.HeadDimOf(l), f.CacheOwner(l), c.KVHeadsOf(l), c.HeadDimOf(l), c.CacheOwner(l))
+		}
 	}
 	return nil
 }
@@ -132,6 +141,9 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 	}
 	evaluated, widest := 0, 0 // layers where some query sees MinKeys keys
 	for l := range c.Layers {
+		if !c.HasCache(l) {
+			continue // linear attention: no keys to keep or drop
+		}
 		w := layerWindow(c, l)
 		if ch := layerChunk(c, l); ch > 0 && (w == 0 || ch < w) {
 			w = ch // a chunk bounds the keys seen as a window does
@@ -188,7 +200,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 					return
 				}
 			}
-			d, H, G := c.HeadDim, c.Heads, c.KVHeads
+			d, H, G := c.HeadDimOf(l), c.Heads, c.KVHeadsOf(l)
 			keys := make([][][]float32, G)
 			for g := range keys {
 				keys[g] = headRows(k, G, g, d)
@@ -196,7 +208,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 			for h := range H {
 				g := h / (H / G)
 				st, err := HeadRecall(Head{
-					Queries: headRows(q, H, h, d), Keys: keys[g], Filter: f.Filter(l, g),
+					Queries: headRows(q, H, h, d), Keys: keys[g], Filter: f.Filter(l, g)[:d],
 					Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Chunk: layerChunk(c, l),
 					Seed: mix(cfg.Seed, uint64(s), uint64(l), uint64(h)),
 				}, opt)
@@ -347,6 +359,7 @@ func forward(m *model.Model, ids []int, each func(l int, q, k, v []float32)) err
 			return err
 		}
 		var q, k []float32
+		layer.Tokens = ids
 		layer.Values = func(_ int, v []float32) { each(l, q, k, v) }
 		layer.Forward(h, []int{len(ids)}, func(_ int, qs, ks []float32) { q, k = qs, ks })
 	}

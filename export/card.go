@@ -29,6 +29,9 @@ func ModelCard(f *Filters) string {
 	if f.Heads > 0 {
 		fmt.Fprintf(&b, "- query heads: %d (%d per kv head, averaged without renormalization)\n", f.Heads, f.GroupSize())
 	}
+	if len(f.NoCache) > 0 {
+		fmt.Fprintf(&b, "- layers without a KV cache (linear attention; zero rows, never read): %s\n", intList(f.NoCache))
+	}
 	b.WriteString("\n")
 
 	if p != nil {
@@ -109,4 +112,12 @@ func kvpressUsage(dir string) string {
 		"# pipe = transformers.pipeline(\"kv-press-text-generation\", model=model, tokenizer=tokenizer)\n" +
 		"# answer = pipe(context, question=question, press=press)[\"answer\"]\n" +
 		"```\n"
+}
+
+func intList(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }

@@ -60,7 +60,23 @@ type Filters struct {
 	// SignAgreement is [Layers][Heads]: the fraction of samples whose
 	// projection on the kept direction (-filter) is > 0.
 	SignAgreement []float32
-	Provenance    *Provenance
+	// NoCache lists the layers that write no KV cache (the linear-attention
+	// layers of a hybrid model), increasing; nil when every layer has one.
+	// Their rows in every tensor are zeros and never read: the tensors keep
+	// one row per decoder layer, so that q_filters[layer_idx] is the filter
+	// of layer layer_idx. config.json says which layers these are
+	// (layer_caches, see layers.go); a directory without the key has a
+	// cache on every layer, as every reference directory does.
+	NoCache []int
+	// LayerKVHeads and LayerHeadDim are each layer's shape when layers
+	// differ (Gemma 4's global layers), nil otherwise: KVHeads and HeadDim
+	// are then the largest and a layer's rows are zeros beyond its own.
+	// KVOwner[l] is the layer whose cache layer l reads (itself unless it
+	// shares one), nil without shared caches: a reader's rows are a copy of
+	// its owner's, the filter of the one cache they both attend over.
+	LayerKVHeads, LayerHeadDim []int
+	KVOwner                    []int
+	Provenance                 *Provenance
 }
 
 // Provenance says how filters were produced. It is stored in qfilters.json.
@@ -180,7 +196,7 @@ func (f *Filters) Validate() error {
 			}
 		}
 	}
-	return nil
+	return f.validateNoCache()
 }
 
 func checkTensor(name string, v []float32, want int, what string) error {
@@ -198,14 +214,20 @@ func checkTensor(name string, v []float32, want int, what string) error {
 // config is config.json, as PyTorchModelHubMixin writes it (keys sorted,
 // two-space indent, no trailing newline).
 type config struct {
-	KVHeadDim  *int `json:"kv_head_dim"`
-	NumKVHeads *int `json:"num_kv_heads"`
-	NumLayers  *int `json:"num_layers"`
+	KVHeadDim *int `json:"kv_head_dim"`
+	// LayerCaches, only for models whose layers do not all have a cache:
+	// per layer, "own" or "none" (layers.go).
+	LayerCaches   []string `json:"layer_caches,omitempty"`
+	LayerHeadDims []int    `json:"layer_head_dims,omitempty"`
+	LayerKVHeads  []int    `json:"layer_kv_heads,omitempty"`
+	NumKVHeads    *int     `json:"num_kv_heads"`
+	NumLayers     *int     `json:"num_layers"`
 }
 
 func encodeConfig(f *Filters) []byte {
 	d, h, l := f.HeadDim, f.KVHeads, f.Layers
-	b, err := json.MarshalIndent(config{&d, &h, &l}, "", "  ")
+	b, err := json.MarshalIndent(config{KVHeadDim: &d, LayerCaches: f.layerCaches(), LayerHeadDims: f.LayerHeadDim,
+		LayerKVHeads: f.LayerKVHeads, NumKVHeads: &h, NumLayers: &l}, "", "  ")
 	if err != nil {
 		panic(err) // cannot happen: three ints
 	}
@@ -242,6 +264,10 @@ func Read(dir string) (*Filters, error) {
 	if f.Layers <= 0 || f.KVHeads <= 0 || f.HeadDim <= 0 {
 		return nil, bad("%s: sizes must be > 0 (num_layers=%d, num_kv_heads=%d, kv_head_dim=%d)", ConfigFile, f.Layers, f.KVHeads, f.HeadDim)
 	}
+	if f.NoCache, f.KVOwner, err = parseLayerCaches(cfg.LayerCaches, f.Layers); err != nil {
+		return nil, bad("%s: %w", ConfigFile, err)
+	}
+	f.LayerKVHeads, f.LayerHeadDim = cfg.LayerKVHeads, cfg.LayerHeadDims
 
 	modelPath := filepath.Join(dir, ModelFile)
 	if _, err := os.Stat(modelPath); errors.Is(err, fs.ErrNotExist) {

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -24,6 +25,12 @@ type HeadFigures struct {
 	// SignAgreement is the fraction of samples whose projection on the kept
 	// direction is positive. For a kv head, the mean over its query group.
 	SignAgreement *float64 `json:"sign_agreement"`
+	// NoCache marks a head of a layer without a KV cache (linear
+	// attention): it has no filter, and every metric is null.
+	NoCache bool `json:"no_cache,omitempty"`
+	// Padding marks a kv head beyond its layer's own count (a layer with
+	// fewer kv heads than the largest): no filter, null metrics.
+	Padding bool `json:"padding,omitempty"`
 }
 
 // Figures are the per-head figures of a filter directory (what inspect
@@ -38,6 +45,8 @@ type Figures struct {
 	// Query has Layers*Heads rows, layer-major; nil when no per-query-head
 	// data is available.
 	Query []HeadFigures `json:"query"`
+	// NoCache lists the layers without a KV cache.
+	NoCache []int `json:"no_cache_layers,omitempty"`
 }
 
 // Metric names, as used by Summaries and in JSON.
@@ -87,14 +96,19 @@ func ptr(x float64) *float64 { return &x }
 // ComputeFigures computes the per-head figures of f. Heads without per-query
 // data get only the norm.
 func ComputeFigures(f *Filters) *Figures {
-	st := &Figures{Layers: f.Layers, KVHeads: f.KVHeads, Heads: f.Heads, HeadDim: f.HeadDim}
+	st := &Figures{Layers: f.Layers, KVHeads: f.KVHeads, Heads: f.Heads, HeadDim: f.HeadDim, NoCache: f.NoCache}
 	hasQuery := f.Heads > 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil)
 	g := f.GroupSize()
 	if hasQuery {
 		st.Query = make([]HeadFigures, 0, f.Layers*f.Heads)
 		for l := 0; l < f.Layers; l++ {
 			for h := 0; h < f.Heads; h++ {
-				r := HeadFigures{Layer: l, Head: h, KVHead: h / g}
+				r := HeadFigures{Layer: l, Head: h, KVHead: h / (f.Heads / f.KVHeadsOf(l))}
+				if !f.HasCache(l) {
+					r.NoCache = true
+					st.Query = append(st.Query, r)
+					continue
+				}
 				if f.PerQueryHead != nil {
 					r.Norm = ptr(Norm(f.QueryFilter(l, h)))
 				}
@@ -112,8 +126,16 @@ func ComputeFigures(f *Filters) *Figures {
 	for l := 0; l < f.Layers; l++ {
 		for h := 0; h < f.KVHeads; h++ {
 			r := HeadFigures{Layer: l, Head: h, KVHead: h, Norm: ptr(Norm(f.Filter(l, h)))}
-			if hasQuery {
-				group := st.Query[l*f.Heads+h*g : l*f.Heads+(h+1)*g]
+			gl := g
+			if f.Heads > 0 {
+				gl = f.Heads / f.KVHeadsOf(l)
+			}
+			if !f.HasCache(l) {
+				r.Norm, r.NoCache = nil, true
+			} else if h >= f.KVHeadsOf(l) {
+				r.Norm, r.Padding = nil, true
+			} else if hasQuery {
+				group := st.Query[l*f.Heads+h*gl : l*f.Heads+(h+1)*gl]
 				r.EnergyShare = groupMean(group, MetricEnergyShare)
 				r.SignAgreement = groupMean(group, MetricSignAgreement)
 			}
@@ -242,11 +264,27 @@ type Comparison struct {
 	Layers  int `json:"layers"`
 	KVHeads int `json:"kv_heads"`
 	Heads   int `json:"heads"` // 0 when Query is nil
-	// KV has one row per layer and kv head (q_filters), layer-major.
+	// KV has one row per layer and kv head (q_filters), layer-major,
+	// leaving out the layers without a cache.
 	KV []HeadValue `json:"kv"`
 	// Query has one row per layer and query head, when both sides have
 	// per-query-head filters with the same number of heads; else nil.
 	Query []HeadValue `json:"query"`
+	// NoCache lists the layers without a KV cache (no filter to compare).
+	NoCache []int `json:"no_cache_layers,omitempty"`
+}
+
+// Grid lays rows (of KV or Query) out as [Layers][cols], NaN where a layer
+// has no cache.
+func (c *Comparison) Grid(rows []HeadValue, cols int) []float64 {
+	g := make([]float64, c.Layers*cols)
+	for i := range g {
+		g[i] = math.NaN()
+	}
+	for _, r := range rows {
+		g[r.Layer*cols+r.Head] = r.Value
+	}
+	return g
 }
 
 // Compare computes the cosine similarity per layer and kv head of the
@@ -257,15 +295,27 @@ func Compare(a, b *Filters) (*Comparison, error) {
 	if sa != sb {
 		return nil, &ShapeMismatchError{sa, sb}
 	}
-	c := &Comparison{Layers: a.Layers, KVHeads: a.KVHeads}
+	if !slices.Equal(a.NoCache, b.NoCache) {
+		return nil, fmt.Errorf("different layers without a KV cache: %v vs %v (filters of different models)", a.NoCache, b.NoCache)
+	}
+	if !slices.Equal(a.LayerKVHeads, b.LayerKVHeads) || !slices.Equal(a.LayerHeadDim, b.LayerHeadDim) || !slices.Equal(a.KVOwner, b.KVOwner) {
+		return nil, fmt.Errorf("different per-layer shapes or shared caches (filters of different models)")
+	}
+	c := &Comparison{Layers: a.Layers, KVHeads: a.KVHeads, NoCache: a.NoCache}
 	for l := 0; l < a.Layers; l++ {
-		for h := 0; h < a.KVHeads; h++ {
+		if !a.HasCache(l) {
+			continue
+		}
+		for h := 0; h < a.KVHeadsOf(l); h++ {
 			c.KV = append(c.KV, HeadValue{l, h, Cosine(a.Filter(l, h), b.Filter(l, h))})
 		}
 	}
 	if a.PerQueryHead != nil && b.PerQueryHead != nil && a.Heads == b.Heads {
 		c.Heads = a.Heads
 		for l := 0; l < a.Layers; l++ {
+			if !a.HasCache(l) {
+				continue
+			}
 			for h := 0; h < a.Heads; h++ {
 				c.Query = append(c.Query, HeadValue{l, h, Cosine(a.QueryFilter(l, h), b.QueryFilter(l, h))})
 			}

@@ -57,10 +57,9 @@ func (st *Figures) Figure(f *Filters, name string, n int) *figure.Figure {
 func (c *Comparison) Figure(a, b string, minCos float64) *figure.Figure {
 	fig := &figure.Figure{Title: fmt.Sprintf("cosine of %s and %s (threshold %g)", a, b, minCos)}
 	add := func(title, level string, rows []HeadValue, cols int) {
-		vals := make([]float64, len(rows))
+		vals := c.Grid(rows, cols)
 		lo := minCos
-		for i, r := range rows {
-			vals[i] = r.Value
+		for _, r := range rows {
 			lo = math.Min(lo, r.Value)
 		}
 		// Leave room below the threshold so that it shows on the scale.

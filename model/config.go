@@ -54,6 +54,20 @@ type Config struct {
 	NormTopK                                     bool
 	DecoderSparseStep                            int
 	MLPOnlyLayers                                []int
+	SharedExpertIntermediate                     int // 0: no shared expert
+
+	// Hybrid attention (Qwen3-Next, Qwen 3.5): Linear[l] is true where layer
+	// l is a linear-attention (Gated DeltaNet) layer, which keeps no KV cache
+	// and has no queries or keys to calibrate. All false elsewhere.
+	Linear   []bool
+	DeltaNet DeltaNetConfig
+
+	// Per-layer shapes (Gemma 4's global layers): nil when every layer has
+	// HeadDim and KVHeads; see HeadDimOf, KVHeadsOf. KVOwner[l] is the layer
+	// whose cache layer l reads (itself unless shared); nil without sharing.
+	LayerHeadDim, LayerKVHeads []int
+	KVOwner                    []int
+	Gemma4                     Gemma4
 
 	// Quantization of the stored weights (quantization_config).
 	Quant Quantization
@@ -191,6 +205,13 @@ func ParseConfig(data []byte) (*Config, error) {
 	c.DecoderSparseStep = r.int("decoder_sparse_step", 1)
 	c.MLPOnlyLayers = r.ints("mlp_only_layers")
 	c.fam = fam
+	c.SharedExpertIntermediate = r.int("shared_expert_intermediate_size", 0)
+	if fam.linearAttn {
+		c.parseHybrid(&r)
+	}
+	if fam.gemma4 {
+		c.Experts = 0 // its MoE block is its own (Config.Gemma4)
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -220,6 +241,19 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if r.err != nil {
 		return nil, r.err
+	}
+	if fam.linearAttn {
+		if err := c.checkHybrid(); err != nil {
+			return nil, err
+		}
+	}
+	if fam.gemma4 {
+		if err := c.parseGemma4(&r); err != nil {
+			return nil, err
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
 	}
 	return c, nil
 }
@@ -265,7 +299,9 @@ func (c *Config) parseLayers(r *reader) error {
 	c.Rope = make([]RopeConfig, c.Layers)
 	c.Window = make([]int, c.Layers)
 	c.Chunk = nil
+	c.Linear = make([]bool, c.Layers)
 	for l, t := range types {
+		c.Linear[l] = t == "linear_attention"
 		rc, err := c.ropeFor(r, t)
 		if err != nil {
 			return err
@@ -300,14 +336,25 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 		if len(lt) != c.Layers {
 			return nil, fmt.Errorf("layer_types has %d entries for %d layers", len(lt), c.Layers)
 		}
+		hybrid := isHybrid(c.ModelType)
 		for i, v := range lt {
 			s, _ := v.(string)
+			if hybrid && (s == "linear_attention" || s == "full_attention") {
+				types[i] = s
+				continue
+			}
+			if hybrid {
+				return nil, fmt.Errorf("layer_types[%d] = %v: supported for %s are full_attention, linear_attention", i, v, c.ModelType)
+			}
 			if s != "full_attention" && s != "sliding_attention" && s != "chunked_attention" {
 				return nil, fmt.Errorf("layer_types[%d] = %v: supported are full_attention, sliding_attention, chunked_attention", i, v)
 			}
 			types[i] = s
 		}
 		return types, nil
+	}
+	if isHybrid(c.ModelType) {
+		return hybridLayerTypes(r, c.Layers)
 	}
 	window := r.int("sliding_window", 0)
 	pattern := r.int("sliding_window_pattern", 0)
@@ -320,7 +367,7 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 		switch c.ModelType {
 		case "gemma2", "gpt_oss":
 			sliding = (i+1)%2 != 0
-		case "gemma3_text", "gemma3":
+		case "gemma3_text", "gemma3", "gemma4_text":
 			sliding = pattern > 0 && (i+1)%pattern != 0
 		case "qwen2", "qwen3", "qwen3_moe", "qwen2_moe":
 			sliding = window > 0 && r.bool("use_sliding_window", false) && i >= r.int("max_window_layers", 0)
@@ -417,7 +464,7 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 		return rc, checkRotary(rotary, c.HeadDim, rc.PartialFactor)
 	}
 	switch rc.Type {
-	case "default":
+	case "default", "proportional":
 	case "linear":
 		if !(rc.Factor > 0) {
 			return rc, fmt.Errorf("rope type linear needs a positive factor")
@@ -447,7 +494,7 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 			}
 		}
 	default:
-		return rc, fmt.Errorf("unsupported rope type %q (supported: default, linear, dynamic, yarn, llama3, longrope)", rc.Type)
+		return rc, fmt.Errorf("unsupported rope type %q (supported: default, linear, dynamic, yarn, llama3, longrope, proportional)", rc.Type)
 	}
 	return rc, checkRotary(rotary, c.HeadDim, rc.PartialFactor)
 }

@@ -17,9 +17,12 @@ func (h *HeadCache) Remove(i int) {
 	h.Pos = append(h.Pos[:i], h.Pos[i+1:]...)
 }
 
-// KVCache is the cache of every layer: Layers[l][g] for kv head g.
+// KVCache is the cache of every layer: Layers[l][g] for kv head g. A
+// linear-attention layer has no kv heads (Layers[l] is empty) and keeps its
+// recurrent state in Linear[l] instead.
 type KVCache struct {
 	Layers [][]HeadCache
+	Linear []*LinearState
 }
 
 // Decoder runs a model one token at a time against a KV cache that the caller
@@ -51,9 +54,16 @@ func (m *Model) NewDecoder() (*Decoder, error) {
 // NewCache returns an empty cache for the model.
 func (d *Decoder) NewCache() *KVCache {
 	c := d.m.Config
-	kv := &KVCache{Layers: make([][]HeadCache, c.Layers)}
+	kv := &KVCache{Layers: make([][]HeadCache, c.Layers), Linear: make([]*LinearState, c.Layers)}
 	for l := range kv.Layers {
-		kv.Layers[l] = make([]HeadCache, c.KVHeads)
+		if !c.HasCache(l) {
+			kv.Linear[l] = newLinearState(c.DeltaNet)
+			continue
+		}
+		if c.CacheOwner(l) != l {
+			continue // reads its owner's cache: no heads of its own
+		}
+		kv.Layers[l] = make([]HeadCache, c.KVHeadsOf(l))
 	}
 	return kv
 }
@@ -67,22 +77,30 @@ func (d *Decoder) Step(id, pos int, cache *KVCache) ([]float32, error) {
 		return nil, err
 	}
 	for l, layer := range d.layers {
-		layer.step(h, pos, cache.Layers[l])
+		if layer.delta != nil {
+			layer.stepLinear(h, cache.Linear[l])
+			continue
+		}
+		layer.step(h, pos, cache.Layers[d.m.Config.CacheOwner(l)], id)
 	}
 	return d.m.Logits(h, 1)
 }
 
-// step is Forward for one token at position pos against cache.
-func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
+// step is Forward for one token id at position pos against cache (its
+// owner's, which it does not extend, for a layer sharing another's cache).
+func (l *Layer) step(h []float32, pos int, cache []HeadCache, id int) {
 	c := l.cfg
 	x := h
 	if l.attnNorm != nil {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, k, v := l.project(x, []int{1}, pos)
+	q, k, v, gate := l.project(x, []int{1}, pos)
 	d := c.HeadDim
 	for g := range cache {
+		if l.readKV != nil {
+			break // the owner appended this token already
+		}
 		hc := &cache[g]
 		hc.Keys = append(hc.Keys, append([]float32(nil), k[g*d:(g+1)*d]...))
 		hc.Values = append(hc.Values, append([]float32(nil), v[g*d:(g+1)*d]...))
@@ -129,8 +147,12 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 			}
 		}
 	}
+	if gate != nil {
+		applyGate(att, gate)
+	}
 	out := l.o.apply(att, 1)
 	l.finish(h, out, 1)
+	l.tail(h, []int{id})
 }
 
 // AttentionScale returns the factor attention scores are multiplied by

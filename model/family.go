@@ -42,6 +42,20 @@ type family struct {
 	// Sparse MoE: router and per-expert tensors (pattern with the expert index).
 	router                                 string
 	expert, expertGate, expertUp, expertDn string
+	// A shared expert beside the routed ones (Qwen2-MoE, Qwen3-Next): a gated
+	// MLP (prefix of its gate/up/down) scaled by sigmoid(sharedGate(x)).
+	sharedExpert, sharedExpertGate string
+
+	// Hybrid attention (hybrid.go): linear-attention layers where
+	// layer_types says so, and a sigmoid gate on the attention output
+	// carried by q_proj (its rows per head: [query; gate]).
+	linearAttn bool
+	deltaNet   deltaNetNames
+	attnGate   bool
+
+	// Gemma 4 (gemma4.go): per-layer shapes, value norm, shared caches,
+	// per-layer embeddings, MoE block, layer scalars.
+	gemma4 bool
 
 	embedScale bool // multiply embeddings by sqrt(hidden) (Gemma)
 	// sinks names gpt-oss's per-head attention sink logits ("" when none).

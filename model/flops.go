@@ -6,6 +6,9 @@ package model
 // last up to its query projection. No LM head. Softmax, norms and RoPE are
 // left out: they are linear in the tokens and small.
 func (c *Config) CalibrationFLOPs(seqs, seqLen int) float64 {
+	if !c.Uniform() {
+		return c.hybridFLOPs(seqs, seqLen)
+	}
 	t := float64(seqs * seqLen)
 	h := float64(c.Hidden)
 	q := float64(c.Heads * c.HeadDim)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/qfilters/qfilters/internal/fixture"
@@ -92,10 +93,18 @@ var allArchs = []string{"llama31", "llama2", "mistral", "qwen2", "qwen3", "phi3_
 	"ministral3", "gpt_oss", "gpt_oss_bf16",
 	"smollm3", "olmo3", "granite", "granitemoe", "glm4", "glm4_moe", "glm4_moe_noqknorm", "cohere2", "llama4_text", "llama4"}
 
+// hybridArchs have linear-attention layers: their goldens hold the queries
+// and keys of the full-attention layers only (python/goldens/qwen35_hybrid.py).
+var hybridArchs = []string{"qwen3_next", "qwen3_5_text", "qwen3_5", "qwen3_5_moe_text", "qwen3_5_moe"}
+
+// gemma4Archs have layers of different shapes and shared caches
+// (python/goldens/gemma4.py, transformers 5.23).
+var gemma4Archs = []string{"gemma4_text", "gemma4_ple", "gemma4_moe", "gemma4"}
+
 // TestGoldenForward checks queries, keys and logits of every layer against
 // transformers' float32 eager forward pass, for every architecture fixture.
 func TestGoldenForward(t *testing.T) {
-	for _, arch := range allArchs {
+	for _, arch := range slices.Concat(allArchs, hybridArchs, gemma4Archs) {
 		t.Run(arch, func(t *testing.T) {
 			dir := archDir(t, arch)
 			m, err := Open(dir)
@@ -118,13 +127,19 @@ func TestGoldenForward(t *testing.T) {
 				queries := map[int][]float32{}
 				keys := map[int][]float32{}
 				logits, err := m.Forward(ids, func(l int, q, k []float32) {
-					queries[l] = headMajor(q, len(ids), c.Heads, c.HeadDim)
-					keys[l] = headMajor(k, len(ids), c.KVHeads, c.HeadDim)
+					queries[l] = headMajor(q, len(ids), c.Heads, c.HeadDimOf(l))
+					keys[l] = headMajor(k, len(ids), c.KVHeadsOf(l), c.HeadDimOf(l))
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
 				for l := 0; l < c.Layers; l++ {
+					if !c.HasCache(l) {
+						if queries[l] != nil {
+							t.Errorf("seq %d layer %d: linear-attention layer produced queries", s, l)
+						}
+						continue
+					}
 					for _, kind := range []struct {
 						name string
 						got  []float32

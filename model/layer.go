@@ -30,6 +30,26 @@ type Layer struct {
 	l2                   *norm   // L2 norm of q and k after RoPE (Llama 4)
 	tempScale, tempFloor float64 // query temperature on NoPE layers (Llama 4)
 
+	// delta, when set, replaces attention (a linear-attention layer: no
+	// queries, keys or cache); gated attention multiplies its output by
+	// sigmoid of a second half of q_proj (hybrid.go).
+	delta *deltaNet
+	gated bool
+
+	// Gemma 4 (gemma4.go): a weightless RMSNorm on the values; values taken
+	// from the raw key projection; keys and values read from (readKV) or
+	// kept for (storeKV) the layers sharing this cache; the per-layer
+	// embedding branch; the output scale (0: none).
+	vNorm, kEqV     bool
+	readKV, storeKV *sharedKV
+	kvOff           int // rows of readKV consumed in this Forward
+	ple             *pleBlock
+	scalar          float32
+
+	// Tokens, for families with per-layer embeddings (Gemma 4), are the
+	// token ids of the rows Forward receives, in order.
+	Tokens []int
+
 	mlp mlp // nil when only the queries are needed (last calibration layer)
 
 	// Stop, when set, is checked between chunks of Forward: once it returns
@@ -62,6 +82,11 @@ const maxChunkRows = 4096
 // through the matrix products; attention stays within each sequence.
 func (l *Layer) Forward(h []float32, seqLens []int, capture Capture) {
 	hidden := l.cfg.Hidden
+	if l.storeKV != nil {
+		l.storeKV.k, l.storeKV.v = l.storeKV.k[:0], l.storeKV.v[:0]
+	}
+	l.kvOff = 0
+	rowOff := 0
 	for first := 0; first < len(seqLens); {
 		if l.Stop != nil && l.Stop() {
 			return
@@ -71,13 +96,14 @@ func (l *Layer) Forward(h []float32, seqLens []int, capture Capture) {
 			rows += seqLens[end]
 			end++
 		}
-		l.forwardChunk(h[:rows*hidden], seqLens[first:end], capture)
+		l.forwardChunk(h[:rows*hidden], seqLens[first:end], capture, rowOff)
 		h = h[rows*hidden:]
+		rowOff += rows
 		first = end
 	}
 }
 
-func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
+func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture, rowOff int) {
 	c := l.cfg
 	rows := len(h) / c.Hidden
 	x := h
@@ -85,9 +111,20 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, k, v := l.project(x, seqLens, 0)
+	if l.delta != nil {
+		l.finish(h, l.delta.forward(x, seqLens), rows)
+		return
+	}
+	q, k, v, gate := l.project(x, seqLens, 0)
 	att := make([]float32, rows*c.Heads*c.HeadDim)
 	qw, kw := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	if l.readKV != nil {
+		k, v = l.readKV.k[l.kvOff*kw:(l.kvOff+rows)*kw], l.readKV.v[l.kvOff*kw:(l.kvOff+rows)*kw]
+		l.kvOff += rows
+	}
+	if l.storeKV != nil {
+		l.storeKV.k, l.storeKV.v = append(l.storeKV.k, k...), append(l.storeKV.v, v...)
+	}
 	start := 0
 	for _, n := range seqLens {
 		qs, ks, vs := q[start*qw:(start+n)*qw], k[start*kw:(start+n)*kw], v[start*kw:(start+n)*kw]
@@ -103,8 +140,29 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 		})
 		start += n
 	}
+	if gate != nil {
+		applyGate(att, gate)
+	}
 	out := l.o.apply(att, rows)
 	l.finish(h, out, rows)
+	var tokens []int
+	if l.ple != nil {
+		tokens = l.Tokens[rowOff : rowOff+rows]
+	}
+	l.tail(h, tokens)
+}
+
+// tail runs what follows the MLP in Gemma 4: the per-layer embedding branch
+// and the layer scalar.
+func (l *Layer) tail(h []float32, tokens []int) {
+	if l.ple != nil {
+		l.ple.apply(h, tokens)
+	}
+	if l.scalar != 0 {
+		for i := range h {
+			h[i] *= l.scalar
+		}
+	}
 }
 
 // finish adds the attention output out to h and runs the MLP half of the
@@ -141,31 +199,49 @@ func (l *Layer) finish(h, out []float32, seq int) {
 
 // Queries returns the block's post-RoPE queries of the sequences of lengths
 // seqLens held in h, without running the rest of it: all calibration needs
-// from the last layer.
+// from the last layer. A linear-attention layer has none: nil.
 func (l *Layer) Queries(h []float32, seqLens []int) []float32 {
+	if !l.cfg.HasCache(l.Index) {
+		return nil
+	}
 	x := h
 	if l.attnNorm != nil {
 		x = append([]float32(nil), h...)
 		l.attnNorm.apply(x)
 	}
-	q, _, _ := l.project(x, seqLens, 0)
+	q, _, _, _ := l.project(x, seqLens, 0)
 	return q
 }
 
 // project returns post-norm, post-RoPE queries and keys, and values, for
 // the sequences of lengths seqLens held in x, each at positions pos0, pos0+1...
-func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32) {
+// and, for gated attention, the output gates (else nil).
+func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v, gate []float32) {
 	c := l.cfg
 	seq := len(x) / c.Hidden
-	if l.qkvPerHead != nil {
+	switch {
+	case l.qkvPerHead != nil:
 		q, k, v = l.splitPerHead(l.qkvPerHead.apply(x, seq), seq)
-	} else {
+	case l.readKV != nil: // keys and values come from the cache's owner
+		q = l.q.apply(x, seq)
+	case l.kEqV:
+		q, k = l.q.apply(x, seq), l.k.apply(x, seq)
+		v = append([]float32(nil), k...)
+	default:
 		q, k, v = l.q.apply(x, seq), l.k.apply(x, seq), l.v.apply(x, seq)
+	}
+	if l.gated {
+		q, gate = splitGate(q, seq, c.Heads, c.HeadDim)
 	}
 	if l.qNorm != nil {
 		// Per head or over the whole projection: the norm's width decides.
 		l.qNorm.apply(q)
-		l.kNorm.apply(k)
+		if k != nil {
+			l.kNorm.apply(k)
+		}
+	}
+	if l.vNorm && v != nil {
+		weightlessRMSNorm(v, c.HeadDim, c.NormEps)
 	}
 	qw, kw := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	start := 0
@@ -177,17 +253,23 @@ func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32
 		if l.PreRoPE != nil {
 			l.PreRoPE(l.Index, q[start*qw:(start+n)*qw])
 		}
+		var ks []float32 // nil for a layer reading another's cache (Gemma 4)
+		if k != nil {
+			ks = k[start*kw : (start+n)*kw]
+		}
 		if l.rope != nil {
 			l.rope.apply(q[start*qw:(start+n)*qw], n, c.Heads, c.HeadDim, cos, sin)
-			l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
+			if ks != nil {
+				l.rope.apply(ks, n, c.KVHeads, c.HeadDim, cos, sin)
+			}
 		}
 		if l.qScaleBeta > 0 {
 			l.scaleQueries(q[start*qw:(start+n)*qw], pos0, qw)
 		}
-		l.afterRoPE(q[start*qw:(start+n)*qw], k[start*kw:(start+n)*kw], n, pos0)
+		l.afterRoPE(q[start*qw:(start+n)*qw], ks, n, pos0)
 		start += n
 	}
-	return q, k, v
+	return q, k, v, gate
 }
 
 // splitPerHead unpacks GPT-NeoX's fused projection, whose output per token is

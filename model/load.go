@@ -19,7 +19,7 @@ func (m *Model) Layer(l int, withMLP bool) (*Layer, error) {
 }
 
 func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
-	c, f := m.Config, m.fam
+	c, f := m.Config.forLayer(l), m.fam
 	name := func(role string) string { return f.layerName(l, role) }
 	ly := &Layer{Index: l, cfg: c, rope: newRope(c.Rope[l], c.HeadDim), window: c.Window[l]}
 	ly.scale = 1 / math.Sqrt(float64(c.HeadDim))
@@ -47,6 +47,24 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.linearAttn {
+		if c.Linear[l] {
+			return m.finishLinearLayer(ly, withMLP)
+		}
+		if dn := f.layerName(l, f.deltaNet.prefix+f.deltaNet.out) + ".weight"; hasTensor(m.ckpt, dn) {
+			return nil, fmt.Errorf("checkpoint %s: layer_types says full_attention but it has %s (a linear-attention layer)", m.Dir, dn)
+		}
+	}
+	qRows := qDim
+	if f.attnGate {
+		qRows, ly.gated = 2*qDim, true
+	}
+	ownKV := true
+	if f.gemma4 {
+		if ownKV, err = m.loadGemma4Attention(ly, l); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case f.qkvPerHead:
 		if ly.qkvPerHead, err = m.linear(name(f.qkv), 3*qDim, c.Hidden, c.AttentionBias); err != nil {
@@ -59,11 +77,20 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 		}
 		ly.q, ly.k, ly.v = fused.rows(0, qDim), fused.rows(qDim, qDim+kvDim), fused.rows(qDim+kvDim, qDim+2*kvDim)
 	default:
-		if ly.q, err = m.linear(name(f.q), qDim, c.Hidden, c.AttentionBias); err != nil {
+		if ly.q, err = m.linear(name(f.q), qRows, c.Hidden, c.AttentionBias); err != nil {
 			return nil, err
+		}
+		if !ownKV {
+			break
 		}
 		if ly.k, err = m.linear(name(f.k), kvDim, c.Hidden, c.AttentionBias); err != nil {
 			return nil, err
+		}
+		if ly.kEqV {
+			if hasTensor(m.ckpt, name(f.v)+".weight") {
+				return nil, fmt.Errorf("checkpoint %s: attention_k_eq_v says layer %d reuses its keys as values, but it has %s", m.Dir, l, name(f.v)+".weight")
+			}
+			break
 		}
 		if ly.v, err = m.linear(name(f.v), kvDim, c.Hidden, c.AttentionBias); err != nil {
 			return nil, err
@@ -75,7 +102,9 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 			qn, kn = qDim, kvDim
 		}
 		ly.qNorm = optNorm(f.qNorm, qn)
-		ly.kNorm = optNorm(f.kNorm, kn)
+		if ownKV {
+			ly.kNorm = optNorm(f.kNorm, kn)
+		}
 	}
 	if f.sinks != "" && err == nil {
 		ly.sinks, err = m.vector(name(f.sinks), c.Heads)
@@ -95,11 +124,14 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 		return nil, err
 	}
 	ly.mlp, err = m.loadMLP(l)
-	return ly, err
+	if err != nil || !f.gemma4 {
+		return ly, err
+	}
+	return ly, m.loadGemma4Tail(ly, l)
 }
 
 func (m *Model) loadMLP(l int) (mlp, error) {
-	c, f := m.Config, m.fam
+	c, f := m.Config.forLayer(l), m.fam
 	name := func(role string) string { return f.layerName(l, role) }
 	if f.customMLP != nil {
 		return f.customMLP(m, l)

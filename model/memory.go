@@ -7,6 +7,12 @@ package model
 // (float32, with a residual copy), and one chunk's activations. It is what
 // a scheduler's memory request should cover, plus the process's own ~100 MB.
 func (c *Config) WorkingSet(seqs, seqLen int) (weights, hidden, activations int64) {
+	if !c.Uniform() {
+		return c.hybridWorkingSet(seqs, seqLen)
+	}
+	if c.LayerHeadDim != nil || c.KVOwner != nil || c.Gemma4.PLEDim > 0 || c.Gemma4.MoE {
+		return c.gemma4WorkingSet(seqs, seqLen)
+	}
 	h := int64(c.Hidden)
 	q := int64(c.Heads * c.HeadDim)
 	kv := int64(c.KVHeads * c.HeadDim)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"runtime"
 	"sync"
 
@@ -63,8 +64,11 @@ type moeMLP struct {
 	bias       []float32 // score correction bias (sigmoidBias routing)
 	scale      float32   // routed scale (sigmoidBias routing), 0 for 1
 	groups     [2]int    // groups, eligible groups (sigmoidBias routing), 0 for none
-	shared     *gatedMLP // nil when none
 	scaleInput bool      // weights scale the expert's input, not its output (Llama 4)
+	// shared, when set, is added to every token's output, scaled by
+	// sigmoid(sharedGate(x)) when sharedGate is set (Qwen3-Next, Qwen 3.5 MoE).
+	shared     *gatedMLP
+	sharedGate *linear
 }
 
 func (m *moeMLP) apply(x []float32, rows int) []float32 {
@@ -112,7 +116,19 @@ func (m *moeMLP) apply(x []float32, rows int) []float32 {
 		}
 	}
 	if m.shared != nil {
-		addInto(out, m.shared.apply(x, rows))
+		y := m.shared.apply(x, rows)
+		if m.sharedGate == nil {
+			addInto(out, y)
+		} else {
+			g := m.sharedGate.apply(x, rows)
+			for t := 0; t < rows; t++ {
+				s := float32(1 / (1 + math.Exp(-float64(g[t]))))
+				dst := out[t*hidden : (t+1)*hidden]
+				for j, v := range y[t*hidden : (t+1)*hidden] {
+					dst[j] += s * v
+				}
+			}
+		}
 	}
 	return out
 }

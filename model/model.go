@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/qfilters/qfilters/kernels"
 	"github.com/qfilters/qfilters/safetensors"
@@ -25,6 +26,10 @@ type Model struct {
 	dryRun bool
 	// bf16 makes the layers' matrix products compute in bf16.
 	bf16 bool
+	// shared holds, per owner layer, the keys and values of a cache other
+	// layers read (Gemma 4).
+	shared   map[int]*sharedKV
+	sharedMu sync.Mutex
 }
 
 // SetPrecision chooses the arithmetic of the layers' matrix products: "f32"
@@ -276,6 +281,7 @@ func (m *Model) Forward(ids []int, capture Capture) ([]float32, error) {
 		if err != nil {
 			return nil, err
 		}
+		layer.Tokens = ids
 		layer.Forward(h, []int{len(ids)}, capture)
 	}
 	return m.Logits(h, len(ids))

@@ -46,6 +46,16 @@ func (m *Model) loadMoE(l int, act func(float32) float32) (mlp, error) {
 			return nil, err
 		}
 	}
+	// Qwen3-Next / Qwen 3.5: a shared expert scaled by a sigmoid gate.
+	if f.sharedExpert != "" {
+		p := name(f.sharedExpert)
+		if moe.shared, err = m.gated(p+"gate_proj", p+"up_proj", p+"down_proj", c.SharedExpertIntermediate, act); err != nil {
+			return nil, err
+		}
+		if moe.sharedGate, err = m.linear(name(f.sharedExpertGate), 1, c.Hidden, false); err != nil {
+			return nil, err
+		}
+	}
 	return moe, nil
 }
 

@@ -23,7 +23,8 @@ type renamed struct {
 // every name is already where f reads it.
 func nameView(w Weights, f *family, c *Config) (Weights, error) {
 	src := map[string]string{}
-	if c.Wrapper != "" {
+	wrapped := c.Wrapper != "" || textUnderWrapperNames(w, f)
+	if wrapped {
 		keep := languagePrefixes(f)
 		for _, n := range w.Names() {
 			ours := unwrapName(n)
@@ -37,7 +38,7 @@ func nameView(w Weights, f *family, c *Config) (Weights, error) {
 		}
 	}
 	has := func(n string) bool {
-		if c.Wrapper != "" {
+		if wrapped {
 			_, ok := src[n]
 			return ok
 		}
@@ -47,10 +48,10 @@ func nameView(w Weights, f *family, c *Config) (Weights, error) {
 	// a checkpoint may hold the shared matrix as lm_head.weight only.
 	embed, head := f.embed+".weight", f.lmHead+".weight"
 	tiedAlias := c.TieEmbeddings && f.lmHead != "" && !has(embed) && has(head)
-	if c.Wrapper == "" && !tiedAlias {
+	if !wrapped && !tiedAlias {
 		return w, nil
 	}
-	if c.Wrapper == "" {
+	if !wrapped {
 		for _, n := range w.Names() {
 			src[n] = n
 		}
@@ -86,6 +87,9 @@ func languagePrefixes(f *family) []string {
 	p := []string{f.embed + ".", f.finalNorm + ".", strings.SplitN(f.layer, "%d", 2)[0]}
 	if f.lmHead != "" {
 		p = append(p, f.lmHead+".")
+	}
+	if f.gemma4 { // the per-layer embedding tables
+		p = append(p, "model.embed_tokens_per_layer.", "model.per_layer_model_projection.", "model.per_layer_projection_norm.")
 	}
 	return p
 }

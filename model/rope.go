@@ -17,6 +17,9 @@ type rope struct {
 
 // newRope computes inverse frequencies the way transformers does, in float32.
 func newRope(rc RopeConfig, headDim int) *rope {
+	if rc.Type == "proportional" {
+		return proportionalRope(rc, headDim)
+	}
 	r := &rope{cfg: rc, rotary: int(float64(headDim) * rc.PartialFactor), scale: 1}
 	half := r.rotary / 2
 	base := make([]float32, half)

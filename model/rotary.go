@@ -11,7 +11,7 @@ func (c *Config) RotaryTable(l, from, to int) (rotary int, cos, sin []float32) {
 	if c.isNoPE(l) {
 		return 0, nil, nil
 	}
-	r := newRope(c.Rope[l], c.HeadDim)
+	r := newRope(c.Rope[l], c.HeadDimOf(l))
 	cos, sin = r.table(from, to)
 	return r.rotary, cos, sin
 }

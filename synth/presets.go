@@ -23,6 +23,7 @@ type Preset struct {
 	MaxPositions                   int
 	Experts                        int            // gpt-oss: experts per layer (MXFP4, gptoss.go)
 	Extra                          map[string]any // further config.json keys
+	Hybrid                         *Hybrid        // linear-attention layers (hybrid.go); nil for none
 }
 
 var presets = map[string]Preset{

@@ -74,3 +74,60 @@ func TestGptOssPresetLoads(t *testing.T) {
 		t.Errorf("%d logits", len(logits))
 	}
 }
+
+// TestHybridPreset: the small hybrid preset loads and runs as Qwen 3.5; the
+// 27B-shaped one has about Qwen3.5-27B's text-model parameter count and a
+// working set at 4 x 2048 tokens of two of its largest layers plus the
+// hidden states, never growing with the linear layers' context.
+func TestHybridPreset(t *testing.T) {
+	p, _ := Lookup("qwen3.5-small")
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := Write(dir, p, 1); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if c := m.Config; c.HasCache(0) || !c.HasCache(3) || c.DeltaNet.ValueHeads != 4 {
+		t.Errorf("config %+v", c)
+	}
+	if _, err := m.Forward([]int{1, 2, 3, 4}, nil); err != nil {
+		t.Fatal(err)
+	}
+	big, _ := Lookup("qwen3.5-27b")
+	if got := float64(big.Params()); got < 25e9 || got > 28e9 {
+		t.Errorf("qwen3.5-27b: %.4g parameters", got)
+	}
+}
+
+func TestHybridWorkingSet27B(t *testing.T) {
+	p, _ := Lookup("qwen3.5-27b")
+	dir := t.TempDir()
+	if err := writeConfig(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	c, err := model.LoadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h, a := c.WorkingSet(4, 2048)
+	t.Logf("qwen3.5-27b, 4 x 2048 tokens: %.4g params; weights %.1f MiB, hidden %.1f MiB, activations %.1f MiB; %.4g GFLOP",
+		float64(p.Params()), float64(w)/(1<<20), float64(h)/(1<<20), float64(a)/(1<<20), c.CalibrationFLOPs(4, 2048)/1e9)
+	// Two of the largest layer (a linear-attention one: its projections
+	// are wider than the gated attention's) at 4 bytes a parameter.
+	lin := int64(5120)*(2*16*128+48*128+48*128+2*48) + 48*128*5120 + (2*16*128+48*128)*4 + 3*5120*17408
+	if w != 2*4*lin {
+		t.Errorf("weights %d, want %d", w, 2*4*lin)
+	}
+	if h != 2*4*4*2048*5120 {
+		t.Errorf("hidden %d", h)
+	}
+	// Doubling the context doubles the hidden states; nothing grows with
+	// the square of it or per linear layer.
+	_, h2, a2 := c.WorkingSet(4, 4096)
+	if h2 != 2*h || a2 > 2*a {
+		t.Errorf("at 4 x 4096: hidden %d, activations %d (vs %d, %d)", h2, a2, h, a)
+	}
+}

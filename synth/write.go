@@ -28,6 +28,9 @@ type tensorSpec struct {
 // tensors lists the preset's tensors in Hugging Face naming.
 func (p Preset) tensors() []tensorSpec {
 	const std = 0.02
+	if p.Hybrid != nil {
+		return p.hybridTensors(std)
+	}
 	q, kv := p.Heads*p.HeadDim, p.KVHeads*p.HeadDim
 	ts := []tensorSpec{{name: "model.embed_tokens.weight", shape: []int{p.Vocab, p.Hidden}, std: std}}
 	for l := 0; l < p.Layers; l++ {
@@ -203,6 +206,9 @@ func writeConfig(dir string, p Preset) error {
 	}
 	for k, v := range p.Extra {
 		cfg[k] = v
+	}
+	if p.Hybrid != nil {
+		p.Hybrid.config(cfg, p.Layers)
 	}
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	return os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644)

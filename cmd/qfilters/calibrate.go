@@ -312,7 +312,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	sum := calibrateSummary{
 		jobSummary: jobSummary{Out: out, Model: modelName, Tokens: tokens, Seconds: elapsed.Seconds()},
 		ModelType:  cfg.ReportedType(),
-		Layers:     cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
+		Layers:     cfg.Layers, KVHeads: cfg.MaxKVHeads(), Heads: cfg.Heads, HeadDim: cfg.MaxHeadDim(),
 		Sequences: end - first, SeqLen: opt.SeqLen,
 		TokensPerSecond: float64(tokens) / elapsed.Seconds(),
 		WorkingSetBytes: workingSet,
@@ -372,7 +372,8 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 	return &export.Filters{
 		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
 		QFilters: res.QFilters, PerQueryHead: res.PerQueryHead,
-		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement,
+		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement, NoCache: res.NoCache,
+		LayerKVHeads: res.LayerKVHeads, LayerHeadDim: res.LayerHeadDim, KVOwner: res.KVOwner,
 		Provenance: &export.Provenance{
 			Tool: "qfilters", Version: version,
 			Model: prov["model"], HubRevision: prov["hub_revision"], HubCommit: prov["hub_commit"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],

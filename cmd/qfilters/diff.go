@@ -170,10 +170,19 @@ func printDiff(w io.Writer, rep diffReport) error {
 		fmt.Fprintf(&b, " %*s", width, fmt.Sprintf("H%d", h))
 	}
 	b.WriteString("\n")
+	grid := c.Grid(c.KV, c.KVHeads)
 	for l := 0; l < c.Layers; l++ {
 		fmt.Fprintf(&b, "L%-4d", l)
+		if math.IsNaN(grid[l*c.KVHeads]) {
+			b.WriteString(" no KV cache (linear attention)\n")
+			continue
+		}
 		for h := 0; h < c.KVHeads; h++ {
-			v := c.KV[l*c.KVHeads+h].Value
+			v := grid[l*c.KVHeads+h]
+			if math.IsNaN(v) { // beyond the layer's kv heads
+				fmt.Fprintf(&b, " %7s ", "-")
+				continue
+			}
 			mark := ' '
 			if v < rep.MinCos {
 				mark = '!'

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qfilters/qfilters/internal/fixture"
 	"github.com/qfilters/qfilters/internal/torchsave"
 	"github.com/qfilters/qfilters/safetensors"
 )
@@ -491,6 +492,27 @@ func hostileCases() []hostileCase {
 				v["model_type"], v["architectures"], v["text_config"] = "llava", []string{"LlavaForConditionalGeneration"}, text
 			})
 		}, 1, `LlavaForConditionalGeneration wraps a language model of text_config model_type "bert", which is not supported`},
+		{"hybrid (Qwen 3.5) config whose layer_types disagree with the tensors present", func(t *testing.T, e *hostileEnv) {
+			useArch(t, e, "qwen3_5")
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				v["text_config"].(map[string]any)["layer_types"] = []string{"full_attention", "linear_attention", "linear_attention", "full_attention"}
+			})
+		}, 1, "layer_types says full_attention but it has model.layers.0.linear_attn.out_proj.weight (a linear-attention layer)"},
+		{"Gemma 4 KV-shared layer with no earlier layer of its type to share", func(t *testing.T, e *hostileEnv) {
+			useArch(t, e, "gemma4")
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				v["text_config"].(map[string]any)["layer_types"] = []string{"sliding_attention", "sliding_attention",
+					"sliding_attention", "sliding_attention", "sliding_attention", "full_attention"}
+			})
+		}, 1, "layer 5 is full_attention and shares the cache of an earlier layer of its type, but none of the first 4 layers is one"},
+		{"Gemma 4 wrapper without text_config", func(t *testing.T, e *hostileEnv) {
+			useArch(t, e, "gemma4")
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) { delete(v, "text_config") })
+		}, 1, `model_type "gemma4" (a multimodal wrapper) needs a text_config object`},
+		{"Qwen 3.5 wrapper without text_config", func(t *testing.T, e *hostileEnv) {
+			useArch(t, e, "qwen3_5")
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) { delete(v, "text_config") })
+		}, 1, `model_type "qwen3_5" (a multimodal wrapper) needs a text_config object`},
 		{"FP8 tensor without its scale", func(t *testing.T, e *hostileEnv) {
 			ts := readTensors(t, e.st())
 			for i, tn := range ts {
@@ -1139,5 +1161,20 @@ func TestHostileCasesDistinct(t *testing.T) {
 	slices.Sort(sorted)
 	if len(slices.Compact(sorted)) != len(names) {
 		t.Error("duplicate case names")
+	}
+}
+
+// useArch replaces the case's model with a tiny arch fixture (its config
+// and weights; the tokenizer stays).
+func useArch(t *testing.T, e *hostileEnv, arch string) {
+	t.Helper()
+	for _, name := range []string{"config.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(fixture.Arch(arch), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(e.model, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

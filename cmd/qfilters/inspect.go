@@ -146,7 +146,9 @@ func inspectGrids(f *export.Filters, st *export.Figures) []heatmap.Grid {
 	}
 	hi := 1.0
 	for _, r := range st.KV {
-		hi = math.Max(hi, *r.Norm)
+		if r.Norm != nil {
+			hi = math.Max(hi, *r.Norm)
+		}
 	}
 	grid("filter norm per kv head", st.KV, f.KVHeads, export.MetricNorm, 0, hi, 0)
 	return grids
@@ -161,6 +163,9 @@ func printInspect(w io.Writer, f *export.Filters, rep inspectReport, grids []hea
 	b.WriteString("\n")
 	if p := f.Provenance; p != nil {
 		fmt.Fprintf(&b, "model %s, corpus %s, %d tokens, samples %s, sign %s, %s\n", orDash(p.Model), orDash(p.Corpus), p.Tokens, orDash(p.Samples), orDash(p.Sign), orDash(p.Precision))
+	}
+	if len(f.NoCache) > 0 {
+		fmt.Fprintf(&b, "layers without a KV cache (linear attention, no filter; blank rows below): %s\n", layerList(f.NoCache))
 	}
 	if len(rep.Unavailable) > 0 {
 		fmt.Fprintf(&b, "unavailable: %s", strings.Join(rep.Unavailable, ", "))
@@ -201,4 +206,13 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// layerList writes layer indices as "0, 1, 2".
+func layerList(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }
