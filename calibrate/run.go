@@ -63,6 +63,12 @@ type Result struct {
 	SingularValues                  []float32 // [Layers][Heads][HeadDim]
 	SignAgreement                   []float32 // [Layers][Heads]
 	SamplesUsed                     int       // per layer
+	// Stability is the split-half stability of each query head's filter
+	// [Layers][Heads], StabilityKV of each key/value head's (GQA) filter
+	// [Layers][KVHeads]: the cosine of the filters solved from the even and
+	// the odd sequences' sampled rows (stability.go). Nil when it cannot be
+	// measured: one sequence, or statistics without rows or sequence bounds.
+	Stability, StabilityKV []float32
 }
 
 func newResult(layers, heads, kvHeads, headDim int) *Result {
@@ -72,6 +78,8 @@ func newResult(layers, heads, kvHeads, headDim int) *Result {
 		PerQueryHead:   make([]float32, layers*heads*headDim),
 		SingularValues: make([]float32, layers*heads*headDim),
 		SignAgreement:  make([]float32, layers*heads),
+		Stability:      make([]float32, layers*heads),
+		StabilityKV:    make([]float32, layers*kvHeads),
 	}
 }
 
@@ -87,7 +95,7 @@ func Run(m *model.Model, seqs [][]int, opt Options) (*Result, error) {
 	}
 	opt.Shard, opt.Shards = 0, 1
 	c := m.Config
-	s := &solveSink{res: newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim), rule: opt.Sign}
+	s := &solveSink{res: newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim), rule: opt.Sign, seqOf: offsetsSeqOf(seqOffsets(seqs))}
 	if err := gather(m, seqs, opt, s); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,9 @@ import (
 type solveSink struct {
 	res  *Result
 	rule SignRule
+	// seqOf maps a global position to its sequence (split-half stability);
+	// nil measures none.
+	seqOf func(p int) int
 }
 
 func (s *solveSink) layer(l int, positions []int, rows []float32) error {
@@ -22,6 +25,28 @@ func (s *solveSink) layer(l int, positions []int, rows []float32) error {
 		return err
 	}
 	s.res.store(l, heads)
+	return s.res.storeStability(l, rows, positions, s.rule, s.seqOf)
+}
+
+// storeStability measures layer l's split-half stability from its rows; it
+// drops the stability of every layer when this one cannot be measured.
+func (r *Result) storeStability(l int, rows []float32, positions []int, rule SignRule, seqOf func(p int) int) error {
+	if r.Stability == nil {
+		return nil
+	}
+	var q, kv []float32
+	if seqOf != nil {
+		var err error
+		if q, kv, err = layerStability(rows, positions, r.Heads, r.KVHeads, r.HeadDim, rule, seqOf); err != nil {
+			return fmt.Errorf("split-half stability: %w", err)
+		}
+	}
+	if q == nil {
+		r.Stability, r.StabilityKV = nil, nil
+		return nil
+	}
+	copy(r.Stability[l*r.Heads:], q)
+	copy(r.StabilityKV[l*r.KVHeads:], kv)
 	return nil
 }
 
@@ -97,6 +122,11 @@ func (s *solveSink) tensors(from, to int) []safetensors.Tensor {
 			f32Tensor(fmt.Sprintf("singular_values.%d", l), q[1], r.Heads, r.HeadDim),
 			f32Tensor(fmt.Sprintf("sign_agreement.%d", l), q[2], r.Heads),
 			i64Tensor(fmt.Sprintf("samples_used.%d", l), []int64{int64(r.SamplesUsed)}))
+		if r.Stability != nil {
+			out = append(out,
+				f32Tensor(fmt.Sprintf("stability.%d", l), r.Stability[l*r.Heads:(l+1)*r.Heads], r.Heads),
+				f32Tensor(fmt.Sprintf("stability_kv.%d", l), r.StabilityKV[l*r.KVHeads:(l+1)*r.KVHeads], r.KVHeads))
+		}
 	}
 	return out
 }
@@ -119,6 +149,16 @@ func (s *solveSink) restore(ck tensorReader, layers int) error {
 			return fmt.Errorf("layer %d: samples_used %v: want one count in [1, %d]", l, n, int64(maxPositions))
 		}
 		r.SamplesUsed = int(n[0])
+		if r.Stability != nil {
+			// A checkpoint without stability (one sequence) restores none.
+			if err := readF32(ck, fmt.Sprintf("stability.%d", l), r.Stability[l*r.Heads:(l+1)*r.Heads]); err != nil {
+				r.Stability, r.StabilityKV = nil, nil
+				continue
+			}
+			if err := readF32(ck, fmt.Sprintf("stability_kv.%d", l), r.StabilityKV[l*r.KVHeads:(l+1)*r.KVHeads]); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

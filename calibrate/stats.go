@@ -44,6 +44,10 @@ type StatsMeta struct {
 	// ranges tile [0, TotalPositions).
 	First int `json:"first_position"`
 	End   int `json:"end_position"`
+	// SeqLen is the length of every sequence when they are all alike (0
+	// otherwise, or from older files): Solve needs it to split the rows by
+	// sequence for the split-half stability.
+	SeqLen int `json:"seq_len,omitempty"`
 	// Gram: per-head Gram matrices instead of rows (every position, mean rule).
 	Gram    bool `json:"gram,omitempty"`
 	Layers  int  `json:"layers"`
@@ -97,8 +101,14 @@ func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
+	seqLen := len(seqs[0])
+	for _, s := range seqs {
+		if len(s) != seqLen {
+			seqLen = 0
+		}
+	}
 	st := &Stats{Meta: StatsMeta{
-		Version: statsVersion, Identity: opt.Identity, Provenance: opt.Provenance, Samples: samples, Seed: opt.Seed,
+		Version: statsVersion, SeqLen: seqLen, Identity: opt.Identity, Provenance: opt.Provenance, Samples: samples, Seed: opt.Seed,
 		Sequences: sequencesHash(seqs), NumSeqs: len(seqs), TotalPositions: total, First: first, End: end, Gram: gram,
 		Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim,
 		Shard: opt.Shard, Shards: opt.Shards,
@@ -308,7 +318,7 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 // metaDiff names the first field on which two shards' metadata disagree.
 func metaDiff(a, b StatsMeta) string {
 	switch {
-	case a.Sequences != b.Sequences || a.NumSeqs != b.NumSeqs || a.TotalPositions != b.TotalPositions:
+	case a.Sequences != b.Sequences || a.NumSeqs != b.NumSeqs || a.TotalPositions != b.TotalPositions || a.SeqLen != b.SeqLen:
 		return "different calibration sequences (corpus, tokenizer or --seq-len/--num-seqs)"
 	case a.Samples != b.Samples:
 		return fmt.Sprintf("--samples %d vs %d", a.Samples, b.Samples)
@@ -346,6 +356,10 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 	}
 	res := newResult(m.Layers, m.Heads, m.KVHeads, m.HeadDim)
 	d := m.HeadDim
+	var seqOf func(p int) int
+	if m.SeqLen > 0 {
+		seqOf = func(p int) int { return p / m.SeqLen }
+	}
 	for l, ls := range st.Layers {
 		if ls.Rows != nil {
 			heads, err := solveRows(ls.Rows, len(ls.Positions), m.Heads, d, rule)
@@ -354,6 +368,13 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 			}
 			res.SamplesUsed = len(ls.Positions)
 			res.store(l, heads)
+			positions := make([]int, len(ls.Positions))
+			for i, p := range ls.Positions {
+				positions[i] = int(p)
+			}
+			if err := res.storeStability(l, ls.Rows, positions, rule, seqOf); err != nil {
+				return nil, fmt.Errorf("layer %d: %w", l, err)
+			}
 			continue
 		}
 		if rule == SignVote {
@@ -370,8 +391,9 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 		}
 		res.SamplesUsed = int(ls.Count)
 		res.store(l, heads)
-		// Without the rows there is no vote to agree with.
+		// Without the rows there is no vote to agree with, nor halves.
 		res.SignAgreement = nil
+		res.Stability, res.StabilityKV = nil, nil
 	}
 	return res, nil
 }

@@ -52,6 +52,8 @@ func (m StatsMeta) check() error {
 		return fmt.Errorf("samples %d above the %d a stats file may hold", m.Samples, maxStatsSamples)
 	case m.Samples < m.TotalPositions && m.Samples*m.Layers > maxSampleWork:
 		return fmt.Errorf("%d samples over %d layers: above the %d sampled positions a stats file may hold", m.Samples, m.Layers, maxSampleWork)
+	case m.SeqLen < 0 || m.SeqLen > 0 && (m.TotalPositions%m.SeqLen != 0 || m.TotalPositions/m.SeqLen != m.NumSeqs):
+		return fmt.Errorf("seq_len %d: %d sequences of it are not the %d positions", m.SeqLen, m.NumSeqs, m.TotalPositions)
 	case m.Gram && m.Samples != 0:
 		return fmt.Errorf("statistics claim Gram matrices of %d samples: Gram matrices are only kept for every position", m.Samples)
 	case !isHexHash(m.Sequences):

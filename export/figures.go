@@ -24,6 +24,10 @@ type HeadFigures struct {
 	// SignAgreement is the fraction of samples whose projection on the kept
 	// direction is positive. For a kv head, the mean over its query group.
 	SignAgreement *float64 `json:"sign_agreement"`
+	// Stability is the split-half stability of the head's filter: the
+	// cosine of the filters of the even and the odd calibration sequences
+	// (of the query head's filter, or of the kv head's GQA average).
+	Stability *float64 `json:"stability"`
 }
 
 // Figures are the per-head figures of a filter directory (what inspect
@@ -45,6 +49,7 @@ const (
 	MetricNorm          = "norm"
 	MetricEnergyShare   = "energy_share"
 	MetricSignAgreement = "sign_agreement"
+	MetricStability     = "stability"
 )
 
 // Get returns the value of a metric of the row (nil when unavailable).
@@ -56,6 +61,8 @@ func (h HeadFigures) Get(metric string) *float64 {
 		return h.EnergyShare
 	case MetricSignAgreement:
 		return h.SignAgreement
+	case MetricStability:
+		return h.Stability
 	}
 	return nil
 }
@@ -88,7 +95,7 @@ func ptr(x float64) *float64 { return &x }
 // data get only the norm.
 func ComputeFigures(f *Filters) *Figures {
 	st := &Figures{Layers: f.Layers, KVHeads: f.KVHeads, Heads: f.Heads, HeadDim: f.HeadDim}
-	hasQuery := f.Heads > 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil)
+	hasQuery := f.Heads > 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil || f.Stability != nil)
 	g := f.GroupSize()
 	if hasQuery {
 		st.Query = make([]HeadFigures, 0, f.Layers*f.Heads)
@@ -104,6 +111,9 @@ func ComputeFigures(f *Filters) *Figures {
 				if f.SignAgreement != nil {
 					r.SignAgreement = ptr(float64(f.SignAgreement[l*f.Heads+h]))
 				}
+				if f.Stability != nil {
+					r.Stability = ptr(float64(f.Stability[l*f.Heads+h]))
+				}
 				st.Query = append(st.Query, r)
 			}
 		}
@@ -116,6 +126,9 @@ func ComputeFigures(f *Filters) *Figures {
 				group := st.Query[l*f.Heads+h*g : l*f.Heads+(h+1)*g]
 				r.EnergyShare = groupMean(group, MetricEnergyShare)
 				r.SignAgreement = groupMean(group, MetricSignAgreement)
+			}
+			if f.StabilityKV != nil {
+				r.Stability = ptr(float64(f.StabilityKV[l*f.KVHeads+h]))
 			}
 			st.KV = append(st.KV, r)
 		}
@@ -195,19 +208,38 @@ func summarizeValues(vals []HeadValue, metric, level string, n int) *Summary {
 }
 
 // Summaries returns the summaries of the available metrics: the norm over kv
-// heads (what kvpress loads), energy share and sign agreement over query
-// heads.
+// heads (what kvpress loads), energy share, sign agreement and stability
+// over query heads, and stability over kv heads.
 func (st *Figures) Summaries(n int) []*Summary {
 	var out []*Summary
 	if s := Summarize(st.KV, MetricNorm, "kv", n); s != nil {
 		out = append(out, s)
 	}
-	for _, m := range []string{MetricEnergyShare, MetricSignAgreement} {
+	for _, m := range []string{MetricEnergyShare, MetricSignAgreement, MetricStability} {
 		if s := Summarize(st.Query, m, "query", n); s != nil {
 			out = append(out, s)
 		}
 	}
+	if s := Summarize(st.KV, MetricStability, "kv", n); s != nil {
+		out = append(out, s)
+	}
 	return out
+}
+
+// StabilityScale returns the bottom of a colour scale for stabilities (the
+// top is 1): stabilities crowd just below 1, so the scale starts at the
+// first of 0.999, 0.99, 0.9, 0 or -1 at or below the lowest value.
+func StabilityScale(vals []float32) float64 {
+	lo := 1.0
+	for _, v := range vals {
+		lo = math.Min(lo, float64(v))
+	}
+	for _, s := range []float64{0.999, 0.99, 0.9, 0} {
+		if lo >= s {
+			return s
+		}
+	}
+	return -1
 }
 
 // Cosine returns the cosine similarity of a and b, accumulated in float64.

@@ -366,6 +366,7 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 		Layers: res.Layers, KVHeads: res.KVHeads, Heads: res.Heads, HeadDim: res.HeadDim,
 		QFilters: res.QFilters, PerQueryHead: res.PerQueryHead,
 		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement,
+		Stability: res.Stability, StabilityKV: res.StabilityKV,
 		Provenance: &export.Provenance{
 			Tool: "qfilters", Version: version,
 			Model: prov["model"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],
