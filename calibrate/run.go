@@ -203,7 +203,11 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		// The layer's sample is drawn over all sequences; this shard keeps
 		// the positions that fall in its own.
 		var positions []int
-		for _, p := range samplePositions(opt.Seed, l, total, opt.Samples) {
+		drawn := samplePositions
+		if ps, ok := out.(positioner); ok {
+			drawn = func(int64, int, int, int) []int { return ps.positions(l) }
+		}
+		for _, p := range drawn(opt.Seed, l, total, opt.Samples) {
 			if p >= offsets[first] && p < offsets[end] && !preOnly {
 				positions = append(positions, p)
 			}
@@ -250,6 +254,12 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		}
 	}
 	return nil
+}
+
+// positioner is a sink that chooses itself which positions of each layer it
+// receives (sorted, within the sequences gather runs) instead of the sample.
+type positioner interface {
+	positions(l int) []int
 }
 
 // loaded is a layer read in the background.

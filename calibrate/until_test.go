@@ -1,0 +1,155 @@
+package calibrate
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func sameResult(t *testing.T, what string, got, want *Result) {
+	t.Helper()
+	eq := func(name string, a, b []float32) {
+		if len(a) != len(b) {
+			t.Fatalf("%s: %s has %d values, want %d", what, name, len(a), len(b))
+		}
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("%s: %s[%d] = %v, want %v", what, name, i, a[i], b[i])
+			}
+		}
+	}
+	eq("q_filters", got.QFilters, want.QFilters)
+	eq("filters_per_qhead", got.PerQueryHead, want.PerQueryHead)
+	eq("singular_values", got.SingularValues, want.SingularValues)
+	eq("sign_agreement", got.SignAgreement, want.SignAgreement)
+	eq("stability", got.Stability, want.Stability)
+	eq("stability_kv", got.StabilityKV, want.StabilityKV)
+	if got.SamplesUsed != want.SamplesUsed {
+		t.Fatalf("%s: samples used %d, want %d", what, got.SamplesUsed, want.SamplesUsed)
+	}
+}
+
+func TestUntilSchedule(t *testing.T) {
+	for max, want := range map[int][]int{1: {1}, 4: {4}, 5: {4, 5}, 20: {4, 8, 16, 20}, 32: {4, 8, 16, 32}} {
+		if got := UntilSchedule(max); !slices.Equal(got, want) {
+			t.Errorf("UntilSchedule(%d) = %v, want %v", max, got, want)
+		}
+	}
+}
+
+// TestUntilStableEqualsRun: every round's result is bit for bit Run's on the
+// same first n sequences (stability included), whether the sample is a
+// count below the positions, above them, or every position; and a run
+// stops at the first round whose stability reaches the threshold.
+func TestUntilStableEqualsRun(t *testing.T) {
+	m := tinyModel(t)
+	seqs := randomSeqs(11, 24, m.Config.Vocab)
+	for _, samples := range []int{100, 0, 400} {
+		opt := Options{Samples: samples, Seed: 3}
+		var rounds []Round
+		// A threshold above 1 is never reached: every round runs.
+		last, rep, err := RunUntilStable(m, seqs, opt, 2, func(r Round) { rounds = append(rounds, r) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rounds) != 3 || rep.Sequences != 11 || !rep.Last || rep.Stable {
+			t.Fatalf("samples %d: rounds %+v, last %+v", samples, rounds, rep)
+		}
+		whole, err := Run(m, seqs, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameResult(t, "last round", last, whole)
+		// Stop at each round in turn: the threshold just reached there.
+		for i, r := range rounds[:2] {
+			got, rep, err := RunUntilStable(m, seqs, opt, r.MinStability, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// An earlier round may already reach it: then it stops there.
+			if rep.Sequences > r.Sequences || !rep.Stable {
+				t.Fatalf("samples %d, threshold of round %d (%v): stopped at %+v", samples, i, r.MinStability, rep)
+			}
+			want, err := Run(m, seqs[:rep.Sequences], opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameResult(t, "round", got, want)
+		}
+	}
+}
+
+// TestUntilStableResume: a run killed between rounds or inside one resumes
+// from its checkpoint with the uninterrupted run's result.
+func TestUntilStableResume(t *testing.T) {
+	m := tinyModel(t)
+	seqs := randomSeqs(9, 24, m.Config.Vocab)
+	base := Options{Samples: 120, Seed: 1}
+	want, _, err := RunUntilStable(m, seqs, base, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stopAt := range []int{7, 25} { // progress calls before the stop: inside round 1, inside round 2
+		dir := t.TempDir()
+		opt := base
+		opt.CheckpointDir, opt.CheckpointLayers = dir, 1
+		calls := 0
+		opt.Progress = func(int, int) {
+			calls++
+			if calls == stopAt {
+				panic("stop")
+			}
+		}
+		func() {
+			defer func() { recover() }()
+			RunUntilStable(m, seqs, opt, 2, nil)
+			t.Fatal("not stopped")
+		}()
+		opt.Progress = nil
+		_, statErr := os.Stat(filepath.Join(dir, untilStateFile))
+		if (statErr == nil) != (stopAt > 20) { // round 1 is 4 sequences x 5 layers = 20 calls
+			t.Fatalf("stop at call %d: state after round 1: %v", stopAt, statErr)
+		}
+		resumed := -1
+		opt.Resumed = func(l int) { resumed = l }
+		got, rep, err := RunUntilStable(m, seqs, opt, 2, nil)
+		if resumed < 1 {
+			t.Errorf("stop at call %d: the round did not resume from its layer checkpoint", stopAt)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Sequences != 9 {
+			t.Fatalf("resumed run stopped at %+v", rep)
+		}
+		sameResult(t, "resumed", got, want)
+	}
+}
+
+// TestShardsMergeStability: merged shards give the whole run's stability
+// bit for bit (the merged rows are the same rows, and the stats carry the
+// sequence length that splits them).
+func TestShardsMergeStability(t *testing.T) {
+	m := tinyModel(t)
+	seqs := randomSeqs(7, 48, m.Config.Vocab)
+	opt := Options{Samples: 150, Seed: 5, Sign: SignVote}
+	whole, err := Run(m, seqs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.Stability == nil {
+		t.Fatal("no stability from 7 sequences")
+	}
+	for _, n := range []int{1, 3} {
+		sameResult(t, "merged", shardedRun(t, m, seqs, opt, n, SignVote), whole)
+	}
+	one, err := Run(m, seqs[:1], opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Stability != nil || one.StabilityKV != nil {
+		t.Error("stability from a single sequence")
+	}
+}
