@@ -46,7 +46,7 @@ type calibrateOptions struct {
 	CheckpointEvery              string
 	UntilStable                  float64
 
-	untilSet  bool
+	untilSet bool
 
 	seqLenSet bool
 	stderr    io.Writer
@@ -329,7 +329,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),
 		WorkingSetBytes: workingSet,
 		Checkpoints:     checkpoints, CheckpointSeconds: checkpointTime.Seconds(),
-		UntilStable:     until,
+		UntilStable: until,
 	}
 	if opt.Shard != "" {
 		sum.Shard = spec.String()
