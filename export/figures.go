@@ -279,6 +279,11 @@ type Comparison struct {
 	// Query has one row per layer and query head, when both sides have
 	// per-query-head filters with the same number of heads; else nil.
 	Query []HeadValue `json:"query"`
+	// KVNoise and QueryNoise are, per row of KV and Query, the most
+	// 1 - cosine that the two runs' split-half noise explains (AddNoise;
+	// noise.go); nil when either side has no stability.
+	KVNoise    []float64 `json:"kv_noise,omitempty"`
+	QueryNoise []float64 `json:"query_noise,omitempty"`
 }
 
 // Compare computes the cosine similarity per layer and kv head of the

@@ -89,6 +89,9 @@ type diffReport struct {
 	BelowKV    []export.HeadValue `json:"below_kv"`
 	BelowQuery []export.HeadValue `json:"below_query"`
 	OK         bool               `json:"ok"`
+	// With both runs' stability: the heads within their split-half noise
+	// and those beyond it (drift), per level (export/noise.go).
+	Noise *diffNoise `json:"noise,omitempty"`
 }
 
 func runDiff(w io.Writer, a, b string, opt diffOptions) error {
@@ -117,6 +120,7 @@ func runDiff(w io.Writer, a, b string, opt diffOptions) error {
 		}
 		return diffTrouble{err}
 	}
+	cmp.AddNoise(fa, fb)
 	if opt.PNG != "" {
 		if err := cmp.Figure(a, b, opt.MinCos).Save(opt.PNG); err != nil {
 			return diffTrouble{fmt.Errorf("writing %s: %w", opt.PNG, err)}
@@ -124,7 +128,7 @@ func runDiff(w io.Writer, a, b string, opt diffOptions) error {
 	}
 	kv, query := cmp.Below(opt.MinCos)
 	rep := diffReport{A: a, B: b, MinCos: opt.MinCos, Comparison: cmp, Summary: cmp.Summaries(weakestN),
-		BelowKV: nonNil(kv), BelowQuery: nonNil(query), OK: len(kv)+len(query) == 0}
+		BelowKV: nonNil(kv), BelowQuery: nonNil(query), OK: len(kv)+len(query) == 0, Noise: noiseOf(cmp)}
 	if opt.JSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -169,6 +173,9 @@ func printDiff(w io.Writer, rep diffReport) error {
 			mark := ' '
 			if v < rep.MinCos {
 				mark = '!'
+				if c.WithinNoise("kv", l*c.KVHeads+h) {
+					mark = '~'
+				}
 			}
 			fmt.Fprintf(&b, " %7.4f", v)
 			b.WriteRune(mark)
@@ -184,6 +191,7 @@ func printDiff(w io.Writer, rep diffReport) error {
 		}
 		fmt.Fprintf(&b, "    worst: %s\n", strings.Join(weak, ", "))
 	}
+	printNoise(&b, rep.Noise)
 	if rep.OK {
 		fmt.Fprintf(&b, "all heads >= %g\n", rep.MinCos)
 	} else {
