@@ -48,6 +48,14 @@ func layerStability(rows []float32, positions []int, heads, kvHeads, d int, rule
 	if err != nil {
 		return nil, nil, err
 	}
+	q, kv = halvesCosine(a, b, kvHeads)
+	return q, kv, nil
+}
+
+// halvesCosine returns the cosine of two halves' filters per query head and
+// per key/value head (GQA averages, as Result.store averages them).
+func halvesCosine(a, b []*headResult, kvHeads int) (q, kv []float32) {
+	heads, d := len(a), len(a[0].filter)
 	q = make([]float32, heads)
 	for h := range heads {
 		q[h] = float32(cosine64(a[h].filter, b[h].filter))
@@ -66,7 +74,7 @@ func layerStability(rows []float32, positions []int, heads, kvHeads, d int, rule
 		}
 		kv[g] = float32(cosine64(ga, gb))
 	}
-	return q, kv, nil
+	return q, kv
 }
 
 // cosine64 is the cosine of a and b, 0 when either is zero, clamped to

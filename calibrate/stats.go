@@ -65,6 +65,12 @@ type LayerStats struct {
 	Gram      []float64 // every-position mode: [Heads][HeadDim][HeadDim]
 	Sum       []float64 // every-position mode: [Heads][HeadDim]
 	Count     int64     // every-position mode: rows accumulated per head
+	// Every-position mode with SeqLen known: the same sums over the rows of
+	// even ([0]) and of odd ([1]) sequences, for the split-half stability
+	// (nil in files without them: then there is none).
+	HalfGram  [2][]float64
+	HalfSum   [2][]float64
+	HalfCount [2]int64
 }
 
 // statsVersion 3: identity by content, paths in provenance, the shard's
@@ -162,7 +168,35 @@ func (s *statsSink) layer(l int, positions []int, rows []float32) error {
 		hs.add(rows, len(positions), h*d, head*d)
 	})
 	ls.Count = int64(len(positions))
+	if st.Meta.SeqLen > 0 {
+		ls.addHalves(rows, positions, h, d, st.Meta.SeqLen)
+	}
 	return nil
+}
+
+// addHalves accumulates the rows of even and of odd sequences (of seqLen
+// positions each) into the layer's half statistics.
+func (ls *LayerStats) addHalves(rows []float32, positions []int, h, d, seqLen int) {
+	for k := range 2 {
+		ls.HalfGram[k] = make([]float64, h*d*d)
+		ls.HalfSum[k] = make([]float64, h*d)
+	}
+	// Runs of consecutive rows from one sequence.
+	for i := 0; i < len(positions); {
+		seq := positions[i] / seqLen
+		j := i
+		for j < len(positions) && positions[j]/seqLen == seq {
+			j++
+		}
+		k := seq % 2
+		run := rows[i*h*d : j*h*d]
+		eachHead(h, func(head int) {
+			hs := &headStats{gram: ls.HalfGram[k][head*d*d : (head+1)*d*d], sum: ls.HalfSum[k][head*d : (head+1)*d]}
+			hs.add(run, j-i, h*d, head*d)
+		})
+		ls.HalfCount[k] += int64(j - i)
+		i = j
+	}
 }
 
 func (s *statsSink) tensors(from, to int) []safetensors.Tensor {
@@ -179,6 +213,13 @@ func (s *statsSink) tensors(from, to int) []safetensors.Tensor {
 			out = append(out, f64Tensor(fmt.Sprintf("gram.%d", l), ls.Gram, h, d, d),
 				f64Tensor(fmt.Sprintf("sum.%d", l), ls.Sum, h, d),
 				i64Tensor(fmt.Sprintf("count.%d", l), []int64{ls.Count}))
+			if ls.HalfGram[0] != nil {
+				for k := range 2 {
+					out = append(out, f64Tensor(fmt.Sprintf("gram_half%d.%d", k, l), ls.HalfGram[k], h, d, d),
+						f64Tensor(fmt.Sprintf("sum_half%d.%d", k, l), ls.HalfSum[k], h, d),
+						i64Tensor(fmt.Sprintf("count_half%d.%d", k, l), []int64{ls.HalfCount[k]}))
+				}
+			}
 		}
 	}
 	return out
@@ -216,10 +257,38 @@ func (s *statsSink) restore(ck tensorReader, layers int) error {
 				return fmt.Errorf("layer %d: count holds %d values, want 1", l, len(count))
 			}
 			ls.Count = count[0]
+			if err := ls.restoreHalves(ck, l, h, d); err != nil {
+				return err
+			}
 		}
 		if err := st.checkLayer(l); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// restoreHalves reads layer l's half statistics when the file has them.
+func (ls *LayerStats) restoreHalves(ck tensorReader, l, h, d int) error {
+	if _, err := ck.Tensor(fmt.Sprintf("count_half0.%d", l)); err != nil {
+		return nil // a file without halves
+	}
+	for k := range 2 {
+		var err error
+		if ls.HalfGram[k], err = readF64(ck, fmt.Sprintf("gram_half%d.%d", k, l), h*d*d); err != nil {
+			return err
+		}
+		if ls.HalfSum[k], err = readF64(ck, fmt.Sprintf("sum_half%d.%d", k, l), h*d); err != nil {
+			return err
+		}
+		count, err := readI64(ck, fmt.Sprintf("count_half%d.%d", k, l))
+		if err != nil {
+			return err
+		}
+		if len(count) != 1 {
+			return fmt.Errorf("layer %d: count_half%d holds %d values, want 1", l, k, len(count))
+		}
+		ls.HalfCount[k] = count[0]
 	}
 	return nil
 }
@@ -311,8 +380,35 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 			}
 			dst.Count += src.Count
 		}
+		mergeHalves(dst, parts, order, l)
 	}
 	return out, nil
+}
+
+// mergeHalves adds the shards' half statistics of layer l, when every shard
+// has them.
+func mergeHalves(dst *LayerStats, parts []*Stats, order []int, l int) {
+	for _, i := range order {
+		if parts[i].Layers[l].HalfGram[0] == nil {
+			return
+		}
+	}
+	for k := range 2 {
+		for _, i := range order {
+			src := parts[i].Layers[l]
+			if dst.HalfGram[k] == nil {
+				dst.HalfGram[k] = make([]float64, len(src.HalfGram[k]))
+				dst.HalfSum[k] = make([]float64, len(src.HalfSum[k]))
+			}
+			for j, v := range src.HalfGram[k] {
+				dst.HalfGram[k][j] += v
+			}
+			for j, v := range src.HalfSum[k] {
+				dst.HalfSum[k][j] += v
+			}
+			dst.HalfCount[k] += src.HalfCount[k]
+		}
+	}
 }
 
 // metaDiff names the first field on which two shards' metadata disagree.
@@ -391,9 +487,40 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 		}
 		res.SamplesUsed = int(ls.Count)
 		res.store(l, heads)
-		// Without the rows there is no vote to agree with, nor halves.
+		// Without the rows there is no vote to agree with.
 		res.SignAgreement = nil
-		res.Stability, res.StabilityKV = nil, nil
+		if err := ls.halvesStability(res, l, rule); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", l, err)
+		}
 	}
 	return res, nil
+}
+
+// halvesStability stores layer l's split-half stability from the half Gram
+// statistics (mean rule), or drops the result's stability without them.
+func (ls *LayerStats) halvesStability(res *Result, l int, rule SignRule) error {
+	if res.Stability == nil {
+		return nil
+	}
+	if ls.HalfGram[0] == nil || ls.HalfCount[0] == 0 || ls.HalfCount[1] == 0 {
+		res.Stability, res.StabilityKV = nil, nil
+		return nil
+	}
+	h, d := res.Heads, res.HeadDim
+	var halves [2][]*headResult
+	for k := range 2 {
+		halves[k] = make([]*headResult, h)
+		for head := range h {
+			hs := &headStats{gram: ls.HalfGram[k][head*d*d : (head+1)*d*d], sum: ls.HalfSum[k][head*d : (head+1)*d], count: int(ls.HalfCount[k])}
+			r, err := solveHead(hs, rule, nil)
+			if err != nil {
+				return fmt.Errorf("split-half stability, head %d: %w", head, err)
+			}
+			halves[k][head] = r
+		}
+	}
+	q, kv := halvesCosine(halves[0], halves[1], res.KVHeads)
+	copy(res.Stability[l*h:], q)
+	copy(res.StabilityKV[l*res.KVHeads:], kv)
+	return nil
 }

@@ -153,3 +153,32 @@ func TestShardsMergeStability(t *testing.T) {
 		t.Error("stability from a single sequence")
 	}
 }
+
+// TestShardsMergeStabilityGram: every position with the mean rule ships Gram
+// matrices; the shards also keep them per half (even and odd sequences), so
+// the merged stability agrees with the whole run's to rounding.
+func TestShardsMergeStabilityGram(t *testing.T) {
+	m := tinyModel(t)
+	seqs := randomSeqs(7, 40, m.Config.Vocab)
+	opt := Options{Samples: 0, Sign: SignMean}
+	whole, err := Run(m, seqs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 2, 3} {
+		got := shardedRun(t, m, seqs, opt, n, SignMean)
+		if got.Stability == nil {
+			t.Fatalf("%d shards: no stability from Gram statistics", n)
+		}
+		for i, s := range whole.Stability {
+			if math.Abs(float64(got.Stability[i]-s)) > 1e-5 {
+				t.Fatalf("%d shards: stability[%d] = %v, whole run %v", n, i, got.Stability[i], s)
+			}
+		}
+		for i, s := range whole.StabilityKV {
+			if math.Abs(float64(got.StabilityKV[i]-s)) > 1e-5 {
+				t.Fatalf("%d shards: stability_kv[%d] = %v, whole run %v", n, i, got.StabilityKV[i], s)
+			}
+		}
+	}
+}
