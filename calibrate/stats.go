@@ -66,11 +66,11 @@ type LayerStats struct {
 	Sum       []float64 // every-position mode: [Heads][HeadDim]
 	Count     int64     // every-position mode: rows accumulated per head
 	// Every-position mode with SeqLen known: the same sums over the rows of
-	// even ([0]) and of odd ([1]) sequences, for the split-half stability
-	// (nil in files without them: then there is none).
-	HalfGram  [2][]float64
-	HalfSum   [2][]float64
-	HalfCount [2]int64
+	// each fold (sequence index mod 4), for the split-half stability
+	// (stability.go; nil in files without them: then there is none).
+	FoldGram  [stabilityFolds][]float64
+	FoldSum   [stabilityFolds][]float64
+	FoldCount [stabilityFolds]int64
 }
 
 // statsVersion 3: identity by content, paths in provenance, the shard's
@@ -169,17 +169,17 @@ func (s *statsSink) layer(l int, positions []int, rows []float32) error {
 	})
 	ls.Count = int64(len(positions))
 	if st.Meta.SeqLen > 0 {
-		ls.addHalves(rows, positions, h, d, st.Meta.SeqLen)
+		ls.addFolds(rows, positions, h, d, st.Meta.SeqLen)
 	}
 	return nil
 }
 
-// addHalves accumulates the rows of even and of odd sequences (of seqLen
-// positions each) into the layer's half statistics.
-func (ls *LayerStats) addHalves(rows []float32, positions []int, h, d, seqLen int) {
-	for k := range 2 {
-		ls.HalfGram[k] = make([]float64, h*d*d)
-		ls.HalfSum[k] = make([]float64, h*d)
+// addFolds accumulates the rows of each fold's sequences (of seqLen
+// positions each) into the layer's fold statistics.
+func (ls *LayerStats) addFolds(rows []float32, positions []int, h, d, seqLen int) {
+	for k := range stabilityFolds {
+		ls.FoldGram[k] = make([]float64, h*d*d)
+		ls.FoldSum[k] = make([]float64, h*d)
 	}
 	// Runs of consecutive rows from one sequence.
 	for i := 0; i < len(positions); {
@@ -188,13 +188,13 @@ func (ls *LayerStats) addHalves(rows []float32, positions []int, h, d, seqLen in
 		for j < len(positions) && positions[j]/seqLen == seq {
 			j++
 		}
-		k := seq % 2
+		k := seq % stabilityFolds
 		run := rows[i*h*d : j*h*d]
 		eachHead(h, func(head int) {
-			hs := &headStats{gram: ls.HalfGram[k][head*d*d : (head+1)*d*d], sum: ls.HalfSum[k][head*d : (head+1)*d]}
+			hs := &headStats{gram: ls.FoldGram[k][head*d*d : (head+1)*d*d], sum: ls.FoldSum[k][head*d : (head+1)*d]}
 			hs.add(run, j-i, h*d, head*d)
 		})
-		ls.HalfCount[k] += int64(j - i)
+		ls.FoldCount[k] += int64(j - i)
 		i = j
 	}
 }
@@ -213,11 +213,11 @@ func (s *statsSink) tensors(from, to int) []safetensors.Tensor {
 			out = append(out, f64Tensor(fmt.Sprintf("gram.%d", l), ls.Gram, h, d, d),
 				f64Tensor(fmt.Sprintf("sum.%d", l), ls.Sum, h, d),
 				i64Tensor(fmt.Sprintf("count.%d", l), []int64{ls.Count}))
-			if ls.HalfGram[0] != nil {
-				for k := range 2 {
-					out = append(out, f64Tensor(fmt.Sprintf("gram_half%d.%d", k, l), ls.HalfGram[k], h, d, d),
-						f64Tensor(fmt.Sprintf("sum_half%d.%d", k, l), ls.HalfSum[k], h, d),
-						i64Tensor(fmt.Sprintf("count_half%d.%d", k, l), []int64{ls.HalfCount[k]}))
+			if ls.FoldGram[0] != nil {
+				for k := range stabilityFolds {
+					out = append(out, f64Tensor(fmt.Sprintf("gram_fold%d.%d", k, l), ls.FoldGram[k], h, d, d),
+						f64Tensor(fmt.Sprintf("sum_fold%d.%d", k, l), ls.FoldSum[k], h, d),
+						i64Tensor(fmt.Sprintf("count_fold%d.%d", k, l), []int64{ls.FoldCount[k]}))
 				}
 			}
 		}
@@ -257,7 +257,7 @@ func (s *statsSink) restore(ck tensorReader, layers int) error {
 				return fmt.Errorf("layer %d: count holds %d values, want 1", l, len(count))
 			}
 			ls.Count = count[0]
-			if err := ls.restoreHalves(ck, l, h, d); err != nil {
+			if err := ls.restoreFolds(ck, l, h, d); err != nil {
 				return err
 			}
 		}
@@ -268,27 +268,27 @@ func (s *statsSink) restore(ck tensorReader, layers int) error {
 	return nil
 }
 
-// restoreHalves reads layer l's half statistics when the file has them.
-func (ls *LayerStats) restoreHalves(ck tensorReader, l, h, d int) error {
-	if _, err := ck.Tensor(fmt.Sprintf("count_half0.%d", l)); err != nil {
-		return nil // a file without halves
+// restoreFolds reads layer l's fold statistics when the file has them.
+func (ls *LayerStats) restoreFolds(ck tensorReader, l, h, d int) error {
+	if _, err := ck.Tensor(fmt.Sprintf("count_fold0.%d", l)); err != nil {
+		return nil // a file without folds
 	}
-	for k := range 2 {
+	for k := range stabilityFolds {
 		var err error
-		if ls.HalfGram[k], err = readF64(ck, fmt.Sprintf("gram_half%d.%d", k, l), h*d*d); err != nil {
+		if ls.FoldGram[k], err = readF64(ck, fmt.Sprintf("gram_fold%d.%d", k, l), h*d*d); err != nil {
 			return err
 		}
-		if ls.HalfSum[k], err = readF64(ck, fmt.Sprintf("sum_half%d.%d", k, l), h*d); err != nil {
+		if ls.FoldSum[k], err = readF64(ck, fmt.Sprintf("sum_fold%d.%d", k, l), h*d); err != nil {
 			return err
 		}
-		count, err := readI64(ck, fmt.Sprintf("count_half%d.%d", k, l))
+		count, err := readI64(ck, fmt.Sprintf("count_fold%d.%d", k, l))
 		if err != nil {
 			return err
 		}
 		if len(count) != 1 {
-			return fmt.Errorf("layer %d: count_half%d holds %d values, want 1", l, k, len(count))
+			return fmt.Errorf("layer %d: count_fold%d holds %d values, want 1", l, k, len(count))
 		}
-		ls.HalfCount[k] = count[0]
+		ls.FoldCount[k] = count[0]
 	}
 	return nil
 }
@@ -380,33 +380,33 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 			}
 			dst.Count += src.Count
 		}
-		mergeHalves(dst, parts, order, l)
+		mergeFolds(dst, parts, order, l)
 	}
 	return out, nil
 }
 
-// mergeHalves adds the shards' half statistics of layer l, when every shard
+// mergeFolds adds the shards' fold statistics of layer l, when every shard
 // has them.
-func mergeHalves(dst *LayerStats, parts []*Stats, order []int, l int) {
+func mergeFolds(dst *LayerStats, parts []*Stats, order []int, l int) {
 	for _, i := range order {
-		if parts[i].Layers[l].HalfGram[0] == nil {
+		if parts[i].Layers[l].FoldGram[0] == nil {
 			return
 		}
 	}
-	for k := range 2 {
+	for k := range stabilityFolds {
 		for _, i := range order {
 			src := parts[i].Layers[l]
-			if dst.HalfGram[k] == nil {
-				dst.HalfGram[k] = make([]float64, len(src.HalfGram[k]))
-				dst.HalfSum[k] = make([]float64, len(src.HalfSum[k]))
+			if dst.FoldGram[k] == nil {
+				dst.FoldGram[k] = make([]float64, len(src.FoldGram[k]))
+				dst.FoldSum[k] = make([]float64, len(src.FoldSum[k]))
 			}
-			for j, v := range src.HalfGram[k] {
-				dst.HalfGram[k][j] += v
+			for j, v := range src.FoldGram[k] {
+				dst.FoldGram[k][j] += v
 			}
-			for j, v := range src.HalfSum[k] {
-				dst.HalfSum[k][j] += v
+			for j, v := range src.FoldSum[k] {
+				dst.FoldSum[k][j] += v
 			}
-			dst.HalfCount[k] += src.HalfCount[k]
+			dst.FoldCount[k] += src.FoldCount[k]
 		}
 	}
 }
@@ -489,38 +489,67 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 		res.store(l, heads)
 		// Without the rows there is no vote to agree with.
 		res.SignAgreement = nil
-		if err := ls.halvesStability(res, l, rule); err != nil {
+		if err := ls.foldsStability(res, l, rule); err != nil {
 			return nil, fmt.Errorf("layer %d: %w", l, err)
 		}
 	}
 	return res, nil
 }
 
-// halvesStability stores layer l's split-half stability from the half Gram
-// statistics (mean rule), or drops the result's stability without them.
-func (ls *LayerStats) halvesStability(res *Result, l int, rule SignRule) error {
+// foldsStability stores layer l's split-half stability from the fold Gram
+// statistics (mean rule): each split's halves are sums of two folds. Without
+// fold statistics the result's stability is dropped.
+func (ls *LayerStats) foldsStability(res *Result, l int, rule SignRule) error {
 	if res.Stability == nil {
 		return nil
 	}
-	if ls.HalfGram[0] == nil || ls.HalfCount[0] == 0 || ls.HalfCount[1] == 0 {
+	if ls.FoldGram[0] == nil {
 		res.Stability, res.StabilityKV = nil, nil
 		return nil
 	}
 	h, d := res.Heads, res.HeadDim
-	var halves [2][]*headResult
-	for k := range 2 {
-		halves[k] = make([]*headResult, h)
-		for head := range h {
-			hs := &headStats{gram: ls.HalfGram[k][head*d*d : (head+1)*d*d], sum: ls.HalfSum[k][head*d : (head+1)*d], count: int(ls.HalfCount[k])}
-			r, err := solveHead(hs, rule, nil)
-			if err != nil {
-				return fmt.Errorf("split-half stability, head %d: %w", head, err)
-			}
-			halves[k][head] = r
+	var sq, skv []float64
+	splits := 0
+	for _, split := range foldSplits {
+		var halves [2][]*headResult
+		var count [2]int64
+		for f, k := range split {
+			count[k] += ls.FoldCount[f]
 		}
+		if count[0] == 0 || count[1] == 0 {
+			continue
+		}
+		for k := range 2 {
+			halves[k] = make([]*headResult, h)
+			for head := range h {
+				hs := &headStats{gram: make([]float64, d*d), sum: make([]float64, d), count: int(count[k])}
+				for f, in := range split {
+					if in != k {
+						continue
+					}
+					for j, v := range ls.FoldGram[f][head*d*d : (head+1)*d*d] {
+						hs.gram[j] += v
+					}
+					for j, v := range ls.FoldSum[f][head*d : (head+1)*d] {
+						hs.sum[j] += v
+					}
+				}
+				r, err := solveHead(hs, rule, nil)
+				if err != nil {
+					return fmt.Errorf("split-half stability, head %d: %w", head, err)
+				}
+				halves[k][head] = r
+			}
+		}
+		q, kv := halvesCosine(halves[0], halves[1], res.KVHeads)
+		sq, skv = addCosines(sq, q), addCosines(skv, kv)
+		splits++
 	}
-	q, kv := halvesCosine(halves[0], halves[1], res.KVHeads)
-	copy(res.Stability[l*h:], q)
-	copy(res.StabilityKV[l*res.KVHeads:], kv)
+	if splits == 0 {
+		res.Stability, res.StabilityKV = nil, nil
+		return nil
+	}
+	copy(res.Stability[l*h:], meanCosines(sq, splits))
+	copy(res.StabilityKV[l*res.KVHeads:], meanCosines(skv, splits))
 	return nil
 }

@@ -95,22 +95,24 @@ func (st *Stats) checkLayer(l int) error {
 		if i := firstNonFinite64(ls.Sum); i >= 0 {
 			return fmt.Errorf("layer %d: row sum value %d is %v", l, i, ls.Sum[i])
 		}
-		if ls.HalfGram[0] != nil {
+		if ls.FoldGram[0] != nil {
 			if m.SeqLen == 0 {
-				return fmt.Errorf("layer %d: half statistics without a sequence length to split by", l)
+				return fmt.Errorf("layer %d: fold statistics without a sequence length to split by", l)
 			}
-			// Positions in [0, x) that lie in even sequences.
-			even := func(x int) int64 { return int64(x/(2*m.SeqLen)*m.SeqLen + min(x%(2*m.SeqLen), m.SeqLen)) }
-			want := even(m.End) - even(m.First)
-			if ls.HalfCount[0] != want || ls.HalfCount[1] != ls.Count-want {
-				return fmt.Errorf("layer %d: half counts %d and %d, but the shard's positions split %d and %d between even and odd sequences", l, ls.HalfCount[0], ls.HalfCount[1], want, ls.Count-want)
-			}
-			for k := range 2 {
-				if i := firstNonFinite64(ls.HalfGram[k]); i >= 0 {
-					return fmt.Errorf("layer %d: half %d Gram value %d is %v", l, k, i, ls.HalfGram[k][i])
+			for k := range stabilityFolds {
+				// Positions in [0, x) in sequences of fold k (index mod 4 = k).
+				in := func(x int) int64 {
+					period := stabilityFolds * m.SeqLen
+					return int64(x/period*m.SeqLen + min(max(x%period-k*m.SeqLen, 0), m.SeqLen))
 				}
-				if i := firstNonFinite64(ls.HalfSum[k]); i >= 0 {
-					return fmt.Errorf("layer %d: half %d sum value %d is %v", l, k, i, ls.HalfSum[k][i])
+				if want := in(m.End) - in(m.First); ls.FoldCount[k] != want {
+					return fmt.Errorf("layer %d: fold %d counts %d rows, but the shard has %d positions in it", l, k, ls.FoldCount[k], want)
+				}
+				if i := firstNonFinite64(ls.FoldGram[k]); i >= 0 {
+					return fmt.Errorf("layer %d: fold %d Gram value %d is %v", l, k, i, ls.FoldGram[k][i])
+				}
+				if i := firstNonFinite64(ls.FoldSum[k]); i >= 0 {
+					return fmt.Errorf("layer %d: fold %d sum value %d is %v", l, k, i, ls.FoldSum[k][i])
 				}
 			}
 		}

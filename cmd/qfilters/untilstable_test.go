@@ -36,14 +36,14 @@ func sameDir(t *testing.T, a, b string) {
 	}
 }
 
-// TestUntilStableEqualsNumSeqs: on the embedded model, --until-stable 0.99
-// stops at 16 sequences (min stability 0.982 at 8, 0.995 at 16), says so,
+// TestUntilStableEqualsNumSeqs: on the embedded model, --until-stable 0.995
+// stops at 16 sequences (min stability 0.9919 at 8, 0.9976 at 16), says so,
 // and writes exactly the directory --num-seqs 16 writes, byte for byte
 // (provenance and model card included); with --resume as well.
 func TestUntilStableEqualsNumSeqs(t *testing.T) {
 	dir := t.TempDir()
 	until, pinned := filepath.Join(dir, "until"), filepath.Join(dir, "pinned")
-	code, stdout, stderr := runCLI(t, "calibrate", "--until-stable", "0.99", "--out", until, "--json", "--quiet")
+	code, stdout, stderr := runCLI(t, "calibrate", "--until-stable", "0.995", "--out", until, "--json", "--quiet")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -61,16 +61,16 @@ func TestUntilStableEqualsNumSeqs(t *testing.T) {
 	sameDir(t, until, pinned)
 
 	resumed := filepath.Join(dir, "resumed")
-	code, stdout, stderr = runCLI(t, "calibrate", "--until-stable", "0.99", "--out", resumed, "--resume", "--checkpoint-every", "1")
+	code, stdout, stderr = runCLI(t, "calibrate", "--until-stable", "0.995", "--out", resumed, "--resume", "--checkpoint-every", "1")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"until-stable 0.99: stopped at 16 sequences (4096 tokens): every head's stability >= 0.99", "--num-seqs 16 gives these filters"} {
+	for _, want := range []string{"until-stable 0.995: stopped at 16 sequences (4096 tokens): every head's stability >= 0.995", "--num-seqs 16 gives these filters"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "until-stable 0.99: 8 sequences (2048 tokens): min stability 0.98") {
+	if !strings.Contains(stderr, "until-stable 0.995: 8 sequences (2048 tokens): min stability 0.99") {
 		t.Errorf("rounds not reported on stderr:\n%s", stderr)
 	}
 	sameDir(t, resumed, pinned)
