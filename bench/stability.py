@@ -59,9 +59,16 @@ def repro(dirs):
         within = np.mean([np.mean(1 - cos(a, b) <= (1 - sa) + (1 - sb))
                           for (a, sa), (b, sb) in itertools.combinations(zip(filt, [r[1][skey] for r in runs]), 2)])
         rho = spearman(1 - stab, pair)
+        rho1 = spearman(1 - runs[0][1][skey].ravel(), pair)
+        sv = [r[1]["singular_values"] for r in runs]
+        energy = np.mean([v[..., 0] ** 2 / (v ** 2).sum(-1) for v in sv], axis=0)
+        if level == "kv":  # the mean over each kv head's query group
+            energy = energy.reshape(energy.shape[0], runs[0][0].shape[1], -1).mean(-1)
+        rho_e = spearman(1 - energy.ravel(), pair)
         print(f"{level}: {len(stab)} heads, {len(runs)} runs: Spearman(1 - stability, mean pairwise 1 - cos) = {rho:.3f}; "
               f"mean 1 - cos observed {pair.mean():.2e}, predicted (1 - s)/2 {pred.mean():.2e}; "
               f"pairs x heads within the noise rule {within:.3f}")
+        print(f"  Spearman with one run's stability {rho1:.3f}; with 1 - energy share instead {rho_e:.3f}")
         worst = np.argsort(stab)[:5]
         print(f"  5 least stable heads (index: stability, pairwise 1-cos): " +
               ", ".join(f"{i}: {stab[i]:.5f}, {pair[i]:.2e}" for i in worst))
