@@ -2,6 +2,7 @@ package calibrate
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,4 +182,60 @@ func TestShardsMergeStabilityGram(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestStatsFoldsValidated: Gram stats with a sequence length carry fold
+// sums that survive a round trip; a file whose fold counts or values are
+// not the shard's, or that claims a sequence length the positions do not
+// tile, is refused.
+func TestStatsFoldsValidated(t *testing.T) {
+	mk := func() *Stats {
+		st := synthStats(0, 2, 0, false)
+		st.Meta.Gram, st.Meta.SeqLen = true, 10
+		st = synthStatsWithSeqLen(st)
+		return st
+	}
+	st := mk()
+	if st.Layers[0].FoldGram[0] == nil || st.Layers[0].FoldCount[0] != 10 || st.Layers[0].FoldCount[2] != 0 {
+		t.Fatalf("folds of shard 0/2 (sequences 0, 1): counts %v", st.Layers[0].FoldCount)
+	}
+	back, err := roundTrip(t, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Layers[1].FoldCount != st.Layers[1].FoldCount || back.Layers[1].FoldGram[1][3] != st.Layers[1].FoldGram[1][3] {
+		t.Error("fold statistics changed in a round trip")
+	}
+	for name, spoil := range map[string]func(*Stats){
+		"fold count":       func(s *Stats) { s.Layers[0].FoldCount[0]--; s.Layers[0].FoldCount[1]++ },
+		"fold value":       func(s *Stats) { s.Layers[1].FoldSum[1][0] = math.Inf(1) },
+		"sequence length":  func(s *Stats) { s.Meta.SeqLen = 7 },
+		"folds, no seqlen": func(s *Stats) { s.Meta.SeqLen = 0 },
+	} {
+		s := mk()
+		spoil(s)
+		if _, err := roundTrip(t, s); err == nil {
+			t.Errorf("%s: spoiled stats accepted", name)
+		}
+	}
+}
+
+// synthStatsWithSeqLen recomputes st's Gram layers (with its SeqLen) from
+// fresh rows of its positions.
+func synthStatsWithSeqLen(st *Stats) *Stats {
+	r := rand.New(rand.NewPCG(9, 9))
+	w := st.Meta.Heads * st.Meta.HeadDim
+	for l := range st.Layers {
+		st.Layers[l] = LayerStats{}
+		var pos []int
+		for p := st.Meta.First; p < st.Meta.End; p++ {
+			pos = append(pos, p)
+		}
+		rows := make([]float32, len(pos)*w)
+		for j := range rows {
+			rows[j] = float32(r.NormFloat64())
+		}
+		(*statsSink)(st).layer(l, pos, rows)
+	}
+	return st
 }

@@ -373,6 +373,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	}
 	fmt.Fprintf(stdout, "wrote %s: q_filters [%d layers, %d kv heads, %d dims] from %d x %d tokens in %.1fs (%.0f tokens/s, working set ~%s); query energy on the filter direction: mean %.3f, min %.3f\n",
 		out, sum.Layers, sum.KVHeads, sum.HeadDim, sum.Sequences, sum.SeqLen, sum.Seconds, sum.TokensPerSecond, mib(workingSet), sum.MeanEnergyShare, sum.MinEnergyShare)
+	printStability(stdout, res)
 	if until != nil {
 		printUntil(stdout, until)
 	}

@@ -124,3 +124,23 @@ func printUntil(w io.Writer, u *untilSummary) {
 	fmt.Fprintf(w, "until-stable %g: used all %d sequences of --num-seqs (%d tokens) without every head reaching it (min %s); raise --num-seqs for more\n",
 		u.Threshold, u.Sequences, u.Tokens, min)
 }
+
+// printStability gives the run's least stable heads in one line.
+func printStability(w io.Writer, res *calibrate.Result) {
+	if res == nil || res.Stability == nil {
+		return
+	}
+	minAt := func(v []float32, heads int) (float32, int, int) {
+		m, at := v[0], 0
+		for i, x := range v {
+			if x < m {
+				m, at = x, i
+			}
+		}
+		return m, at / heads, at % heads
+	}
+	q, ql, qh := minAt(res.Stability, res.Heads)
+	kv, kl, kh := minAt(res.StabilityKV, res.KVHeads)
+	fmt.Fprintf(w, "split-half stability: min %.5f at query L%d H%d, %.5f at kv L%d H%d (a rerun on as many other sequences agrees to about 1 - (1 - s)/2; docs/STABILITY.md)\n",
+		q, ql, qh, kv, kl, kh)
+}
