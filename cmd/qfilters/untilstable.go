@@ -38,7 +38,9 @@ func checkUntilStable(opt calibrateOptions) error {
 	switch {
 	case math.IsNaN(c) || c <= 0 || c > 1:
 		return usageError{fmt.Errorf("--until-stable must be a cosine in (0, 1], e.g. 0.999, got %v", c)}
-	case opt.Shard != "" || opt.StatsOut != "":
+	case opt.Shard == "" && opt.StatsOut != "":
+		return usageError{errors.New("--until-stable writes filters, not --stats-out statistics: it needs every sequence so far after each round; run it unsharded, then shard with --num-seqs N")}
+	case opt.Shard != "":
 		return usageError{errors.New("--until-stable cannot run sharded: it decides after each round, from every sequence so far, whether to add more, and a shard sees only its own; run it unsharded to find N, then shard with --num-seqs N")}
 	case opt.AlsoStats != "":
 		return usageError{errors.New("--until-stable and --also-stats exclude each other: the query statistics would need every round's queries again; run --until-stable, then calibrate --num-seqs N --also-stats DIR")}

@@ -87,6 +87,7 @@ func TestUntilStableRefusals(t *testing.T) {
 	}{
 		{[]string{"--until-stable", "0.999", "--shard", "0/2", "--stats-out", filepath.Join(dir, "s")}, "cannot run sharded"},
 		{[]string{"--until-stable", "0.999", "--also-stats", filepath.Join(dir, "a")}, "exclude each other"},
+		{[]string{"--until-stable", "0.999", "--stats-out", filepath.Join(dir, "s")}, "writes filters, not --stats-out statistics"},
 		{[]string{"--until-stable", "1.5"}, "must be a cosine in (0, 1]"},
 		{[]string{"--until-stable", "0"}, "must be a cosine in (0, 1]"},
 		{[]string{"--until-stable", "NaN"}, "must be a cosine in (0, 1]"},
