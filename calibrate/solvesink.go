@@ -25,19 +25,19 @@ func (s *solveSink) layer(l int, positions []int, rows []float32) error {
 		return err
 	}
 	s.res.store(l, heads)
-	return s.res.storeStability(l, rows, positions, s.rule, s.seqOf)
+	return s.res.storeStability(l, rows, positions, s.rule, s.seqOf, heads)
 }
 
 // storeStability measures layer l's split-half stability from its rows; it
 // drops the stability of every layer when this one cannot be measured.
-func (r *Result) storeStability(l int, rows []float32, positions []int, rule SignRule, seqOf func(p int) int) error {
+func (r *Result) storeStability(l int, rows []float32, positions []int, rule SignRule, seqOf func(p int) int, full []*headResult) error {
 	if r.Stability == nil {
 		return nil
 	}
 	var q, kv []float32
 	if seqOf != nil {
 		var err error
-		if q, kv, err = layerStability(rows, positions, r.Heads, r.KVHeads, r.HeadDim, rule, seqOf); err != nil {
+		if q, kv, err = layerStability(rows, positions, r.Heads, r.KVHeads, r.HeadDim, rule, seqOf, full); err != nil {
 			return fmt.Errorf("split-half stability: %w", err)
 		}
 	}

@@ -1,7 +1,10 @@
 package calibrate
 
 import (
+	"fmt"
 	"math"
+
+	"github.com/qfilters/qfilters/kernels"
 )
 
 // Split-half stability. Sequences, not tokens, are the independent draws of
@@ -16,7 +19,8 @@ import (
 // with an empty half are left out: with two or three sequences only the
 // even/odd one counts). Three splits rather than one: on synthetic heads the
 // relative spread of 1 - stability falls from 0.24 (one split) to 0.14, for
-// four more solves per layer; bootstrap resamples would need the rows of
+// one more pass over the rows (per fold) and six power iterations per head;
+// bootstrap resamples would need the rows of
 // every draw and do not merge from shard statistics, the folds' Gram sums do.
 // Each half has half of the sequences and of the sampled rows, so its error
 // variance is twice the full filter's: under the 1/n law, a rerun of the
@@ -29,38 +33,64 @@ const stabilityFolds = 4
 
 var foldSplits = [3][stabilityFolds]int{{0, 1, 0, 1}, {0, 0, 1, 1}, {0, 1, 1, 0}}
 
-// halfRows splits a layer's rows (n rows of width w, at the given global
-// positions) into the two halves of split, keeping their order.
-func halfRows(rows []float32, positions []int, w int, seqOf func(p int) int, split [stabilityFolds]int) (half [2][]float32, n [2]int) {
-	for i, p := range positions {
-		k := split[seqOf(p)%stabilityFolds]
-		half[k] = append(half[k], rows[i*w:(i+1)*w]...)
-		n[k]++
-	}
-	return half, n
-}
-
 // layerStability solves the halves of each split of a layer's rows and
 // returns the mean cosine of the halves' filters per query head and per
 // key/value head (the GQA averages), or nil when every split has an empty
-// half (a single sequence).
-func layerStability(rows []float32, positions []int, heads, kvHeads, d int, rule SignRule, seqOf func(p int) int) (q, kv []float32, err error) {
+// half (a single sequence). start (nil: none) holds the full sample's
+// results, whose directions start the halves' power iterations. Each head's rows are summed once per fold; a
+// half's Gram matrix and sum are the sums of its two folds', and its sign
+// vote counts its folds' rows, so the three splits cost one pass over the
+// rows and six eigen-solves per head.
+func layerStability(rows []float32, positions []int, heads, kvHeads, d int, rule SignRule, seqOf func(p int) int, start []*headResult) (q, kv []float32, err error) {
+	fold := make([]uint8, len(positions))
+	var counts [stabilityFolds]int
+	for i, p := range positions {
+		fold[i] = uint8(seqOf(p) % stabilityFolds)
+		counts[fold[i]]++
+	}
+	w := heads * d
+	halves := make([][2][]*headResult, len(foldSplits))
+	for i := range halves {
+		halves[i] = [2][]*headResult{make([]*headResult, heads), make([]*headResult, heads)}
+	}
+	errs := make([]error, heads)
+	eachHead(heads, func(h int) {
+		var folds [stabilityFolds]*headStats
+		for k := range folds {
+			folds[k] = newHeadStats(d)
+		}
+		row := make([]float64, d)
+		for i, k := range fold {
+			folds[k].addRow(rows[i*w+h*d:i*w+h*d+d], row)
+		}
+		for si, split := range foldSplits {
+			for side := range 2 {
+				hs := sumFolds(folds, split, side)
+				if hs.count == 0 {
+					continue
+				}
+				in := func(i int) bool { return split[fold[i]] == side }
+				r, err := solveHalf(hs, rule, someRows{headRows{x: rows, n: len(fold), stride: w, off: h * d, d: d}, in}, startOf(start, h))
+				if err != nil {
+					errs[h] = err
+					return
+				}
+				halves[si][side][h] = r
+			}
+		}
+	})
+	for h, err := range errs {
+		if err != nil {
+			return nil, nil, fmt.Errorf("head %d: %w", h, err)
+		}
+	}
 	var sq, skv []float64
 	splits := 0
-	for _, split := range foldSplits {
-		half, n := halfRows(rows, positions, heads*d, seqOf, split)
-		if n[0] == 0 || n[1] == 0 {
+	for si, split := range foldSplits {
+		if !bothHalves(counts, split) {
 			continue
 		}
-		a, err := solveRows(half[0], n[0], heads, d, rule)
-		if err != nil {
-			return nil, nil, err
-		}
-		b, err := solveRows(half[1], n[1], heads, d, rule)
-		if err != nil {
-			return nil, nil, err
-		}
-		q, kv := halvesCosine(a, b, kvHeads)
+		q, kv := halvesCosine(halves[si][0], halves[si][1], kvHeads)
 		sq, skv = addCosines(sq, q), addCosines(skv, kv)
 		splits++
 	}
@@ -68,6 +98,68 @@ func layerStability(rows []float32, positions []int, heads, kvHeads, d int, rule
 		return nil, nil, nil
 	}
 	return meanCosines(sq, splits), meanCosines(skv, splits), nil
+}
+
+// startOf is head h's full filter as a start for the halves' power
+// iteration, or nil.
+func startOf(full []*headResult, h int) []float64 {
+	if full == nil {
+		return nil
+	}
+	return full[h].filter
+}
+
+// bothHalves reports whether both halves of split have rows.
+func bothHalves(counts [stabilityFolds]int, split [stabilityFolds]int) bool {
+	var n [2]int
+	for k, side := range split {
+		n[side] += counts[k]
+	}
+	return n[0] > 0 && n[1] > 0
+}
+
+// sumFolds returns the statistics of the folds on one side of split.
+func sumFolds(folds [stabilityFolds]*headStats, split [stabilityFolds]int, side int) *headStats {
+	d := len(folds[0].sum)
+	hs := newHeadStats(d)
+	for k, s := range split {
+		if s != side {
+			continue
+		}
+		for j, v := range folds[k].gram {
+			hs.gram[j] += v
+		}
+		for j, v := range folds[k].sum {
+			hs.sum[j] += v
+		}
+		hs.count += folds[k].count
+	}
+	return hs
+}
+
+// someRows are the rows of a head that in selects, for the sign vote.
+type someRows struct {
+	all headRows
+	in  func(i int) bool
+}
+
+func (s someRows) countPositive(v []float64) (int, int) {
+	pos, n := 0, 0
+	h := s.all
+	for r := 0; r < h.n; r++ {
+		if !s.in(r) {
+			continue
+		}
+		n++
+		var p float64
+		for i, f := range h.x[r*h.stride+h.off : r*h.stride+h.off+h.d] {
+			p += float64(f) * v[i]
+		}
+		if p > 0 {
+			pos++
+		}
+	}
+	return pos, n
 }
 
 // addCosines adds c to the running sums s (allocated on first use).
@@ -154,4 +246,103 @@ func seqOffsets(seqs [][]int) []int {
 		offsets[s+1] = offsets[s] + len(ids)
 	}
 	return offsets
+}
+
+// solveHalf solves one half of a head like solveHead, but finds the
+// principal direction by power iteration from start (the full sample's,
+// which a half's is close to), falling back to the eigen-decomposition when
+// it does not converge; nil start always decomposes. Its singular values
+// are not computed.
+func solveHalf(s *headStats, rule SignRule, rows samples, start []float64) (*headResult, error) {
+	if s.count == 0 {
+		return nil, fmt.Errorf("no query samples")
+	}
+	if start != nil {
+		if v1, ok := s.topFrom(start); ok {
+			return orient(v1, nil, s, rule, rows)
+		}
+	}
+	return solveHead(s, rule, rows)
+}
+
+// Power iteration bounds: the residual |Gv - λv| <= powerTol·λ bounds the
+// angle to the top eigenvector by powerTol·λ1/(λ1-λ2), 1e-8 for a gap of a
+// tenth of λ1: far below the 1e-5 of the least stable heads' 1 - cosine.
+const (
+	powerTol   = 1e-9
+	powerIters = 500
+)
+
+// topFrom returns the top eigenvector of the head's Gram matrix by power
+// iteration from start, and whether it converged to it (provably: its
+// eigenvalue holds more than half the trace; otherwise the caller
+// decomposes).
+func (s *headStats) topFrom(start []float64) ([]float64, bool) {
+	d := len(s.sum)
+	g := make([]float64, d*d)
+	for i := range d {
+		for j := i; j < d; j++ {
+			g[i*d+j], g[j*d+i] = s.gram[i*d+j], s.gram[i*d+j]
+		}
+	}
+	v := append([]float64(nil), start...)
+	next := make([]float64, d)
+	normalize := func(x []float64) bool {
+		n := math.Sqrt(dot(x, x))
+		if n == 0 || math.IsNaN(n) || math.IsInf(n, 0) {
+			return false
+		}
+		for i := range x {
+			x[i] /= n
+		}
+		return true
+	}
+	if !normalize(v) {
+		return nil, false
+	}
+	for range powerIters {
+		for i := range d {
+			next[i] = dot(g[i*d:(i+1)*d], v)
+		}
+		lambda := dot(v, next)
+		var r float64
+		for i := range d {
+			e := next[i] - lambda*v[i]
+			r += e * e
+		}
+		if lambda <= 0 {
+			return nil, false
+		}
+		converged := math.Sqrt(r) <= powerTol*lambda
+		v, next = next, v
+		if !normalize(v) {
+			return nil, false
+		}
+		if converged {
+			// Only an eigenvalue above half the trace is surely the top
+			// one: from a start near the second eigenvector of a head
+			// whose two largest are close, the iteration may settle
+			// there, and that is where the halves differ most.
+			var trace float64
+			for i := range d {
+				trace += g[i*d+i]
+			}
+			return v, lambda > trace/2
+		}
+	}
+	return nil, false
+}
+
+// addRow accumulates one row (d values) as add does, converting it into the
+// scratch buffer row.
+func (s *headStats) addRow(src []float32, row []float64) {
+	d := len(s.sum)
+	for i, v := range src {
+		row[i] = float64(v)
+		s.sum[i] += row[i]
+	}
+	for i := 0; i < d; i++ {
+		kernels.AddMulF64(s.gram[i*d+i:i*d+d], row[i], row[i:d])
+	}
+	s.count++
 }

@@ -468,7 +468,7 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 			for i, p := range ls.Positions {
 				positions[i] = int(p)
 			}
-			if err := res.storeStability(l, ls.Rows, positions, rule, seqOf); err != nil {
+			if err := res.storeStability(l, ls.Rows, positions, rule, seqOf, heads); err != nil {
 				return nil, fmt.Errorf("layer %d: %w", l, err)
 			}
 			continue
@@ -489,7 +489,7 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 		res.store(l, heads)
 		// Without the rows there is no vote to agree with.
 		res.SignAgreement = nil
-		if err := ls.foldsStability(res, l, rule); err != nil {
+		if err := ls.foldsStability(res, l, rule, heads); err != nil {
 			return nil, fmt.Errorf("layer %d: %w", l, err)
 		}
 	}
@@ -499,7 +499,7 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 // foldsStability stores layer l's split-half stability from the fold Gram
 // statistics (mean rule): each split's halves are sums of two folds. Without
 // fold statistics the result's stability is dropped.
-func (ls *LayerStats) foldsStability(res *Result, l int, rule SignRule) error {
+func (ls *LayerStats) foldsStability(res *Result, l int, rule SignRule, full []*headResult) error {
 	if res.Stability == nil {
 		return nil
 	}
@@ -534,7 +534,7 @@ func (ls *LayerStats) foldsStability(res *Result, l int, rule SignRule) error {
 						hs.sum[j] += v
 					}
 				}
-				r, err := solveHead(hs, rule, nil)
+				r, err := solveHalf(hs, rule, nil, startOf(full, head))
 				if err != nil {
 					return fmt.Errorf("split-half stability, head %d: %w", head, err)
 				}
