@@ -5,7 +5,7 @@ BIN := bin/qfilters
 .PHONY: build demo test fuzz bench clean slurm-test figures
 
 build:
-	$(GO) build -o $(BIN) ./cmd/qfilters
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/qfilters
 
 # The main job on the embedded default: stories260K and its sampled corpus.
 demo: build
@@ -26,7 +26,7 @@ FUZZTIME ?= 10s
 fuzz:
 	./.ci/fuzz $(FUZZTIME)
 
-# The README's Slurm recipe on a real single-node Slurm started for the test
+# The Slurm recipe of docs/SCALE.md on a real single-node Slurm started for the test
 # (as root on Debian; it installs slurm-wlm and munge, and leaves nothing behind).
 slurm-test:
 	./deploy/slurm/test.sh
@@ -38,7 +38,7 @@ bench: build
 clean:
 	rm -rf bin out
 
-# The README's figures of the embedded model (docs/figures).
+# The figures of the embedded model in the docs (docs/figures).
 figures: build
 	$(BIN) calibrate --out out/stories260K_qfilt --force --quiet
 	$(BIN) calibrate --out out/stories260K_seed1 --seed 1 --force --quiet

@@ -13,7 +13,9 @@ import (
 )
 
 var allArchs = []string{"llama31", "llama2", "mistral", "qwen2", "qwen3", "phi3_longrope", "phi4mini_partial",
-	"olmo2", "gemma2", "gemma3", "gpt_neox", "mixtral", "qwen3_moe"}
+	"olmo2", "gemma2", "gemma3", "gpt_neox", "mixtral", "qwen3_moe",
+	"rope_linear", "rope_dynamic", "rope_yarn", "rope_yarn_mscale", "rope_longrope",
+	"ministral3", "gpt_oss", "gpt_oss_bf16"}
 
 func archDir(t testing.TB, name string) string {
 	t.Helper()

@@ -87,7 +87,7 @@ func Identity(path string, opt Options, docs int) (string, error) {
 	for i := 0; i < docs; i++ {
 		if _, err := r.Next(); err != nil {
 			if errors.Is(err, io.EOF) {
-				return "", fmt.Errorf("corpus %s has %d documents, fewer than %d", path, i, docs)
+				return "", fmt.Errorf("corpus %s has %s, fewer than %d", path, count(i, "document", "documents"), docs)
 			}
 			return "", err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,14 @@ func openJSONL(name string, opt Options) (docSource, error) {
 	lr, err := openLines(name, opt.MaxLineBytes)
 	if err != nil {
 		return nil, err
+	}
+	if strings.EqualFold(filepath.Ext(stripCompression(name)), ".json") && isJSONArray(lr) {
+		src, err := newJSONArraySource(lr, opt)
+		if err != nil {
+			lr.close()
+			return nil, err
+		}
+		return src, nil
 	}
 	return &jsonlSource{lr: lr, textField: opt.TextField}, nil
 }

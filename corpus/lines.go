@@ -15,6 +15,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 type lineReader struct {
 	name string
 	f    *os.File
+	done func() // releases a decompressor
 	br   *bufio.Reader
 	max  int
 	line int // number of the last line returned (1-based)
@@ -35,14 +36,22 @@ func openLines(name string, max int) (*lineReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	lr := newLineReader(name, f, max)
-	lr.f = f
+	r, done, err := decompress(name, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	lr := newLineReader(name, r, max)
+	lr.f, lr.done = f, done
 	return lr, nil
 }
 
 func (lr *lineReader) close() error {
 	if lr.f == nil {
 		return nil
+	}
+	if lr.done != nil {
+		lr.done()
 	}
 	err := lr.f.Close()
 	lr.f = nil

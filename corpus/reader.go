@@ -56,13 +56,16 @@ const (
 )
 
 func formatOf(name string) format {
-	switch strings.ToLower(filepath.Ext(name)) {
+	plain := stripCompression(name)
+	switch strings.ToLower(filepath.Ext(plain)) {
 	case ".jsonl", ".ndjson", ".json":
 		return formatJSONL
 	case ".txt":
 		return formatText
 	case ".parquet":
-		return formatParquet
+		if plain == name { // Parquet compresses its pages itself
+			return formatParquet
+		}
 	}
 	return formatUnknown
 }
@@ -163,7 +166,9 @@ func openFile(name string, opt Options) (docSource, error) {
 	return nil, fmt.Errorf("%s: unsupported corpus file extension (want one of %s)", name, extList())
 }
 
-func extList() string { return strings.Join(Extensions, ", ") }
+func extList() string {
+	return strings.Join(Extensions, ", ") + ", and the text ones compressed: " + strings.Join(compressionSuffixes, ", ")
+}
 
 func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[\`) }
 
@@ -202,7 +207,7 @@ func resolve(path string) ([]string, error) {
 		files = append(files, m)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("corpus %s: %d paths match the pattern but none is a corpus file (looked for regular files ending in %s)", path, len(matches), extList())
+		return nil, fmt.Errorf("corpus %s: %s the pattern but none is a corpus file (looked for regular files ending in %s)", path, count(len(matches), "path matches", "paths match"), extList())
 	}
 	return files, nil
 }
@@ -236,4 +241,12 @@ func dirFiles(dir string) ([]string, error) {
 		return nil, fmt.Errorf("corpus %s: directory has no corpus files (looked for %s)", dir, extList())
 	}
 	return files, nil
+}
+
+// count writes n with the noun in the singular or the plural.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -38,8 +38,8 @@ func Select(r *Reader, encode Encoder, vocabSize, seqLen, numSeqs int) (*Selecti
 		return nil, err
 	}
 	if len(sel.Seqs) < numSeqs {
-		return nil, fmt.Errorf("corpus %s has %d documents of >= %d tokens, need %d (%d documents seen, longest %d tokens); lower --seq-len or --num-seqs",
-			r.Path(), len(sel.Seqs), seqLen, numSeqs, sel.DocsSeen, longest)
+		return nil, fmt.Errorf("corpus %s has %s of >= %d tokens, need %d (%s seen, longest %s); lower --seq-len or --num-seqs",
+			r.Path(), count(len(sel.Seqs), "document", "documents"), seqLen, numSeqs, count(sel.DocsSeen, "document", "documents"), count(longest, "token", "tokens"))
 	}
 	return sel, nil
 }
@@ -55,10 +55,10 @@ func SelectHeldOut(r *Reader, encode Encoder, vocabSize, seqLen, numSeqs, skip i
 	}
 	if len(sel.Seqs) == 0 {
 		if sel.DocsSeen <= skip {
-			return nil, fmt.Errorf("corpus %s has %d documents, all skipped by --skip-docs %d", r.Path(), sel.DocsSeen, skip)
+			return nil, fmt.Errorf("corpus %s has %s, all skipped by --skip-docs %d", r.Path(), count(sel.DocsSeen, "document", "documents"), skip)
 		}
-		return nil, fmt.Errorf("no document of corpus %s has the %d tokens of --seq-len (%d documents seen after skipping %d, longest %d tokens): give --seq-len %d or less",
-			r.Path(), seqLen, sel.DocsSeen-skip, skip, longest, max(longest, 1))
+		return nil, fmt.Errorf("no document of corpus %s has the %d tokens of --seq-len (%s seen after skipping %d, longest %s): give --seq-len %d or less",
+			r.Path(), seqLen, count(sel.DocsSeen-skip, "document", "documents"), skip, count(longest, "token", "tokens"), max(longest, 1))
 	}
 	return sel, nil
 }

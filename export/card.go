@@ -44,6 +44,8 @@ func ModelCard(f *Filters) string {
 		}
 		row("tool", tool)
 		row("model", p.Model)
+		row("hub revision", p.HubRevision)
+		row("hub commit", p.HubCommit)
 		row("model type", p.ModelType)
 		row("model config sha256", p.ConfigSHA256)
 		row("weights sha256 (tensor index, sampled bytes)", p.WeightsSHA256)

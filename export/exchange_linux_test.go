@@ -29,9 +29,10 @@ func TestForceSwapsInOneStep(t *testing.T) {
 	if err := Write(dir, sample()); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeFile(filepath.Join(dir, "old-only.txt"), []byte("old")); err != nil {
-		t.Fatal(err)
-	}
+	// The old directory alone has provenance (qfilters.json): the marker
+	// that it is gone.
+	newer := sample()
+	newer.Provenance = nil
 	testHookAside = func(string) { t.Error("the old directory was moved aside: the output path was briefly absent") }
 	defer func() { testHookAside = nil }()
 
@@ -52,7 +53,7 @@ func TestForceSwapsInOneStep(t *testing.T) {
 		}
 	}()
 	for range 20 {
-		if err := WriteWith(dir, sample(), WriteOptions{Force: true}); err != nil {
+		if err := WriteWith(dir, newer, WriteOptions{Force: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -60,7 +61,7 @@ func TestForceSwapsInOneStep(t *testing.T) {
 	if n := <-absent; n > 0 {
 		t.Errorf("a reader found %s missing %d times", dir, n)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "old-only.txt")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, ProvenanceFile)); err == nil {
 		t.Error("the old directory's file is in the new output")
 	}
 	entries, _ := os.ReadDir(parent)
@@ -85,16 +86,17 @@ func TestForceFallback(t *testing.T) {
 	if err := Write(dir, sample()); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeFile(filepath.Join(dir, "old-only.txt"), []byte("old")); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteWith(dir, sample(), WriteOptions{Force: true}); err != nil {
+	// The old directory alone has provenance (qfilters.json): the marker
+	// that it is gone.
+	newer := sample()
+	newer.Provenance = nil
+	if err := WriteWith(dir, newer, WriteOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	if aside != 1 {
 		t.Errorf("the fallback moved the old directory aside %d times, want 1", aside)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "old-only.txt")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, ProvenanceFile)); err == nil {
 		t.Error("the old directory's file is in the new output")
 	}
 	if _, err := Read(dir); err != nil {

@@ -73,9 +73,13 @@ type Filters struct {
 
 // Provenance says how filters were produced. It is stored in qfilters.json.
 type Provenance struct {
-	Tool         string `json:"tool"`
-	Version      string `json:"version"`
-	Model        string `json:"model"`
+	Tool    string `json:"tool"`
+	Version string `json:"version"`
+	Model   string `json:"model"`
+	// HubRevision and HubCommit say which snapshot of a Hugging Face id
+	// was read: the revision asked for and the commit it resolved to.
+	HubRevision  string `json:"hub_revision,omitempty"`
+	HubCommit    string `json:"hub_commit,omitempty"`
 	ModelType    string `json:"model_type"`
 	ConfigSHA256 string `json:"config_sha256"`
 	// WeightsSHA256 identifies the weights by content (the tensor index and

@@ -191,20 +191,21 @@ func TestReadMissingFiles(t *testing.T) {
 func TestExistingRefusedAndForce(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "f")
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	// A directory an earlier run wrote with provenance; the new filters
+	// have none, so force must leave no qfilters.json behind.
+	if err := Write(dir, sample()); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "stale.txt"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := Write(dir, sample())
+	noProv := sample()
+	noProv.Provenance = nil
+	err := Write(dir, noProv)
 	if !errors.Is(err, ErrExist) {
 		t.Fatalf("want ErrExist, got %v", err)
 	}
-	if err := WriteWith(dir, sample(), WriteOptions{Force: true}); err != nil {
+	if err := WriteWith(dir, noProv, WriteOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "stale.txt")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, ProvenanceFile)); err == nil {
 		t.Error("force kept a file of the old directory")
 	}
 	if _, err := Read(dir); err != nil {

@@ -14,7 +14,8 @@ import (
 
 // WriteOptions tunes WriteWith.
 type WriteOptions struct {
-	// Force replaces an existing directory. On Linux the new directory and
+	// Force replaces an existing directory that qfilters wrote (see
+	// CheckReplaceable; anything else is refused). On Linux the new directory and
 	// the old one are swapped in one step (renameat2 RENAME_EXCHANGE): the
 	// path holds the old contents or the new, never neither, nor a mix.
 	// Elsewhere, or where the file system cannot swap, the old directory is
@@ -147,7 +148,8 @@ var swapDirs = exchangeDirs
 var testHookAside func(dir string)
 
 // checkTarget reports whether dir exists, refusing unless force is set (and
-// always refusing to replace something that is not a directory).
+// always refusing to replace something that is not a directory, or a
+// directory qfilters did not write).
 func checkTarget(dir string, force bool) (bool, error) {
 	st, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -161,7 +163,7 @@ func checkTarget(dir string, force bool) (bool, error) {
 	if !st.IsDir() {
 		return true, fmt.Errorf("%s exists and is not a directory; refusing to replace it", dir)
 	}
-	return true, nil
+	return true, CheckReplaceable(dir)
 }
 
 // writeFiles writes every file of the directory into tmp.

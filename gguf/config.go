@@ -243,8 +243,10 @@ func (m *Model) ropeScaling(c map[string]any, key func(string) string) error {
 		if factor > 0 && factor != 1 {
 			c["rope_scaling"] = map[string]any{"rope_type": "linear", "factor": factor}
 		}
+	case typ == "yarn":
+		return m.yarnScaling(c, key, factor, orig)
 	default:
-		return fmt.Errorf("rope scaling %q is not supported (supported: linear, and llama.cpp's rope factor tensors)", typ)
+		return fmt.Errorf("rope scaling %q is not supported (supported: linear, yarn, and llama.cpp's rope factor tensors)", typ)
 	}
 	return nil
 }
@@ -324,4 +326,29 @@ func (g *File) strKey(k string) (string, error) {
 		return "", fmt.Errorf("metadata %s = %v is not a string", k, v)
 	}
 	return strings.TrimSpace(s), nil
+}
+
+// yarnScaling writes YaRN as transformers' rope_scaling: the factor, the
+// original context and, where the file has them, beta_fast / beta_slow.
+// llama.cpp's correction range is always floored and ceiled, which is
+// transformers' default (truncate true).
+func (m *Model) yarnScaling(c map[string]any, key func(string) string, factor float64, orig int) error {
+	if !(factor > 0) {
+		return fmt.Errorf("rope scaling yarn without a positive %s", key("rope.scaling.factor"))
+	}
+	rs := map[string]any{"rope_type": "yarn", "factor": factor}
+	if orig > 0 {
+		rs["original_max_position_embeddings"] = orig
+	}
+	for _, k := range []struct{ gguf, hf string }{{"rope.scaling.yarn_beta_fast", "beta_fast"}, {"rope.scaling.yarn_beta_slow", "beta_slow"}} {
+		v, ok, err := m.file.floatKey(key(k.gguf))
+		if err != nil {
+			return err
+		}
+		if ok && v > 0 {
+			rs[k.hf] = v
+		}
+	}
+	c["rope_scaling"] = rs
+	return nil
 }

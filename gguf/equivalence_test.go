@@ -371,6 +371,15 @@ func archMetadata(m *hfModel, arch string) []gguf.KV {
 			kvs = append(kvs, gguf.KV{Key: arch + "." + k, Val: float32(v)})
 		}
 	}
+	if rs, ok := m.cfg["rope_scaling"].(map[string]any); ok && arch != "gemma3" {
+		switch typ, _ := rs["type"].(string); typ {
+		case "linear", "yarn": // what the converter writes for them
+			kvs = append(kvs, gguf.KV{Key: arch + ".rope.scaling.type", Val: typ}, gguf.KV{Key: arch + ".rope.scaling.factor", Val: float32(rs["factor"].(float64))})
+			if o, ok := rs["original_max_position_embeddings"].(float64); ok {
+				kvs = append(kvs, gguf.KV{Key: arch + ".rope.scaling.original_context_length", Val: uint32(o)})
+			}
+		}
+	}
 	switch arch {
 	case "gemma3":
 		kvs = append(kvs, gguf.KV{Key: arch + ".attention.sliding_window_pattern", Val: uint32(m.int("sliding_window_pattern", 6))})
@@ -421,6 +430,7 @@ func TestArchitectures(t *testing.T) {
 		{"llama2", "llama", false}, {"mistral", "llama", false}, {"qwen2", "qwen2", false}, {"qwen3", "qwen3", false},
 		{"gemma2", "gemma2", false}, {"gemma3", "gemma3", false}, {"phi3_longrope", "phi3", false},
 		{"phi4mini_partial", "phi3", false}, {"olmo2", "olmo2", false}, {"gpt_neox", "gptneox", false},
+		{"rope_linear", "llama", false}, {"rope_yarn", "qwen2", false},
 		// Llama 3.1's scaling travels as a rope_freqs tensor in float32 and
 		// becomes per-frequency factors: the same frequencies up to rounding.
 		{"llama31", "llama", true},

@@ -190,7 +190,8 @@ func TestRefusedModels(t *testing.T) {
 	}{
 		{append(slices.Clone(base), KV{"llama.expert_count", uint32(8)}), "mixture-of-experts GGUF files (llama.expert_count = 8)"},
 		{append(slices.Clone(base), KV{"llama.attention.head_count_kv", []int32{2, 1}}), "per-layer array"},
-		{append(slices.Clone(base), KV{"llama.rope.scaling.type", "yarn"}), `rope scaling "yarn" is not supported`},
+		{append(slices.Clone(base), KV{"llama.rope.scaling.type", "longrope"}), `rope scaling "longrope" is not supported`},
+		{append(slices.Clone(base), KV{"llama.rope.scaling.type", "yarn"}), `rope scaling yarn without a positive llama.rope.scaling.factor`},
 		{[]KV{{"general.architecture", "bert"}}, `GGUF architecture "bert" is not supported`},
 		{base[:3], "metadata llama.feed_forward_length is missing"},
 	} {

@@ -63,6 +63,9 @@ func Name(id string) string { return id[strings.LastIndex(id, "/")+1:] }
 // commitPattern is a full commit hash.
 var commitPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
+// IsCommit reports whether s is a full commit hash (a snapshot's name).
+func IsCommit(s string) bool { return commitPattern.MatchString(s) }
+
 // Resolve returns the snapshot directory of id at revision (a branch or
 // other ref under refs/, or a commit hash; "" means main).
 func Resolve(id, revision string) (string, error) {
@@ -73,11 +76,17 @@ func Resolve(id, revision string) (string, error) {
 		revision = "main"
 	}
 	repo := filepath.Join(CacheDir(), "models--"+strings.ReplaceAll(id, "/", "--"))
-	fetch := "huggingface-cli download " + id
+	// The current Hugging Face CLI (huggingface_hub >= 0.34) is `hf`.
+	fetch := "hf download " + id
 	if revision != "main" {
 		fetch += " --revision " + revision
 	}
 	miss := func(looked string) error {
+		if !strings.Contains(id, "/") {
+			// A bare name is far more often a mistyped path than one of the
+			// few legacy ids without an organization: no fetch to suggest.
+			return fmt.Errorf("model %s: no such file or directory (nor a Hugging Face cache entry %s; hub ids are org/name)", id, filepath.Base(repo))
+		}
 		return fmt.Errorf("model %s is neither a directory nor in the Hugging Face cache (looked for %s); fetch it with `%s`", id, looked, fetch)
 	}
 	if strings.Contains(revision, "..") || strings.HasPrefix(revision, "/") || strings.Contains(revision, `\`) {

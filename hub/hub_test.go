@@ -66,11 +66,13 @@ func TestResolveMisses(t *testing.T) {
 	repo := filepath.Join(home, "hub", "models--org--tiny")
 	for _, c := range []struct{ id, rev, want string }{
 		{"org/absent", "", "model org/absent is neither a directory nor in the Hugging Face cache (looked for " +
-			filepath.Join(home, "hub", "models--org--absent", "refs", "main") + "); fetch it with `huggingface-cli download org/absent`"},
-		{"org/tiny", "v2", "looked for " + filepath.Join(repo, "refs", "v2") + "); fetch it with `huggingface-cli download org/tiny --revision v2`"},
+			filepath.Join(home, "hub", "models--org--absent", "refs", "main") + "); fetch it with `hf download org/absent`"},
+		{"org/tiny", "v2", "looked for " + filepath.Join(repo, "refs", "v2") + "); fetch it with `hf download org/tiny --revision v2`"},
 		{"org/tiny", "fedcba9876543210fedcba9876543210fedcba98", "looked for " + filepath.Join(repo, "snapshots", "fedcba9876543210fedcba9876543210fedcba98")},
 		{"org/tiny", "../../etc", "is not a branch name or commit hash"},
 		{"../tiny", "", "is not a Hugging Face repository id"},
+		// A bare name is not offered to `hf download` (mostly a mistyped path).
+		{"tiny", "", "model tiny: no such file or directory (nor a Hugging Face cache entry models--tiny; hub ids are org/name)"},
 	} {
 		_, err := Resolve(c.id, c.rev)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

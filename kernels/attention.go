@@ -12,6 +12,10 @@ type AttentionOpts struct {
 	Scale   float32 // multiply scores by this (usually 1/sqrt(headDim))
 	SoftCap float32 // if > 0: score = SoftCap * tanh(score / SoftCap) (Gemma 2), applied after Scale
 	Window  int     // if > 0: query i sees only keys j with i-Window < j <= i (sliding window); 0 = full causal
+	// Sinks, when not nil, holds one logit per query head that joins every
+	// softmax denominator of that head without a value (gpt-oss's learned
+	// attention sinks): out = Σ e^(s_j) v_j / (Σ e^(s_j) + e^(sink)).
+	Sinks []float32
 }
 
 // Target tile sizes of the flash loop: a block of about attnBQ queries meets
@@ -124,6 +128,9 @@ func Attention(out, q, k, v []float32, seq, heads, kvHeads, headDim int, opts At
 	checkLen("k", len(k), seq*kvHeads*headDim)
 	checkLen("v", len(v), seq*kvHeads*headDim)
 	checkLen("out", len(out), seq*heads*headDim)
+	if opts.Sinks != nil {
+		checkLen("sinks", len(opts.Sinks), heads)
+	}
 	if headDim == 0 {
 		return
 	}
@@ -286,7 +293,11 @@ func (pl *attnPlan) block(h, i0 int) {
 	// Normalize the columns of Oᵀ and write them out as rows.
 	inv := mx // the running maxima are no longer needed
 	for i := range inv {
-		inv[i] = float32(1 / den[i])
+		d := den[i]
+		if opts.Sinks != nil {
+			d += math.Exp(float64(opts.Sinks[h]) - float64(mx[i]))
+		}
+		inv[i] = float32(1 / d)
 	}
 	for qp := 0; qp < nqp; qp++ {
 		q0 := i0 + qp*nr

@@ -37,6 +37,10 @@ func refAttention(q, k, v []float32, seq, heads, kvHeads, d int, o AttentionOpts
 				mx = math.Max(mx, x)
 			}
 			var den float64
+			if o.Sinks != nil { // one more logit in the denominator
+				mx = math.Max(mx, float64(o.Sinks[h]))
+				den = math.Exp(float64(o.Sinks[h]) - mx)
+			}
 			for j := 0; j <= i; j++ {
 				s[j] = math.Exp(s[j] - mx)
 				den += s[j]
@@ -66,6 +70,9 @@ func TestAttention(t *testing.T) {
 		{4, 1, 33, AttentionOpts{Scale: 0.3, SoftCap: 5}},
 		{2, 1, 64, AttentionOpts{Scale: 0.125, Window: 37}},
 		{6, 3, 24, AttentionOpts{Scale: 0.2, SoftCap: 3, Window: 64}},
+		// gpt-oss: sinks per query head, small, dominant and negligible.
+		{4, 2, 64, AttentionOpts{Scale: 0.125, Sinks: []float32{0.5, -1, 12, -40}}},
+		{4, 2, 16, AttentionOpts{Scale: 0.25, Window: 37, Sinks: []float32{2, 0, 30, -3}}},
 	}
 	forPaths(t, func(t *testing.T) {
 		for _, c := range cfgs {

@@ -65,7 +65,7 @@ type Config struct {
 
 // RopeConfig says how rotary position embeddings are computed for a layer.
 type RopeConfig struct {
-	Type          string // default, linear, llama3, longrope
+	Type          string // default, linear, dynamic, yarn, llama3, longrope
 	Theta         float64
 	PartialFactor float64 // share of head_dim that rotates
 	Factor        float64
@@ -74,7 +74,16 @@ type RopeConfig struct {
 	OriginalMaxPositions          int
 	// longrope
 	ShortFactor, LongFactor []float64
-	AttentionFactor         float64 // 0: derived
+	AttentionFactor         float64 // 0: derived (longrope, yarn)
+	// dynamic: max_position_embeddings, past which the base grows.
+	MaxPositions int
+	// yarn (rope_scaling.go)
+	BetaFast, BetaSlow   float64
+	Mscale, MscaleAllDim float64
+	Truncate             bool
+	// llama_4_scaling_beta (Ministral 3's position-dependent query scale;
+	// applied only by the families that read it).
+	Llama4Beta float64
 }
 
 // maxConfigBytes bounds config.json: real ones are a few kB.
@@ -180,6 +189,11 @@ func ParseConfig(data []byte) (*Config, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	if fam.configure != nil {
+		if err := fam.configure(c); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -271,13 +285,13 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 	for i := range types {
 		sliding := false
 		switch c.ModelType {
-		case "gemma2":
+		case "gemma2", "gpt_oss":
 			sliding = (i+1)%2 != 0
 		case "gemma3_text", "gemma3":
 			sliding = pattern > 0 && (i+1)%pattern != 0
 		case "qwen2", "qwen3", "qwen3_moe", "qwen2_moe":
 			sliding = window > 0 && r.bool("use_sliding_window", false) && i >= r.int("max_window_layers", 0)
-		case "mistral", "mixtral", "phi3":
+		case "mistral", "mixtral", "phi3", "ministral3":
 			sliding = window > 0
 		}
 		types[i] = "full_attention"
@@ -291,14 +305,18 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 // ropeFor reads the RoPE parameters that apply to layers of type layerType.
 func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 	// Newer layout: rope_parameters, either one dict or one per layer type.
-	var params map[string]any
-	if rp, ok := c.raw["rope_parameters"].(map[string]any); ok {
-		params = rp
+	// transformers takes rope_scaling over rope_parameters when both are
+	// there ("rope_scaling or self.rope_parameters"): a wrapper's
+	// text_config in the older layout over a class whose default is a
+	// rope_parameters dict (Ministral 3).
+	var params, top map[string]any
+	if rs, ok := c.raw["rope_scaling"].(map[string]any); ok && len(rs) > 0 {
+		params, top = rs, rs
+	} else if rp, ok := c.raw["rope_parameters"].(map[string]any); ok {
+		params, top = rp, rp
 		if sub, ok := rp[layerType].(map[string]any); ok {
 			params = sub
 		}
-	} else if rs, ok := c.raw["rope_scaling"].(map[string]any); ok {
-		params = rs
 	}
 	rc := RopeConfig{Type: "default", Theta: r.float("rope_theta", r.float("rotary_emb_base", 10000)), PartialFactor: 1}
 	if c.ModelType == "gemma3_text" || c.ModelType == "gemma3" {
@@ -324,6 +342,7 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 		rc.ShortFactor = p.floats("short_factor")
 		rc.LongFactor = p.floats("long_factor")
 		rc.AttentionFactor = p.float("attention_factor", 0)
+		rc.readScaling(&p, top)
 		// Multimodal RoPE (Qwen-VL: mrope_section, mrope_interleaved) rotates
 		// sections of each head by the temporal, height and width position
 		// ids. For text-only input the three ids are all the token's
@@ -356,6 +375,14 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 		return rc, fmt.Errorf("rope: theta %v / partial rotary factor %v out of range", rc.Theta, rc.PartialFactor)
 	}
 	rotary := int(float64(c.HeadDim) * rc.PartialFactor)
+	if rc.OriginalMaxPositions == 0 && (rc.Type == "yarn" || rc.Type == "llama3" || rc.Type == "longrope") {
+		rc.OriginalMaxPositions = c.MaxPositions // transformers' standardize_rope_params
+	}
+	if ok, err := rc.checkScaling(c.MaxPositions); ok && err != nil {
+		return rc, err
+	} else if ok {
+		return rc, checkRotary(rotary, c.HeadDim, rc.PartialFactor)
+	}
 	switch rc.Type {
 	case "default":
 	case "linear":
@@ -385,12 +412,16 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 			}
 		}
 	default:
-		return rc, fmt.Errorf("unsupported rope type %q (supported: default, linear, llama3, longrope)", rc.Type)
+		return rc, fmt.Errorf("unsupported rope type %q (supported: default, linear, dynamic, yarn, llama3, longrope)", rc.Type)
 	}
+	return rc, checkRotary(rotary, c.HeadDim, rc.PartialFactor)
+}
+
+func checkRotary(rotary, headDim int, partial float64) error {
 	if rotary < 2 || rotary%2 != 0 {
-		return rc, fmt.Errorf("rope: rotary dimension %d (head_dim %d x %v) must be even and >= 2", rotary, c.HeadDim, rc.PartialFactor)
+		return fmt.Errorf("rope: rotary dimension %d (head_dim %d x %v) must be even and >= 2", rotary, headDim, partial)
 	}
-	return rc, nil
+	return nil
 }
 
 // isMoELayer reports whether layer l has a sparse MoE MLP (Qwen MoE rules;

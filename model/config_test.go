@@ -38,7 +38,7 @@ func TestConfigErrors(t *testing.T) {
 	base := `"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 100`
 	cases := []struct{ name, json, want string }{
 		{"not json", `{`, "invalid JSON"},
-		{"unsupported", `{"model_type": "bert", ` + base + `}`, "unsupported architecture: model_type \"bert\"; supported: gemma2, gemma3_text, gpt_neox, llama, mistral, mixtral, olmo2, phi3, qwen2, qwen3, qwen3_moe"},
+		{"unsupported", `{"model_type": "bert", ` + base + `}`, "unsupported architecture: model_type \"bert\"; supported: " + strings.Join(SupportedArchitectures(), ", ")},
 		{"no model_type", `{` + base + `}`, "config without model_type"},
 		{"bad rope", `{"model_type": "llama", ` + base + `, "rope_scaling": {"rope_type": "yarn2", "factor": 2}}`, `unsupported rope type "yarn2"`},
 		{"gqa", `{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 3, "intermediate_size": 128, "vocab_size": 100}`, "not a multiple"},

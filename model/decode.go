@@ -112,6 +112,10 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 			maxS = math.Max(maxS, scores[j])
 		}
 		var sum float64
+		if l.sinks != nil { // gpt-oss: one more logit, without a value
+			maxS = math.Max(maxS, float64(l.sinks[hd]))
+			sum = math.Exp(float64(l.sinks[hd]) - maxS)
+		}
 		for j := range scores {
 			scores[j] = math.Exp(scores[j] - maxS)
 			sum += scores[j]

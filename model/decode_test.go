@@ -2,11 +2,20 @@ package model
 
 import "testing"
 
+// lengthDependentRoPE are the fixtures whose rotation depends on the sequence
+// length (dynamic NTK past max_position_embeddings, longrope past its
+// original context): one batched forward and a token-by-token decode differ
+// there by design.
+var lengthDependentRoPE = map[string]bool{"rope_dynamic": true, "rope_longrope": true}
+
 // TestDecoderMatchesForward checks that decoding token by token with a full
 // cache gives the logits of the batched forward pass, on every architecture.
 func TestDecoderMatchesForward(t *testing.T) {
 	for _, arch := range allArchs {
 		t.Run(arch, func(t *testing.T) {
+			if lengthDependentRoPE[arch] {
+				t.Skip("RoPE depends on the length seen: token by token, earlier keys keep the rotation of a shorter sequence, as in transformers' generation")
+			}
 			m, err := Open(archDir(t, arch))
 			if err != nil {
 				t.Fatal(err)

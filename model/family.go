@@ -44,6 +44,16 @@ type family struct {
 	expert, expertGate, expertUp, expertDn string
 
 	embedScale bool // multiply embeddings by sqrt(hidden) (Gemma)
+	// sinks names gpt-oss's per-head attention sink logits ("" when none).
+	sinks string
+	// customMLP, when set, loads every layer's MLP (gpt-oss's MoE).
+	customMLP func(m *Model, l int) (mlp, error)
+	// configure, when set, adjusts the parsed config as the family's
+	// transformers config class does (forced values, checks).
+	configure func(c *Config) error
+	// llama4QueryScale scales post-RoPE queries by position with the rope
+	// parameters' llama_4_scaling_beta (Ministral 3).
+	llama4QueryScale bool
 
 	// Defaults for config keys the family's transformers config class fills in.
 	tieDefault, biasDefault, normTopKDefault bool

@@ -20,6 +20,11 @@ type Layer struct {
 	rope   *rope
 	window int
 	scale  float64
+	// qScaleBeta > 0: post-RoPE queries are scaled by position
+	// (llama4QueryScale), with qScaleOrig the rope's original context.
+	qScaleBeta float64
+	qScaleOrig int
+	sinks      []float32 // per query head (gpt-oss), or nil
 
 	mlp mlp // nil when only the queries are needed (last calibration layer)
 
@@ -89,7 +94,7 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 			l.Values(l.Index, vs)
 		}
 		kernels.Attention(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim,
-			kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window})
+			kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window, Sinks: l.sinks})
 		start += n
 	}
 	out := l.o.apply(att, rows)
@@ -163,6 +168,9 @@ func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32
 		}
 		l.rope.apply(q[start*qw:(start+n)*qw], n, c.Heads, c.HeadDim, cos, sin)
 		l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
+		if l.qScaleBeta > 0 {
+			l.scaleQueries(q[start*qw:(start+n)*qw], pos0, qw)
+		}
 		start += n
 	}
 	return q, k, v

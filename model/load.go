@@ -23,6 +23,12 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 	name := func(role string) string { return f.layerName(l, role) }
 	ly := &Layer{Index: l, cfg: c, rope: newRope(c.Rope[l], c.HeadDim), window: c.Window[l]}
 	ly.scale = 1 / math.Sqrt(float64(c.HeadDim))
+	if f.llama4QueryScale && c.Rope[l].Llama4Beta > 0 {
+		ly.qScaleBeta, ly.qScaleOrig = c.Rope[l].Llama4Beta, c.Rope[l].OriginalMaxPositions
+		if ly.qScaleOrig <= 0 {
+			return nil, fmt.Errorf("llama_4_scaling_beta needs original_max_position_embeddings in the rope parameters")
+		}
+	}
 	if f.attnScale != nil {
 		ly.scale = f.attnScale(c)
 	}
@@ -70,6 +76,9 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 		ly.qNorm = optNorm(f.qNorm, qn)
 		ly.kNorm = optNorm(f.kNorm, kn)
 	}
+	if f.sinks != "" && err == nil {
+		ly.sinks, err = m.vector(name(f.sinks), c.Heads)
+	}
 	if err != nil || !withMLP {
 		return ly, err
 	}
@@ -91,6 +100,9 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 func (m *Model) loadMLP(l int) (mlp, error) {
 	c, f := m.Config, m.fam
 	name := func(role string) string { return f.layerName(l, role) }
+	if f.customMLP != nil {
+		return f.customMLP(m, l)
+	}
 	act, err := activation(c.Activation)
 	if err != nil {
 		return nil, err

@@ -163,8 +163,11 @@ func TestPhi3SuIsLongrope(t *testing.T) {
 		}
 		cfg["model_type"] = "llama"
 		data, _ = json.Marshal(cfg)
-		if _, err := ParseConfig(data); err == nil {
-			t.Errorf("llama with rope_scaling type %q parsed as longrope", typ)
+		// Elsewhere "su" is unknown and "yarn" is YaRN.
+		if got, err := ParseConfig(data); typ == "su" && err == nil {
+			t.Errorf("llama with rope_scaling type %q parsed", typ)
+		} else if typ == "yarn" && (err != nil || got.Rope[0].Type != "yarn") {
+			t.Errorf("llama with rope_scaling type yarn: %v, %+v", err, got)
 		}
 	}
 }

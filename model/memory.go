@@ -18,6 +18,12 @@ func (c *Config) WorkingSet(seqs, seqLen int) (weights, hidden, activations int6
 	}
 	layer := h*(q+2*kv) + q*h + mlp
 	weights = 2 * 4 * layer
+	if c.Quant.Method == "mxfp4" && c.Experts > 0 {
+		// gpt-oss: the experts stay packed (4.25 bits a weight) and one
+		// expert at a time is dequantized to bf16 (mxfp4.go).
+		experts := int64(c.Experts) * 3 * h * inter
+		weights = 2*(4*(layer-experts)+experts*17/32) + 2*2*h*inter
+	}
 	tokens := int64(seqs) * int64(seqLen)
 	hidden = 2 * 4 * tokens * h
 	chunk := min(tokens, maxChunkRows)

@@ -26,8 +26,11 @@ func parseQuantization(raw map[string]any) (Quantization, error) {
 	}
 	r := reader{raw: qc}
 	q.Method = r.str("quant_method", "")
+	if q.Method == "mxfp4" { // gpt-oss's experts: *_blocks / *_scales, mxfp4.go
+		return q, r.err
+	}
 	if q.Method != "fp8" {
-		return q, fmt.Errorf("quantization_config.quant_method %q is not supported: only fp8 checkpoints (dequantized on load) and unquantized ones can be read", q.Method)
+		return q, fmt.Errorf("quantization_config.quant_method %q is not supported: only fp8 and mxfp4 checkpoints (dequantized on load) and unquantized ones can be read", q.Method)
 	}
 	if bs := r.floats("weight_block_size"); bs != nil {
 		if len(bs) != 2 || bs[0] < 1 || bs[1] < 1 || bs[0] > 1<<16 || bs[1] > 1<<16 || bs[0] != float64(int(bs[0])) || bs[1] != float64(int(bs[1])) {

@@ -39,6 +39,9 @@ func newRope(rc RopeConfig, headDim int) *rope {
 		}
 		base = short
 		r.scale = float32(rc.AttentionFactor)
+	case "yarn":
+		base = yarnFrequencies(rc, r.rotary)
+		r.scale = float32(rc.AttentionFactor)
 	}
 	r.invFreq = base
 	return r
@@ -70,11 +73,17 @@ func llama3Frequencies(inv []float32, rc RopeConfig) []float32 {
 // table returns cos and sin for positions from..to-1, [to-from][rotary/2]
 // each (the halves of transformers' cat(freqs, freqs) are equal).
 // Longrope switches to its long factors once the sequence (to) exceeds the
-// original context.
+// original context; dynamic NTK grows its base once it exceeds
+// max_position_embeddings.
 func (r *rope) table(from, to int) (cos, sin []float32) {
 	inv := r.invFreq
 	if r.long != nil && to > r.cfg.OriginalMaxPositions {
 		inv = r.long
+	}
+	if r.cfg.Type == "dynamic" && to > r.cfg.MaxPositions {
+		// transformers recomputes the frequencies for the length seen,
+		// max(position_ids)+1: here the end of the span.
+		inv = dynamicFrequencies(r.cfg, r.rotary, to)
 	}
 	half := r.rotary / 2
 	cos = make([]float32, (to-from)*half)

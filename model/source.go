@@ -40,5 +40,8 @@ func weightsView(src Weights, fam *family, cfg *Config) (Weights, error) {
 	if err != nil {
 		return nil, err
 	}
+	if w, err = newMXFP4View(w); err != nil {
+		return nil, err
+	}
 	return nameView(w, fam, cfg)
 }

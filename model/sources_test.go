@@ -174,6 +174,7 @@ var wrapperCases = []wrapperCase{
 	{name: "gemma3-new", arch: "gemma3", modelType: "gemma3", class: "Gemma3ForConditionalGeneration", textType: "gemma3_text", layout: "new"},
 	{name: "mistral3-old", arch: "mistral", modelType: "mistral3", class: "Mistral3ForConditionalGeneration", textType: "mistral", layout: "old"},
 	{name: "mistral3-new", arch: "mistral", modelType: "mistral3", class: "Mistral3ForConditionalGeneration", textType: "mistral", layout: "new"},
+	{name: "mistral3-ministral3", arch: "ministral3", modelType: "mistral3", class: "Mistral3ForConditionalGeneration", textType: "ministral3", layout: "new"},
 	{name: "llava-llama", arch: "llama2", modelType: "llava", class: "LlavaForConditionalGeneration", textType: "llama", layout: "old"},
 	{name: "llava-mistral", arch: "mistral", modelType: "llava", class: "LlavaForConditionalGeneration", textType: "mistral", layout: "new"},
 	{name: "llava-qwen2", arch: "qwen2", modelType: "llava", class: "LlavaForConditionalGeneration", textType: "qwen2", layout: "old"},

@@ -21,6 +21,8 @@ type Preset struct {
 	Tie, QKVBias                   bool
 	NormEps                        float64
 	MaxPositions                   int
+	Experts                        int            // gpt-oss: experts per layer (MXFP4, gptoss.go)
+	Extra                          map[string]any // further config.json keys
 }
 
 var presets = map[string]Preset{
@@ -36,6 +38,8 @@ var presets = map[string]Preset{
 	"mistral-7b": {ModelType: "mistral", Architecture: "MistralForCausalLM",
 		Hidden: 4096, Intermediate: 14336, Layers: 32, Heads: 32, KVHeads: 8, HeadDim: 128, Vocab: 32768,
 		RopeTheta: 1000000, NormEps: 1e-5, MaxPositions: 32768},
+	"gpt-oss-20b":  gptOss(24, 32),
+	"gpt-oss-120b": gptOss(36, 128),
 	// small: a few-hundred-MB-free shape for tests and quick trials.
 	"small": {ModelType: "llama", Architecture: "LlamaForCausalLM",
 		Hidden: 256, Intermediate: 688, Layers: 4, Heads: 8, KVHeads: 4, HeadDim: 32, Vocab: 512,
@@ -74,6 +78,12 @@ func (p Preset) Params() int64 {
 		size := int64(1)
 		for _, d := range t.shape {
 			size *= int64(d)
+		}
+		if t.bytes != [2]byte{} { // MXFP4: two weights a block byte; scales are not weights
+			size *= 2
+			if !strings.HasSuffix(t.name, "_blocks") {
+				size = 0
+			}
 		}
 		n += size
 	}

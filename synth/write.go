@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,7 @@ type tensorSpec struct {
 	shape []int
 	ones  bool
 	std   float64
+	bytes [2]byte // U8 tensors (MXFP4): uniform in [bytes[0], bytes[1]]; unused when both 0
 }
 
 // tensors lists the preset's tensors in Hugging Face naming.
@@ -37,10 +39,14 @@ func (p Preset) tensors() []tensorSpec {
 			tensorSpec{name: pre + "self_attn.v_proj.weight", shape: []int{kv, p.Hidden}, std: std},
 			tensorSpec{name: pre + "self_attn.o_proj.weight", shape: []int{p.Hidden, q}, std: std},
 			tensorSpec{name: pre + "post_attention_layernorm.weight", shape: []int{p.Hidden}, ones: true},
-			tensorSpec{name: pre + "mlp.gate_proj.weight", shape: []int{p.Intermediate, p.Hidden}, std: std},
-			tensorSpec{name: pre + "mlp.up_proj.weight", shape: []int{p.Intermediate, p.Hidden}, std: std},
-			tensorSpec{name: pre + "mlp.down_proj.weight", shape: []int{p.Hidden, p.Intermediate}, std: std},
 		)
+		if p.ModelType == "gpt_oss" {
+			ts = append(ts, p.gptOssLayer(pre)...)
+		} else {
+			ts = append(ts, tensorSpec{name: pre + "mlp.gate_proj.weight", shape: []int{p.Intermediate, p.Hidden}, std: std},
+				tensorSpec{name: pre + "mlp.up_proj.weight", shape: []int{p.Intermediate, p.Hidden}, std: std},
+				tensorSpec{name: pre + "mlp.down_proj.weight", shape: []int{p.Hidden, p.Intermediate}, std: std})
+		}
 		if p.QKVBias {
 			ts = append(ts,
 				tensorSpec{name: pre + "self_attn.q_proj.bias", shape: []int{q}, std: std},
@@ -63,6 +69,12 @@ const shardBytes = 2 << 30
 // config.json in the older published layout, bf16 shards of random weights
 // drawn from seed, and model.safetensors.index.json.
 func Write(dir string, p Preset, seed uint64) error {
+	return WriteContext(context.Background(), dir, p, seed)
+}
+
+// WriteContext is Write, stopping with ctx's error between shards once ctx
+// is done (what it wrote so far is left for the caller to remove).
+func WriteContext(ctx context.Context, dir string, p Preset, seed uint64) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
@@ -73,7 +85,7 @@ func Write(dir string, p Preset, seed uint64) error {
 	var shards [][]tensorSpec
 	size := 0
 	for _, t := range specs {
-		n := 2
+		n := t.elemBytes()
 		for _, d := range t.shape {
 			n *= d
 		}
@@ -87,9 +99,15 @@ func Write(dir string, p Preset, seed uint64) error {
 	weightMap := map[string]string{}
 	var total int64
 	for i, shard := range shards {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		name := fmt.Sprintf("model-%05d-of-%05d.safetensors", i+1, len(shards))
 		tensors := make([]safetensors.Tensor, len(shard))
 		fill(shard, tensors, seed)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		for _, t := range tensors {
 			weightMap[t.Name] = name
 			total += int64(len(t.Data))
@@ -116,6 +134,16 @@ func fill(specs []tensorSpec, out []safetensors.Tensor, seed uint64) {
 			for _, d := range t.shape {
 				n *= d
 			}
+			if t.bytes != [2]byte{} {
+				r := rand.New(rand.NewPCG(seed, nameHash(t.name)))
+				data := make([]byte, n)
+				span := int(t.bytes[1]-t.bytes[0]) + 1
+				for j := range data {
+					data[j] = t.bytes[0] + byte(r.IntN(span))
+				}
+				out[i] = safetensors.Tensor{Name: t.name, DType: safetensors.U8, Shape: t.shape, Data: data}
+				return
+			}
 			data := make([]byte, 2*n)
 			if t.ones {
 				for j := 0; j < n; j++ {
@@ -132,6 +160,14 @@ func fill(specs []tensorSpec, out []safetensors.Tensor, seed uint64) {
 		}(i, t)
 	}
 	wg.Wait()
+}
+
+// elemBytes is the stored size of one element: U8 codes or bf16.
+func (t tensorSpec) elemBytes() int {
+	if t.bytes != [2]byte{} {
+		return 1
+	}
+	return 2
 }
 
 func nameHash(s string) uint64 {
@@ -164,6 +200,9 @@ func writeConfig(dir string, p Preset) error {
 	}
 	if p.RopeScaling != nil {
 		cfg["rope_scaling"] = p.RopeScaling
+	}
+	for k, v := range p.Extra {
+		cfg[k] = v
 	}
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	return os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644)

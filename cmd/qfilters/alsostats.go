@@ -16,7 +16,7 @@ const alsoStatsSinks = 4
 // checkAlsoStats refuses --also-stats where it cannot apply, before any work:
 // the statistics are written after the filters (to out), so anything that
 // would fail them then would leave the filters behind.
-func checkAlsoStats(opt calibrateOptions, out string) error {
+func checkAlsoStats(opt calibrateOptions, out string, inputs []string, finished bool) error {
 	if opt.AlsoStats == "" {
 		return nil
 	}
@@ -32,7 +32,10 @@ func checkAlsoStats(opt calibrateOptions, out string) error {
 	if within(opt.AlsoStats, out) || within(out, opt.AlsoStats) {
 		return usageError{fmt.Errorf("--also-stats %s and the filters' output %s overlap: give each a directory of its own", opt.AlsoStats, out)}
 	}
-	return checkOutput(opt.AlsoStats, opt.Force, true)
+	if finished { // both outputs are there: the run may be done already
+		return nil
+	}
+	return checkOutput(opt.AlsoStats, opt.Force, true, inputs...)
 }
 
 // within reports whether path is dir or lies inside it (lexically, after

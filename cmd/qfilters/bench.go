@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +31,7 @@ type benchOptions struct {
 	Preset, Model     string
 	Seqs, SeqLen      int
 	Precision         string
-	JSON              bool
+	JSON, Quiet       bool
 	SkipGEMM, SkipE2E bool
 }
 
@@ -43,19 +46,30 @@ K=N=4096; bf16 weights, float32 and bf16 compute), then times a whole
 calibration (a separate qfilters process, with --resume as a scheduled job
 runs it) of a synthetic checkpoint of the preset's shapes written to a
 temporary directory: tokens/s, effective GFLOP/s (counted FLOPs of the forward
-pass / wall time), peak RSS, and the share of the time its checkpoints took.`,
+pass / wall time), peak RSS, and the share of the time its checkpoints took.
+
+A preset narrower than 2048 (small) measures its own layer shapes instead of
+the standard ones (M = --seq-len; hidden to hidden, hidden to intermediate,
+intermediate to hidden), so that it stays small throughout.
+
+Presets: ` + strings.Join(synth.Names(), ", ") + ` (qfilters synth writes them).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runBench(cmd.OutOrStdout(), cmd.ErrOrStderr(), opt)
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			return runBench(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), opt)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.Preset, "preset", "llama-3.2-1b", "synthetic model shape for the end-to-end run")
 	f.StringVar(&opt.Model, "model", "", "use this model (a checkpoint `DIR`, a .gguf file or a Hugging Face id in the local cache) instead of writing a synthetic one")
-	f.IntVar(&opt.Seqs, "seqs", 4, "calibration sequences of the end-to-end run")
+	f.IntVar(&opt.Seqs, "num-seqs", 4, "calibration sequences of the end-to-end run")
+	f.IntVar(&opt.Seqs, "seqs", 4, "")
+	f.MarkHidden("seqs") // the old spelling, kept for scripts
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence of the end-to-end run")
 	f.StringVar(&opt.Precision, "precision", "f32", "arithmetic of the end-to-end run's matrix products: f32 or bf16")
 	f.BoolVar(&opt.JSON, "json", false, "print the results as JSON")
+	f.BoolVar(&opt.Quiet, "quiet", false, "no progress lines on stderr")
 	f.BoolVar(&opt.SkipGEMM, "skip-gemm", false, "skip the GEMM measurements")
 	f.BoolVar(&opt.SkipE2E, "skip-e2e", false, "skip the end-to-end calibration")
 	return cmd
@@ -101,7 +115,18 @@ type benchReport struct {
 
 var benchShapes = [][3]int{{2048, 2048, 2048}, {2048, 2048, 8192}, {2048, 4096, 4096}, {2048, 4096, 14336}, {512, 4096, 4096}}
 
-func runBench(stdout, stderr io.Writer, opt benchOptions) error {
+// gemmShapes are the standard shapes (comparable across machines and
+// runs), or a narrow preset's own layer shapes (M, K, N).
+func gemmShapes(opt benchOptions) [][3]int {
+	p, err := synth.Lookup(opt.Preset)
+	if opt.Model != "" || err != nil || p.Hidden >= 2048 {
+		return benchShapes
+	}
+	m := opt.SeqLen
+	return [][3]int{{m, p.Hidden, p.Hidden}, {m, p.Hidden, p.Intermediate}, {m, p.Intermediate, p.Hidden}}
+}
+
+func runBench(ctx context.Context, stdout, stderr io.Writer, opt benchOptions) error {
 	// The end-to-end run's settings are checked before the GEMM measurements
 	// and the synthetic checkpoint, which take minutes and gigabytes.
 	if !opt.SkipE2E {
@@ -109,7 +134,7 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 			return usageError{fmt.Errorf("--precision must be f32 or bf16, got %q", opt.Precision)}
 		}
 		if opt.Seqs <= 0 {
-			return usageError{fmt.Errorf("--seqs must be positive, got %d", opt.Seqs)}
+			return usageError{fmt.Errorf("--num-seqs must be positive, got %d", opt.Seqs)}
 		}
 		if opt.SeqLen <= 0 {
 			return usageError{fmt.Errorf("--seq-len must be positive, got %d", opt.SeqLen)}
@@ -123,8 +148,11 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 	rep := benchReport{Version: version, OSArch: runtime.GOOS + "/" + runtime.GOARCH,
 		CPUPath: kernels.CurrentPath(), Threads: runtime.GOMAXPROCS(0)}
 	if !opt.SkipGEMM {
-		for _, s := range benchShapes {
+		for _, s := range gemmShapes(opt) {
 			for _, compute := range []string{"f32", "bf16"} {
+				if ctx.Err() != nil {
+					return errors.New("interrupted")
+				}
 				g, gc := benchGEMM(s[0], s[1], s[2], compute == "bf16")
 				rep.GEMM = append(rep.GEMM, gemmResult{M: s[0], K: s[1], N: s[2], Compute: compute, GFLOPs: g, GFLOPsCPU: gc})
 				if !opt.JSON {
@@ -135,7 +163,7 @@ func runBench(stdout, stderr io.Writer, opt benchOptions) error {
 		}
 	}
 	if !opt.SkipE2E {
-		e, err := benchE2E(stderr, opt)
+		e, err := benchE2E(ctx, stderr, opt)
 		if err != nil {
 			return err
 		}
@@ -203,12 +231,17 @@ func benchGEMM(m, k, n int, bf16 bool) (wall, cpu float64) {
 
 // benchE2E calibrates a checkpoint in a child process and reads its time
 // and peak RSS.
-func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
+// An interrupt stops the child and removes the temporary directory (the
+// synthetic checkpoint, gigabytes at the default preset) before returning.
+func benchE2E(ctx context.Context, stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	tmp, err := os.MkdirTemp("", "qfilters-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	interrupted := func() error {
+		return fmt.Errorf("interrupted: removed the temporary directory %s", tmp)
+	}
 	dir, name := opt.Model, opt.Model
 	if dir != "" {
 		// Any source calibrate takes: a directory, a model file, a hub id.
@@ -221,8 +254,13 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 			return nil, usageError{err}
 		}
 		dir, name = filepath.Join(tmp, opt.Preset), opt.Preset+" (synthetic)"
-		fmt.Fprintf(stderr, "writing a synthetic %s checkpoint (%.1f GB) to %s\n", opt.Preset, float64(p.Params())*2/1e9, dir)
-		if err := synth.Write(dir, p, 1); err != nil {
+		if !opt.Quiet {
+			fmt.Fprintf(stderr, "writing a synthetic %s checkpoint (%.1f GB) to %s\n", opt.Preset, float64(p.Params())*2/1e9, dir)
+		}
+		if err := synth.WriteContext(ctx, dir, p, 1); err != nil {
+			if ctx.Err() != nil {
+				return nil, interrupted()
+			}
 			return nil, err
 		}
 	}
@@ -251,13 +289,25 @@ func benchE2E(stderr io.Writer, opt benchOptions) (*e2eResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "calibrating %s on %d x %d tokens\n", name, opt.Seqs, opt.SeqLen)
-	cmd := exec.Command(self, "calibrate", "--model", dir, "--corpus", corpusPath, "--out", filepath.Join(tmp, "out"),
+	if !opt.Quiet {
+		fmt.Fprintf(stderr, "calibrating %s on %d x %d tokens\n", name, opt.Seqs, opt.SeqLen)
+	}
+	if ctx.Err() != nil {
+		return nil, interrupted()
+	}
+	cmd := exec.CommandContext(ctx, self, "calibrate", "--model", dir, "--corpus", corpusPath, "--out", filepath.Join(tmp, "out"),
 		"--seq-len", fmt.Sprint(opt.SeqLen), "--num-seqs", fmt.Sprint(opt.Seqs), "--precision", opt.Precision, "--json", "--quiet", "--resume")
+	// The child stops as an interrupted calibrate does (its message, which
+	// names a checkpoint about to be removed, is not shown).
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, interrupted()
+		}
 		return nil, fmt.Errorf("calibration failed: %v: %s", err, bytes.TrimSpace(errb.Bytes()))
 	}
 	wall := time.Since(start).Seconds()

@@ -65,13 +65,38 @@ func TestBenchBadSettings(t *testing.T) {
 		want string
 	}{
 		{[]string{"--precision", "f16"}, `--precision must be f32 or bf16, got "f16"`},
-		{[]string{"--seqs", "0"}, "--seqs must be positive, got 0"},
+		{[]string{"--seqs", "0"}, "--num-seqs must be positive, got 0"},
+		{[]string{"--num-seqs", "0"}, "--num-seqs must be positive, got 0"},
 		{[]string{"--seq-len", "-1"}, "--seq-len must be positive, got -1"},
 		{[]string{"--preset", "nope"}, `unknown preset "nope"`},
 	} {
 		code, stdout, stderr := runCLI(t, append([]string{"bench", "--preset", "small"}, tc.args...)...)
 		if code != 2 || stdout != "" || !strings.HasPrefix(stderr, "qfilters: "+tc.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("bench %v: exit %d, stdout %q, stderr %q", tc.args, code, stdout, stderr)
+		}
+	}
+}
+
+// TestBenchSmallPresetShapes: --preset small measures the preset's own
+// layer shapes (the standard ones multiply 2048 x 14336 matrices), and the
+// help lists every preset.
+func TestBenchSmallPresetShapes(t *testing.T) {
+	shapes := gemmShapes(benchOptions{Preset: "small", SeqLen: 256})
+	for _, s := range shapes {
+		if s[0] != 256 || s[1] > 688 || s[2] > 688 {
+			t.Errorf("small preset measures %v", s)
+		}
+	}
+	if got := gemmShapes(benchOptions{Preset: "llama-3.2-1b", SeqLen: 2048}); len(got) != len(benchShapes) || got[3] != benchShapes[3] {
+		t.Errorf("default preset shapes %v", got)
+	}
+	help, _, err := execute(t, "bench", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range synth.Names() {
+		if !strings.Contains(help, name) {
+			t.Errorf("bench --help does not list preset %s", name)
 		}
 	}
 }

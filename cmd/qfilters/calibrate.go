@@ -8,11 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,16 +71,15 @@ corpus unless --corpus is given (with --seq-len 256 unless given).`,
 			}
 			opt.stderr = cmd.ErrOrStderr()
 			opt.progress = !opt.Quiet && isTerminal(opt.stderr)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
-			context.AfterFunc(ctx, stop) // a second Ctrl-C kills a run stuck before it checks ctx
 			return runCalibrate(ctx, cmd.OutOrStdout(), opt)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.Model, "model", "", "checkpoint `DIR` (config.json, safetensors, tokenizer.json), model file, or Hugging Face id org/name in the local cache; default: the embedded stories260K")
 	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
-	f.StringVar(&opt.Corpus, "corpus", "", "calibration corpus `PATH`: a JSON Lines (.jsonl, .ndjson, .json), .txt or .parquet file, a directory or a glob")
+	f.StringVar(&opt.Corpus, "corpus", "", "calibration "+corpusHelp)
 	f.StringVar(&opt.Out, "out", "", "output `DIR` (default: {model name}_qfilt)")
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
 	f.IntVar(&opt.NumSeqs, "num-seqs", 20, "number of calibration sequences")
@@ -92,7 +89,7 @@ corpus unless --corpus is given (with --seq-len 256 unless given).`,
 	f.StringVar(&opt.Sign, "sign", "vote", "sign rule: vote (the reference script's majority vote) or mean (the paper's)")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar")
-	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
+	f.BoolVar(&opt.Force, "force", false, forceHelp)
 	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the sequences (0-based; needs --stats-out)"+shardFlagHelp)
 	f.StringVar(&opt.AlsoStats, "also-stats", "", "also write Expected Attention query statistics (qfilters stats) of the calibration sequences to `DIR`, from the same pass")
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable statistics to `FILE` instead of filters (see qfilters merge)")
@@ -113,8 +110,7 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // calibrateSummary is what --json prints.
 type calibrateSummary struct {
-	Out             string  `json:"out"`
-	Model           string  `json:"model"`
+	jobSummary
 	ModelType       string  `json:"model_type"`
 	Layers          int     `json:"layers"`
 	KVHeads         int     `json:"kv_heads"`
@@ -122,9 +118,7 @@ type calibrateSummary struct {
 	HeadDim         int     `json:"head_dim"`
 	Sequences       int     `json:"sequences"`
 	SeqLen          int     `json:"seq_len"`
-	Tokens          int     `json:"tokens"`
 	SamplesPerLayer int     `json:"samples_per_layer"`
-	Seconds         float64 `json:"seconds"`
 	TokensPerSecond float64 `json:"tokens_per_second"`
 	MeanEnergyShare float64 `json:"mean_energy_share"`
 	MinEnergyShare  float64 `json:"min_energy_share"`
@@ -206,12 +200,6 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	} else if out == "" {
 		out = in.baseName + "_qfilt"
 	}
-	if err := checkOutput(out, opt.Force, opt.StatsOut == ""); err != nil {
-		return err
-	}
-	if err := checkAlsoStats(opt, out); err != nil {
-		return err
-	}
 	checkpointDir := ""
 	if opt.Resume {
 		checkpointDir = out + ".resume"
@@ -243,6 +231,19 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if err != nil {
 		return err
 	}
+	// The output is checked once every flag and input is: the user sees the
+	// real problem first, and nothing heavy has run yet.
+	// With --resume, an output already there may be this very run, finished
+	// (a re-submitted job): that is checked once the inputs are identified.
+	finished := opt.Resume && !opt.Force && exists(out) && (opt.AlsoStats == "" || exists(opt.AlsoStats))
+	if !finished {
+		if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
+			return err
+		}
+	}
+	if err := checkAlsoStats(opt, out, in.inputPaths(), finished); err != nil {
+		return err
+	}
 	if ctx.Err() != nil {
 		return errors.New("interrupted: nothing was written")
 	}
@@ -261,9 +262,14 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	if opt.AlsoStats != "" {
 		identity["also_stats_n_sink"] = strconv.Itoa(alsoStatsSinks)
 	}
+	warnDegenerate(opt.stderr, len(sel.Seqs), opt.SeqLen, samples, cfg.HeadDim)
+	if finished {
+		return reportFinished(stdout, opt, out, modelName, runKey{identity, opt.Seed, len(sel.Seqs), shard, shards})
+	}
 	provenance := computedBy(map[string]string{
 		"model": modelName, "corpus": corpusName,
 		"corpus_docs": strconv.Itoa(sel.DocsSeen), "corpus_files": sel.files,
+		"hub_revision": in.hubRevision, "hub_commit": in.hubCommit,
 	})
 
 	start := time.Now()
@@ -323,10 +329,11 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	elapsed := time.Since(start)
 	tokens := (end - first) * opt.SeqLen
 	sum := calibrateSummary{
-		Out: out, Model: modelName, ModelType: cfg.ReportedType(),
-		Layers: cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
-		Sequences: end - first, SeqLen: opt.SeqLen, Tokens: tokens,
-		Seconds: elapsed.Seconds(), TokensPerSecond: float64(tokens) / elapsed.Seconds(),
+		jobSummary: jobSummary{Out: out, Model: modelName, Tokens: tokens, Seconds: elapsed.Seconds()},
+		ModelType:  cfg.ReportedType(),
+		Layers:     cfg.Layers, KVHeads: cfg.KVHeads, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
+		Sequences: end - first, SeqLen: opt.SeqLen,
+		TokensPerSecond: float64(tokens) / elapsed.Seconds(),
 		WorkingSetBytes: workingSet,
 		Checkpoints:     checkpoints, CheckpointSeconds: checkpointTime.Seconds(),
 		UntilStable: until,
@@ -393,7 +400,7 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 		Stability: res.Stability, StabilityKV: res.StabilityKV,
 		Provenance: &export.Provenance{
 			Tool: "qfilters", Version: version,
-			Model: prov["model"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],
+			Model: prov["model"], HubRevision: prov["hub_revision"], HubCommit: prov["hub_commit"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],
 			WeightsSHA256: id["weights_sha256"], TokenizerSHA256: id["tokenizer_sha256"],
 			Corpus: prov["corpus"], CorpusSHA256: id["corpus_sha256"], TextField: id["text_field"],
 			CorpusDocs: docs, CorpusFiles: prov["corpus_files"],
@@ -409,6 +416,9 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 // a GGUF file, its name without the extension.
 func modelBaseName(dir string) string {
 	dir = filepath.Clean(dir)
+	if abs, err := filepath.Abs(dir); err == nil { // ".", "..": the directory's own name
+		dir = abs
+	}
 	parent := filepath.Dir(dir)
 	if filepath.Base(parent) == "snapshots" {
 		repo := filepath.Base(filepath.Dir(parent))

@@ -59,18 +59,19 @@ type diffBelow struct {
 
 func (e diffBelow) Error() string {
 	return fmt.Sprintf("%d kv heads and %d query heads below --min-cos %g: %s",
-		len(e.kv), len(e.query), e.min, headList(e.kv, e.query, 10))
+		len(e.kv), len(e.query), e.min, headList(e.kv, e.query, 10, e.min))
 }
 func (e diffBelow) ExitCode() int { return 1 }
 
-// headList names up to n heads as "kv L0 H1 -1.0000, query L2 H3 0.5000".
-func headList(kv, query []export.HeadValue, n int) string {
+// headList names up to n heads as "kv L0 H1 -1.0000, query L2 H3 0.5000",
+// with the digits that show each below minCos.
+func headList(kv, query []export.HeadValue, n int, minCos float64) string {
 	var parts []string
 	for _, v := range kv {
-		parts = append(parts, "kv "+v.String())
+		parts = append(parts, "kv "+headCos(v, minCos))
 	}
 	for _, v := range query {
-		parts = append(parts, "query "+v.String())
+		parts = append(parts, "query "+headCos(v, minCos))
 	}
 	if len(parts) > n {
 		parts = append(parts[:n], fmt.Sprintf("… (%d more)", len(parts)-n))
@@ -151,8 +152,15 @@ func nonNil(v []export.HeadValue) []export.HeadValue {
 	return v
 }
 
+// headCos is "L0 H1 0.99987" with cosDigits(minCos) decimals.
+func headCos(h export.HeadValue, minCos float64) string {
+	return fmt.Sprintf("L%d H%d %s", h.Layer, h.Head, formatCos(h.Value, minCos, cosDigits(minCos)))
+}
+
 func printDiff(w io.Writer, rep diffReport) error {
 	var b strings.Builder
+	digits := cosDigits(rep.MinCos)
+	width := digits + 3
 	c := rep.Comparison
 	fmt.Fprintf(&b, "%s vs %s: %d layers, %d kv heads", rep.A, rep.B, c.Layers, c.KVHeads)
 	if c.Query != nil {
@@ -163,7 +171,7 @@ func printDiff(w io.Writer, rep diffReport) error {
 	b.WriteString("\n\ncosine per kv head (rows: layers)\n")
 	b.WriteString("     ")
 	for h := 0; h < c.KVHeads; h++ {
-		fmt.Fprintf(&b, " %7s", fmt.Sprintf("H%d", h))
+		fmt.Fprintf(&b, " %*s", width, fmt.Sprintf("H%d", h))
 	}
 	b.WriteString("\n")
 	for l := 0; l < c.Layers; l++ {
@@ -177,17 +185,18 @@ func printDiff(w io.Writer, rep diffReport) error {
 					mark = '~'
 				}
 			}
-			fmt.Fprintf(&b, " %7.4f", v)
+			fmt.Fprintf(&b, " %*s", width, formatCos(v, rep.MinCos, digits))
 			b.WriteRune(mark)
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString("\nsummary\n")
 	for _, s := range rep.Summary {
-		fmt.Fprintf(&b, "  cosine (%d %s heads): mean %.4f, min %.4f at L%d H%d\n", s.Count, s.Level, s.Mean, s.Min.Value, s.Min.Layer, s.Min.Head)
+		fmt.Fprintf(&b, "  cosine (%d %s heads): mean %.*f, min %s at L%d H%d\n", s.Count, s.Level, digits, s.Mean,
+			formatCos(s.Min.Value, rep.MinCos, digits), s.Min.Layer, s.Min.Head)
 		weak := make([]string, len(s.Weakest))
 		for i, h := range s.Weakest {
-			weak[i] = h.String()
+			weak[i] = headCos(h, rep.MinCos)
 		}
 		fmt.Fprintf(&b, "    worst: %s\n", strings.Join(weak, ", "))
 	}
@@ -195,7 +204,7 @@ func printDiff(w io.Writer, rep diffReport) error {
 	if rep.OK {
 		fmt.Fprintf(&b, "all heads >= %g\n", rep.MinCos)
 	} else {
-		fmt.Fprintf(&b, "below %g: %s\n", rep.MinCos, headList(rep.BelowKV, rep.BelowQuery, len(rep.BelowKV)+len(rep.BelowQuery)))
+		fmt.Fprintf(&b, "below %g: %s\n", rep.MinCos, headList(rep.BelowKV, rep.BelowQuery, len(rep.BelowKV)+len(rep.BelowQuery), rep.MinCos))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -78,7 +76,7 @@ writes by default).`,
 			opt.windowSet = fl.Changed("window")
 			opt.stderr = cmd.ErrOrStderr()
 			opt.progress = !opt.Quiet && !opt.JSON && isTerminal(opt.stderr)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			return runEval(ctx, cmd.OutOrStdout(), opt)
 		},
@@ -87,7 +85,7 @@ writes by default).`,
 	f.StringVar(&opt.Model, "model", "", "checkpoint `DIR`, model file, or Hugging Face id org/name in the local cache; default: the embedded stories260K")
 	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
 	f.StringVar(&opt.Filters, "filters", "", "filter `DIR` (default: {model name}_qfilt)")
-	f.StringVar(&opt.Corpus, "corpus", "", "held-out corpus: JSON Lines (.jsonl, .ndjson, .json), .txt or .parquet file, directory or glob (`PATH`)")
+	f.StringVar(&opt.Corpus, "corpus", "", "held-out "+corpusHelp)
 	f.StringVar(&opt.TextField, "text-field", "text", "JSON Lines / Parquet field holding the text")
 	f.IntVar(&opt.SkipDocs, "skip-docs", 0, "documents to skip at the start of the corpus (default: those the filters were calibrated on when their provenance shows the same corpus; 80 on the embedded corpus)")
 	f.IntVar(&opt.MaxDocs, "max-docs", 16, "held-out sequences to evaluate")
@@ -287,8 +285,8 @@ func heldOutSequences(modelDir, corpusPath string, vocab int, opt evalOptions) (
 // help and the README give: context recall, attention recall, perplexity.
 func formatEval(r evalReport) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "model %s, filters %s\ncorpus %s: %d held-out sequences x %d tokens (skipped the first %d documents)\n\n",
-		r.Model, r.Filters, r.Corpus, r.Sequences, r.SeqLen, r.SkipDocs)
+	fmt.Fprintf(&b, "model %s, filters %s\ncorpus %s: %s x %d tokens (skipped the first %s)\n\n",
+		r.Model, r.Filters, r.Corpus, count(r.Sequences, "held-out sequence", "held-out sequences"), r.SeqLen, count(r.SkipDocs, "document", "documents"))
 	if cr := r.ContextRecall; cr != nil { // kvpress's scenario leads
 		b.WriteString(formatContextRecall(cr))
 		b.WriteString("\n")
@@ -317,7 +315,7 @@ func formatEval(r evalReport) string {
 	}
 	b.WriteString("(spearman: keep score vs mean attention received, per head; streaming ranks sinks first, then recency)\n")
 	if p := r.Perplexity; p != nil {
-		fmt.Fprintf(&b, "\nstreaming perplexity: cache %d entries per head, window %d, %d sequences, %d predictions\n", p.CacheSize, p.Window, p.Sequences, p.Predictions)
+		fmt.Fprintf(&b, "\nstreaming perplexity: cache %d entries per head, window %d, %s, %s\n", p.CacheSize, p.Window, count(p.Sequences, "sequence", "sequences"), count(p.Predictions, "prediction", "predictions"))
 		fmt.Fprintf(&b, "%-10s %10s %11s\n", "method", "ppl", "gap closed")
 		for _, mp := range p.Methods {
 			gap := "-"

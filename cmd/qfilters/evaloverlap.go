@@ -36,7 +36,7 @@ func heldOut(filtersDir string, p *export.Provenance, corpusPath, corpusName str
 	case skip >= p.CorpusDocs:
 		return skip, ""
 	case opt.skipSet:
-		return skip, fmt.Sprintf("warning: %s was calibrated on the first %d documents of %s (same corpus_sha256); with --skip-docs %d the evaluation includes some of them", filtersDir, p.CorpusDocs, corpusName, skip)
+		return skip, fmt.Sprintf("warning: %s was calibrated on the first %s of %s (same corpus_sha256); with --skip-docs %d the evaluation includes some of them", filtersDir, count(p.CorpusDocs, "document", "documents"), corpusName, skip)
 	}
-	return p.CorpusDocs, fmt.Sprintf("skipping the first %d documents of %s: %s was calibrated on them (same corpus_sha256); --skip-docs overrides", p.CorpusDocs, corpusName, filtersDir)
+	return p.CorpusDocs, fmt.Sprintf("skipping the first %s of %s: %s was calibrated on them (same corpus_sha256); --skip-docs overrides", count(p.CorpusDocs, "document", "documents"), corpusName, filtersDir)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
 	"flag"
@@ -485,7 +486,7 @@ func hostileCases() []hostileCase {
 		{"Hugging Face id missing from the cache", func(t *testing.T, e *hostileEnv) {
 			t.Setenv("HF_HUB_CACHE", filepath.Join(e.root, "hub"))
 			e.model = "org/missing"
-		}, 1, "fetch it with `huggingface-cli download org/missing`"},
+		}, 1, "fetch it with `hf download org/missing`"},
 		{"Hugging Face id whose snapshot holds two GGUF files and no config.json", func(t *testing.T, e *hostileEnv) {
 			hub := filepath.Join(e.root, "hub")
 			t.Setenv("HF_HUB_CACHE", hub)
@@ -642,6 +643,43 @@ func hostileCases() []hostileCase {
 		{"existing output without --force", func(t *testing.T, e *hostileEnv) {
 			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
 		}, 1, "already exists (use --force to replace it)"},
+		{"gzip corpus cut short", func(t *testing.T, e *hostileEnv) {
+			plain, _ := os.ReadFile(storiesCorpus)
+			var gz bytes.Buffer
+			w := gzip.NewWriter(&gz)
+			w.Write(plain)
+			w.Close()
+			e.corpus = filepath.Join(e.root, "train.jsonl.gz")
+			writeFile(t, e.corpus, gz.Bytes()[:100]) // inside the first story
+		}, 1, "gzip (corrupt or truncated): unexpected EOF"},
+		{"JSON array corpus with a number among its objects", func(t *testing.T, e *hostileEnv) {
+			e.corpus = filepath.Join(e.root, "train.json")
+			writeFile(t, e.corpus, []byte(`[{"text": "Once upon a time"}, 7]`))
+		}, 1, "$TMP/train.json[1]: not a JSON object (got a number)"},
+		{"--force over a directory qfilters did not write", func(t *testing.T, e *hostileEnv) {
+			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
+			writeFile(t, filepath.Join(e.root, "out", "out", "notes.txt"), []byte("mine"))
+			e.extra = []string{"--force"}
+		}, 1, "refusing to replace $TMP/out/out: it holds notes.txt, which qfilters did not write (--force replaces only a directory qfilters wrote)"},
+		{"--force over a directory of qfilters' file names with a foreign config.json", func(t *testing.T, e *hostileEnv) {
+			os.MkdirAll(filepath.Join(e.root, "out", "out"), 0o755)
+			writeFile(t, filepath.Join(e.root, "out", "out", "config.json"), []byte(`{"model_type": "llama"}`))
+			e.extra = []string{"--force"}
+		}, 1, "refusing to replace $TMP/out/out: its config.json is not one qfilters writes"},
+		{"--force with --out the model directory", func(t *testing.T, e *hostileEnv) {
+			e.cmd = []string{"calibrate", "--out", e.model, "--force", "--quiet", "--seq-len", "32", "--num-seqs", "2"}
+		}, 1, "refusing to replace $TMP/model: it holds the input $TMP/model"},
+		{"--force with --out a directory above the corpus", func(t *testing.T, e *hostileEnv) {
+			os.MkdirAll(filepath.Join(e.root, "data"), 0o755)
+			corpus, _ := os.ReadFile(storiesCorpus)
+			writeFile(t, filepath.Join(e.root, "data", "train.jsonl"), corpus)
+			e.corpus = filepath.Join(e.root, "data", "train.jsonl")
+			e.cmd = []string{"calibrate", "--out", filepath.Join(e.root, "data"), "--force", "--quiet", "--seq-len", "32", "--num-seqs", "2"}
+		}, 1, "refusing to replace $TMP/data: it holds the input $TMP/data/train.jsonl"},
+		{"--force with --stats-out a file qfilters did not write", func(t *testing.T, e *hostileEnv) {
+			writeFile(t, filepath.Join(e.root, "out", "out"), []byte("mine"))
+			e.cmd = []string{"calibrate", "--shard", "0/2", "--stats-out", filepath.Join(e.root, "out", "out"), "--force", "--quiet", "--seq-len", "32", "--num-seqs", "2"}
+		}, 1, "refusing to replace $TMP/out/out: it is not a statistics file qfilters wrote"},
 
 		// Other commands.
 		{"inspect of a directory that does not exist", func(t *testing.T, e *hostileEnv) {
@@ -701,7 +739,7 @@ func hostileCases() []hostileCase {
 		{"QFILTERS_KERNELS naming no kernel path", func(t *testing.T, e *hostileEnv) {
 			t.Setenv("QFILTERS_KERNELS", "avx9000")
 		}, 2, "QFILTERS_KERNELS=avx9000 is not a kernel path"},
-	}, append(ggufHostileCases(), hostileStatsCases()...)...)
+	}, append(append(ggufHostileCases(), hostileStatsCases()...), ropeHostileCases()...)...)
 }
 
 // hfCache turns e.model into a Hugging Face hub cache snapshot below e.root:

@@ -55,8 +55,15 @@ func TestHubID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Provenance.Model != "org/stories" {
-		t.Errorf("provenance model %q", f.Provenance.Model)
+	if p := f.Provenance; p.Model != "org/stories" || p.HubRevision != "main" || p.HubCommit != "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678" {
+		t.Errorf("provenance model %q, revision %q, commit %q", p.Model, p.HubRevision, p.HubCommit)
+	}
+	if card, _ := os.ReadFile(filepath.Join("stories_qfilt", "README.md")); !strings.Contains(string(card), "- hub commit: a1b2c3d4e5f60718293a4b5c6d7e8f9012345678\n") {
+		t.Error("the model card does not name the snapshot's commit")
+	}
+	code, _, stderr = runCLI(t, "stats", "--model", "org/stories", "--corpus", fixture.StoriesCorpus(), "--num-samples", "2", "--out", "st", "--quiet")
+	if card, _ := os.ReadFile(filepath.Join("st", "README.md")); code != 0 || !strings.Contains(string(card), "hub commit: a1b2c3d4e5f60718293a4b5c6d7e8f9012345678") {
+		t.Errorf("stats: exit %d (%s): its card does not name the commit", code, stderr)
 	}
 	code, _, stderr = runCLI(t, "eval", "--model", "org/stories", "--corpus", fixture.StoriesCorpus(), "--seq-len", "64", "--max-docs", "2", "--ppl-docs", "1", "--quiet")
 	if code != 0 {
@@ -81,8 +88,8 @@ func TestHubIDMisses(t *testing.T) {
 		want string
 	}{
 		{[]string{"calibrate", "--model", "org/absent", "--corpus", fixture.StoriesCorpus(), "--out", filepath.Join(t.TempDir(), "o")}, 1,
-			"model org/absent is neither a directory nor in the Hugging Face cache (looked for " + filepath.Join(home, "hub", "models--org--absent", "refs", "main") + "); fetch it with `huggingface-cli download org/absent`"},
-		{[]string{"tokenize", "--model", "org/stories", "--revision", "v9"}, 1, "fetch it with `huggingface-cli download org/stories --revision v9`"},
+			"model org/absent is neither a directory nor in the Hugging Face cache (looked for " + filepath.Join(home, "hub", "models--org--absent", "refs", "main") + "); fetch it with `hf download org/absent`"},
+		{[]string{"tokenize", "--model", "org/stories", "--revision", "v9"}, 1, "fetch it with `hf download org/stories --revision v9`"},
 		{[]string{"tokenize", "--model", "absent.gguf"}, 1, "--model absent.gguf: no such file"},
 		{[]string{"calibrate", "--model", fixture.Stories260K(), "--revision", "main", "--corpus", fixture.StoriesCorpus(), "--out", filepath.Join(t.TempDir(), "o")}, 2, "--revision applies to a Hugging Face id"},
 	} {

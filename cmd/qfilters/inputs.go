@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -19,11 +20,14 @@ type inputs struct {
 	modelDir, corpusPath  string
 	modelName, corpusName string
 	// baseName names the filters: {baseName}_qfilt, as kvpress looks them up.
-	baseName       string
-	embeddedModel  bool   // the embedded stories260K
-	embeddedCorpus bool   // its embedded corpus
-	extracted      string // where the embedded files were extracted
-	cleanup        func()
+	baseName string
+	// hubRevision and hubCommit: for a Hugging Face id, the revision asked
+	// for and the snapshot's commit.
+	hubRevision, hubCommit string
+	embeddedModel          bool   // the embedded stories260K
+	embeddedCorpus         bool   // its embedded corpus
+	extracted              string // where the embedded files were extracted
+	cleanup                func()
 }
 
 // named rewords err to name the embedded files as the user knows them
@@ -35,6 +39,15 @@ func (in *inputs) named(err error) error {
 	return renamedError{strings.ReplaceAll(err.Error(), in.extracted+string(filepath.Separator), "embedded:"), err}
 }
 
+// corpusHelp is --corpus's help, the same for every command.
+const corpusHelp = "corpus `PATH`: a JSON Lines file (.jsonl, .ndjson; .json also as one array of objects), .txt or .parquet, " +
+	"the text ones also compressed (.gz, .zst: found by content), a directory of them or a glob"
+
+// inputPaths lists what the command reads, which no output may replace.
+func (in *inputs) inputPaths() []string {
+	return append([]string{in.modelDir}, corpusInputs(in.corpusPath)...)
+}
+
 // resolveInputs returns the model (a path or a hub id at revision) and corpus
 // given by flags; without a model it extracts the embedded stories260K (and,
 // without a corpus, its corpus) to a temporary directory that cleanup removes.
@@ -44,6 +57,9 @@ func resolveInputs(modelArg, revision, corpusPath string) (*inputs, error) {
 		var err error
 		if in.modelDir, in.modelName, in.baseName, err = resolveModel(modelArg, revision); err != nil {
 			return nil, err
+		}
+		if commit := snapshotCommit(in.modelDir); commit != "" && in.modelName != in.modelDir {
+			in.hubRevision, in.hubCommit = cmp.Or(revision, "main"), commit
 		}
 	} else if revision != "" {
 		return nil, usageError{errors.New("--revision needs --model with a Hugging Face id")}
@@ -80,7 +96,13 @@ func resolveModel(arg, revision string) (dir, name, base string, err error) {
 		if revision != "" {
 			return "", "", "", usageError{fmt.Errorf("--revision applies to a Hugging Face id, and %s is a path", arg)}
 		}
-		return arg, arg, modelBaseName(arg), nil
+		// --model DIR/config.json names the checkpoint directory.
+		if filepath.Base(arg) == "config.json" {
+			if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() {
+				arg = filepath.Dir(arg)
+			}
+		}
+		return arg, pathName(arg), modelBaseName(arg), nil
 	}
 	dir, err = hub.Resolve(arg, revision)
 	if err != nil {
@@ -94,6 +116,30 @@ func resolveModel(arg, revision string) (dir, name, base string, err error) {
 		name += "@" + revision
 	}
 	return dir, name, hub.Name(arg), nil
+}
+
+// snapshotCommit is the commit of a Hugging Face cache snapshot
+// (models--org--name/snapshots/<commit>, or a file in one), or "".
+func snapshotCommit(path string) string {
+	for _, dir := range []string{path, filepath.Dir(path)} {
+		if filepath.Base(filepath.Dir(dir)) == "snapshots" && hub.IsCommit(filepath.Base(dir)) {
+			return filepath.Base(dir)
+		}
+	}
+	return ""
+}
+
+// pathName is how a model path is recorded and shown: as given, cleaned,
+// except that a path naming no directory by itself (".", "..", "../..")
+// becomes the name of the directory it is.
+func pathName(path string) string {
+	clean := filepath.Clean(path)
+	if base := filepath.Base(clean); base == "." || base == ".." {
+		if abs, err := filepath.Abs(clean); err == nil {
+			return filepath.Base(abs)
+		}
+	}
+	return clean
 }
 
 // ggufOnlySnapshot picks the model file of a snapshot that holds GGUF files

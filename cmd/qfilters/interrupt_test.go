@@ -17,7 +17,7 @@ import (
 // TestInterrupt starts a calibration of the embedded model on a corpus
 // read from a FIFO the test holds, signals it while it waits there for its
 // text, then delivers the text, and checks that it stops cleanly: non-zero
-// exit, one line on stderr saying so, no output and no temporary directory
+// exit (130 after SIGINT, 143 after SIGTERM), one line on stderr saying so, no output and no temporary directory
 // left behind; with --force over an existing output, the old directory is
 // left exactly as it was. The run cannot end before the signal: it has no
 // text until the test sends it.
@@ -51,11 +51,12 @@ func TestInterrupt(t *testing.T) {
 			// A workload of seconds: should the signal somehow be seen only
 			// after the corpus is read, calibration still notices it.
 			args := []string{"calibrate", "--corpus", fifo, "--out", out, "--num-seqs", "96", "--seq-len", "380", "--samples", "all"}
-			if c.force {
-				if err := os.Mkdir(out, 0o755); err != nil {
-					t.Fatal(err)
+			var old map[string]string
+			if c.force { // an earlier run's output, which --force may replace
+				if code, _, stderr := runCLI(t, "calibrate", "--out", out, "--quiet", "--num-seqs", "2", "--seq-len", "64"); code != 0 {
+					t.Fatal(stderr)
 				}
-				writeFile(t, filepath.Join(out, "keep.txt"), []byte("mine"))
+				old = snapshot(t, out)
 				args = append(args, "--force")
 			}
 			cmd := exec.Command(bin, args...)
@@ -104,8 +105,8 @@ func TestInterrupt(t *testing.T) {
 			if !errors.As(err, &exit) {
 				t.Fatalf("ignored %v: finished with exit 0 (stdout %q)", c.sig, stdout.String())
 			}
-			if exit.ExitCode() <= 0 {
-				t.Errorf("killed by the signal instead of stopping cleanly: %v", exit)
+			if want := 128 + int(c.sig); exit.ExitCode() != want {
+				t.Errorf("exit %v, want %d as shells expect after %v (-1: killed by the signal instead of stopping cleanly)", exit.ExitCode(), want, c.sig)
 			}
 			if msg := stderr.String(); strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "qfilters: ") || !strings.Contains(msg, "interrupted") {
 				t.Errorf("stderr is not one line about the interruption: %q", msg)
@@ -126,9 +127,8 @@ func TestInterrupt(t *testing.T) {
 			if len(entries) != 1 || entries[0].Name() != "out" {
 				t.Errorf("beside the output: %v, want only the old out", names(entries))
 			}
-			old, _ := os.ReadDir(out)
-			if b, _ := os.ReadFile(filepath.Join(out, "keep.txt")); string(b) != "mine" || len(old) != 1 {
-				t.Errorf("the existing output was touched: it holds %v", names(old))
+			if !sameFiles(old, snapshot(t, out)) {
+				t.Error("the existing output was touched")
 			}
 		})
 	}
@@ -186,4 +186,62 @@ func names(entries []os.DirEntry) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// TestBenchInterrupt: SIGINT while bench's calibration runs stops the child,
+// removes the temporary directory with its synthetic checkpoint (2.5 GB at
+// the default preset) and exits 130, saying so in one line that does not
+// point at the removed checkpoint as something to resume from.
+func TestBenchInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a calibration")
+	}
+	bin := qfiltersBinary(t)
+	tmp := t.TempDir()
+	cmd := exec.Command(bin, "bench", "--skip-gemm", "--preset", "small", "--seqs", "8", "--seq-len", "2048")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// The corpus is written just before the child starts.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if m, _ := filepath.Glob(filepath.Join(tmp, "qfilters-bench-*", "ids.jsonl")); len(m) == 1 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("bench ended before its calibration started: %v (%s)", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("bench never started its calibration")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 30 s after SIGINT")
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Errorf("exit %v, want 130 (stderr %q)", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "qfilters: interrupted: removed the temporary directory") || strings.Contains(stderr.String(), "--resume") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("left in TMPDIR: %v", names(entries))
+	}
 }

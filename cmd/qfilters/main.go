@@ -37,6 +37,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		return 2
 	}
 	defer restore()
+	caught.Store(0)
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -45,7 +46,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if err := root.Execute(); err != nil {
 		var ec exitCoder
 		code := 1
-		if asExitCoder(err, &ec) {
+		if sig := interruptedCode(); sig != 0 {
+			code = sig
+		} else if asExitCoder(err, &ec) {
 			code = ec.ExitCode()
 		} else if strings.HasPrefix(err.Error(), "unknown command") {
 			code = 2 // cobra's own command-line error

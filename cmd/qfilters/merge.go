@@ -4,6 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,7 +39,9 @@ included, comes from the stats files: --sign only overrides the rule, and
 says so.
 
 Files written by 'qfilters stats --shard i/N --stats-out FILE' merge the same
-way into an Expected Attention statistics directory.`,
+way into an Expected Attention statistics directory. A quoted glob
+('shards/*.safetensors') is expanded as --corpus expands one, for shells and
+schedulers that pass it as is.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("merge needs at least one stats file")}
@@ -49,19 +56,47 @@ way into an Expected Attention statistics directory.`,
 	f.StringVar(&opt.Out, "out", "", "output filter `DIR` (required)")
 	f.StringVar(&opt.Sign, "sign", "", "override the sign rule the shards were calibrated with: vote or mean")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
-	f.BoolVar(&opt.Force, "force", false, "replace an existing output directory: on Linux the new one is swapped in in one step (the path always holds the old or the new one, never neither); elsewhere, or on file systems that cannot swap, the old one is renamed aside first, so the path is briefly absent")
+	f.BoolVar(&opt.Force, "force", false, forceHelp)
 	return cmd
 }
 
+// expandShardArgs expands the arguments that are glob patterns (and name no
+// file as they are) into the files they match, in name order; a pattern
+// matching nothing is an error.
+func expandShardArgs(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		if _, err := os.Stat(a); err == nil || !strings.ContainsAny(a, "*?[") {
+			files = append(files, a)
+			continue
+		}
+		matches, err := filepath.Glob(a)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("%s: bad glob pattern: %v", a, err)}
+		}
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("%s: no files match the pattern", a)
+		}
+		sort.Strings(matches)
+		files = append(files, matches...)
+	}
+	return files, nil
+}
+
 func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error {
+	start := time.Now()
 	if opt.Out == "" {
 		return usageError{fmt.Errorf("--out is required")}
+	}
+	files, err := expandShardArgs(files)
+	if err != nil {
+		return err
 	}
 	override := calibrate.SignRule(opt.Sign)
 	if opt.Sign != "" && override != calibrate.SignVote && override != calibrate.SignMean {
 		return usageError{fmt.Errorf("--sign must be vote or mean, got %q", opt.Sign)}
 	}
-	if err := checkOutput(opt.Out, opt.Force, true); err != nil {
+	if err := checkOutput(opt.Out, opt.Force, true, files...); err != nil {
 		return err // before reading shards that may be large
 	}
 	if calibrate.IsQueryStats(files[0]) {
@@ -109,20 +144,27 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 	if opt.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{
-			"out": opt.Out, "shards": len(files), "layers": res.Layers, "kv_heads": res.KVHeads,
-			"head_dim": res.HeadDim, "samples_per_layer": res.SamplesUsed,
-			"mean_energy_share": mean, "min_energy_share": min,
-		})
+		return enc.Encode(struct {
+			jobSummary
+			Shards          int     `json:"shards"`
+			Layers          int     `json:"layers"`
+			KVHeads         int     `json:"kv_heads"`
+			HeadDim         int     `json:"head_dim"`
+			SamplesPerLayer int     `json:"samples_per_layer"`
+			MeanEnergyShare float64 `json:"mean_energy_share"`
+			MinEnergyShare  float64 `json:"min_energy_share"`
+		}{jobSummary{opt.Out, f.Provenance.Model, f.Provenance.Tokens, time.Since(start).Seconds()},
+			len(files), res.Layers, res.KVHeads, res.HeadDim, res.SamplesUsed, mean, min})
 	}
-	fmt.Fprintf(stdout, "wrote %s from %d shards: q_filters [%d layers, %d kv heads, %d dims]; query energy on the filter direction: mean %.3f, min %.3f\n",
-		opt.Out, len(files), res.Layers, res.KVHeads, res.HeadDim, mean, min)
+	fmt.Fprintf(stdout, "wrote %s from %s: q_filters [%d layers, %d kv heads, %d dims]; query energy on the filter direction: mean %.3f, min %.3f\n",
+		opt.Out, count(len(files), "shard", "shards"), res.Layers, res.KVHeads, res.HeadDim, mean, min)
 	return nil
 }
 
 // mergeQueryStats combines the shards of a qfilters stats run and writes the
 // Expected Attention statistics directory.
 func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions) error {
+	start := time.Now()
 	parts := make([]*calibrate.QueryStats, len(files))
 	for i, f := range files {
 		st, err := calibrate.ReadQueryStats(f)
@@ -150,12 +192,18 @@ func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions)
 	if opt.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{
-			"out": opt.Out, "shards": len(files), "layers": es.Layers, "heads": es.Heads,
-			"head_dim": es.HeadDim, "queries_per_head": merged.Count[0],
-		})
+		tokens := int(merged.Count[0]) + merged.Meta.NSink*merged.Meta.NumSeqs // every query, and the sinks before them
+		return enc.Encode(struct {
+			jobSummary
+			Shards  int   `json:"shards"`
+			Layers  int   `json:"layers"`
+			Heads   int   `json:"heads"`
+			HeadDim int   `json:"head_dim"`
+			Queries int64 `json:"queries_per_head"`
+		}{jobSummary{opt.Out, es.ModelName, tokens, time.Since(start).Seconds()},
+			len(files), es.Layers, es.Heads, es.HeadDim, merged.Count[0]})
 	}
-	fmt.Fprintf(stdout, "wrote %s from %d shards: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d], %d queries per head\n",
-		opt.Out, len(files), es.Layers, es.Heads, es.HeadDim, es.Layers, es.Heads, es.HeadDim, es.HeadDim, merged.Count[0])
+	fmt.Fprintf(stdout, "wrote %s from %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d], %s per head\n",
+		opt.Out, count(len(files), "shard", "shards"), es.Layers, es.Heads, es.HeadDim, es.Layers, es.Heads, es.HeadDim, es.HeadDim, count(int(merged.Count[0]), "query", "queries"))
 	return nil
 }

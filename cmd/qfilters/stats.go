@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,7 +45,7 @@ func newStatsCmd() *cobra.Command {
 		Short: "Compute Expected Attention query statistics (kvpress's ExpectedAttentionStatsPress)",
 		Long: `Stats runs the model over the first --num-samples documents of the corpus, each
 cut to its first --sample-chars characters and tokenized as tokenizer(text)
-does, and computes per layer and query head the mean and covariance (N-1) of
+does (a pre-tokenized input_ids document is used as it is), and computes per layer and query head the mean and covariance (N-1) of
 the queries before RoPE, every token but the first --n-sink of each document,
 as kvpress's expected_attention_with_stats.py does. It writes a directory
 ExpectedAttentionStats.from_pretrained loads (stats_folder= of
@@ -61,7 +59,7 @@ model and the first 80 stories of its embedded corpus.`,
 			opt.samplesSet = cmd.Flags().Changed("num-samples")
 			opt.stderr = cmd.ErrOrStderr()
 			opt.progress = !opt.Quiet && isTerminal(opt.stderr)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			return runStats(ctx, cmd.OutOrStdout(), opt)
 		},
@@ -69,7 +67,7 @@ model and the first 80 stories of its embedded corpus.`,
 	f := cmd.Flags()
 	f.StringVar(&opt.Model, "model", "", "checkpoint `DIR`, model file, or Hugging Face id org/name in the local cache; default: the embedded stories260K")
 	f.StringVar(&opt.Revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
-	f.StringVar(&opt.Corpus, "corpus", "", "corpus `PATH`: a JSON Lines (.jsonl, .ndjson, .json), .txt or .parquet file, a directory or a glob")
+	f.StringVar(&opt.Corpus, "corpus", "", corpusHelp)
 	f.StringVar(&opt.Out, "out", "", "output `DIR` (default: exp_att_stats_{model}_{dataset}_{num_samples}_{sample_chars}_{n_sink})")
 	f.IntVar(&opt.NumSamples, "num-samples", 100, "documents to use, the first of the corpus; the embedded corpus uses 80 unless given")
 	f.IntVar(&opt.SampleChars, "sample-chars", 1000, "characters kept of each document (kvpress's sample_seq_len)")
@@ -78,24 +76,22 @@ model and the first 80 stories of its embedded corpus.`,
 	f.StringVar(&opt.Dataset, "dataset-name", "", "dataset name recorded in config.json and the default --out (default: from the corpus path)")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress bar and no notes on stderr")
-	f.BoolVar(&opt.Force, "force", false, "replace an existing output (atomically)")
+	f.BoolVar(&opt.Force, "force", false, forceHelp)
 	f.StringVar(&opt.Shard, "shard", "", "process only shard `i/N` of the documents (0-based; needs --stats-out)"+shardFlagHelp)
 	f.StringVar(&opt.StatsOut, "stats-out", "", "write mergeable sums to `FILE` instead of the directory (see qfilters merge)")
 	return cmd
 }
 
 type statsSummary struct {
-	Out        string  `json:"out"`
-	Model      string  `json:"model"`
-	Dataset    string  `json:"dataset"`
-	Layers     int     `json:"layers"`
-	Heads      int     `json:"heads"`
-	HeadDim    int     `json:"head_dim"`
-	NumSamples int     `json:"num_samples"`
-	Skipped    int     `json:"skipped"`
-	Queries    int64   `json:"queries_per_head"`
-	Seconds    float64 `json:"seconds"`
-	Shard      string  `json:"shard,omitempty"`
+	jobSummary
+	Dataset    string `json:"dataset"`
+	Layers     int    `json:"layers"`
+	Heads      int    `json:"heads"`
+	HeadDim    int    `json:"head_dim"`
+	NumSamples int    `json:"num_samples"`
+	Skipped    int    `json:"skipped"`
+	Queries    int64  `json:"queries_per_head"`
+	Shard      string `json:"shard,omitempty"`
 }
 
 func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err error) {
@@ -140,9 +136,6 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 			out = export.StatsDirName(modelName, dataset, opt.NumSamples, opt.SampleChars, opt.NSink)
 		}
 	}
-	if err := checkOutput(out, opt.Force, opt.StatsOut == ""); err != nil {
-		return err
-	}
 
 	m, err := model.Open(in.modelDir)
 	if err != nil {
@@ -171,15 +164,19 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 		queries += len(ids) - opt.NSink
 	}
 	if queries < 2 {
-		return fmt.Errorf("--n-sink %d leaves %d queries per head (%d of the %d samples are at most %d tokens long): a covariance needs 2",
-			opt.NSink, queries, skipped, len(docs.seqs), opt.NSink)
+		return fmt.Errorf("--n-sink %d leaves %s per head (%d of the %s are at most %s long): a covariance needs 2",
+			opt.NSink, count(queries, "query", "queries"), skipped, count(len(docs.seqs), "sample", "samples"), count(opt.NSink, "token", "tokens"))
 	}
 	if shards > len(seqs) {
-		return fmt.Errorf("--shard %s: %d shards for %d samples, every shard needs one", opt.Shard, shards, len(seqs))
+		return fmt.Errorf("--shard %s: %d shards for %s, every shard needs one", opt.Shard, shards, count(len(seqs), "sample", "samples"))
+	}
+	// The output is checked once every flag and input is (as calibrate does).
+	if err := checkOutput(out, opt.Force, opt.StatsOut == "", in.inputPaths()...); err != nil {
+		return err
 	}
 	if skipped > 0 && !opt.Quiet {
-		fmt.Fprintf(opt.stderr, "qfilters: skipped %d of %d samples: at most %d tokens long, nothing left after --n-sink %d\n",
-			skipped, len(docs.seqs), opt.NSink, opt.NSink)
+		fmt.Fprintf(opt.stderr, "qfilters: skipped %d of %s: at most %s long, nothing left after --n-sink %d\n",
+			skipped, count(len(docs.seqs), "sample", "samples"), count(opt.NSink, "token", "tokens"), opt.NSink)
 	}
 	if ctx.Err() != nil {
 		return errors.New("interrupted: nothing was written")
@@ -189,7 +186,8 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 		"corpus_sha256": docs.corpusSHA, "tokenizer_sha256": docs.tokenizerSHA, "text_field": opt.TextField,
 		"num_samples": strconv.Itoa(opt.NumSamples), "sample_chars": strconv.Itoa(opt.SampleChars),
 	}
-	provenance := computedBy(map[string]string{"model": modelName, "dataset": dataset, "corpus": in.corpusName, "skipped": strconv.Itoa(skipped)})
+	provenance := computedBy(map[string]string{"model": modelName, "dataset": dataset, "corpus": in.corpusName, "skipped": strconv.Itoa(skipped),
+		"hub_revision": in.hubRevision, "hub_commit": in.hubCommit})
 
 	start := time.Now()
 	first, end := shard*len(seqs)/shards, (shard+1)*len(seqs)/shards
@@ -209,8 +207,8 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 		}
 		return err
 	}
-	sum := statsSummary{Out: out, Model: modelName, Dataset: dataset, Layers: cfg.Layers, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
-		NumSamples: opt.NumSamples, Skipped: skipped, Queries: qs.Count[0], Seconds: time.Since(start).Seconds()}
+	sum := statsSummary{jobSummary: jobSummary{Out: out, Model: modelName, Tokens: int(qs.Count[0]) + opt.NSink*len(seqs[first:end]), Seconds: time.Since(start).Seconds()}, Dataset: dataset, Layers: cfg.Layers, Heads: cfg.Heads, HeadDim: cfg.HeadDim,
+		NumSamples: opt.NumSamples, Skipped: skipped, Queries: qs.Count[0]}
 	if opt.StatsOut != "" {
 		sum.Shard = fmt.Sprintf("%d/%d", shard, shards)
 		if err := os.MkdirAll(filepath.Dir(opt.StatsOut), 0o755); err != nil {
@@ -235,13 +233,13 @@ func runStats(ctx context.Context, stdout io.Writer, opt statsOptions) (err erro
 	}
 	if opt.StatsOut != "" {
 		// A shard holds sums of its own samples, not the statistics.
-		fmt.Fprintf(stdout, "wrote %s: sums of shard %s (%d of the %d samples), %d queries per head, %.1fs; combine all shards with qfilters merge\n",
-			out, sum.Shard, end-first, len(seqs), qs.Count[0], sum.Seconds)
+		fmt.Fprintf(stdout, "wrote %s: sums of shard %s (%d of the %s), %s per head, %.1fs; combine all shards with qfilters merge\n",
+			out, sum.Shard, end-first, count(len(seqs), "sample", "samples"), count(int(qs.Count[0]), "query", "queries"), sum.Seconds)
 		return nil
 	}
-	fmt.Fprintf(stdout, "wrote %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d] from %d samples (%d skipped), %d queries per head, %.1fs\n",
+	fmt.Fprintf(stdout, "wrote %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d] from %s (%d skipped), %s per head, %.1fs\n",
 		out, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.HeadDim,
-		len(seqs), skipped, qs.Count[0], sum.Seconds)
+		count(len(seqs), "sample", "samples"), skipped, count(int(qs.Count[0]), "query", "queries"), sum.Seconds)
 	return nil
 }
 
@@ -257,7 +255,8 @@ func expStatsOf(qs *calibrate.QueryStats) (*export.ExpStats, error) {
 	es.NumSamples, _ = strconv.Atoi(id["num_samples"])
 	es.SampleSeqLen, _ = strconv.Atoi(id["sample_chars"])
 	es.Card = [][2]string{
-		{"tool", "qfilters " + version}, {"corpus", prov["corpus"]}, {"corpus sha256", id["corpus_sha256"]},
+		{"tool", "qfilters " + version}, {"hub revision", prov["hub_revision"]}, {"hub commit", prov["hub_commit"]},
+		{"corpus", prov["corpus"]}, {"corpus sha256", id["corpus_sha256"]},
 		{"samples skipped (at most n_sink tokens)", prov["skipped"]},
 		{"queries per head", strconv.FormatInt(qs.Count[0], 10)},
 		{"model type", id["model_type"]}, {"model config sha256", id["config_sha256"]},
@@ -273,14 +272,25 @@ func datasetName(in *inputs) string {
 		return "tinystories-sampled"
 	}
 	p := filepath.Clean(in.corpusPath)
+	if abs, err := filepath.Abs(p); err == nil { // a file in "." has a folder too
+		p = abs
+	}
 	if st, err := os.Stat(p); err == nil && st.IsDir() {
 		return filepath.Base(p)
 	}
-	stem := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
-	if parent := filepath.Base(filepath.Dir(p)); parent != "." && parent != string(filepath.Separator) && !strings.ContainsAny(stem, "*?[") {
-		return parent + "/" + stem
+	parent := filepath.Base(filepath.Dir(p))
+	stem := filepath.Base(p)
+	for _, ext := range []string{".gz", ".zst", ".zstd"} { // train.jsonl.gz is train
+		stem = strings.TrimSuffix(stem, ext)
 	}
-	return filepath.Base(filepath.Dir(p))
+	stem = strings.TrimSuffix(stem, filepath.Ext(stem))
+	switch {
+	case strings.ContainsAny(stem, "*?["): // a glob: its folder
+		return parent
+	case parent == string(filepath.Separator) || parent == ".":
+		return stem
+	}
+	return parent + "/" + stem
 }
 
 // statsDocs are the tokenized samples with what identifies them.
@@ -292,11 +302,12 @@ type statsDocs struct {
 // statsSamples reads the first opt.NumSamples documents, cuts each to
 // opt.SampleChars characters (Unicode code points, as Python slices a str)
 // and tokenizes it with special tokens.
+//
+// A pre-tokenized document (input_ids) is used as it is: its ids stand for
+// the cut and tokenized text, and it needs no tokenizer.
 func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
-	tok, tokenizerSHA, err := loadTokenizer(in.modelDir)
-	if err != nil {
-		return nil, fmt.Errorf("stats tokenizes text, which needs the model's tokenizer: %w", err)
-	}
+	var encode func(string) []int
+	tokenizerSHA := ""
 	r, err := corpus.Open(in.corpusPath, corpus.Options{TextField: opt.TextField})
 	if err != nil {
 		return nil, err
@@ -309,16 +320,24 @@ func statsSamples(in *inputs, vocab int, opt statsOptions) (*statsDocs, error) {
 			return nil, fmt.Errorf("corpus %s has no documents", in.corpusName)
 		}
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("corpus %s has %d documents, fewer than --num-samples %d (lower it to use them all)",
-				in.corpusName, len(out.seqs), opt.NumSamples)
+			return nil, fmt.Errorf("corpus %s has %s, fewer than --num-samples %d (lower it to use them all)",
+				in.corpusName, count(len(out.seqs), "document", "documents"), opt.NumSamples)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if doc.IDs != nil {
-			return nil, fmt.Errorf("%s holds input_ids: stats cuts text to --sample-chars characters, as kvpress does, and needs text documents", doc.Source)
+		ids := doc.IDs
+		if ids == nil {
+			if encode == nil {
+				tok, sha, err := loadTokenizer(in.modelDir)
+				if err != nil {
+					return nil, fmt.Errorf("%s: stats tokenizes text, which needs the model's tokenizer: %w", doc.Source, err)
+				}
+				encode = func(text string) []int { return tok.Encode(text, true) }
+				tokenizerSHA = sha
+			}
+			ids = encode(cutChars(doc.Text, opt.SampleChars))
 		}
-		ids := tok.Encode(cutChars(doc.Text, opt.SampleChars), true)
 		for i, id := range ids {
 			if id < 0 || id >= vocab {
 				return nil, fmt.Errorf("%s: token id %d at position %d is outside the vocabulary [0, %d)", doc.Source, id, i, vocab)

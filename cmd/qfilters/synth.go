@@ -7,9 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +18,7 @@ func init() { commands = append(commands, newSynthCmd) }
 
 func newSynthCmd() *cobra.Command {
 	var preset, out string
-	var seed uint64
+	var seed int64
 	cmd := &cobra.Command{
 		Use:   "synth --preset NAME --out DIR",
 		Short: "Write a random-weight bf16 checkpoint with the exact shapes of a real model",
@@ -29,14 +27,14 @@ func newSynthCmd() *cobra.Command {
 			"Presets: " + fmt.Sprint(synth.Names()),
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
-			return runSynth(ctx, cmd.OutOrStdout(), preset, out, seed)
+			return runSynth(ctx, cmd.OutOrStdout(), preset, out, uint64(seed)) // every command's --seed is an int64
 		},
 	}
 	cmd.Flags().StringVar(&preset, "preset", "llama-3.2-1b", "model shape `NAME`")
 	cmd.Flags().StringVar(&out, "out", "", "output `DIR` (must not exist)")
-	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the random weights")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the random weights")
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/qfilters/qfilters/assets"
 	"github.com/qfilters/qfilters/corpus"
 	"github.com/qfilters/qfilters/tokenizer"
 )
@@ -18,37 +19,52 @@ import (
 func init() { commands = append(commands, newTokenizeCmd) }
 
 func newTokenizeCmd() *cobra.Command {
-	var model, revision string
+	var model, revision, textField string
 	var noSpecial bool
 	cmd := &cobra.Command{
-		Use:   "tokenize --model DIR [--no-special]",
+		Use:   "tokenize [--model DIR] [--text-field NAME] [--no-special]",
 		Short: "Tokenize JSON Lines {\"text\": ...} from stdin into {\"input_ids\": [...]}",
-		Long: `Tokenize reads JSON Lines on stdin, each an object with a "text" string, and
-writes one line per input line, {"input_ids": [...]}, with the ids the model's
-Hugging Face tokenizer gives (including the special tokens its post-processor
-adds, such as a BOS, unless --no-special). DIR is a model directory, a
-directory holding tokenizer.json, or a Hugging Face id in the local cache.`,
+		Long: `Tokenize reads JSON Lines on stdin, each an object with a "text" string (or
+the field --text-field names), and writes one line per input line,
+{"input_ids": [...]}, with the ids the model's Hugging Face tokenizer gives
+(including the special tokens its post-processor adds, such as a BOS, unless
+--no-special): the ids calibrate feeds the model for that text. DIR is a model
+directory, a directory holding tokenizer.json, a GGUF file or a Hugging Face
+id in the local cache; without --model, the embedded stories260K's tokenizer.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if model == "" && revision != "" {
+				return usageError{errors.New("--revision needs --model with a Hugging Face id")}
+			}
+			dir := ""
 			if model == "" {
-				return usageError{errors.New("--model is required: the model directory whose tokenizer.json to use")}
-			}
-			dir, _, _, err := resolveModel(model, revision)
-			if err != nil {
-				return err
-			}
-			if _, err := os.Stat(dir); err != nil {
-				return fmt.Errorf("--model %s: %w", dir, errors.Unwrap(err))
+				tmp, err := os.MkdirTemp("", "qfilters-default-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				if dir, _, err = assets.Extract(tmp); err != nil {
+					return err
+				}
+			} else {
+				var err error
+				if dir, _, _, err = resolveModel(model, revision); err != nil {
+					return err
+				}
+				if _, err := os.Stat(dir); err != nil {
+					return fmt.Errorf("--model %s: %w", dir, errors.Unwrap(err))
+				}
 			}
 			tk, _, err := loadTokenizer(dir) // its errors name the file
 			if err != nil {
 				return err
 			}
-			return tokenizeLines(cmd.InOrStdin(), cmd.OutOrStdout(), tk, !noSpecial)
+			return tokenizeLines(cmd.InOrStdin(), cmd.OutOrStdout(), tk, textField, !noSpecial)
 		},
 	}
-	cmd.Flags().StringVar(&model, "model", "", "model `DIR` (or directory holding tokenizer.json, or Hugging Face id org/name, or GGUF file)")
+	cmd.Flags().StringVar(&model, "model", "", "model `DIR` (or directory holding tokenizer.json, or Hugging Face id org/name, or GGUF file); default: the embedded stories260K")
 	cmd.Flags().StringVar(&revision, "revision", "", "branch or commit hash of a Hugging Face id (default main)")
+	cmd.Flags().StringVar(&textField, "text-field", "text", "JSON field holding the text")
 	cmd.Flags().BoolVar(&noSpecial, "no-special", false, "leave out the special tokens the post-processor adds")
 	return cmd
 }
@@ -57,7 +73,7 @@ directory holding tokenizer.json, or a Hugging Face id in the local cache.`,
 // are decoded as the corpus reader decodes them (invalid UTF-8 reaches the
 // tokenizer as it is, so tokenize and calibrate give the same ids) and are
 // bounded in length like corpus lines.
-func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, addSpecial bool) error {
+func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, textField string, addSpecial bool) error {
 	in := bufio.NewReaderSize(r, 1<<16)
 	out := bufio.NewWriter(w)
 	defer out.Flush()
@@ -71,14 +87,14 @@ func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, addSpecial
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			// One line out per line in: a blank line has no text to tokenize.
-			return fmt.Errorf(`standard input, line %d: blank line, want a JSON object with a "text" string`, n)
+			return fmt.Errorf("standard input, line %d: blank line, want a JSON object with a %q string", n, textField)
 		}
-		doc, err := corpus.ParseJSONLine(line, "text")
+		doc, err := corpus.ParseJSONLine(line, textField)
 		if err != nil {
 			return fmt.Errorf("standard input, line %d: %w", n, err)
 		}
 		if doc.IDs != nil {
-			return fmt.Errorf(`standard input, line %d: no "text" field`, n)
+			return fmt.Errorf("standard input, line %d: no %q field", n, textField)
 		}
 		ids := tk.Encode(doc.Text, addSpecial)
 		if ids == nil {

@@ -114,8 +114,8 @@ func TestTokenizeBadInput(t *testing.T) {
 	if _, err := runTokenize(t, "", "--model", filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("missing model directory: no error")
 	}
-	if _, err := runTokenize(t, ""); err == nil || !strings.Contains(err.Error(), "--model") {
-		t.Errorf("no --model: error %v", err)
+	if _, err := runTokenize(t, "", "--revision", "v1"); err == nil || !strings.Contains(err.Error(), "--revision needs --model") {
+		t.Errorf("--revision without --model: error %v", err)
 	}
 	// The last line may lack its newline.
 	out, err := runTokenize(t, `{"text": ""}`, "--model", model)

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -30,5 +33,38 @@ func TestVersion(t *testing.T) {
 	}
 	if _, _, err := execute(t, "version", "extra"); err == nil {
 		t.Error("version with an argument: no error")
+	}
+}
+
+// TestVersionNamesCommit: a binary built in a git checkout names the commit
+// and whether the tree had uncommitted changes (as git says), in text and
+// JSON.
+func TestVersionNamesCommit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skip("not a git checkout (or no git): nothing to stamp")
+	}
+	status, _ := exec.Command("git", "status", "--porcelain").Output()
+	bin := filepath.Join(t.TempDir(), "qfilters")
+	if out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info buildInfo
+	if err := json.Unmarshal(out, &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.Commit != strings.TrimSpace(string(head)) || info.Dirty != (len(status) > 0) {
+		t.Errorf("version --json: commit %q dirty %v; git: %s, %d bytes of status", info.Commit, info.Dirty, head, len(status))
+	}
+	text, _ := exec.Command(bin, "version").Output()
+	if !strings.Contains(string(text), "commit "+info.Commit) {
+		t.Errorf("version does not name the commit:\n%s", text)
 	}
 }

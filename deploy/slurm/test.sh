@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make slurm-test: run the README's Slurm recipe, verbatim, on a real
+# make slurm-test: run the Slurm recipe of docs/SCALE.md, verbatim, on a real
 # single-node Slurm started here, and check what it produces.
 #
 # As root on a Debian machine: installs slurm-wlm and munge if missing, starts
@@ -134,16 +134,16 @@ done
 [ $up = 1 ] || { say "the node never came up"; exit 1; }
 say "slurm is up (node $HOST, $CPUS CPUs)"
 
-# The README's recipe, verbatim: each block after its <!-- slurm:NAME --> marker.
+# The recipe of docs/SCALE.md, verbatim: each block after its <!-- slurm:NAME --> marker.
 extract() {
   awk -v name="$1" '
     $0 == "<!-- slurm:" name " -->" { want = 1; next }
     want && /^```/ { if (inside) exit; inside = 1; next }
-    inside { print }' "$ROOT/README.md"
+    inside { print }' "$ROOT/docs/SCALE.md"
 }
 for f in shard.sbatch merge.sbatch submit.sh; do
   extract "$f" >"$T/$f"
-  [ -s "$T/$f" ] || { say "README has no slurm:$f block"; exit 1; }
+  [ -s "$T/$f" ] || { say "docs/SCALE.md has no slurm:$f block"; exit 1; }
 done
 export PATH="$T/bin:$PATH"
 
@@ -159,7 +159,7 @@ wait_jobs() {
   [ -z "$bad" ] || { say "jobs ended as: $(echo $bad)"; return 1; }
 }
 
-# submit RUNDIR: the README's submit block, run from RUNDIR; sets ARRAY and MERGE.
+# submit RUNDIR: the recipe's submit block, run from RUNDIR; sets ARRAY and MERGE.
 submit() {
   local out
   out=$(cd "$1" && N=3 QF_WORK="$1/work" bash "$T/submit.sh")
