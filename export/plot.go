@@ -40,7 +40,7 @@ func (st *Figures) Figure(f *Filters, name string, n int) *figure.Figure {
 	}
 	if f.Stability != nil {
 		lo := StabilityScale(append(append([]float32(nil), f.Stability...), f.StabilityKV...))
-		add("split-half stability (even vs odd sequences)", "cosine of the halves' filters", st.Query, f.Heads, MetricStability, "query", lo, 1, f.GroupSize())
+		add("split-half stability (filters of disjoint halves of the sequences)", "cosine of the halves' filters", st.Query, f.Heads, MetricStability, "query", lo, 1, f.GroupSize())
 	}
 	hi := 1.0
 	for _, r := range st.KV {

@@ -6,9 +6,13 @@ package figure
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -46,20 +50,31 @@ const dpi = 110
 // Formats lists the file extensions Save understands.
 var Formats = []string{".png", ".svg"}
 
-// CheckPath reports a path whose extension Save cannot write, before any work.
+// CheckPath reports, before any work, a path whose extension Save cannot
+// write or whose directory Save cannot create (a file stands in its way).
 func CheckPath(path string) error {
 	ext := strings.ToLower(filepath.Ext(path))
-	for _, f := range Formats {
-		if ext == f {
+	if !slices.Contains(Formats, ext) {
+		return fmt.Errorf("%s: the picture's format comes from its extension: %s", path, strings.Join(Formats, " or "))
+	}
+	// The nearest existing ancestor must be a directory.
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if st, err := os.Stat(dir); err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("%s: %s is not a directory", path, dir)
+			}
 			return nil
 		}
+		if filepath.Dir(dir) == dir {
+			return nil // Save reports what it meets
+		}
 	}
-	return fmt.Errorf("%s: the picture's format comes from its extension: %s", path, strings.Join(Formats, " or "))
 }
 
-// layout returns the grid's column count, cell size and whole size.
+// layout returns the grid's column count, cell size and whole size. A
+// figure of fewer panels than Cols takes only the columns it fills.
 func (f *Figure) layout() (cols, rows int, cw, ch, w, h vg.Length) {
-	cols = max(f.Cols, 1)
+	cols = max(min(f.Cols, len(f.Panels)), 1)
 	rows = (len(f.Panels) + cols - 1) / cols
 	for _, p := range f.Panels {
 		pw, ph := p.size()
@@ -104,7 +119,9 @@ func (f *Figure) Render(ext string) ([]byte, error) {
 }
 
 // Save writes the figure to path (PNG or SVG by extension) atomically: a
-// temporary file beside it, renamed into place.
+// temporary file beside it, renamed into place. Missing parent directories
+// are created, as mkdir -p would (and as --out's are), once the figure has
+// been drawn.
 func (f *Figure) Save(path string) error {
 	if err := CheckPath(path); err != nil {
 		return err
@@ -112,6 +129,15 @@ func (f *Figure) Save(path string) error {
 	data, err := f.Render(filepath.Ext(path))
 	if err != nil {
 		return err
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("creating its directory %s: %w", dir, err)
+		}
 	}
 	// Errors leave the path to the caller ("writing PATH: ...").
 	return atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err })

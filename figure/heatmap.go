@@ -24,8 +24,8 @@ type Heatmap struct {
 	ScaleLabel string
 	// Group > 1 draws a separator every Group columns (GQA groups).
 	Group int
-	// Marked cells ([row, col]) get a ring: the weakest heads. MarkLabel
-	// says so in the title.
+	// Marked cells ([row, col]) get a ring, the cell's colour showing inside
+	// and around it: the weakest heads. MarkLabel says so in the title.
 	Marked    [][2]int
 	MarkLabel string
 	// Threshold, when set, is drawn on the colour bar (diff's --min-cos),
@@ -114,18 +114,7 @@ func (hm *Heatmap) draw(c draw.Canvas) error {
 		}
 	}
 	if len(marked) > 0 {
-		pts := make(plotter.XYs, len(marked))
-		for i, m := range marked {
-			pts[i] = plotter.XY{X: float64(m[1]), Y: float64(m[0])}
-		}
-		s, err := plotter.NewScatter(pts)
-		if err != nil {
-			return err
-		}
-		s.GlyphStyle = draw.GlyphStyle{Color: markColor, Radius: cellSize * 0.32, Shape: draw.CircleGlyph{}}
-		outline, _ := plotter.NewScatter(pts)
-		outline.GlyphStyle = draw.GlyphStyle{Color: black, Radius: cellSize * 0.42, Shape: draw.RingGlyph{}}
-		p.Add(outline, s)
+		p.Add(rings(marked))
 	}
 
 	bar := plot.New()

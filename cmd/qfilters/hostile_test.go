@@ -692,13 +692,17 @@ func hostileCases() []hostileCase {
 			os.Remove(filepath.Join(e.model, "config.json"))
 			e.command = []string{"inspect", e.model}
 		}, 1, "no config.json (not a filter directory)"},
-		{"inspect --png in a directory that does not exist", func(t *testing.T, e *hostileEnv) {
+		{"inspect --png under a file (missing directories are created)", func(t *testing.T, e *hostileEnv) {
 			filters := filepath.Join(e.root, "filters")
 			if code, _, stderr := runCLI(t, "calibrate", "--model", e.model, "--corpus", e.corpus, "--out", filters, "--quiet", "--seq-len", "32", "--num-seqs", "2"); code != 0 {
 				t.Fatal(stderr)
 			}
-			e.command = []string{"inspect", "--png", filepath.Join(e.root, "nodir", "x.png"), filters}
-		}, 1, "writing $TMP/nodir/x.png: no such file or directory"},
+			notes := filepath.Join(e.root, "notes.txt")
+			if err := os.WriteFile(notes, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			e.command = []string{"inspect", "--png", filepath.Join(notes, "x.png"), filters}
+		}, 2, "$TMP/notes.txt/x.png: $TMP/notes.txt is not a directory"},
 		{"eval of the embedded model with a --seq-len longer than its stories", func(t *testing.T, e *hostileEnv) {
 			filters := filepath.Join(e.root, "filters")
 			if code, _, stderr := runCLI(t, "calibrate", "--out", filters, "--quiet", "--seq-len", "32", "--num-seqs", "2"); code != 0 {

@@ -55,19 +55,7 @@ func Text(w io.Writer, g Grid, color bool) error {
 	fmt.Fprintf(&b, "%s  (rows: layers, columns: heads; scale %s %.2f … %.2f %s, · unavailable)\n",
 		g.Title, string(blocks[0]), g.Lo, g.Hi, string(blocks[len(blocks)-1]))
 	lw := len(fmt.Sprint(g.Rows - 1))
-	// Column ruler: a tick every 10 heads.
-	b.WriteString(strings.Repeat(" ", lw+2))
-	for c := 0; c < g.Cols; c++ {
-		if g.Group > 1 && c > 0 && c%g.Group == 0 {
-			b.WriteByte(' ')
-		}
-		if c%10 == 0 {
-			b.WriteByte("0123456789"[(c/10)%10])
-		} else {
-			b.WriteByte(' ')
-		}
-	}
-	b.WriteByte('\n')
+	writeRuler(&b, g, lw)
 	for r := 0; r < g.Rows; r++ {
 		fmt.Fprintf(&b, "L%0*d ", lw, r)
 		for c := 0; c < g.Cols; c++ {
@@ -90,4 +78,30 @@ func Text(w io.Writer, g Grid, color bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeRuler numbers every column above the rows, one digit per cell read
+// downwards (tens above units when there are more than ten columns), with
+// the group gaps of the rows; the last line is labelled H as the rows are L.
+func writeRuler(b *strings.Builder, g Grid, lw int) {
+	digits := len(fmt.Sprint(g.Cols - 1))
+	for d := digits - 1; d >= 0; d-- {
+		label := ""
+		if d == 0 {
+			label = "H"
+		}
+		fmt.Fprintf(b, "%*s ", lw+1, label)
+		pow := int(math.Pow10(d))
+		for c := 0; c < g.Cols; c++ {
+			if g.Group > 1 && c > 0 && c%g.Group == 0 {
+				b.WriteByte(' ')
+			}
+			if c >= pow || d == 0 {
+				b.WriteByte(byte('0' + c/pow%10))
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString("\n")
+	}
 }
