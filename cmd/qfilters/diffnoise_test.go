@@ -26,9 +26,17 @@ func TestDiffWithinNoise(t *testing.T) {
 	if exitCode(err) != 1 {
 		t.Fatalf("exit %d (%v), want 1: heads below --min-cos", exitCode(err), err)
 	}
+	marks := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && (f[0] == "L0" || f[0] == "L1") {
+			marks[f[0]] = f[1][len(f[1])-1:]
+		}
+	}
+	if marks["L0"] != "!" || marks["L1"] != "~" {
+		t.Errorf("grid marks %v, want L0 ! (drift) and L1 ~ (within noise):\n%s", marks, out)
+	}
 	for _, want := range []string{
-		"L0     0.9206!", "L1     0.6000~",
-		"kv heads: 1 within noise, 1 beyond it (drift): L0 H0 0.9206",
+		"kv heads: 1 within noise, 1 beyond it (drift): L0 H0 0.92",
 		"query heads: 4 within noise, 0 beyond it (drift)",
 	} {
 		if !strings.Contains(out, want) {
