@@ -15,7 +15,8 @@ import (
 var allArchs = []string{"llama31", "llama2", "mistral", "qwen2", "qwen3", "phi3_longrope", "phi4mini_partial",
 	"olmo2", "gemma2", "gemma3", "gpt_neox", "mixtral", "qwen3_moe",
 	"rope_linear", "rope_dynamic", "rope_yarn", "rope_yarn_mscale", "rope_longrope",
-	"ministral3", "gpt_oss", "gpt_oss_bf16"}
+	"ministral3", "gpt_oss", "gpt_oss_bf16",
+	"smollm3", "olmo3", "granite", "granitemoe", "glm4", "glm4_moe", "glm4_moe_noqknorm", "cohere2", "llama4_text", "llama4"}
 
 func archDir(t testing.TB, name string) string {
 	t.Helper()

@@ -40,6 +40,7 @@ type ContextGroup struct {
 	Scale   float64
 	Softcap float64
 	Window  int // sliding window of the layer, 0 for full attention
+	Chunk   int // chunked attention: a query sees only its own chunk of Chunk positions, 0 for none
 	Seed    uint64
 	// ExpMean [group heads][headDim] and ExpCov [group heads][headDim·headDim]
 	// are the query statistics of the group's heads, already rotated by the
@@ -115,7 +116,7 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 		p[h] = make([][]float64, seq-C)
 		mass[h] = make([]float64, seq-C)
 		for i := C; i < seq; i++ {
-			lo := windowStart(i, g.Window)
+			lo := windowStart(i, g.Window, g.Chunk)
 			a := Attention(qs[i], g.Keys, lo, i, g.Scale, g.Softcap)
 			row := make([]float64, C)
 			for j := lo; j < C; j++ {
@@ -195,11 +196,17 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 	return st, nil
 }
 
-func windowStart(i, window int) int {
+// windowStart is the first key query i sees under a sliding window and
+// chunked attention (0 for either: none).
+func windowStart(i, window, chunk int) int {
+	lo := 0
 	if window > 0 && i-window+1 > 0 {
-		return i - window + 1
+		lo = i - window + 1
 	}
-	return 0
+	if chunk > 0 {
+		lo = max(lo, i-i%chunk)
+	}
+	return lo
 }
 
 // snapOrder ranks the context keys as kvpress's SnapKVPress does when the
@@ -215,7 +222,7 @@ func snapOrder(g ContextGroup, C, w, kernel int) []int {
 	for _, qs := range g.Queries {
 		mean := make([]float64, n)
 		for i := n; i < C; i++ {
-			lo := windowStart(i, g.Window)
+			lo := windowStart(i, g.Window, g.Chunk)
 			a := Attention(qs[i], g.Keys, lo, i, g.Scale, g.Softcap)
 			for j := max(lo, 0); j < n; j++ {
 				mean[j] += a[j-lo] / float64(w)

@@ -61,7 +61,7 @@ func newContextRun(c *model.Config, opt ContextOptions, s *export.ExpStats) (*co
 	cr.cov = make([][][]float64, c.Layers)
 	for l := range c.Layers {
 		rotary, cos, sin := c.RotaryTable(l, opt.Context, opt.Context+FuturePosition)
-		R := AverageRotation(d, rotary, cos, sin)
+		R := c.RotationLayout(AverageRotation(d, rotary, cos, sin), d, rotary)
 		cr.mean[l] = make([][]float64, c.Heads)
 		cr.cov[l] = make([][]float64, c.Heads)
 		for h := range c.Heads {
@@ -79,7 +79,8 @@ func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export
 	group := H / G
 	for g := range G {
 		cg := ContextGroup{Keys: headRows(k, G, g, d), Values: headRows(v, G, g, d), Filter: f.Filter(l, g),
-			Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Seed: mix(seed, uint64(l), uint64(g))}
+			Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Chunk: layerChunk(c, l),
+			Seed: mix(seed, uint64(l), uint64(g))}
 		for h := g * group; h < (g+1)*group; h++ {
 			cg.Queries = append(cg.Queries, headRows(q, H, h, d))
 			if cr.mean != nil {

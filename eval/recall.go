@@ -70,6 +70,7 @@ type Head struct {
 	Scale   float64     // attention scale
 	Softcap float64     // attention logit soft-capping, 0 for none
 	Window  int         // sliding window of the layer, 0 for full attention
+	Chunk   int         // chunked attention: a query sees only its own chunk of Chunk positions, 0 for none
 	Seed    uint64      // seed of the random method for this head
 }
 
@@ -206,10 +207,7 @@ func HeadRecall(h Head, opt Options) (*HeadStats, error) {
 	keep := make([]int, len(opt.Ratios))
 	cand := make([]int, 0, seq)
 	for i := 0; i < seq; i++ {
-		lo := 0
-		if h.Window > 0 && i-h.Window+1 > 0 {
-			lo = i - h.Window + 1
-		}
+		lo := windowStart(i, h.Window, h.Chunk)
 		p := Attention(h.Queries[i], h.Keys, lo, i, h.Scale, h.Softcap)
 		for j := lo; j <= i; j++ {
 			received[j] += p[j-lo]

@@ -133,6 +133,9 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 	evaluated, widest := 0, 0 // layers where some query sees MinKeys keys
 	for l := range c.Layers {
 		w := layerWindow(c, l)
+		if ch := layerChunk(c, l); ch > 0 && (w == 0 || ch < w) {
+			w = ch // a chunk bounds the keys seen as a window does
+		}
 		if w == 0 || w >= opt.MinKeys {
 			evaluated++
 		}
@@ -194,7 +197,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 				g := h / (H / G)
 				st, err := HeadRecall(Head{
 					Queries: headRows(q, H, h, d), Keys: keys[g], Filter: f.Filter(l, g),
-					Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l),
+					Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Chunk: layerChunk(c, l),
 					Seed: mix(cfg.Seed, uint64(s), uint64(l), uint64(h)),
 				}, opt)
 				if err != nil {
@@ -365,6 +368,14 @@ func headRows(x []float32, heads, h, d int) [][]float32 {
 func layerWindow(c *model.Config, l int) int {
 	if l < len(c.Window) {
 		return c.Window[l]
+	}
+	return 0
+}
+
+// layerChunk is layer l's attention chunk (0: not chunked).
+func layerChunk(c *model.Config, l int) int {
+	if l < len(c.Chunk) {
+		return c.Chunk[l]
 	}
 	return 0
 }

@@ -16,6 +16,12 @@ type arch struct {
 	// neoxQKV: the converter split GPT-NeoX's per-head fused qkv into
 	// [q; k; v] blocks.
 	neoxQKV bool
+	// experts: GGUF roles of the converter's merged expert tensors
+	// ([E][rows][cols]) -> the Hugging Face role of one expert (%d: its
+	// index); each expert is read as its own slice of the file.
+	experts map[string]string
+	// bare: GGUF roles whose Hugging Face name has no .weight/.bias suffix.
+	bare map[string]bool
 }
 
 var llamaTop = map[string]string{"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head"}
@@ -79,8 +85,51 @@ var archs = map[string]*arch{
 			"ffn_down":    "mlp.dense_4h_to_h",
 		},
 		neoxQKV: true},
+	// The 2025-26 families (docs/MODELS.md). SmolLM3 and Granite go
+	// through LlamaModel's converter (q/k rows permuted); GLM-4 and Cohere 2
+	// rotate adjacent pairs in both libraries, so nothing is permuted. OLMo 3
+	// is written as olmo2 with a sliding-window pattern (archConfig).
+	"smollm3": {modelType: "smollm3", class: "SmolLM3ForCausalLM", layer: "model.layers.%d.", top: llamaTop, block: llamaBlock,
+		permuteQK: true},
+	"granite": {modelType: "granite", class: "GraniteForCausalLM", layer: "model.layers.%d.", top: llamaTop, block: llamaBlock,
+		permuteQK: true},
+	"glm4": {modelType: "glm4", class: "Glm4ForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "post_attention_norm", "post_self_attn_layernorm", "ffn_norm", "post_attention_layernorm",
+			"post_ffw_norm", "post_mlp_layernorm", "ffn_up", "mlp.gate_up_proj", "ffn_gate", "")},
+	"cohere2": {modelType: "cohere2", class: "Cohere2ForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "ffn_norm", "")},
+	// GLM-4.5: the converter merges each layer's experts into
+	// ffn_{gate,up,down}_exps, names the correction bias exp_probs_b.bias
+	// and appends the MTP layer(s) as extra blocks (never read).
+	"glm4moe": {modelType: "glm4_moe", class: "Glm4MoeForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "ffn_gate_inp", "mlp.gate", "exp_probs_b", "mlp.gate.e_score_correction_bias",
+			"ffn_gate_shexp", "mlp.shared_experts.gate_proj", "ffn_up_shexp", "mlp.shared_experts.up_proj",
+			"ffn_down_shexp", "mlp.shared_experts.down_proj"),
+		experts: map[string]string{"ffn_gate_exps": "mlp.experts.%d.gate_proj", "ffn_up_exps": "mlp.experts.%d.up_proj",
+			"ffn_down_exps": "mlp.experts.%d.down_proj"},
+		bare: map[string]bool{"exp_probs_b": true}},
+	// Granite MoE and Llama 4: the converter splits the 3-D gate/up tensor
+	// into ffn_gate_exps and ffn_up_exps ([E][I][H]; Llama 4's transposed to
+	// that) and writes down as [E][H][I]: each expert reads as the split
+	// per-expert layout the families also accept.
+	"granitemoe": {modelType: "granitemoe", class: "GraniteMoeForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "ffn_gate_inp", "block_sparse_moe.router.layer"), permuteQK: true,
+		experts: splitExperts("block_sparse_moe.experts.%d.")},
+	"llama4": {modelType: "llama4_text", class: "Llama4ForCausalLM", layer: "model.layers.%d.", top: llamaTop,
+		block: with(llamaBlock, "ffn_gate", "feed_forward.gate_proj", "ffn_up", "feed_forward.up_proj",
+			"ffn_down", "feed_forward.down_proj", "ffn_gate_inp", "feed_forward.router",
+			"ffn_gate_shexp", "feed_forward.shared_expert.gate_proj", "ffn_up_shexp", "feed_forward.shared_expert.up_proj",
+			"ffn_down_shexp", "feed_forward.shared_expert.down_proj"),
+		experts: splitExperts("feed_forward.experts.%d.")},
+}
+
+// splitExperts maps the merged expert tensors to per-expert projections
+// under prefix (with %d for the expert).
+func splitExperts(prefix string) map[string]string {
+	return map[string]string{"ffn_gate_exps": prefix + "gate_proj", "ffn_up_exps": prefix + "up_proj", "ffn_down_exps": prefix + "down_proj"}
 }
 
 func archNames() []string {
-	return []string{"gemma2", "gemma3", "gptneox", "llama", "olmo2", "phi3", "qwen2", "qwen3"}
+	return []string{"cohere2", "gemma2", "gemma3", "glm4", "glm4moe", "gptneox", "granite", "granitemoe", "llama", "llama4",
+		"olmo2", "phi3", "qwen2", "qwen3", "smollm3"}
 }

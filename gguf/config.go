@@ -25,7 +25,7 @@ func (m *Model) hfConfig() ([]byte, error) {
 		c[hf] = v
 		return v
 	}
-	if n, err := g.intKey(key("expert_count"), 0); err != nil || n > 0 {
+	if n, err := g.intKey(key("expert_count"), 0); err != nil || (n > 0 && a.experts == nil) {
 		if err == nil {
 			err = fmt.Errorf("mixture-of-experts GGUF files (%s = %d) are not supported; use the Hugging Face checkpoint", key("expert_count"), n)
 		}
@@ -145,6 +145,69 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 			}
 		}
 	case "phi3":
+		if window > 0 {
+			c["sliding_window"] = window
+		}
+	case "olmo2":
+		// OLMo 3 is written as olmo2 with a window and, per layer, whether
+		// it slides.
+		if window > 0 {
+			c["model_type"], c["architectures"] = "olmo3", []string{"Olmo3ForCausalLM"}
+			c["sliding_window"] = window
+			if v, ok := g.Value(key("attention.sliding_window_pattern")); ok {
+				types, err := layerTypes(v, layers, key("attention.sliding_window_pattern"))
+				if err != nil {
+					return err
+				}
+				c["layer_types"] = types
+			}
+		}
+	case "smollm3":
+		// llama.cpp takes every fourth layer as NoPE; the file says nothing.
+		c["no_rope_layer_interval"] = 4
+	case "granitemoe":
+		if err := m.moeCounts(c, key, "num_local_experts"); err != nil {
+			return err
+		}
+		if n, err := g.intKey(key("expert_shared_feed_forward_length"), 0); err != nil || n > 0 {
+			if err == nil {
+				err = fmt.Errorf("Granite MoE with a shared expert (%s = %d) is not supported", key("expert_shared_feed_forward_length"), n)
+			}
+			return err
+		}
+		fallthrough
+	case "granite":
+		for gk, hf := range map[string]string{"attention.scale": "attention_multiplier", "embedding_scale": "embedding_multiplier",
+			"residual_scale": "residual_multiplier", "logit_scale": "logits_scaling"} {
+			if v, ok, err := g.floatKey(key(gk)); err != nil {
+				return err
+			} else if ok {
+				c[hf] = v
+			}
+		}
+	case "llama4_text":
+		if err := m.llama4Config(c, key, layers); err != nil {
+			return err
+		}
+	case "glm4_moe":
+		if err := m.glm4MoEConfig(c, key, layers); err != nil {
+			return err
+		}
+		fallthrough
+	case "glm4":
+		// Always explicit: Glm4Config's default partial factor is 0.5.
+		rd, err := g.intKey(key("rope.dimension_count"), headDim)
+		if err != nil {
+			return err
+		}
+		c["partial_rotary_factor"] = float64(rd) / float64(max(headDim, 1))
+	case "cohere2":
+		// llama.cpp makes every fourth layer global, as transformers does.
+		if v, ok, err := g.floatKey(key("logit_scale")); err != nil {
+			return err
+		} else if ok {
+			c["logit_scale"] = v
+		}
 		if window > 0 {
 			c["sliding_window"] = window
 		}

@@ -44,6 +44,25 @@ func blockNames(arch string) map[string]string {
 	case "phi3":
 		m["self_attn.qkv_proj"] = "attn_qkv"
 		m["mlp.gate_up_proj"] = "ffn_up"
+	case "granitemoe", "llama4": // after splitFusedExperts
+		for _, p := range []string{"gate", "up", "down"} {
+			m["block_sparse_moe.experts."+p+"_proj"] = "ffn_" + p + "_exps"
+			m["feed_forward.experts."+p+"_proj"] = "ffn_" + p + "_exps"
+			m["feed_forward.shared_expert."+p+"_proj"] = "ffn_" + p + "_shexp"
+			m["feed_forward."+p+"_proj"] = "ffn_" + p
+		}
+		m["block_sparse_moe.router.layer"], m["feed_forward.router"] = "ffn_gate_inp", "ffn_gate_inp"
+	case "glm4moe": // after mergeExperts
+		for _, p := range []string{"gate", "up", "down"} {
+			m["mlp.experts."+p+"_proj"] = "ffn_" + p + "_exps"
+			m["mlp.shared_experts."+p+"_proj"] = "ffn_" + p + "_shexp"
+		}
+		m["mlp.gate"], m["mlp.gate.e_score_correction"] = "ffn_gate_inp", "exp_probs_b"
+	case "glm4":
+		m["post_self_attn_layernorm"] = "post_attention_norm"
+		m["post_attention_layernorm"] = "ffn_norm"
+		m["post_mlp_layernorm"] = "post_ffw_norm"
+		m["mlp.gate_up_proj"] = "ffn_up"
 	case "gptneox":
 		m = map[string]string{"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
 			"attention.query_key_value": "attn_qkv", "attention.dense": "attn_output",
@@ -187,9 +206,9 @@ func convert(t *testing.T, m *hfModel, arch string, typ gguf.Type, version uint3
 		}
 		v = slices.Clone(v)
 		switch {
-		case arch == "llama" && (strings.HasSuffix(g, ".attn_q.weight") || strings.HasSuffix(g, ".attn_q.bias")):
+		case llamaConverted(arch) && (strings.HasSuffix(g, ".attn_q.weight") || strings.HasSuffix(g, ".attn_q.bias")):
 			v = permuteRows(v, rows, cols, heads, false)
-		case arch == "llama" && (strings.HasSuffix(g, ".attn_k.weight") || strings.HasSuffix(g, ".attn_k.bias")):
+		case llamaConverted(arch) && (strings.HasSuffix(g, ".attn_k.weight") || strings.HasSuffix(g, ".attn_k.bias")):
 			v = permuteRows(v, rows, cols, kv, false)
 		case arch == "gptneox" && strings.HasSuffix(g, ".attn_qkv.weight") || strings.HasSuffix(g, ".attn_qkv.bias") && arch == "gptneox":
 			v = splitNeoxQKV(v, rows, cols, heads)
@@ -350,8 +369,14 @@ func synthLlama(t *testing.T) string {
 	return dir
 }
 
+// llamaConverted: the converter's LlamaModel (q/k rows permuted) writes
+// these architectures.
+func llamaConverted(arch string) bool {
+	return arch == "llama" || arch == "smollm3" || arch == "granite" || arch == "granitemoe"
+}
+
 func epsKey(arch string) string {
-	if arch == "gptneox" {
+	if arch == "gptneox" || arch == "cohere2" {
 		return ".attention.layer_norm_epsilon"
 	}
 	return ".attention.layer_norm_rms_epsilon"
@@ -388,6 +413,50 @@ func archMetadata(m *hfModel, arch string) []gguf.KV {
 		}
 	case "gptneox":
 		kvs = append(kvs, gguf.KV{Key: arch + ".use_parallel_residual", Val: m.cfg["use_parallel_residual"] != false})
+	case "olmo2": // Olmo2Model writes OLMo 3's sliding pattern
+		if _, ok := m.cfg["sliding_window"].(float64); ok {
+			pattern := make([]bool, m.int("num_hidden_layers", 0))
+			for i := range pattern {
+				pattern[i] = (i+1)%4 != 0
+			}
+			if lt, ok := m.cfg["layer_types"].([]any); ok {
+				for i, t := range lt {
+					pattern[i] = t == "sliding_attention"
+				}
+			}
+			kvs = append(kvs, gguf.KV{Key: arch + ".attention.sliding_window_pattern", Val: pattern})
+		}
+	case "granite":
+		for hf, gk := range map[string]string{"attention_multiplier": "attention.scale", "embedding_multiplier": "embedding_scale",
+			"residual_multiplier": "residual_scale", "logits_scaling": "logit_scale"} {
+			if v := m.float(hf, 0); v != 0 {
+				kvs = append(kvs, gguf.KV{Key: arch + "." + gk, Val: float32(v)})
+			}
+		}
+	case "cohere2":
+		kvs = append(kvs, gguf.KV{Key: arch + ".logit_scale", Val: float32(m.float("logit_scale", 0.0625))})
+	case "granitemoe", "llama4":
+		kvs = append(kvs, gguf.KV{Key: arch + ".expert_count", Val: uint32(m.int("num_local_experts", 0))},
+			gguf.KV{Key: arch + ".expert_used_count", Val: uint32(m.int("num_experts_per_tok", 0))})
+		if arch == "llama4" { // Llama4Model.set_gguf_parameters
+			kvs = append(kvs, gguf.KV{Key: arch + ".expert_feed_forward_length", Val: uint32(m.int("intermediate_size_moe", 0))},
+				gguf.KV{Key: arch + ".interleave_moe_layer_step", Val: uint32(m.int("interleave_moe_layer_step", 1))})
+		}
+		for hf, gk := range map[string]string{"attention_multiplier": "attention.scale", "embedding_multiplier": "embedding_scale",
+			"residual_multiplier": "residual_scale", "logits_scaling": "logit_scale"} {
+			if v := m.float(hf, 0); v != 0 {
+				kvs = append(kvs, gguf.KV{Key: arch + "." + gk, Val: float32(v)})
+			}
+		}
+	case "glm4moe": // Glm4MoeModel.set_gguf_parameters
+		kvs = append(kvs, gguf.KV{Key: arch + ".expert_count", Val: uint32(m.int("n_routed_experts", 0))},
+			gguf.KV{Key: arch + ".expert_used_count", Val: uint32(m.int("num_experts_per_tok", 0))},
+			gguf.KV{Key: arch + ".expert_feed_forward_length", Val: uint32(m.int("moe_intermediate_size", 0))},
+			gguf.KV{Key: arch + ".expert_shared_count", Val: uint32(m.int("n_shared_experts", 0))},
+			gguf.KV{Key: arch + ".leading_dense_block_count", Val: uint32(m.int("first_k_dense_replace", 0))},
+			gguf.KV{Key: arch + ".expert_gating_func", Val: uint32(2)},
+			gguf.KV{Key: arch + ".expert_weights_scale", Val: float32(m.float("routed_scaling_factor", 1))},
+			gguf.KV{Key: arch + ".expert_weights_norm", Val: m.cfg["norm_topk_prob"] == true})
 	case "phi3":
 		if o := m.int("original_max_position_embeddings", 0); o > 0 {
 			kvs = append(kvs, gguf.KV{Key: arch + ".rope.scaling.original_context_length", Val: uint32(o)})

@@ -20,6 +20,7 @@ type Model struct {
 	archName string
 	config   []byte
 	hfToGGUF map[string]string
+	slices   map[string]expertSlice // per-expert views of merged expert tensors
 	names    []string
 	nHead    int // query heads, for undoing the q/k row permutation
 	nKVHead  int
@@ -53,13 +54,19 @@ func newModel(g *File) (*Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("GGUF architecture %q is not supported (supported: %s)", name, strings.Join(archNames(), ", "))
 	}
-	m := &Model{file: g, arch: a, archName: name, hfToGGUF: map[string]string{}}
+	m := &Model{file: g, arch: a, archName: name, hfToGGUF: map[string]string{}, slices: map[string]expertSlice{}}
 	if m.config, err = m.hfConfig(); err != nil {
 		return nil, err
 	}
 	m.nHead, _ = g.intKey(name+".attention.head_count", 0)
 	m.nKVHead, _ = g.intKey(name+".attention.head_count_kv", m.nHead)
 	for _, t := range g.tensors {
+		if ok, err := m.addExperts(t); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		hf, ok := a.hfName(t.Name)
 		if !ok {
 			continue // rope factor tables (read into the config) and the like
@@ -89,6 +96,9 @@ func (a *arch) hfName(name string) (string, bool) {
 		l, err := strconv.Atoi(m[1])
 		if err != nil || l > 1<<16 {
 			return "", false
+		}
+		if a.bare[m[2]] {
+			return fmt.Sprintf(a.layer, l) + role, true
 		}
 		return fmt.Sprintf(a.layer, l) + role + "." + m[3], true
 	}
@@ -123,6 +133,9 @@ func (m *Model) Info(name string) (safetensors.DType, []int, bool) {
 }
 
 func (m *Model) info(name string) (TensorInfo, bool) {
+	if sl, ok := m.slices[name]; ok {
+		return sl.info, true
+	}
 	g, ok := m.hfToGGUF[name]
 	if !ok {
 		return TensorInfo{}, false

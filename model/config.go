@@ -58,9 +58,13 @@ type Config struct {
 	// Quantization of the stored weights (quantization_config).
 	Quant Quantization
 
+	// The optional building blocks (blocks.go).
+	Blocks
+
 	// SHA256 of config.json's bytes, for provenance.
 	SHA256 string
 	raw    map[string]any
+	fam    *family
 }
 
 // RopeConfig says how rotary position embeddings are computed for a layer.
@@ -186,6 +190,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	c.NormTopK = r.bool("norm_topk_prob", fam.normTopKDefault)
 	c.DecoderSparseStep = r.int("decoder_sparse_step", 1)
 	c.MLPOnlyLayers = r.ints("mlp_only_layers")
+	c.fam = fam
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -196,6 +201,19 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if err := c.check(); err != nil {
 		return nil, err
+	}
+	if fam.config != nil {
+		// The family's own keys, once the sizes are known to be sane; they
+		// may set sizes, so the checks run again.
+		if err := fam.config(c, &r); err != nil {
+			return nil, err
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		if err := c.check(); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.parseLayers(&r); err != nil {
 		return nil, err
@@ -246,6 +264,7 @@ func (c *Config) parseLayers(r *reader) error {
 	window := r.int("sliding_window", 0)
 	c.Rope = make([]RopeConfig, c.Layers)
 	c.Window = make([]int, c.Layers)
+	c.Chunk = nil
 	for l, t := range types {
 		rc, err := c.ropeFor(r, t)
 		if err != nil {
@@ -258,13 +277,23 @@ func (c *Config) parseLayers(r *reader) error {
 			}
 			c.Window[l] = window
 		}
+		if t == "chunked_attention" {
+			chunk := r.int("attention_chunk_size", 0)
+			if chunk <= 0 {
+				return fmt.Errorf("layer %d is chunked_attention but attention_chunk_size is not set", l)
+			}
+			if c.Chunk == nil {
+				c.Chunk = make([]int, c.Layers)
+			}
+			c.Chunk[l] = chunk
+		}
 	}
 	return nil
 }
 
-// layerTypes returns "full_attention" or "sliding_attention" for every layer,
-// from layer_types when given, else the rule the family's transformers code
-// applies to the older config keys.
+// layerTypes returns "full_attention", "sliding_attention" or
+// "chunked_attention" for every layer, from layer_types when given, else the
+// rule the family's transformers code applies to the older config keys.
 func (c *Config) layerTypes(r *reader) ([]string, error) {
 	types := make([]string, c.Layers)
 	if lt, ok := c.raw["layer_types"].([]any); ok {
@@ -273,8 +302,8 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 		}
 		for i, v := range lt {
 			s, _ := v.(string)
-			if s != "full_attention" && s != "sliding_attention" {
-				return nil, fmt.Errorf("layer_types[%d] = %v: supported are full_attention, sliding_attention", i, v)
+			if s != "full_attention" && s != "sliding_attention" && s != "chunked_attention" {
+				return nil, fmt.Errorf("layer_types[%d] = %v: supported are full_attention, sliding_attention, chunked_attention", i, v)
 			}
 			types[i] = s
 		}
@@ -283,6 +312,10 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 	window := r.int("sliding_window", 0)
 	pattern := r.int("sliding_window_pattern", 0)
 	for i := range types {
+		if c.fam != nil && c.fam.layerType != nil {
+			types[i] = c.fam.layerType(c, r, i)
+			continue
+		}
 		sliding := false
 		switch c.ModelType {
 		case "gemma2", "gpt_oss":
@@ -390,8 +423,10 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 			return rc, fmt.Errorf("rope type linear needs a positive factor")
 		}
 	case "llama3":
-		if !(rc.Factor > 0) || !(rc.LowFreqFactor > 0) || !(rc.HighFreqFactor > rc.LowFreqFactor) || rc.OriginalMaxPositions <= 0 {
-			return rc, fmt.Errorf("rope type llama3 needs factor, low_freq_factor < high_freq_factor and original_max_position_embeddings")
+		// Equal factors (Llama 4 Scout: 1 and 1) leave no band between
+		// kept and divided frequencies.
+		if !(rc.Factor > 0) || !(rc.LowFreqFactor > 0) || !(rc.HighFreqFactor >= rc.LowFreqFactor) || rc.OriginalMaxPositions <= 0 {
+			return rc, fmt.Errorf("rope type llama3 needs factor, low_freq_factor <= high_freq_factor and original_max_position_embeddings")
 		}
 	case "longrope":
 		if len(rc.ShortFactor) != rotary/2 || len(rc.LongFactor) != rotary/2 {

@@ -90,13 +90,14 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 	}
 	att := make([]float32, c.Heads*d)
 	rep := c.Heads / c.KVHeads
+	lo := firstVisible(pos, l.window, l.chunk)
 	for hd := 0; hd < c.Heads; hd++ {
 		hc := &cache[hd/rep]
 		qh := q[hd*d : (hd+1)*d]
 		scores := make([]float64, len(hc.Keys))
 		maxS := math.Inf(-1)
 		for j, kj := range hc.Keys {
-			if l.window > 0 && hc.Pos[j] <= pos-l.window {
+			if hc.Pos[j] < lo { // outside the sliding window or the chunk
 				scores[j] = math.Inf(-1)
 				continue
 			}
@@ -135,6 +136,9 @@ func (l *Layer) step(h []float32, pos int, cache []HeadCache) {
 // AttentionScale returns the factor attention scores are multiplied by
 // (1/sqrt(head_dim), or the family's rule).
 func (m *Model) AttentionScale() float64 {
+	if m.Config.AttentionMultiplier != 0 {
+		return m.Config.AttentionMultiplier
+	}
 	if m.fam.attnScale != nil {
 		return m.fam.attnScale(m.Config)
 	}

@@ -60,14 +60,32 @@ type family struct {
 	activation                               string // forced default for hidden_activation
 	// attnScale returns the attention score scale; nil means 1/sqrt(head_dim).
 	attnScale func(c *Config) float64
+
+	// The building blocks of blocks.go that are the family's, not its
+	// config's: L2 q/k norm after RoPE (Llama 4), and the MoE variants of
+	// moe_load.go (routing rule, router bias, shared expert, experts stored
+	// as 3-D tensors).
+	qkL2                   bool
+	routing                routing
+	routerBias             string // router's score correction bias, full role ("mlp.gate.e_score_correction_bias")
+	shared                 string // shared expert's prefix, with expertGate/Up/Dn ("mlp.shared_experts.")
+	fusedGateUp, fusedDown string // experts as [E][2I][H] and [E][H][I] tensors (full roles)
+	fusedInOut             bool   // ... stored transposed, [E][H][2I] and [E][I][H] (Llama 4)
+
+	// config reads the family's own keys into c (after the generic ones,
+	// before the per-layer ones); layerType gives layer i's type when
+	// layer_types is absent (nil: the generic rules of Config.layerTypes).
+	config    func(c *Config, r *reader) error
+	layerType func(c *Config, r *reader, i int) string
 }
 
 type normKind int
 
 const (
-	rmsNorm        normKind = iota
-	rmsNormPlusOne          // Gemma: x̂ · (1 + w)
-	layerNorm               // with bias
+	rmsNorm         normKind = iota
+	rmsNormPlusOne           // Gemma: x̂ · (1 + w)
+	layerNorm                // with bias
+	layerNormNoBias          // LayerNorm without bias (Cohere)
 )
 
 var families []*family

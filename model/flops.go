@@ -17,7 +17,7 @@ func (c *Config) CalibrationFLOPs(seqs, seqLen int) float64 {
 	perLayer += 2 * 2 * float64(seqs) * float64(seqLen) * float64(seqLen+1) / 2 * q
 	mlp := 3 * 2 * t * h * float64(c.Intermediate)
 	if c.Experts > 0 {
-		mlp = 3 * 2 * t * h * float64(c.ExpertIntermediate) * float64(c.ExpertsPerToken)
+		mlp = 3 * 2 * t * h * (float64(c.ExpertIntermediate)*float64(c.ExpertsPerToken) + float64(c.SharedIntermediate))
 	}
 	perLayer += mlp
 	return float64(c.Layers-1)*perLayer + 2*t*h*q

@@ -89,7 +89,8 @@ func headMajor(x []float32, seq, heads, d int) []float32 {
 var allArchs = []string{"llama31", "llama2", "mistral", "qwen2", "qwen3", "phi3_longrope", "phi4mini_partial",
 	"olmo2", "gemma2", "gemma3", "gpt_neox", "mixtral", "qwen3_moe",
 	"rope_linear", "rope_dynamic", "rope_yarn", "rope_yarn_mscale", "rope_longrope",
-	"ministral3", "gpt_oss", "gpt_oss_bf16"}
+	"ministral3", "gpt_oss", "gpt_oss_bf16",
+	"smollm3", "olmo3", "granite", "granitemoe", "glm4", "glm4_moe", "glm4_moe_noqknorm", "cohere2", "llama4_text", "llama4"}
 
 // TestGoldenForward checks queries, keys and logits of every layer against
 // transformers' float32 eager forward pass, for every architecture fixture.

@@ -17,7 +17,7 @@ type Layer struct {
 	qkvPerHead   *linear // GPT-NeoX fused projection, per-head [q k v] blocks
 	qNorm, kNorm *norm
 
-	rope   *rope
+	rope   *rope // nil on NoPE layers
 	window int
 	scale  float64
 	// qScaleBeta > 0: post-RoPE queries are scaled by position
@@ -25,6 +25,10 @@ type Layer struct {
 	qScaleBeta float64
 	qScaleOrig int
 	sinks      []float32 // per query head (gpt-oss), or nil
+
+	chunk                int     // chunked attention (Llama 4), 0 for none
+	l2                   *norm   // L2 norm of q and k after RoPE (Llama 4)
+	tempScale, tempFloor float64 // query temperature on NoPE layers (Llama 4)
 
 	mlp mlp // nil when only the queries are needed (last calibration layer)
 
@@ -93,8 +97,10 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 		if l.Values != nil {
 			l.Values(l.Index, vs)
 		}
-		kernels.Attention(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim,
-			kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window, Sinks: l.sinks})
+		attendChunked(l.chunk, n, qw, kw, att[start*qw:(start+n)*qw], qs, ks, vs, func(out, q, k, v []float32, n int) {
+			kernels.Attention(out, q, k, v, n, c.Heads, c.KVHeads, c.HeadDim,
+				kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window, Sinks: l.sinks})
+		})
 		start += n
 	}
 	out := l.o.apply(att, rows)
@@ -108,14 +114,19 @@ func (l *Layer) finish(h, out []float32, seq int) {
 		l.postAttnNorm.apply(out)
 	}
 	if l.cfg.ParallelResidual {
-		// GPT-NeoX: h + attn(ln1(h)) + mlp(ln2(h)), both from the block input.
+		// GPT-NeoX: h + attn(ln1(h)) + mlp(ln2(h)), both from the block
+		// input; Cohere: one norm feeds both.
 		m := append([]float32(nil), h...)
-		l.preMLPNorm.apply(m)
+		if l.preMLPNorm != nil {
+			l.preMLPNorm.apply(m)
+		} else {
+			l.attnNorm.apply(m)
+		}
 		addInto(h, out)
 		addInto(h, l.mlp.apply(m, seq))
 		return
 	}
-	addInto(h, out)
+	l.addResidual(h, out)
 	m := h
 	if l.preMLPNorm != nil {
 		m = append([]float32(nil), h...)
@@ -125,7 +136,7 @@ func (l *Layer) finish(h, out []float32, seq int) {
 	if l.postMLPNorm != nil {
 		l.postMLPNorm.apply(mo)
 	}
-	addInto(h, mo)
+	l.addResidual(h, mo)
 }
 
 // Queries returns the block's post-RoPE queries of the sequences of lengths
@@ -160,17 +171,20 @@ func (l *Layer) project(x []float32, seqLens []int, pos0 int) (q, k, v []float32
 	start := 0
 	var cos, sin []float32
 	for i, n := range seqLens {
-		if i == 0 || n != seqLens[i-1] { // sequences usually share a length
+		if l.rope != nil && (i == 0 || n != seqLens[i-1]) { // sequences usually share a length
 			cos, sin = l.rope.table(pos0, pos0+n)
 		}
 		if l.PreRoPE != nil {
 			l.PreRoPE(l.Index, q[start*qw:(start+n)*qw])
 		}
-		l.rope.apply(q[start*qw:(start+n)*qw], n, c.Heads, c.HeadDim, cos, sin)
-		l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
+		if l.rope != nil {
+			l.rope.apply(q[start*qw:(start+n)*qw], n, c.Heads, c.HeadDim, cos, sin)
+			l.rope.apply(k[start*kw:(start+n)*kw], n, c.KVHeads, c.HeadDim, cos, sin)
+		}
 		if l.qScaleBeta > 0 {
 			l.scaleQueries(q[start*qw:(start+n)*qw], pos0, qw)
 		}
+		l.afterRoPE(q[start*qw:(start+n)*qw], k[start*kw:(start+n)*kw], n, pos0)
 		start += n
 	}
 	return q, k, v

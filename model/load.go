@@ -32,6 +32,7 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 	if f.attnScale != nil {
 		ly.scale = f.attnScale(c)
 	}
+	m.layerBlocks(ly)
 	var err error
 	optNorm := func(role string, n int) *norm {
 		if role == "" || err != nil {
@@ -68,7 +69,7 @@ func (m *Model) loadLayer(l int, withMLP bool) (*Layer, error) {
 			return nil, err
 		}
 	}
-	if f.qNorm != "" {
+	if f.qNorm != "" && !c.NoQKNorm {
 		qn, kn := c.HeadDim, c.HeadDim
 		if f.qkNormWhole {
 			qn, kn = qDim, kvDim
@@ -109,19 +110,7 @@ func (m *Model) loadMLP(l int) (mlp, error) {
 	}
 	switch {
 	case c.isMoELayer(l) && f.router != "":
-		moe := &moeMLP{topK: c.ExpertsPerToken, normTopK: c.NormTopK}
-		if moe.router, err = m.linear(name(f.router), c.Experts, c.Hidden, false); err != nil {
-			return nil, err
-		}
-		for e := 0; e < c.Experts; e++ {
-			prefix := name(fmt.Sprintf(f.expert, e))
-			ex, err := m.gated(prefix+f.expertGate, prefix+f.expertUp, prefix+f.expertDn, c.ExpertIntermediate, act)
-			if err != nil {
-				return nil, err
-			}
-			moe.experts = append(moe.experts, ex)
-		}
-		return moe, nil
+		return m.loadMoE(l, act)
 	case f.plainMLP:
 		up, err := m.linear(name(f.up), c.Intermediate, c.Hidden, true)
 		if err != nil {

@@ -14,7 +14,7 @@ func (c *Config) WorkingSet(seqs, seqLen int) (weights, hidden, activations int6
 	mlp := 3 * h * inter
 	if c.Experts > 0 {
 		inter = int64(c.ExpertIntermediate)
-		mlp = int64(c.Experts)*3*h*inter + int64(c.Experts)*h
+		mlp = int64(c.Experts)*3*h*inter + int64(c.Experts)*h + 3*h*int64(c.SharedIntermediate)
 	}
 	layer := h*(q+2*kv) + q*h + mlp
 	weights = 2 * 4 * layer

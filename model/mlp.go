@@ -1,9 +1,7 @@
 package model
 
 import (
-	"math"
 	"runtime"
-	"sort"
 	"sync"
 
 	"github.com/qfilters/qfilters/kernels"
@@ -52,13 +50,21 @@ func (m *plainMLP) apply(x []float32, rows int) []float32 {
 	return m.down.apply(u, rows)
 }
 
-// moeMLP routes each token to its top-k experts by softmax of the router
-// logits, optionally renormalizing the k weights to sum to one.
+// moeMLP routes each token to its top-k experts (see route for the rules)
+// and sums their outputs with the routing weights, plus a shared expert's
+// when there is one.
 type moeMLP struct {
 	router   *linear
 	experts  []*gatedMLP
 	topK     int
 	normTopK bool
+
+	routing    routing
+	bias       []float32 // score correction bias (sigmoidBias routing)
+	scale      float32   // routed scale (sigmoidBias routing), 0 for 1
+	groups     [2]int    // groups, eligible groups (sigmoidBias routing), 0 for none
+	shared     *gatedMLP // nil when none
+	scaleInput bool      // weights scale the expert's input, not its output (Llama 4)
 }
 
 func (m *moeMLP) apply(x []float32, rows int) []float32 {
@@ -69,35 +75,11 @@ func (m *moeMLP) apply(x []float32, rows int) []float32 {
 	// expert runs one batched product.
 	tokens := make([][]int, n)
 	weights := make([][]float32, n)
-	probs := make([]float64, n)
-	order := make([]int, n)
+	r := newRouter(n)
 	for t := 0; t < rows; t++ {
-		row := logits[t*n : t*n+n]
-		maxL := math.Inf(-1)
-		for _, v := range row {
-			maxL = math.Max(maxL, float64(v))
-		}
-		var sum float64
-		for e, v := range row {
-			probs[e] = math.Exp(float64(v) - maxL)
-			sum += probs[e]
-		}
-		for e := range probs {
-			probs[e] = float64(float32(probs[e] / sum))
-			order[e] = e
-		}
-		sort.SliceStable(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
-		var top float64
-		for _, e := range order[:m.topK] {
-			top += probs[e]
-		}
-		for _, e := range order[:m.topK] {
-			w := probs[e]
-			if m.normTopK {
-				w /= top
-			}
-			tokens[e] = append(tokens[e], t)
-			weights[e] = append(weights[e], float32(w))
+		for _, c := range m.route(r, logits[t*n:t*n+n]) {
+			tokens[c.expert] = append(tokens[c.expert], t)
+			weights[c.expert] = append(weights[c.expert], c.weight)
 		}
 	}
 	out := make([]float32, rows*hidden)
@@ -107,16 +89,30 @@ func (m *moeMLP) apply(x []float32, rows int) []float32 {
 		}
 		in := make([]float32, len(toks)*hidden)
 		for i, t := range toks {
-			copy(in[i*hidden:(i+1)*hidden], x[t*hidden:(t+1)*hidden])
+			row := in[i*hidden : (i+1)*hidden]
+			copy(row, x[t*hidden:(t+1)*hidden])
+			if m.scaleInput {
+				for j := range row {
+					row[j] *= weights[e][i]
+				}
+			}
 		}
 		y := m.experts[e].apply(in, len(toks))
 		for i, t := range toks {
 			w := weights[e][i]
 			dst := out[t*hidden : (t+1)*hidden]
-			for j, v := range y[i*hidden : (i+1)*hidden] {
+			src := y[i*hidden : (i+1)*hidden]
+			if m.scaleInput {
+				addInto(dst, src)
+				continue
+			}
+			for j, v := range src {
 				dst[j] += w * v
 			}
 		}
+	}
+	if m.shared != nil {
+		addInto(out, m.shared.apply(x, rows))
 	}
 	return out
 }

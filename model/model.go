@@ -214,6 +214,9 @@ func (m *Model) embedWith(e kernels.Matrix, ids []int) ([]float32, error) {
 	if m.fam.embedScale {
 		scale = float32(math.Sqrt(float64(c.Hidden)))
 	}
+	if c.EmbedMultiplier != 0 {
+		scale = float32(c.EmbedMultiplier)
+	}
 	for i, id := range ids {
 		if id < 0 || id >= c.Vocab {
 			return nil, fmt.Errorf("token id %d at position %d is outside the vocabulary (size %d)", id, i, c.Vocab)
@@ -244,6 +247,12 @@ func (m *Model) Logits(h []float32, seq int) ([]float32, error) {
 		return nil, err
 	}
 	out := lm.apply(x, seq)
+	if c.LogitScale != 0 {
+		s := float32(c.LogitScale)
+		for i := range out {
+			out[i] *= s
+		}
+	}
 	if c.FinalSoftcap > 0 {
 		softcap(out, c.FinalSoftcap)
 	}

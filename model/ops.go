@@ -59,7 +59,7 @@ func elemSize(d kernels.DType) int {
 type norm struct {
 	kind   normKind
 	weight []float32
-	bias   []float32 // LayerNorm only
+	bias   []float32 // LayerNorm with bias only
 	eps    float64
 }
 
@@ -68,7 +68,7 @@ func (n *norm) apply(x []float32) {
 	for off := 0; off+d <= len(x); off += d {
 		row := x[off : off+d]
 		switch n.kind {
-		case layerNorm:
+		case layerNorm, layerNormNoBias:
 			var mean float64
 			for _, v := range row {
 				mean += float64(v)
@@ -82,7 +82,10 @@ func (n *norm) apply(x []float32) {
 			variance /= float64(d)
 			inv := 1 / math.Sqrt(variance+n.eps)
 			for i, v := range row {
-				row[i] = float32((float64(v)-mean)*inv)*n.weight[i] + n.bias[i]
+				row[i] = float32((float64(v)-mean)*inv) * n.weight[i]
+				if n.bias != nil {
+					row[i] += n.bias[i]
+				}
 			}
 		default:
 			var ss float64

@@ -10,6 +10,9 @@ type rope struct {
 	invFreq []float32 // rotary/2 entries; longrope: the short factors
 	long    []float32 // longrope: the long factors, used past the original length
 	scale   float32   // attention factor on cos/sin
+	// interleaved: dimension 2i pairs with 2i+1 (GLM-4, Cohere, Llama 4)
+	// rather than i with i + rotary/2.
+	interleaved bool
 }
 
 // newRope computes inverse frequencies the way transformers does, in float32.
@@ -62,6 +65,8 @@ func llama3Frequencies(inv []float32, rc RopeConfig) []float32 {
 			out[i] = f
 		case wavelen > lowWavelen:
 			out[i] = f / float32(rc.Factor)
+		case rc.HighFreqFactor == rc.LowFreqFactor: // no band (and no 0/0)
+			out[i] = f
 		default:
 			smooth := float32((old/wavelen - rc.LowFreqFactor) / (rc.HighFreqFactor - rc.LowFreqFactor))
 			out[i] = (1-smooth)*f/float32(rc.Factor) + smooth*f
@@ -101,7 +106,7 @@ func (r *rope) table(from, to int) (cos, sin []float32) {
 
 // apply rotates the first r.rotary dimensions of every head of x, laid out
 // [seq][heads*headDim], with transformers' rotate_half convention: dimension
-// i pairs with i + rotary/2.
+// i pairs with i + rotary/2 (2i with 2i+1 when interleaved).
 func (r *rope) apply(x []float32, seq, heads, headDim int, cos, sin []float32) {
 	half := r.rotary / 2
 	for p := 0; p < seq; p++ {
@@ -109,6 +114,14 @@ func (r *rope) apply(x []float32, seq, heads, headDim int, cos, sin []float32) {
 		s := sin[p*half : p*half+half]
 		for h := 0; h < heads; h++ {
 			v := x[(p*heads+h)*headDim:]
+			if r.interleaved {
+				for i := 0; i < half; i++ {
+					a, b := v[2*i], v[2*i+1]
+					v[2*i] = a*c[i] - b*s[i]
+					v[2*i+1] = b*c[i] + a*s[i]
+				}
+				continue
+			}
 			for i := 0; i < half; i++ {
 				a, b := v[i], v[i+half]
 				v[i] = a*c[i] - b*s[i]

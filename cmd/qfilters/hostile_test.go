@@ -457,6 +457,30 @@ func hostileCases() []hostileCase {
 		{"config with a number where a string belongs", func(t *testing.T, e *hostileEnv) {
 			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) { v["hidden_act"] = 7 })
 		}, 1, "expected a string"},
+		{"config with chunked_attention layers but no attention_chunk_size", func(t *testing.T, e *hostileEnv) {
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				types := make([]any, int(v["num_hidden_layers"].(float64)))
+				for i := range types {
+					types[i] = "chunked_attention"
+				}
+				v["layer_types"] = types
+			})
+		}, 1, "is chunked_attention but attention_chunk_size is not set"},
+		{"SmolLM3 config whose no_rope_layers has the wrong length", func(t *testing.T, e *hostileEnv) {
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				v["model_type"], v["no_rope_layers"] = "smollm3", []int{1}
+			})
+		}, 1, "no_rope_layers has 1 entries"},
+		{"Granite config with logits_scaling 0", func(t *testing.T, e *hostileEnv) {
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				v["model_type"], v["logits_scaling"] = "granite", 0
+			})
+		}, 1, "granite multipliers must be positive"},
+		{"GLM-4.5 config whose n_group does not divide the experts", func(t *testing.T, e *hostileEnv) {
+			editJSON(t, filepath.Join(e.model, "config.json"), func(v map[string]any) {
+				v["model_type"], v["n_routed_experts"], v["num_experts_per_tok"], v["n_group"] = "glm4_moe", 6, 2, 4
+			})
+		}, 1, "do not split 6 experts"},
 
 		// Wrappers, FP8 and hub ids.
 		{"multimodal wrapper whose text_config is an unsupported family", func(t *testing.T, e *hostileEnv) {
