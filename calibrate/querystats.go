@@ -360,7 +360,7 @@ func RunWithQueryStats(m *model.Model, seqs [][]int, nSink int, opt Options) (*R
 	}
 	opt.Shard, opt.Shards = 0, 1
 	c := m.Config
-	s := &solveSink{res: newResultFor(c), rule: opt.Sign}
+	s := &solveSink{res: newResultFor(c), rule: opt.Sign, seqOf: offsetsSeqOf(seqOffsets(seqs))}
 	q := &queryStatsSink{st: newQueryStats(c, seqs, nSink, opt), prefix: "query_stats."}
 	if err := gather(m, seqs, opt, teeSink{s, q}); err != nil {
 		return nil, nil, err

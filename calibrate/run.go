@@ -74,6 +74,12 @@ type Result struct {
 	// its owner's.
 	LayerKVHeads, LayerHeadDim []int
 	KVOwner                    []int
+	// Stability is the split-half stability of each query head's filter
+	// [Layers][Heads], StabilityKV of each key/value head's (GQA) filter
+	// [Layers][KVHeads]: the cosine of the filters solved from the even and
+	// the odd sequences' sampled rows (stability.go). Nil when it cannot be
+	// measured: one sequence, or statistics without rows or sequence bounds.
+	Stability, StabilityKV []float32
 }
 
 // newResultFor sizes a result for model config c.
@@ -100,6 +106,8 @@ func newResult(layers, heads, kvHeads, headDim int) *Result {
 		PerQueryHead:   make([]float32, layers*heads*headDim),
 		SingularValues: make([]float32, layers*heads*headDim),
 		SignAgreement:  make([]float32, layers*heads),
+		Stability:      make([]float32, layers*heads),
+		StabilityKV:    make([]float32, layers*kvHeads),
 	}
 }
 
@@ -115,7 +123,7 @@ func Run(m *model.Model, seqs [][]int, opt Options) (*Result, error) {
 	}
 	opt.Shard, opt.Shards = 0, 1
 	c := m.Config
-	s := &solveSink{res: newResultFor(c), rule: opt.Sign}
+	s := &solveSink{res: newResultFor(c), rule: opt.Sign, seqOf: offsetsSeqOf(seqOffsets(seqs))}
 	if err := gather(m, seqs, opt, s); err != nil {
 		return nil, err
 	}
@@ -253,7 +261,11 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		// The layer's sample is drawn over all sequences; this shard keeps
 		// the positions that fall in its own.
 		var positions []int
-		for _, p := range samplePositions(opt.Seed, l, total, opt.Samples) {
+		drawn := samplePositions
+		if ps, ok := out.(positioner); ok {
+			drawn = func(int64, int, int, int) []int { return ps.positions(l) }
+		}
+		for _, p := range drawn(opt.Seed, l, total, opt.Samples) {
 			if p >= offsets[first] && p < offsets[end] && !preOnly {
 				positions = append(positions, p)
 			}
@@ -307,6 +319,12 @@ func gather(m *model.Model, seqs [][]int, opt Options, out sink) error {
 		}
 	}
 	return nil
+}
+
+// positioner is a sink that chooses itself which positions of each layer it
+// receives (sorted, within the sequences gather runs) instead of the sample.
+type positioner interface {
+	positions(l int) []int
 }
 
 // loaded is a layer read in the background.

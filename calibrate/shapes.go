@@ -115,6 +115,22 @@ func (st *Stats) groupStats(owner, d int) LayerStats {
 			out.Sum[i] += v
 		}
 		out.Count += ls.Count
+		for f := range ls.FoldGram {
+			if ls.FoldGram[f] == nil {
+				continue
+			}
+			if out.FoldGram[f] == nil {
+				out.FoldGram[f] = make([]float64, len(ls.FoldGram[f]))
+				out.FoldSum[f] = make([]float64, len(ls.FoldSum[f]))
+			}
+			for i, v := range ls.FoldGram[f] {
+				out.FoldGram[f][i] += v
+			}
+			for i, v := range ls.FoldSum[f] {
+				out.FoldSum[f][i] += v
+			}
+			out.FoldCount[f] += ls.FoldCount[f]
+		}
 	}
 	return out
 }

@@ -106,6 +106,12 @@ func solveHead(s *headStats, rule SignRule, rows samples) (*headResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	return orient(v1, singular, s, rule, rows)
+}
+
+// orient applies the sign rule to a head's principal direction v1 and
+// returns its filter.
+func orient(v1, singular []float64, s *headStats, rule SignRule, rows samples) (*headResult, error) {
 	sign := -1.0
 	agreement := math.NaN()
 	switch rule {

@@ -15,7 +15,11 @@ type solveSink struct {
 	rule SignRule
 	// pending holds, per shared cache's owner, the rows of its group's
 	// layers seen so far (solved at its last reader).
-	pending map[int][]float32
+	pending    map[int][]float32
+	pendingPos map[int][]int
+	// seqOf maps a global position to its sequence (split-half stability);
+	// nil measures none.
+	seqOf func(p int) int
 }
 
 func (s *solveSink) layer(l int, positions []int, rows []float32) error {
@@ -27,14 +31,16 @@ func (s *solveSink) layer(l int, positions []int, rows []float32) error {
 	if owner != l || last != l {
 		// A shared cache: solve once its last reader's rows are in.
 		if s.pending == nil {
-			s.pending = map[int][]float32{}
+			s.pending, s.pendingPos = map[int][]float32{}, map[int][]int{}
 		}
 		s.pending[owner] = append(s.pending[owner], rows...)
+		s.pendingPos[owner] = append(s.pendingPos[owner], positions...)
 		if l != last {
 			return nil
 		}
-		rows = s.pending[owner]
+		rows, positions = s.pending[owner], s.pendingPos[owner]
 		delete(s.pending, owner)
+		delete(s.pendingPos, owner)
 	}
 	n := len(rows) / (r.Heads * r.HeadDim)
 	r.SamplesUsed = n
@@ -43,7 +49,34 @@ func (s *solveSink) layer(l int, positions []int, rows []float32) error {
 		return err
 	}
 	r.store(owner, heads)
+	if err := r.storeStability(owner, rows, positions, s.rule, s.seqOf, heads); err != nil {
+		return err
+	}
 	r.copyToReaders(owner)
+	return nil
+}
+
+// storeStability measures layer l's split-half stability from its rows; it
+// drops the stability of every layer when this one cannot be measured.
+func (r *Result) storeStability(l int, rows []float32, positions []int, rule SignRule, seqOf func(p int) int, full []*headResult) error {
+	if r.Stability == nil {
+		return nil
+	}
+	var q, kv []float32
+	if seqOf != nil {
+		var err error
+		// A layer narrower than the widest has its own kv heads (its rows
+		// are zero-padded to the widest head dim, which changes nothing).
+		if q, kv, err = layerStability(rows, positions, r.Heads, r.kvOf(l), r.HeadDim, rule, seqOf, full); err != nil {
+			return fmt.Errorf("split-half stability: %w", err)
+		}
+	}
+	if q == nil {
+		r.Stability, r.StabilityKV = nil, nil
+		return nil
+	}
+	copy(r.Stability[l*r.Heads:], q)
+	copy(r.StabilityKV[l*r.KVHeads:], kv)
 	return nil
 }
 
@@ -74,6 +107,10 @@ func (r *Result) copyToReaders(owner int) {
 		copy(r.SingularValues[x*qw:(x+1)*qw], r.SingularValues[owner*qw:(owner+1)*qw])
 		if r.SignAgreement != nil {
 			copy(r.SignAgreement[x*r.Heads:(x+1)*r.Heads], r.SignAgreement[owner*r.Heads:(owner+1)*r.Heads])
+		}
+		if r.Stability != nil {
+			copy(r.Stability[x*r.Heads:(x+1)*r.Heads], r.Stability[owner*r.Heads:(owner+1)*r.Heads])
+			copy(r.StabilityKV[x*r.KVHeads:(x+1)*r.KVHeads], r.StabilityKV[owner*r.KVHeads:(owner+1)*r.KVHeads])
 		}
 	}
 }
@@ -151,6 +188,11 @@ func (s *solveSink) tensors(from, to int) []safetensors.Tensor {
 			f32Tensor(fmt.Sprintf("singular_values.%d", l), q[1], r.Heads, r.HeadDim),
 			f32Tensor(fmt.Sprintf("sign_agreement.%d", l), q[2], r.Heads),
 			i64Tensor(fmt.Sprintf("samples_used.%d", l), []int64{int64(r.SamplesUsed)}))
+		if r.Stability != nil {
+			out = append(out,
+				f32Tensor(fmt.Sprintf("stability.%d", l), r.Stability[l*r.Heads:(l+1)*r.Heads], r.Heads),
+				f32Tensor(fmt.Sprintf("stability_kv.%d", l), r.StabilityKV[l*r.KVHeads:(l+1)*r.KVHeads], r.KVHeads))
+		}
 	}
 	return out
 }
@@ -176,6 +218,16 @@ func (s *solveSink) restore(ck tensorReader, layers int) error {
 			return fmt.Errorf("layer %d: samples_used %v: want one count in [1, %d]", l, n, int64(maxPositions))
 		}
 		r.SamplesUsed = int(n[0])
+		if r.Stability != nil {
+			// A checkpoint without stability (one sequence) restores none.
+			if err := readF32(ck, fmt.Sprintf("stability.%d", l), r.Stability[l*r.Heads:(l+1)*r.Heads]); err != nil {
+				r.Stability, r.StabilityKV = nil, nil
+				continue
+			}
+			if err := readF32(ck, fmt.Sprintf("stability_kv.%d", l), r.StabilityKV[l*r.KVHeads:(l+1)*r.KVHeads]); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -45,6 +45,10 @@ type StatsMeta struct {
 	// ranges tile [0, TotalPositions).
 	First int `json:"first_position"`
 	End   int `json:"end_position"`
+	// SeqLen is the length of every sequence when they are all alike (0
+	// otherwise, or from older files): Solve needs it to split the rows by
+	// sequence for the split-half stability.
+	SeqLen int `json:"seq_len,omitempty"`
 	// Gram: per-head Gram matrices instead of rows (every position, mean rule).
 	Gram    bool `json:"gram,omitempty"`
 	Layers  int  `json:"layers"`
@@ -71,6 +75,12 @@ type LayerStats struct {
 	Gram      []float64 // every-position mode: [Heads][HeadDim][HeadDim]
 	Sum       []float64 // every-position mode: [Heads][HeadDim]
 	Count     int64     // every-position mode: rows accumulated per head
+	// Every-position mode with SeqLen known: the same sums over the rows of
+	// each fold (sequence index mod 4), for the split-half stability
+	// (stability.go; nil in files without them: then there is none).
+	FoldGram  [stabilityFolds][]float64
+	FoldSum   [stabilityFolds][]float64
+	FoldCount [stabilityFolds]int64
 }
 
 // statsVersion 3: identity by content, paths in provenance, the shard's
@@ -108,8 +118,14 @@ func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
+	seqLen := len(seqs[0])
+	for _, s := range seqs {
+		if len(s) != seqLen {
+			seqLen = 0
+		}
+	}
 	st := &Stats{Meta: StatsMeta{
-		Version: statsVersion, Identity: opt.Identity, Provenance: opt.Provenance, Samples: samples, Seed: opt.Seed,
+		Version: statsVersion, SeqLen: seqLen, Identity: opt.Identity, Provenance: opt.Provenance, Samples: samples, Seed: opt.Seed,
 		Sequences: sequencesHash(seqs), NumSeqs: len(seqs), TotalPositions: total, First: first, End: end, Gram: gram,
 		Layers: c.Layers, Heads: c.Heads, KVHeads: sh.maxKV, HeadDim: sh.maxD,
 		Shard: opt.Shard, Shards: opt.Shards, NoCache: noCacheLayers(c),
@@ -167,7 +183,35 @@ func (s *statsSink) layer(l int, positions []int, rows []float32) error {
 		hs.add(rows, len(positions), h*d, head*d)
 	})
 	ls.Count = int64(len(positions))
+	if st.Meta.SeqLen > 0 {
+		ls.addFolds(rows, positions, h, d, st.Meta.SeqLen)
+	}
 	return nil
+}
+
+// addFolds accumulates the rows of each fold's sequences (of seqLen
+// positions each) into the layer's fold statistics.
+func (ls *LayerStats) addFolds(rows []float32, positions []int, h, d, seqLen int) {
+	for k := range stabilityFolds {
+		ls.FoldGram[k] = make([]float64, h*d*d)
+		ls.FoldSum[k] = make([]float64, h*d)
+	}
+	// Runs of consecutive rows from one sequence.
+	for i := 0; i < len(positions); {
+		seq := positions[i] / seqLen
+		j := i
+		for j < len(positions) && positions[j]/seqLen == seq {
+			j++
+		}
+		k := seq % stabilityFolds
+		run := rows[i*h*d : j*h*d]
+		eachHead(h, func(head int) {
+			hs := &headStats{gram: ls.FoldGram[k][head*d*d : (head+1)*d*d], sum: ls.FoldSum[k][head*d : (head+1)*d]}
+			hs.add(run, j-i, h*d, head*d)
+		})
+		ls.FoldCount[k] += int64(j - i)
+		i = j
+	}
 }
 
 func (s *statsSink) tensors(from, to int) []safetensors.Tensor {
@@ -184,6 +228,13 @@ func (s *statsSink) tensors(from, to int) []safetensors.Tensor {
 			out = append(out, f64Tensor(fmt.Sprintf("gram.%d", l), ls.Gram, h, d, d),
 				f64Tensor(fmt.Sprintf("sum.%d", l), ls.Sum, h, d),
 				i64Tensor(fmt.Sprintf("count.%d", l), []int64{ls.Count}))
+			if ls.FoldGram[0] != nil {
+				for k := range stabilityFolds {
+					out = append(out, f64Tensor(fmt.Sprintf("gram_fold%d.%d", k, l), ls.FoldGram[k], h, d, d),
+						f64Tensor(fmt.Sprintf("sum_fold%d.%d", k, l), ls.FoldSum[k], h, d),
+						i64Tensor(fmt.Sprintf("count_fold%d.%d", k, l), []int64{ls.FoldCount[k]}))
+				}
+			}
 		}
 	}
 	return out
@@ -224,10 +275,38 @@ func (s *statsSink) restore(ck tensorReader, layers int) error {
 				return fmt.Errorf("layer %d: count holds %d values, want 1", l, len(count))
 			}
 			ls.Count = count[0]
+			if err := ls.restoreFolds(ck, l, h, d); err != nil {
+				return err
+			}
 		}
 		if err := st.checkLayer(l); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// restoreFolds reads layer l's fold statistics when the file has them.
+func (ls *LayerStats) restoreFolds(ck tensorReader, l, h, d int) error {
+	if _, err := ck.Tensor(fmt.Sprintf("count_fold0.%d", l)); err != nil {
+		return nil // a file without folds
+	}
+	for k := range stabilityFolds {
+		var err error
+		if ls.FoldGram[k], err = readF64(ck, fmt.Sprintf("gram_fold%d.%d", k, l), h*d*d); err != nil {
+			return err
+		}
+		if ls.FoldSum[k], err = readF64(ck, fmt.Sprintf("sum_fold%d.%d", k, l), h*d); err != nil {
+			return err
+		}
+		count, err := readI64(ck, fmt.Sprintf("count_fold%d.%d", k, l))
+		if err != nil {
+			return err
+		}
+		if len(count) != 1 {
+			return fmt.Errorf("layer %d: count_fold%d holds %d values, want 1", l, k, len(count))
+		}
+		ls.FoldCount[k] = count[0]
 	}
 	return nil
 }
@@ -322,14 +401,41 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 			}
 			dst.Count += src.Count
 		}
+		mergeFolds(dst, parts, order, l)
 	}
 	return out, nil
+}
+
+// mergeFolds adds the shards' fold statistics of layer l, when every shard
+// has them.
+func mergeFolds(dst *LayerStats, parts []*Stats, order []int, l int) {
+	for _, i := range order {
+		if parts[i].Layers[l].FoldGram[0] == nil {
+			return
+		}
+	}
+	for k := range stabilityFolds {
+		for _, i := range order {
+			src := parts[i].Layers[l]
+			if dst.FoldGram[k] == nil {
+				dst.FoldGram[k] = make([]float64, len(src.FoldGram[k]))
+				dst.FoldSum[k] = make([]float64, len(src.FoldSum[k]))
+			}
+			for j, v := range src.FoldGram[k] {
+				dst.FoldGram[k][j] += v
+			}
+			for j, v := range src.FoldSum[k] {
+				dst.FoldSum[k][j] += v
+			}
+			dst.FoldCount[k] += src.FoldCount[k]
+		}
+	}
 }
 
 // metaDiff names the first field on which two shards' metadata disagree.
 func metaDiff(a, b StatsMeta) string {
 	switch {
-	case a.Sequences != b.Sequences || a.NumSeqs != b.NumSeqs || a.TotalPositions != b.TotalPositions:
+	case a.Sequences != b.Sequences || a.NumSeqs != b.NumSeqs || a.TotalPositions != b.TotalPositions || a.SeqLen != b.SeqLen:
 		return "different calibration sequences (corpus, tokenizer or --seq-len/--num-seqs)"
 	case a.Samples != b.Samples:
 		return fmt.Sprintf("--samples %d vs %d", a.Samples, b.Samples)
@@ -384,6 +490,10 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 			ls = st.groupStats(owner, d)
 		}
 		l := owner
+		var seqOf func(p int) int
+		if m.SeqLen > 0 {
+			seqOf = func(p int) int { return p / m.SeqLen }
+		}
 		if ls.Rows != nil {
 			heads, err := solveRows(ls.Rows, len(ls.Positions), m.Heads, d, rule)
 			if err != nil {
@@ -391,6 +501,13 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 			}
 			res.SamplesUsed = len(ls.Positions)
 			res.store(l, heads)
+			positions := make([]int, len(ls.Positions))
+			for i, p := range ls.Positions {
+				positions[i] = int(p)
+			}
+			if err := res.storeStability(l, ls.Rows, positions, rule, seqOf, heads); err != nil {
+				return nil, fmt.Errorf("layer %d: %w", l, err)
+			}
 			res.copyToReaders(l)
 			continue
 		}
@@ -408,9 +525,70 @@ func Solve(st *Stats, rule SignRule) (*Result, error) {
 		}
 		res.SamplesUsed = int(ls.Count)
 		res.store(l, heads)
-		res.copyToReaders(l)
 		// Without the rows there is no vote to agree with.
 		res.SignAgreement = nil
+		if err := ls.foldsStability(res, l, rule, heads); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", l, err)
+		}
+		res.copyToReaders(l)
 	}
 	return res, nil
+}
+
+// foldsStability stores layer l's split-half stability from the fold Gram
+// statistics (mean rule): each split's halves are sums of two folds. Without
+// fold statistics the result's stability is dropped.
+func (ls *LayerStats) foldsStability(res *Result, l int, rule SignRule, full []*headResult) error {
+	if res.Stability == nil {
+		return nil
+	}
+	if ls.FoldGram[0] == nil {
+		res.Stability, res.StabilityKV = nil, nil
+		return nil
+	}
+	h, d := res.Heads, res.HeadDim
+	var sq, skv []float64
+	splits := 0
+	for _, split := range foldSplits {
+		var halves [2][]*headResult
+		var count [2]int64
+		for f, k := range split {
+			count[k] += ls.FoldCount[f]
+		}
+		if count[0] == 0 || count[1] == 0 {
+			continue
+		}
+		for k := range 2 {
+			halves[k] = make([]*headResult, h)
+			for head := range h {
+				hs := &headStats{gram: make([]float64, d*d), sum: make([]float64, d), count: int(count[k])}
+				for f, in := range split {
+					if in != k {
+						continue
+					}
+					for j, v := range ls.FoldGram[f][head*d*d : (head+1)*d*d] {
+						hs.gram[j] += v
+					}
+					for j, v := range ls.FoldSum[f][head*d : (head+1)*d] {
+						hs.sum[j] += v
+					}
+				}
+				r, err := solveHalf(hs, rule, nil, startOf(full, head))
+				if err != nil {
+					return fmt.Errorf("split-half stability, head %d: %w", head, err)
+				}
+				halves[k][head] = r
+			}
+		}
+		q, kv := halvesCosine(halves[0], halves[1], res.kvOf(l))
+		sq, skv = addCosines(sq, q), addCosines(skv, kv)
+		splits++
+	}
+	if splits == 0 {
+		res.Stability, res.StabilityKV = nil, nil
+		return nil
+	}
+	copy(res.Stability[l*h:], meanCosines(sq, splits))
+	copy(res.StabilityKV[l*res.KVHeads:], meanCosines(skv, splits))
+	return nil
 }

@@ -56,6 +56,8 @@ func (m StatsMeta) check() error {
 		return checkNoCache(m.NoCache, m.Layers)
 	case checkShapes(m) != nil:
 		return checkShapes(m)
+	case m.SeqLen < 0 || m.SeqLen > 0 && (m.TotalPositions%m.SeqLen != 0 || m.TotalPositions/m.SeqLen != m.NumSeqs):
+		return fmt.Errorf("seq_len %d: %d sequences of it are not the %d positions", m.SeqLen, m.NumSeqs, m.TotalPositions)
 	case m.Gram && m.Samples != 0:
 		return fmt.Errorf("statistics claim Gram matrices of %d samples: Gram matrices are only kept for every position", m.Samples)
 	case !isHexHash(m.Sequences):
@@ -96,6 +98,27 @@ func (st *Stats) checkLayer(l int) error {
 		}
 		if i := firstNonFinite64(ls.Sum); i >= 0 {
 			return fmt.Errorf("layer %d: row sum value %d is %v", l, i, ls.Sum[i])
+		}
+		if ls.FoldGram[0] != nil {
+			if m.SeqLen == 0 {
+				return fmt.Errorf("layer %d: fold statistics without a sequence length to split by", l)
+			}
+			for k := range stabilityFolds {
+				// Positions in [0, x) in sequences of fold k (index mod 4 = k).
+				in := func(x int) int64 {
+					period := stabilityFolds * m.SeqLen
+					return int64(x/period*m.SeqLen + min(max(x%period-k*m.SeqLen, 0), m.SeqLen))
+				}
+				if want := in(m.End) - in(m.First); ls.FoldCount[k] != want {
+					return fmt.Errorf("layer %d: fold %d counts %d rows, but the shard has %d positions in it", l, k, ls.FoldCount[k], want)
+				}
+				if i := firstNonFinite64(ls.FoldGram[k]); i >= 0 {
+					return fmt.Errorf("layer %d: fold %d Gram value %d is %v", l, k, i, ls.FoldGram[k][i])
+				}
+				if i := firstNonFinite64(ls.FoldSum[k]); i >= 0 {
+					return fmt.Errorf("layer %d: fold %d sum value %d is %v", l, k, i, ls.FoldSum[k][i])
+				}
+			}
 		}
 		return nil
 	}

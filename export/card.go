@@ -86,6 +86,9 @@ func ModelCard(f *Filters) string {
 		b.WriteString("\n")
 	}
 
+	if f.Stability != nil {
+		b.WriteString(stabilityCard(f))
+	}
 	b.WriteString("## Usage with kvpress\n\n")
 	b.WriteString(kvpressUsage("path/to/this/directory"))
 	return b.String()
@@ -120,4 +123,29 @@ func intList(v []int) string {
 		s[i] = fmt.Sprint(x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// stabilityCard is the model card's section on split-half stability.
+func stabilityCard(f *Filters) string {
+	var b strings.Builder
+	b.WriteString("## Stability\n\n")
+	b.WriteString("Split-half stability: the cosine of the filters computed from the even and from the odd\n" +
+		"calibration sequences alone (1 = the two halves agree exactly). A rerun on as many other\n" +
+		"sequences is expected to agree with these filters to about 1 - (1 - stability) / 2.\n\n")
+	st := ComputeFigures(f)
+	for _, level := range []struct {
+		rows []HeadFigures
+		name string
+	}{{st.KV, "kv"}, {st.Query, "query"}} {
+		if s := Summarize(level.rows, MetricStability, level.name, 5); s != nil {
+			weak := make([]string, len(s.Weakest))
+			for i, h := range s.Weakest {
+				weak[i] = h.String()
+			}
+			fmt.Fprintf(&b, "- %s heads (%d): mean %.4f, min %.4f at L%d H%d; weakest: %s\n",
+				level.name, s.Count, s.Mean, s.Min.Value, s.Min.Layer, s.Min.Head, strings.Join(weak, ", "))
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
 }

@@ -8,7 +8,8 @@
 // computes, and are absent from reference directories:
 //
 //	qfilters.safetensors  filters_per_qhead [L, H, D], singular_values [L, H, D],
-//	                      sign_agreement [L, H] (F32; each optional)
+//	                      sign_agreement [L, H], stability [L, H],
+//	                      stability_kv [L, KV] (F32; each optional)
 //	qfilters.json         provenance (indented JSON)
 package export
 
@@ -41,6 +42,8 @@ const (
 	PerQueryHeadTensor   = "filters_per_qhead"
 	SingularValuesTensor = "singular_values"
 	SignAgreementTensor  = "sign_agreement"
+	StabilityTensor      = "stability"
+	StabilityKVTensor    = "stability_kv"
 )
 
 // Filters is what calibration produces. Tensors are flat, row-major.
@@ -76,7 +79,12 @@ type Filters struct {
 	// its owner's, the filter of the one cache they both attend over.
 	LayerKVHeads, LayerHeadDim []int
 	KVOwner                    []int
-	Provenance                 *Provenance
+	// Stability is [Layers][Heads]: the split-half stability of each query
+	// head's filter, the cosine of the filters of the even and the odd
+	// calibration sequences (docs/STABILITY.md). StabilityKV is
+	// [Layers][KVHeads], the same for the GQA-averaged q_filters.
+	Stability, StabilityKV []float32
+	Provenance             *Provenance
 }
 
 // Provenance says how filters were produced. It is stored in qfilters.json.
@@ -168,7 +176,7 @@ func (f *Filters) Validate() error {
 	if err := checkTensor(QFiltersTensor, f.QFilters, f.Layers*f.KVHeads*f.HeadDim, "layers*kv_heads*head_dim"); err != nil {
 		return err
 	}
-	if f.Heads == 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil) {
+	if f.Heads == 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil || f.Stability != nil) {
 		return errors.New("per-query-head tensors given but heads=0")
 	}
 	if f.PerQueryHead != nil {
@@ -196,7 +204,26 @@ func (f *Filters) Validate() error {
 			}
 		}
 	}
-	return f.validateNoCache()
+	if err := f.validateNoCache(); err != nil {
+		return err
+	}
+	if (f.Stability == nil) != (f.StabilityKV == nil) {
+		return fmt.Errorf("%s and %s come together", StabilityTensor, StabilityKVTensor)
+	}
+	if f.Stability != nil {
+		if err := checkTensor(StabilityTensor, f.Stability, f.Layers*f.Heads, "layers*heads"); err != nil {
+			return err
+		}
+		if err := checkTensor(StabilityKVTensor, f.StabilityKV, f.Layers*f.KVHeads, "layers*kv_heads"); err != nil {
+			return err
+		}
+		for _, v := range append(append([]float32(nil), f.Stability...), f.StabilityKV...) {
+			if v < -1 || v > 1 {
+				return fmt.Errorf("stability value %g is outside [-1, 1]", v)
+			}
+		}
+	}
+	return nil
 }
 
 func checkTensor(name string, v []float32, want int, what string) error {
@@ -365,6 +392,21 @@ func readExtra(dir string, f *Filters) error {
 	}
 	if err := load(SignAgreementTensor, &f.SignAgreement, 2); err != nil {
 		return err
+	}
+	if err := load(StabilityTensor, &f.Stability, 2); err != nil {
+		return err
+	}
+	if ck.Has(StabilityKVTensor) {
+		t, err := ck.Tensor(StabilityKVTensor)
+		if err != nil {
+			return err
+		}
+		if want := []int{f.Layers, f.KVHeads}; !slices.Equal(t.Shape, want) {
+			return fmt.Errorf("%s: %s has shape %v, want %v", path, StabilityKVTensor, t.Shape, want)
+		}
+		if f.StabilityKV, err = t.Float32(); err != nil {
+			return fmt.Errorf("%s: %s: %w", path, StabilityKVTensor, err)
+		}
 	}
 	if f.Heads > 0 && f.Heads%f.KVHeads != 0 {
 		return fmt.Errorf("%s: %d query heads is not a multiple of %d kv heads", path, f.Heads, f.KVHeads)

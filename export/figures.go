@@ -31,6 +31,10 @@ type HeadFigures struct {
 	// Padding marks a kv head beyond its layer's own count (a layer with
 	// fewer kv heads than the largest): no filter, null metrics.
 	Padding bool `json:"padding,omitempty"`
+	// Stability is the split-half stability of the head's filter: the
+	// cosine of the filters of the even and the odd calibration sequences
+	// (of the query head's filter, or of the kv head's GQA average).
+	Stability *float64 `json:"stability"`
 }
 
 // Figures are the per-head figures of a filter directory (what inspect
@@ -54,6 +58,7 @@ const (
 	MetricNorm          = "norm"
 	MetricEnergyShare   = "energy_share"
 	MetricSignAgreement = "sign_agreement"
+	MetricStability     = "stability"
 )
 
 // Get returns the value of a metric of the row (nil when unavailable).
@@ -65,6 +70,8 @@ func (h HeadFigures) Get(metric string) *float64 {
 		return h.EnergyShare
 	case MetricSignAgreement:
 		return h.SignAgreement
+	case MetricStability:
+		return h.Stability
 	}
 	return nil
 }
@@ -97,7 +104,7 @@ func ptr(x float64) *float64 { return &x }
 // data get only the norm.
 func ComputeFigures(f *Filters) *Figures {
 	st := &Figures{Layers: f.Layers, KVHeads: f.KVHeads, Heads: f.Heads, HeadDim: f.HeadDim, NoCache: f.NoCache}
-	hasQuery := f.Heads > 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil)
+	hasQuery := f.Heads > 0 && (f.PerQueryHead != nil || f.SingularValues != nil || f.SignAgreement != nil || f.Stability != nil)
 	g := f.GroupSize()
 	if hasQuery {
 		st.Query = make([]HeadFigures, 0, f.Layers*f.Heads)
@@ -117,6 +124,9 @@ func ComputeFigures(f *Filters) *Figures {
 				}
 				if f.SignAgreement != nil {
 					r.SignAgreement = ptr(float64(f.SignAgreement[l*f.Heads+h]))
+				}
+				if f.Stability != nil {
+					r.Stability = ptr(float64(f.Stability[l*f.Heads+h]))
 				}
 				st.Query = append(st.Query, r)
 			}
@@ -138,6 +148,9 @@ func ComputeFigures(f *Filters) *Figures {
 				group := st.Query[l*f.Heads+h*gl : l*f.Heads+(h+1)*gl]
 				r.EnergyShare = groupMean(group, MetricEnergyShare)
 				r.SignAgreement = groupMean(group, MetricSignAgreement)
+			}
+			if f.StabilityKV != nil && !r.NoCache && !r.Padding {
+				r.Stability = ptr(float64(f.StabilityKV[l*f.KVHeads+h]))
 			}
 			st.KV = append(st.KV, r)
 		}
@@ -217,19 +230,38 @@ func summarizeValues(vals []HeadValue, metric, level string, n int) *Summary {
 }
 
 // Summaries returns the summaries of the available metrics: the norm over kv
-// heads (what kvpress loads), energy share and sign agreement over query
-// heads.
+// heads (what kvpress loads), energy share, sign agreement and stability
+// over query heads, and stability over kv heads.
 func (st *Figures) Summaries(n int) []*Summary {
 	var out []*Summary
 	if s := Summarize(st.KV, MetricNorm, "kv", n); s != nil {
 		out = append(out, s)
 	}
-	for _, m := range []string{MetricEnergyShare, MetricSignAgreement} {
+	for _, m := range []string{MetricEnergyShare, MetricSignAgreement, MetricStability} {
 		if s := Summarize(st.Query, m, "query", n); s != nil {
 			out = append(out, s)
 		}
 	}
+	if s := Summarize(st.KV, MetricStability, "kv", n); s != nil {
+		out = append(out, s)
+	}
 	return out
+}
+
+// StabilityScale returns the bottom of a colour scale for stabilities (the
+// top is 1): stabilities crowd just below 1, so the scale starts at the
+// first of 0.999, 0.99, 0.9, 0 or -1 at or below the lowest value.
+func StabilityScale(vals []float32) float64 {
+	lo := 1.0
+	for _, v := range vals {
+		lo = math.Min(lo, float64(v))
+	}
+	for _, s := range []float64{0.999, 0.99, 0.9, 0} {
+		if lo >= s {
+			return s
+		}
+	}
+	return -1
 }
 
 // Cosine returns the cosine similarity of a and b, accumulated in float64.
@@ -272,6 +304,11 @@ type Comparison struct {
 	Query []HeadValue `json:"query"`
 	// NoCache lists the layers without a KV cache (no filter to compare).
 	NoCache []int `json:"no_cache_layers,omitempty"`
+	// KVNoise and QueryNoise are, per row of KV and Query, the most
+	// 1 - cosine that the two runs' split-half noise explains (AddNoise;
+	// noise.go); nil when either side has no stability.
+	KVNoise    []float64 `json:"kv_noise,omitempty"`
+	QueryNoise []float64 `json:"query_noise,omitempty"`
 }
 
 // Grid lays rows (of KV or Query) out as [Layers][cols], NaN where a layer

@@ -38,6 +38,10 @@ func (st *Figures) Figure(f *Filters, name string, n int) *figure.Figure {
 	if f.SignAgreement != nil {
 		add("sign agreement of the samples", "share projecting positively", st.Query, f.Heads, MetricSignAgreement, "query", 0.5, 1, f.GroupSize())
 	}
+	if f.Stability != nil {
+		lo := StabilityScale(append(append([]float32(nil), f.Stability...), f.StabilityKV...))
+		add("split-half stability (filters of disjoint halves of the sequences)", "cosine of the halves' filters", st.Query, f.Heads, MetricStability, "query", lo, 1, f.GroupSize())
+	}
 	hi := 1.0
 	for _, r := range st.KV {
 		if r.Norm != nil {

@@ -193,6 +193,8 @@ func writeFiles(tmp string, f *Filters) error {
 	add(PerQueryHeadTensor, f.PerQueryHead, f.Layers, f.Heads, f.HeadDim)
 	add(SingularValuesTensor, f.SingularValues, f.Layers, f.Heads, f.HeadDim)
 	add(SignAgreementTensor, f.SignAgreement, f.Layers, f.Heads)
+	add(StabilityTensor, f.Stability, f.Layers, f.Heads)
+	add(StabilityKVTensor, f.StabilityKV, f.Layers, f.KVHeads)
 	if len(extra) > 0 {
 		meta := map[string]string{"format": "qfilters", "num_heads": strconv.Itoa(f.Heads)}
 		if err := safetensors.Write(filepath.Join(tmp, ExtraFile), extra, meta); err != nil {

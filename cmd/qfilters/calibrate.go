@@ -42,6 +42,9 @@ type calibrateOptions struct {
 	Precision                    string
 	Resume                       bool
 	CheckpointEvery              string
+	UntilStable                  float64
+
+	untilSet bool
 
 	seqLenSet bool
 	stderr    io.Writer
@@ -62,6 +65,7 @@ corpus unless --corpus is given (with --seq-len 256 unless given).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opt.seqLenSet = cmd.Flags().Changed("seq-len")
+			opt.untilSet = cmd.Flags().Changed("until-stable")
 			if cmd.Flags().Changed("checkpoint-every") && !opt.Resume {
 				return usageError{errors.New("--checkpoint-every needs --resume: without it no checkpoint is written")}
 			}
@@ -92,6 +96,7 @@ corpus unless --corpus is given (with --seq-len 256 unless given).`,
 	f.StringVar(&opt.Precision, "precision", "f32", "matrix-product arithmetic: f32, or bf16 (as the reference's GPU autocast; faster on CPUs with native bf16 dot products: AVX512_BF16, arm64 BF16)")
 	f.BoolVar(&opt.Resume, "resume", false, "checkpoint to OUT.resume between layers and continue from it if present")
 	f.StringVar(&opt.CheckpointEvery, "checkpoint-every", "auto", "with --resume: checkpoint every N layers, every DURATION (e.g. 10m), or auto: as often as keeps the writes under 5% of the run")
+	f.Float64Var(&opt.UntilStable, "until-stable", 0, "add sequences in rounds (4, 8, 16, ...) until every head's split-half stability reaches `COS` (e.g. 0.999) or --num-seqs is reached; the filters are those of --num-seqs N for the N it stops at (docs/STABILITY.md)")
 	return cmd
 }
 
@@ -123,6 +128,8 @@ type calibrateSummary struct {
 	CheckpointSeconds float64 `json:"checkpoint_seconds,omitempty"`
 	// WorkingSetBytes estimates the memory the run held (model.WorkingSet).
 	WorkingSetBytes int64 `json:"working_set_bytes"`
+	// With --until-stable: the sequences it used and why it stopped.
+	UntilStable *untilSummary `json:"until_stable,omitempty"`
 }
 
 func runCalibrate(ctx context.Context, stdout io.Writer, opt calibrateOptions) error {
@@ -177,6 +184,9 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		return err
 	}
 	shard, shards := spec.Index, spec.Count
+	if err := checkUntilStable(opt); err != nil {
+		return err
+	}
 	if shards > 1 && opt.StatsOut == "" {
 		return usageError{errors.New("--shard needs --stats-out: each shard writes statistics that `qfilters merge` combines")}
 	}
@@ -290,7 +300,16 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	var res *calibrate.Result
 	var stats *calibrate.Stats
 	var qstats *calibrate.QueryStats
-	if opt.StatsOut != "" {
+	var until *untilSummary
+	if opt.untilSet {
+		res, until, err = runUntilStable(m, sel.Seqs, copt, opt)
+		if err == nil {
+			sel, err = untilSelection(modelDir, corpusPath, cfg.Vocab, opt, sel, until.Sequences)
+			provenance["corpus_docs"], provenance["corpus_files"] = strconv.Itoa(sel.DocsSeen), sel.files
+			identity["corpus_sha256"] = sel.corpusSHA
+			end = len(sel.Seqs)
+		}
+	} else if opt.StatsOut != "" {
 		stats, err = calibrate.Collect(m, sel.Seqs, copt)
 	} else if opt.AlsoStats != "" {
 		res, qstats, err = calibrate.RunWithQueryStats(m, sel.Seqs, alsoStatsSinks, copt)
@@ -317,6 +336,7 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 		TokensPerSecond: float64(tokens) / elapsed.Seconds(),
 		WorkingSetBytes: workingSet,
 		Checkpoints:     checkpoints, CheckpointSeconds: checkpointTime.Seconds(),
+		UntilStable: until,
 	}
 	if opt.Shard != "" {
 		sum.Shard = spec.String()
@@ -360,6 +380,10 @@ func calibrateWith(ctx context.Context, stdout io.Writer, opt calibrateOptions, 
 	}
 	fmt.Fprintf(stdout, "wrote %s: q_filters [%d layers, %d kv heads, %d dims] from %d x %d tokens in %.1fs (%.0f tokens/s, working set ~%s); query energy on the filter direction: mean %.3f, min %.3f\n",
 		out, sum.Layers, sum.KVHeads, sum.HeadDim, sum.Sequences, sum.SeqLen, sum.Seconds, sum.TokensPerSecond, mib(workingSet), sum.MeanEnergyShare, sum.MinEnergyShare)
+	printStability(stdout, res)
+	if until != nil {
+		printUntil(stdout, until)
+	}
 	return nil
 }
 
@@ -374,6 +398,7 @@ func filtersOf(res *calibrate.Result, id, prov map[string]string, sign calibrate
 		QFilters: res.QFilters, PerQueryHead: res.PerQueryHead,
 		SingularValues: res.SingularValues, SignAgreement: res.SignAgreement, NoCache: res.NoCache,
 		LayerKVHeads: res.LayerKVHeads, LayerHeadDim: res.LayerHeadDim, KVOwner: res.KVOwner,
+		Stability: res.Stability, StabilityKV: res.StabilityKV,
 		Provenance: &export.Provenance{
 			Tool: "qfilters", Version: version,
 			Model: prov["model"], HubRevision: prov["hub_revision"], HubCommit: prov["hub_commit"], ModelType: id["model_type"], ConfigSHA256: id["config_sha256"],

@@ -90,6 +90,9 @@ type diffReport struct {
 	BelowKV    []export.HeadValue `json:"below_kv"`
 	BelowQuery []export.HeadValue `json:"below_query"`
 	OK         bool               `json:"ok"`
+	// With both runs' stability: the heads within their split-half noise
+	// and those beyond it (drift), per level (export/noise.go).
+	Noise *diffNoise `json:"noise,omitempty"`
 }
 
 func runDiff(w io.Writer, a, b string, opt diffOptions) error {
@@ -118,6 +121,7 @@ func runDiff(w io.Writer, a, b string, opt diffOptions) error {
 		}
 		return diffTrouble{err}
 	}
+	cmp.AddNoise(fa, fb)
 	if opt.PNG != "" {
 		if err := cmp.Figure(a, b, opt.MinCos).Save(opt.PNG); err != nil {
 			return diffTrouble{fmt.Errorf("writing %s: %w", opt.PNG, err)}
@@ -125,7 +129,7 @@ func runDiff(w io.Writer, a, b string, opt diffOptions) error {
 	}
 	kv, query := cmp.Below(opt.MinCos)
 	rep := diffReport{A: a, B: b, MinCos: opt.MinCos, Comparison: cmp, Summary: cmp.Summaries(weakestN),
-		BelowKV: nonNil(kv), BelowQuery: nonNil(query), OK: len(kv)+len(query) == 0}
+		BelowKV: nonNil(kv), BelowQuery: nonNil(query), OK: len(kv)+len(query) == 0, Noise: noiseOf(cmp)}
 	if opt.JSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -180,12 +184,15 @@ func printDiff(w io.Writer, rep diffReport) error {
 		for h := 0; h < c.KVHeads; h++ {
 			v := grid[l*c.KVHeads+h]
 			if math.IsNaN(v) { // beyond the layer's kv heads
-				fmt.Fprintf(&b, " %7s ", "-")
+				fmt.Fprintf(&b, " %*s ", width, "-")
 				continue
 			}
 			mark := ' '
 			if v < rep.MinCos {
 				mark = '!'
+				if c.WithinNoise("kv", l, h) {
+					mark = '~'
+				}
 			}
 			fmt.Fprintf(&b, " %*s", width, formatCos(v, rep.MinCos, digits))
 			b.WriteRune(mark)
@@ -202,6 +209,7 @@ func printDiff(w io.Writer, rep diffReport) error {
 		}
 		fmt.Fprintf(&b, "    worst: %s\n", strings.Join(weak, ", "))
 	}
+	printNoise(&b, rep.Noise)
 	if rep.OK {
 		fmt.Fprintf(&b, "all heads >= %g\n", rep.MinCos)
 	} else {

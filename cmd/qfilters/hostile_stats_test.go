@@ -134,5 +134,14 @@ func hostileStatsCases() []hostileCase {
 			writeFile(t, filepath.Join(e.model, "model.safetensors"), b)
 			e.command = args
 		}, 1, "written for other inputs: different weights"},
+		{"--until-stable with --shard", func(t *testing.T, e *hostileEnv) {
+			e.extra = []string{"--until-stable", "0.999", "--shard", "0/2", "--stats-out", filepath.Join(e.root, "out", "stats")}
+		}, 2, "--until-stable cannot run sharded"},
+		{"--until-stable with --also-stats", func(t *testing.T, e *hostileEnv) {
+			e.extra = []string{"--until-stable", "0.999", "--also-stats", filepath.Join(e.root, "out", "stats")}
+		}, 2, "--until-stable and --also-stats exclude each other"},
+		{"--until-stable outside (0, 1]", func(t *testing.T, e *hostileEnv) {
+			e.extra = []string{"--until-stable", "1.5"}
+		}, 2, "--until-stable must be a cosine in (0, 1]"},
 	}
 }

@@ -119,6 +119,9 @@ func unavailable(f *export.Filters) []string {
 	if f.SignAgreement == nil {
 		out = append(out, export.MetricSignAgreement)
 	}
+	if f.Stability == nil {
+		out = append(out, export.MetricStability)
+	}
 	if f.PerQueryHead == nil {
 		out = append(out, "per_query_head_filters")
 	}
@@ -143,6 +146,11 @@ func inspectGrids(f *export.Filters, st *export.Figures) []heatmap.Grid {
 	}
 	if f.SignAgreement != nil {
 		grid("sign agreement per query head", st.Query, f.Heads, export.MetricSignAgreement, 0.5, 1, f.GroupSize())
+	}
+	if f.Stability != nil {
+		lo := export.StabilityScale(append(append([]float32(nil), f.Stability...), f.StabilityKV...))
+		grid(fmt.Sprintf("split-half stability per query head (scale %g..1)", lo), st.Query, f.Heads, export.MetricStability, lo, 1, f.GroupSize())
+		grid(fmt.Sprintf("split-half stability per kv head (scale %g..1)", lo), st.KV, f.KVHeads, export.MetricStability, lo, 1, 0)
 	}
 	hi := 1.0
 	for _, r := range st.KV {

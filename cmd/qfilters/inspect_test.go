@@ -43,6 +43,8 @@ func knownFilters() *export.Filters {
 		PerQueryHead:   []float32{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0},
 		SingularValues: []float32{2, 1, 0, 0, 3, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0},
 		SignAgreement:  []float32{0.9, 0.6, 1, 0.5},
+		Stability:      []float32{0.999, 0.95, 1, -0.5},
+		StabilityKV:    []float32{0.98, 0.25},
 		Provenance:     &export.Provenance{Tool: "qfilters", Model: "test/known", Corpus: "c.jsonl", Samples: "all", Sign: "vote", Precision: "f32"},
 	}
 }
@@ -132,6 +134,28 @@ func TestInspectJSONKnownValues(t *testing.T) {
 	if rep.Provenance == nil || rep.Provenance.Model != "test/known" {
 		t.Errorf("provenance %+v", rep.Provenance)
 	}
+	for i, want := range []float64{0.999, 0.95, 1, -0.5} {
+		if v := val(t, rep.Query[i].Stability, "stability"); !near(v, want) {
+			t.Errorf("query %d stability %v, want %v", i, v, want)
+		}
+	}
+	for i, want := range []float64{0.98, 0.25} {
+		if v := val(t, rep.KV[i].Stability, "stability"); !near(v, want) {
+			t.Errorf("kv %d stability %v, want %v", i, v, want)
+		}
+	}
+	var levels []string
+	for _, s := range rep.Summary {
+		if s.Metric == "stability" {
+			levels = append(levels, s.Level)
+			if s.Level == "query" && (s.Min.Layer != 1 || s.Min.Head != 1 || !near(s.Min.Value, -0.5)) {
+				t.Errorf("query stability summary %+v", s)
+			}
+		}
+	}
+	if strings.Join(levels, ",") != "query,kv" {
+		t.Errorf("stability summarized at levels %v, want query and kv", levels)
+	}
 }
 
 func TestInspectTextKnownValues(t *testing.T) {
@@ -145,6 +169,8 @@ func TestInspectTextKnownValues(t *testing.T) {
 		"energy share per query head", "sign agreement per query head", "filter norm per kv head",
 		"energy_share   (4 query heads): mean 0.6375, min 0.0000 at L1 H1",
 		"weakest: L1 H1 0.0000, L0 H1 0.7500, L0 H0 0.8000, L1 H0 1.0000",
+		"split-half stability per query head (scale -1..1)", "split-half stability per kv head",
+		"stability      (2 kv heads): mean 0.6150, min 0.2500 at L1 H0",
 		"test/known",
 	} {
 		if !strings.Contains(out, want) {
@@ -181,7 +207,7 @@ func TestInspectReferenceFixture(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.KV) != 6 || rep.Query != nil || len(rep.Unavailable) != 3 {
+	if len(rep.KV) != 6 || rep.Query != nil || len(rep.Unavailable) != 4 {
 		t.Fatalf("reference report: %s", out)
 	}
 	f, err := export.Read(kvpressFixture)
@@ -189,7 +215,7 @@ func TestInspectReferenceFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, k := range rep.KV {
-		if k.EnergyShare != nil || k.SignAgreement != nil {
+		if k.EnergyShare != nil || k.SignAgreement != nil || k.Stability != nil {
 			t.Errorf("kv %d: metrics that the fixture cannot provide", i)
 		}
 		if want := export.Norm(f.Filter(k.Layer, k.Head)); !near(val(t, k.Norm, "norm"), want) {
