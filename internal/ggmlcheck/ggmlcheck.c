@@ -82,7 +82,6 @@ static int cmd_quantize(const char *in, const char *out, int ftype) {
     }
     struct llama_model_quantize_params p = llama_model_quantize_default_params();
     p.ftype = (enum llama_ftype)ftype;
-    p.nthread = 1;
     p.imatrix = im;
     if (llama_model_quantize(in, out, &p) != 0) die("llama_model_quantize failed", in);
     return 0;
@@ -100,7 +99,9 @@ static int cmd_twin(const char *in, const char *out) {
     struct ggml_context *ctx = ggml_init(ip);
     struct gguf_context *o = gguf_init_empty();
     gguf_set_kv(o, g);
-    for (struct ggml_tensor *t = ggml_get_first_tensor(data); t; t = ggml_get_next_tensor(data, t)) {
+    // (the context also holds the data blob as a tensor: go by the file's list)
+    for (int64_t i = 0; i < gguf_get_n_tensors(g); i++) {
+        struct ggml_tensor *t = ggml_get_tensor(data, gguf_get_tensor_name(g, i));
         if (t->type == GGML_TYPE_F32) {
             gguf_add_tensor(o, t);
             continue;
