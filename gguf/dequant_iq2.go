@@ -1,20 +1,23 @@
 package gguf
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // The 2-bit i-quants IQ2_XXS, IQ2_XS and IQ2_S: each group of 8 elements
 // is a point of an E8-lattice grid (iqgrids.go, one byte per element) with
 // 8 sign bits, as ggml's dequantize_row_iq2_* compute them.
 
 // signed8 writes the 8 grid bytes of g times db, negating where the sign
-// byte has bit j set: (db·grid)·(±1), rounded as ggml does.
+// byte has bit j set: (db·grid)·(±1) as ggml computes it. The product is
+// finite, so multiplying by -1 is flipping its sign bit (no branch on
+// random bits).
 func signed8(y []float32, db float32, g uint64, signs uint8) {
-	for j := 0; j < 8; j++ {
+	y = y[:8]
+	for j := range y {
 		v := float32(db * float32(uint8(g>>uint(8*j))))
-		if signs>>uint(j)&1 != 0 {
-			v = -v
-		}
-		y[j] = v
+		y[j] = math.Float32frombits(math.Float32bits(v) ^ uint32(signs>>uint(j)&1)<<31)
 	}
 }
 

@@ -1,20 +1,21 @@
 package gguf
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // The 3-bit i-quants IQ3_XXS and IQ3_S: groups of 4 elements are points of
 // a grid (iqgrids.go, one byte per element), with sign bits, as ggml's
 // dequantize_row_iq3_xxs and dequantize_row_iq3_s compute them.
 
 // signed4 writes 4 grid bytes of g times db, negating where bit j+off of
-// signs is set.
+// signs is set (as signed8).
 func signed4(y []float32, db float32, g uint32, signs uint8, off uint) {
-	for j := 0; j < 4; j++ {
+	y = y[:4]
+	for j := range y {
 		v := float32(db * float32(uint8(g>>uint(8*j))))
-		if signs>>(uint(j)+off)&1 != 0 {
-			v = -v
-		}
-		y[j] = v
+		y[j] = math.Float32frombits(math.Float32bits(v) ^ uint32(signs>>(uint(j)+off)&1)<<31)
 	}
 }
 

@@ -1,6 +1,9 @@
 package gguf
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // The 32-element legacy types beside Q4_0 and Q8_0 (dequant.go), and the
 // 1- and 2-bit Q1_0 and Q2_0, as ggml's dequantize_row_* compute them.
@@ -42,15 +45,12 @@ func dequantQ5_1(dst []float32, src []byte) {
 	}
 }
 
-// Q1_0: d (f16), 128 sign bits (bit j%8 of byte j/8); x = ±d.
+// Q1_0: d (f16), 128 bits (bit j%8 of byte j/8); x = d where the bit is
+// set, -d where not (a flip of d's sign bit).
 func dequantQ1_0(dst []float32, src []byte) {
-	d := f16(src)
+	bits := math.Float32bits(f16(src))
 	for j := range dst[:128] {
-		if src[2+j/8]>>uint(j%8)&1 != 0 {
-			dst[j] = d
-		} else {
-			dst[j] = -d
-		}
+		dst[j] = math.Float32frombits(bits ^ uint32(^src[2+j/8]>>uint(j%8)&1)<<31)
 	}
 }
 
