@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/qfilters
 
-.PHONY: build demo test fuzz bench clean slurm-test figures
+.PHONY: build demo test fuzz bench clean slurm-test figures ggml-check ggml-grids
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/qfilters
@@ -45,3 +45,14 @@ figures: build
 	$(BIN) inspect out/stories260K_qfilt --png docs/figures/inspect-stories260K.png > /dev/null
 	$(BIN) diff out/stories260K_qfilt out/stories260K_seed1 --min-cos 0.9999 --png docs/figures/diff-stories260K.png > /dev/null || true
 	$(BIN) eval --filters out/stories260K_qfilt --png docs/figures/eval-stories260K.png > /dev/null
+
+# Our dequantization of every GGUF type against ggml's own (llama.cpp's
+# prebuilt library from npm, through a small C program; see .ci/ggml-check).
+ggml-check:
+	./.ci/ggml-check
+
+# gguf/iqgrids.go from the ggml-common.h that ggml-check installs.
+ggml-grids:
+	GGML_ONLY_INSTALL=1 ./.ci/ggml-check
+	$(GO) run ./internal/gengrids -header .cache/ggml/llama.cpp-3.22.1/ggml/src/ggml-common.h -out gguf/iqgrids.go \
+		-source "llama.cpp $$(git -C .cache/ggml/llama.cpp-3.22.1 rev-parse HEAD), as bundled in node-llama-cpp 3.22.1"

@@ -173,6 +173,13 @@ func (m *hfModel) float(key string, def float64) float64 {
 // typ, and returns the raw tensors written (by GGUF name).
 func convert(t *testing.T, m *hfModel, arch string, typ gguf.Type, version uint32, alignment int) (string, map[string]gguf.RawTensor) {
 	t.Helper()
+	return convertMixed(t, m, arch, func(string) gguf.Type { return typ }, version, alignment)
+}
+
+// convertMixed is convert with the type of each 2-D weight chosen by its
+// GGUF name, as llama.cpp's quantizer mixes them (Q4_K_M and the like).
+func convertMixed(t *testing.T, m *hfModel, arch string, typeOf func(ggufName string) gguf.Type, version uint32, alignment int) (string, map[string]gguf.RawTensor) {
+	t.Helper()
 	heads := m.int("num_attention_heads", 0)
 	kv := m.int("num_key_value_heads", heads)
 	hidden := m.int("hidden_size", 0)
@@ -219,7 +226,7 @@ func convert(t *testing.T, m *hfModel, arch string, typ gguf.Type, version uint3
 		}
 		tt := gguf.F32
 		if len(shape) == 2 {
-			tt = typ
+			tt = typeOf(g)
 		}
 		dims := slices.Clone(shape)
 		slices.Reverse(dims)

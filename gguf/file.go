@@ -122,14 +122,26 @@ func (g *File) Float32(t TensorInfo) ([]float32, error) {
 	if !t.Type.Supported() {
 		return nil, fmt.Errorf("%s: tensor %s has type %s, which cannot be dequantized (supported: %s)", g.Path, t.Name, t.Type, supportedList())
 	}
-	raw, err := g.Raw(t)
-	if err != nil {
-		return nil, err
-	}
+	// Read and convert a few MB of whole blocks at a time: the tensor is
+	// never held both as stored and as float32.
+	ti := types[t.Type]
 	out := make([]float32, t.Elements())
-	t.Type.dequantize(out, raw)
+	blocks := len(out) / ti.block
+	chunk := max(1, readChunk/ti.bytes)
+	buf := make([]byte, min(blocks, chunk)*ti.bytes)
+	for b := 0; b < blocks; b += chunk {
+		n := min(chunk, blocks-b)
+		raw := buf[:n*ti.bytes]
+		if _, err := g.r.ReadAt(raw, t.Offset+int64(b)*int64(ti.bytes)); err != nil {
+			return nil, fmt.Errorf("%s: reading tensor %s: %w", g.Path, t.Name, err)
+		}
+		t.Type.dequantize(out[b*ti.block:(b+n)*ti.block], raw)
+	}
 	return out, nil
 }
+
+// readChunk is how many bytes of a tensor Float32 reads at a time.
+var readChunk = 4 << 20
 
 // parse reads the header, metadata and tensor directory of a file of the
 // given size.

@@ -180,7 +180,7 @@ func (m *Model) Tensor(name string) (safetensors.Tensor, error) {
 	if v, err = m.restore(t.Name, v, shape); err != nil {
 		return safetensors.Tensor{}, fmt.Errorf("%s: %w", m.file.Path, err)
 	}
-	return safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: shape, Data: safetensors.EncodeFloat32(v)}, nil
+	return safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: shape, Data: f32Bytes(v)}, nil
 }
 
 // checkShape verifies, from the header, that the restorations Tensor will

@@ -101,6 +101,8 @@ func Quantize(typ Type, x []float32) []byte {
 			quantK45(typ, dst, blk)
 		case Q6_K:
 			quantQ6_K(dst, blk)
+		case Q5_0:
+			quantQ5_0(dst, blk)
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/qfilters/qfilters/gguf"
 	"github.com/qfilters/qfilters/internal/fixture"
 )
 
@@ -36,6 +37,23 @@ func ggufSetString(b []byte, key, val string) []byte {
 	return b
 }
 
+// ggufDataOffset is where a tensor's data starts in the GGUF file b.
+func ggufDataOffset(t *testing.T, b []byte, name string) int64 {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "probe.gguf")
+	writeFile(t, p, b)
+	g, err := gguf.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ti, ok := g.Tensor(name)
+	if !ok {
+		t.Fatalf("no tensor %s", name)
+	}
+	return ti.Offset
+}
+
 func ggufHostileCases() []hostileCase {
 	return []hostileCase{
 		{"GGUF file with a bad magic (GGML)", func(t *testing.T, e *hostileEnv) {
@@ -58,9 +76,19 @@ func ggufHostileCases() []hostileCase {
 		{"GGUF tensor of an unknown type (99)", func(t *testing.T, e *hostileEnv) {
 			ggufModel(t, e, func(b []byte) []byte { return ggufSetType(b, "output_norm.weight", 1, 99) })
 		}, 1, "unknown type 99"},
-		{"GGUF tensor of a type qfilters cannot dequantize (Q4_1)", func(t *testing.T, e *hostileEnv) {
-			ggufModel(t, e, func(b []byte) []byte { return ggufSetType(b, "token_embd.weight", 2, 3) })
-		}, 1, "has type Q4_1"},
+		{"GGUF tensor of a type qfilters cannot dequantize (I32)", func(t *testing.T, e *hostileEnv) {
+			ggufModel(t, e, func(b []byte) []byte { return ggufSetType(b, "token_embd.weight", 2, 26) })
+		}, 1, "has type I32"},
+		{"GGUF tensor whose rows are not whole blocks (Q4_K, rows of 64)", func(t *testing.T, e *hostileEnv) {
+			ggufModel(t, e, func(b []byte) []byte { return ggufSetType(b, "token_embd.weight", 2, 12) })
+		}, 1, "not a whole number of Q4_K blocks of 256"},
+		{"GGUF Q8_0 weight whose f16 scale is infinite", func(t *testing.T, e *hostileEnv) {
+			ggufModel(t, e, func(b []byte) []byte {
+				b = ggufSetType(b, "blk.0.attn_q.weight", 2, 8)
+				binary.LittleEndian.PutUint16(b[ggufDataOffset(t, b, "blk.0.attn_q.weight"):], 0x7C00)
+				return b
+			})
+		}, 1, "NaN or Inf at [0][0]"},
 		{"GGUF of an unsupported architecture (bertx)", func(t *testing.T, e *hostileEnv) {
 			ggufModel(t, e, func(b []byte) []byte { return ggufSetString(b, "general.architecture", "bertx") })
 		}, 1, `GGUF architecture "bertx" is not supported`},
