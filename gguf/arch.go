@@ -130,6 +130,6 @@ func splitExperts(prefix string) map[string]string {
 }
 
 func archNames() []string {
-	return []string{"cohere2", "gemma2", "gemma3", "glm4", "glm4moe", "gptneox", "granite", "granitemoe", "llama", "llama4",
+	return []string{"cohere2", "gemma2", "gemma3", "glm4", "glm4moe", "gpt-oss", "gptneox", "granite", "granitemoe", "llama", "llama4",
 		"olmo2", "phi3", "qwen2", "qwen3", "smollm3"}
 }

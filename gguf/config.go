@@ -25,7 +25,7 @@ func (m *Model) hfConfig() ([]byte, error) {
 		c[hf] = v
 		return v
 	}
-	if n, err := g.intKey(key("expert_count"), 0); err != nil || (n > 0 && a.experts == nil) {
+	if n, err := g.intKey(key("expert_count"), 0); err != nil || (n > 0 && a.experts == nil && a != gptOssArch) {
 		if err == nil {
 			err = fmt.Errorf("mixture-of-experts GGUF files (%s = %d) are not supported; use the Hugging Face checkpoint", key("expert_count"), n)
 		}
@@ -184,6 +184,10 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 			} else if ok {
 				c[hf] = v
 			}
+		}
+	case "gpt_oss":
+		if err := m.gptOssConfig(c, key, layers); err != nil {
+			return err
 		}
 	case "llama4_text":
 		if err := m.llama4Config(c, key, layers); err != nil {
@@ -411,6 +415,9 @@ func (m *Model) yarnScaling(c map[string]any, key func(string) string, factor fl
 		if ok && v > 0 {
 			rs[k.hf] = v
 		}
+	}
+	if m.arch == gptOssArch {
+		rs["truncate"] = false
 	}
 	c["rope_scaling"] = rs
 	return nil

@@ -21,6 +21,7 @@ type Model struct {
 	config   []byte
 	hfToGGUF map[string]string
 	slices   map[string]expertSlice // per-expert views of merged expert tensors
+	fused    map[string]ossFused    // gpt-oss: transformers' fused expert tensors
 	names    []string
 	nHead    int // query heads, for undoing the q/k row permutation
 	nKVHead  int
@@ -54,13 +55,21 @@ func newModel(g *File) (*Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("GGUF architecture %q is not supported (supported: %s)", name, strings.Join(archNames(), ", "))
 	}
-	m := &Model{file: g, arch: a, archName: name, hfToGGUF: map[string]string{}, slices: map[string]expertSlice{}}
+	m := &Model{file: g, arch: a, archName: name, hfToGGUF: map[string]string{}, slices: map[string]expertSlice{},
+		fused: map[string]ossFused{}}
 	if m.config, err = m.hfConfig(); err != nil {
 		return nil, err
 	}
 	m.nHead, _ = g.intKey(name+".attention.head_count", 0)
 	m.nKVHead, _ = g.intKey(name+".attention.head_count_kv", m.nHead)
+	oss := map[int]map[string]TensorInfo{}
 	for _, t := range g.tensors {
+		if ok, err := m.addGptOssPart(t, oss); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if ok, err := m.addExperts(t); ok || err != nil {
 			if err != nil {
 				return nil, err
@@ -79,6 +88,9 @@ func newModel(g *File) (*Model, error) {
 		}
 		m.hfToGGUF[hf] = t.Name
 		m.names = append(m.names, hf)
+	}
+	if err := m.finishGptOss(oss); err != nil {
+		return nil, err
 	}
 	sort.Strings(m.names)
 	return m, nil
@@ -125,6 +137,9 @@ func (m *Model) File() *File { return m.file }
 // Info reports a tensor's dtype (always F32 once read) and its Hugging Face
 // shape: GGUF dims reversed, [out, in] for a matrix.
 func (m *Model) Info(name string) (safetensors.DType, []int, bool) {
+	if f, ok := m.fused[name]; ok {
+		return safetensors.F32, slices.Clone(f.shape), true
+	}
 	t, ok := m.info(name)
 	if !ok {
 		return "", nil, false
@@ -168,6 +183,9 @@ func (m *Model) Close() error { return m.file.Close() }
 // Tensor reads one tensor, dequantizes it to F32 and undoes what llama.cpp's
 // converter did to it, so that it equals the Hugging Face tensor.
 func (m *Model) Tensor(name string) (safetensors.Tensor, error) {
+	if f, ok := m.fused[name]; ok {
+		return m.ossTensor(name, f)
+	}
 	t, ok := m.info(name)
 	if !ok {
 		return safetensors.Tensor{}, fmt.Errorf("%s: tensor %s missing", m.file.Path, name)
