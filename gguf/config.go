@@ -32,7 +32,9 @@ func (m *Model) hfConfig() ([]byte, error) {
 		return nil, err
 	}
 	hidden := req("embedding_length", "hidden_size")
-	req("feed_forward_length", "intermediate_size")
+	if _, ok := g.kv[key("feed_forward_length")]; ok || a.modelType != "qwen3_5_moe_text" {
+		req("feed_forward_length", "intermediate_size") // Qwen 3.5 MoE has none
+	}
 	layers := req("block_count", "num_hidden_layers")
 	heads := req("attention.head_count", "num_attention_heads")
 	if err != nil {
@@ -184,6 +186,10 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 			} else if ok {
 				c[hf] = v
 			}
+		}
+	case "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text":
+		if err := m.hybridConfig(c, key, layers); err != nil {
+			return err
 		}
 	case "gpt_oss":
 		if err := m.gptOssConfig(c, key, layers); err != nil {
