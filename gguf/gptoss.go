@@ -22,7 +22,7 @@ var gptOssArch = &arch{modelType: "gpt_oss", class: "GptOssForCausalLM", layer: 
 	block: with(llamaBlock, "ffn_norm", "", "post_attention_norm", "post_attention_layernorm",
 		"attn_sinks", "self_attn.sinks", "ffn_gate_inp", "mlp.router",
 		"ffn_gate", "", "ffn_up", "", "ffn_down", ""),
-	bare: map[string]bool{"attn_sinks": true}}
+	bare: map[string]bool{"attn_sinks": true}, ownExperts: true}
 
 func init() { archs["gpt-oss"] = gptOssArch }
 

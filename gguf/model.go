@@ -88,6 +88,9 @@ func newModel(g *File) (*Model, error) {
 			hf, ok = a.bareHFName(t.Name)
 		}
 		if !ok {
+			hf, ok = a.gemma4Scale(t.Name)
+		}
+		if !ok {
 			continue // rope factor tables (read into the config) and the like
 		}
 		if !t.Type.Supported() {
