@@ -159,17 +159,17 @@ func convertGemma4(t *testing.T, dir string) string {
 		"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
 		"self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm",
 		"mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
-		"layer_scalar": "layer_output_scale.weight",
+		"layer_scalar":                "layer_output_scale.weight",
 		"pre_feedforward_layernorm_2": "pre_ffw_norm_2", "post_feedforward_layernorm_1": "post_ffw_norm_1",
 		"post_feedforward_layernorm_2": "post_ffw_norm_2",
-		"per_layer_input_gate": "inp_gate", "per_layer_projection": "proj", "post_per_layer_input_norm": "post_norm",
+		"per_layer_input_gate":         "inp_gate", "per_layer_projection": "proj", "post_per_layer_input_norm": "post_norm",
 		"router.proj": "ffn_gate_inp", "router.scale": "ffn_gate_inp.scale", "router.per_expert_scale": "ffn_down_exps.scale",
 		"experts.gate_up_proj": "ffn_gate_up_exps.weight", "experts.down_proj": "ffn_down_exps.weight",
 	}
 	top := map[string]string{"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
 		"lm_head.weight": "output.weight", "model.embed_tokens_per_layer.weight": "per_layer_token_embd.weight",
 		"model.per_layer_model_projection.weight": "per_layer_model_proj.weight",
-		"model.per_layer_projection_norm.weight": "per_layer_proj_norm.weight"}
+		"model.per_layer_projection_norm.weight":  "per_layer_proj_norm.weight"}
 	var list []gguf.RawTensor
 	put := func(name string, v []float32, shape ...int) {
 		dims := slices.Clone(shape)
