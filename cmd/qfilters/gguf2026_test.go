@@ -44,7 +44,21 @@ func gguf2026HostileCases() []hostileCase {
 			writeTinyGGUF(t, e, kv, ts, drop)
 		}
 	}
+	gemma4 := func(edit func(kv []ggufKV) []ggufKV) func(t *testing.T, e *hostileEnv) {
+		return func(t *testing.T, e *hostileEnv) {
+			a := "gemma4"
+			kv := append(tinyKV(a), ggufKV{a + ".attention.key_length", uint32(8)},
+				ggufKV{a + ".attention.sliding_window_pattern", []bool{false}})
+			ts := append(tinyAttention(a), ggufTensor{"rope_freqs.weight", []int{4}})
+			writeTinyGGUF(t, e, edit(kv), ts, "")
+		}
+	}
 	return []hostileCase{
+		{"GGUF gemma4 file without its sliding_window_pattern", gemma4(func(kv []ggufKV) []ggufKV {
+			return dropKV(kv, "gemma4.attention.sliding_window_pattern")
+		}), 1, "metadata gemma4.attention.sliding_window_pattern is missing"},
+		{"GGUF gemma4 file whose rope_freqs factors are neither 1 nor 1e30 (zeros)", gemma4(func(kv []ggufKV) []ggufKV { return kv }), 1,
+			"factor 0 is neither 1 (rotated) nor 1e30 (not rotated)"},
 		{"GGUF gpt-oss file without a layer's ffn_down_exps.bias", gptOss("blk.0.ffn_down_exps.bias"), 1,
 			"gpt-oss layer 0 has expert tensors but no blk.0.ffn_down_exps.bias"},
 		{"GGUF gpt-oss file without attention sinks", gptOss("blk.0.attn_sinks.weight"), 1,
@@ -64,7 +78,7 @@ func gguf2026HostileCases() []hostileCase {
 
 type ggufKV struct {
 	key string
-	val any // uint32, float32 or string
+	val any // uint32, float32, string or []bool
 }
 
 type ggufTensor struct {
@@ -128,6 +142,13 @@ func writeTinyGGUF(t *testing.T, e *hostileEnv, kv []ggufKV, ts []ggufTensor, dr
 		case string:
 			w(uint32(8))
 			str(v)
+		case []bool:
+			w(uint32(9))
+			w(uint32(7))
+			w(uint64(len(v)))
+			for _, x := range v {
+				w(x)
+			}
 		}
 	}
 	var off uint64
