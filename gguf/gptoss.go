@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/qfilters/qfilters/safetensors"
 )
@@ -149,10 +150,23 @@ func (m *Model) finishGptOss(layers map[int]map[string]TensorInfo) error {
 				bgu[k] = t
 			}
 		}
-		add("gate_up_proj", wgu, E, H, 2*I)
 		add("gate_up_proj_bias", bgu, E, 2*I)
-		add("down_proj", map[string]TensorInfo{"down": down}, E, I, H)
 		add("down_proj_bias", map[string]TensorInfo{"down.bias": db}, E, H)
+		packed := down.Type == MXFP4
+		for _, t := range wgu {
+			packed = packed && t.Type == MXFP4
+		}
+		if !packed {
+			add("gate_up_proj", wgu, E, H, 2*I)
+			add("down_proj", map[string]TensorInfo{"down": down}, E, I, H)
+			continue
+		}
+		// MXFP4 stays packed: transformers' blocks and scales, which the
+		// model dequantizes one expert at a time as it does a checkpoint's.
+		add("gate_up_proj_blocks", wgu, E, 2*I, H/32, 16)
+		add("gate_up_proj_scales", wgu, E, 2*I, H/32)
+		add("down_proj_blocks", map[string]TensorInfo{"down": down}, E, H, I/32, 16)
+		add("down_proj_scales", map[string]TensorInfo{"down": down}, E, H, I/32)
 	}
 	return nil
 }
@@ -163,6 +177,9 @@ func (m *Model) ossTensor(name string, f ossFused) (safetensors.Tensor, error) {
 	n := 1
 	for _, d := range f.shape {
 		n *= d
+	}
+	if strings.HasSuffix(f.kind, "_blocks") || strings.HasSuffix(f.kind, "_scales") {
+		n = 0
 	}
 	out := make([]float32, n)
 	switch f.kind {
@@ -209,6 +226,12 @@ func (m *Model) ossTensor(name string, f ossFused) (safetensors.Tensor, error) {
 			return safetensors.Tensor{}, err
 		}
 		copy(out, v)
+	default:
+		b, err := m.ossPacked(f)
+		if err != nil {
+			return safetensors.Tensor{}, err
+		}
+		return safetensors.Tensor{Name: name, DType: safetensors.U8, Shape: f.shape, Data: b}, nil
 	}
 	return safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: f.shape, Data: f32Bytes(out)}, nil
 }
@@ -273,4 +296,79 @@ func (m *Model) gptOssConfig(c map[string]any, key func(string) string, layers i
 		return fmt.Errorf("gpt-oss file without blk.0.attn_sinks.weight (the attention sinks)")
 	}
 	return nil
+}
+
+// ossPacked undoes GptOssModel.repack_mxfp4 for one layer: ggml's MXFP4
+// blocks (a scale byte, then 16 bytes whose low nibbles are elements 0..15
+// and high nibbles 16..31) back into transformers' blocks (byte j holds
+// elements 2j and 2j+1) or scales, gate and up rows interleaved again
+// (gate row i at 2i, up row i at 2i+1).
+func (m *Model) ossPacked(f ossFused) ([]byte, error) {
+	scales := strings.HasSuffix(f.kind, "_scales")
+	E, rows, groups := f.shape[0], f.shape[1], f.shape[2]
+	per := 1
+	if !scales {
+		per = 16
+	}
+	out := make([]byte, 0, E*rows*groups*per)
+	emit := func(blk []byte) {
+		if scales {
+			out = append(out, blk[0])
+			return
+		}
+		var el [32]byte
+		for j, q := range blk[1:17] {
+			el[j], el[j+16] = q&15, q>>4
+		}
+		for j := 0; j < 16; j++ {
+			out = append(out, el[2*j]|el[2*j+1]<<4)
+		}
+	}
+	rowBytes := groups * 17
+	if t, ok := f.parts["down"]; ok {
+		raw, err := m.file.Raw(t)
+		if err != nil {
+			return nil, err
+		}
+		for r := 0; r < E*rows; r++ {
+			for g := 0; g < groups; g++ {
+				emit(raw[r*rowBytes+g*17 : r*rowBytes+(g+1)*17])
+			}
+		}
+		return out, nil
+	}
+	// gate_up: rows/2 gate rows and rows/2 up rows per expert, from two
+	// tensors or the fused one (gate rows, then up rows).
+	half := rows / 2
+	var gate, up []byte
+	var err error
+	if t, ok := f.parts["gate_up"]; ok {
+		raw, err := m.file.Raw(t)
+		if err != nil {
+			return nil, err
+		}
+		for e := 0; e < E; e++ {
+			base := e * rows * rowBytes
+			gate = append(gate, raw[base:base+half*rowBytes]...)
+			up = append(up, raw[base+half*rowBytes:base+rows*rowBytes]...)
+		}
+	} else {
+		if gate, err = m.file.Raw(f.parts["gate"]); err != nil {
+			return nil, err
+		}
+		if up, err = m.file.Raw(f.parts["up"]); err != nil {
+			return nil, err
+		}
+	}
+	for e := 0; e < E; e++ {
+		for i := 0; i < half; i++ {
+			for _, src := range [][]byte{gate, up} {
+				row := src[(e*half+i)*rowBytes : (e*half+i+1)*rowBytes]
+				for g := 0; g < groups; g++ {
+					emit(row[g*17 : (g+1)*17])
+				}
+			}
+		}
+	}
+	return out, nil
 }

@@ -32,6 +32,9 @@ func TestGptOss(t *testing.T) {
 		t.Run(fmt.Sprintf("%s_fuse=%v", c.fixture, c.fuse), func(t *testing.T) {
 			dir := fixture.Arch(c.fixture)
 			path := convertGptOss(t, dir, c.fuse)
+			if c.fixture == "gpt_oss" {
+				checkPackedBack(t, dir, path)
+			}
 			seqs := goldenIDs(t, dir)
 			want := calibrateOn(t, dir, seqs)
 			got := calibrateOn(t, path, seqs)
@@ -48,6 +51,44 @@ func TestGptOss(t *testing.T) {
 				t.Errorf("filters differ from the checkpoint's: worst cosine %.7f (negative: opposite sign)", worst)
 			}
 		})
+	}
+}
+
+// checkPackedBack: the GGUF's MXFP4 experts come back as the checkpoint's
+// own blocks and scales, byte for byte (the model dequantizes them one
+// expert at a time, as it does the checkpoint's).
+func checkPackedBack(t *testing.T, dir, path string) {
+	t.Helper()
+	g, err := gguf.OpenModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ck, err := safetensors.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	n := 0
+	for _, name := range ck.Names() {
+		if !strings.HasSuffix(name, "_blocks") && !strings.HasSuffix(name, "_scales") {
+			continue
+		}
+		want, err := ck.Tensor(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := g.Tensor(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DType != safetensors.U8 || !slices.Equal(got.Shape, want.Shape) || !slices.Equal(got.Data, want.Data) {
+			t.Fatalf("%s: %s %v differs from the checkpoint's %s %v", name, got.DType, got.Shape, want.DType, want.Shape)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no MXFP4 tensors compared")
 	}
 }
 

@@ -156,6 +156,9 @@ func (m *Model) File() *File { return m.file }
 // shape: GGUF dims reversed, [out, in] for a matrix.
 func (m *Model) Info(name string) (safetensors.DType, []int, bool) {
 	if f, ok := m.fused[name]; ok {
+		if strings.HasSuffix(name, "_blocks") || strings.HasSuffix(name, "_scales") {
+			return safetensors.U8, slices.Clone(f.shape), true
+		}
 		return safetensors.F32, slices.Clone(f.shape), true
 	}
 	if f, ok := m.synth[name]; ok {
