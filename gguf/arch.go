@@ -22,6 +22,12 @@ type arch struct {
 	experts map[string]string
 	// bare: GGUF roles whose Hugging Face name has no .weight/.bias suffix.
 	bare map[string]bool
+	// deltaNet: Qwen3-Next / Qwen 3.5 linear-attention tensors (qwen35.go);
+	// tiledV: their value heads were reordered to tiled order.
+	deltaNet, tiledV bool
+	// ownExperts: the expert tensors are read under their own names
+	// (gpt-oss's rebuilt, Gemma 4's as they are), not through experts.
+	ownExperts bool
 }
 
 var llamaTop = map[string]string{"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head"}
@@ -130,6 +136,6 @@ func splitExperts(prefix string) map[string]string {
 }
 
 func archNames() []string {
-	return []string{"cohere2", "gemma2", "gemma3", "glm4", "glm4moe", "gptneox", "granite", "granitemoe", "llama", "llama4",
-		"olmo2", "phi3", "qwen2", "qwen3", "smollm3"}
+	return []string{"cohere2", "gemma2", "gemma3", "gemma4", "glm4", "glm4moe", "gpt-oss", "gptneox", "granite", "granitemoe", "llama", "llama4",
+		"olmo2", "phi3", "qwen2", "qwen3", "qwen35", "qwen35moe", "qwen3next", "smollm3"}
 }

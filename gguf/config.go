@@ -25,23 +25,29 @@ func (m *Model) hfConfig() ([]byte, error) {
 		c[hf] = v
 		return v
 	}
-	if n, err := g.intKey(key("expert_count"), 0); err != nil || (n > 0 && a.experts == nil) {
+	if n, err := g.intKey(key("expert_count"), 0); err != nil || (n > 0 && a.experts == nil && !a.ownExperts) {
 		if err == nil {
 			err = fmt.Errorf("mixture-of-experts GGUF files (%s = %d) are not supported; use the Hugging Face checkpoint", key("expert_count"), n)
 		}
 		return nil, err
 	}
 	hidden := req("embedding_length", "hidden_size")
-	req("feed_forward_length", "intermediate_size")
+	if v, ok := g.kv[key("feed_forward_length")]; a == gemma4Arch && ok && v.Type == TypeArray {
+		// per layer: gemma4Config reads it
+	} else if ok || a.modelType != "qwen3_5_moe_text" {
+		req("feed_forward_length", "intermediate_size") // Qwen 3.5 MoE has none
+	}
 	layers := req("block_count", "num_hidden_layers")
 	heads := req("attention.head_count", "num_attention_heads")
 	if err != nil {
 		return nil, err
 	}
-	kv, err := g.intKey(key("attention.head_count_kv"), heads)
-	if err != nil {
-		return nil, err
-	}
+	kv := heads
+	if v, ok := g.kv[key("attention.head_count_kv")]; a != gemma4Arch || !ok || v.Type != TypeArray {
+		if kv, err = g.intKey(key("attention.head_count_kv"), heads); err != nil {
+			return nil, err
+		}
+	} // else per layer: gemma4Config reads it
 	c["num_key_value_heads"] = kv
 	headDim := 0
 	if heads > 0 {
@@ -185,6 +191,18 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 				c[hf] = v
 			}
 		}
+	case "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text":
+		if err := m.hybridConfig(c, key, layers); err != nil {
+			return err
+		}
+	case "gemma4_text":
+		if err := m.gemma4Config(c, key, layers, heads); err != nil {
+			return err
+		}
+	case "gpt_oss":
+		if err := m.gptOssConfig(c, key, layers); err != nil {
+			return err
+		}
 	case "llama4_text":
 		if err := m.llama4Config(c, key, layers); err != nil {
 			return err
@@ -286,6 +304,9 @@ func (m *Model) ropeScaling(c map[string]any, key func(string) string) error {
 	freqs, hasFreqs, err := m.factors("rope_freqs.weight")
 	if err != nil {
 		return err
+	}
+	if m.arch == gemma4Arch {
+		hasFreqs = false // the global layers' proportional RoPE (gemma4Config)
 	}
 	switch {
 	case hasShort || hasLong:
@@ -411,6 +432,9 @@ func (m *Model) yarnScaling(c map[string]any, key func(string) string, factor fl
 		if ok && v > 0 {
 			rs[k.hf] = v
 		}
+	}
+	if m.arch == gptOssArch {
+		rs["truncate"] = false
 	}
 	c["rope_scaling"] = rs
 	return nil

@@ -21,6 +21,9 @@ type Model struct {
 	config   []byte
 	hfToGGUF map[string]string
 	slices   map[string]expertSlice // per-expert views of merged expert tensors
+	fused    map[string]ossFused    // gpt-oss: transformers' fused expert tensors
+	synth    map[string]builtTensor // tensors rebuilt from several (Qwen3-Next's in_proj_qkvz)
+	delta    deltaSizes             // Qwen3-Next / Qwen 3.5 DeltaNet sizes
 	names    []string
 	nHead    int // query heads, for undoing the q/k row permutation
 	nKVHead  int
@@ -54,13 +57,26 @@ func newModel(g *File) (*Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("GGUF architecture %q is not supported (supported: %s)", name, strings.Join(archNames(), ", "))
 	}
-	m := &Model{file: g, arch: a, archName: name, hfToGGUF: map[string]string{}, slices: map[string]expertSlice{}}
+	m := &Model{file: g, arch: a, archName: name, hfToGGUF: map[string]string{}, slices: map[string]expertSlice{},
+		fused: map[string]ossFused{}, synth: map[string]builtTensor{}}
+	if a.deltaNet {
+		if err := m.readDeltaSizes(); err != nil {
+			return nil, err
+		}
+	}
 	if m.config, err = m.hfConfig(); err != nil {
 		return nil, err
 	}
 	m.nHead, _ = g.intKey(name+".attention.head_count", 0)
 	m.nKVHead, _ = g.intKey(name+".attention.head_count_kv", m.nHead)
+	oss := map[int]map[string]TensorInfo{}
 	for _, t := range g.tensors {
+		if ok, err := m.addGptOssPart(t, oss); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if ok, err := m.addExperts(t); ok || err != nil {
 			if err != nil {
 				return nil, err
@@ -68,6 +84,12 @@ func newModel(g *File) (*Model, error) {
 			continue
 		}
 		hf, ok := a.hfName(t.Name)
+		if !ok {
+			hf, ok = a.bareHFName(t.Name)
+		}
+		if !ok {
+			hf, ok = a.gemma4Scale(t.Name)
+		}
 		if !ok {
 			continue // rope factor tables (read into the config) and the like
 		}
@@ -79,6 +101,14 @@ func newModel(g *File) (*Model, error) {
 		}
 		m.hfToGGUF[hf] = t.Name
 		m.names = append(m.names, hf)
+	}
+	if err := m.finishGptOss(oss); err != nil {
+		return nil, err
+	}
+	if a.deltaNet {
+		if err := m.addQKVZ(); err != nil {
+			return nil, err
+		}
 	}
 	sort.Strings(m.names)
 	return m, nil
@@ -125,11 +155,20 @@ func (m *Model) File() *File { return m.file }
 // Info reports a tensor's dtype (always F32 once read) and its Hugging Face
 // shape: GGUF dims reversed, [out, in] for a matrix.
 func (m *Model) Info(name string) (safetensors.DType, []int, bool) {
+	if f, ok := m.fused[name]; ok {
+		if strings.HasSuffix(name, "_blocks") || strings.HasSuffix(name, "_scales") {
+			return safetensors.U8, slices.Clone(f.shape), true
+		}
+		return safetensors.F32, slices.Clone(f.shape), true
+	}
+	if f, ok := m.synth[name]; ok {
+		return safetensors.F32, slices.Clone(f.shape), true
+	}
 	t, ok := m.info(name)
 	if !ok {
 		return "", nil, false
 	}
-	return safetensors.F32, hfShape(t.Dims), true
+	return safetensors.F32, m.shapeOf(t), true
 }
 
 func (m *Model) info(name string) (TensorInfo, bool) {
@@ -168,6 +207,16 @@ func (m *Model) Close() error { return m.file.Close() }
 // Tensor reads one tensor, dequantizes it to F32 and undoes what llama.cpp's
 // converter did to it, so that it equals the Hugging Face tensor.
 func (m *Model) Tensor(name string) (safetensors.Tensor, error) {
+	if f, ok := m.fused[name]; ok {
+		return m.ossTensor(name, f)
+	}
+	if f, ok := m.synth[name]; ok {
+		v, err := f.build()
+		if err != nil {
+			return safetensors.Tensor{}, err
+		}
+		return safetensors.Tensor{Name: name, DType: safetensors.F32, Shape: slices.Clone(f.shape), Data: f32Bytes(v)}, nil
+	}
 	t, ok := m.info(name)
 	if !ok {
 		return safetensors.Tensor{}, fmt.Errorf("%s: tensor %s missing", m.file.Path, name)
@@ -176,7 +225,7 @@ func (m *Model) Tensor(name string) (safetensors.Tensor, error) {
 	if err != nil {
 		return safetensors.Tensor{}, err
 	}
-	shape := hfShape(t.Dims)
+	shape := m.shapeOf(t)
 	if v, err = m.restore(t.Name, v, shape); err != nil {
 		return safetensors.Tensor{}, fmt.Errorf("%s: %w", m.file.Path, err)
 	}
@@ -186,13 +235,27 @@ func (m *Model) Tensor(name string) (safetensors.Tensor, error) {
 // checkShape verifies, from the header, that the restorations Tensor will
 // apply fit the tensor.
 func (m *Model) checkShape(t TensorInfo) error {
-	_, err := m.restore(t.Name, nil, hfShape(t.Dims))
+	_, err := m.restore(t.Name, nil, m.shapeOf(t))
 	return err
+}
+
+// shapeOf is a tensor's Hugging Face shape: its GGUF dims reversed, and
+// reshaped where the converter squeezed it.
+func (m *Model) shapeOf(t TensorInfo) []int {
+	if m.arch.deltaNet {
+		return m.hybridShape(t.Name, hfShape(t.Dims))
+	}
+	return hfShape(t.Dims)
 }
 
 // restore undoes the converter's changes to one tensor, in place (v nil:
 // only check that they apply to this shape).
 func (m *Model) restore(name string, v []float32, shape []int) ([]float32, error) {
+	if m.arch.deltaNet && len(shape) > 0 {
+		if out, done, err := m.restoreHybrid(name, v, shape); done || err != nil {
+			return out, err
+		}
+	}
 	rows := 1
 	if len(shape) > 0 {
 		rows = shape[0]
@@ -208,7 +271,7 @@ func (m *Model) restore(name string, v []float32, shape []int) ([]float32, error
 		return unpermute(name, v, rows, cols, m.nKVHead)
 	case m.arch.neoxQKV && (strings.HasSuffix(name, ".attn_qkv.weight") || strings.HasSuffix(name, ".attn_qkv.bias")):
 		return unsplitNeoxQKV(name, v, rows, cols, m.nHead)
-	case m.arch.normShift && strings.HasSuffix(name, "norm.weight"):
+	case m.arch.normShift && strings.HasSuffix(name, "norm.weight") && !strings.HasSuffix(name, ".ssm_norm.weight"):
 		for i := range v {
 			v[i] -= 1
 		}

@@ -789,7 +789,7 @@ func hostileCases() []hostileCase {
 		{"QFILTERS_KERNELS naming no kernel path", func(t *testing.T, e *hostileEnv) {
 			t.Setenv("QFILTERS_KERNELS", "avx9000")
 		}, 2, "QFILTERS_KERNELS=avx9000 is not a kernel path"},
-	}, append(append(ggufHostileCases(), hostileStatsCases()...), ropeHostileCases()...)...)
+	}, append(append(append(ggufHostileCases(), gguf2026HostileCases()...), hostileStatsCases()...), ropeHostileCases()...)...)
 }
 
 // hfCache turns e.model into a Hugging Face hub cache snapshot below e.root:
