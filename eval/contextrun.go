@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/qfilters/qfilters/export"
@@ -72,12 +73,15 @@ func newContextRun(c *model.Config, opt ContextOptions, s *export.ExpStats) (*co
 	return cr, nil
 }
 
-// layer evaluates one layer of one sequence: q [seq][H·d], k and v
-// [seq][G·d], post-RoPE.
-func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export.Filters, scale float64, seed uint64) error {
+// layer adds one layer of one sequence: q [seq][H·d], k and v [seq][G·d],
+// post-RoPE; accs[h] holds query head h's rows (see ctxAcc). The kv heads
+// run in parallel, their sums are added in order.
+func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export.Filters, scale float64, seed uint64, accs []*ctxAcc) error {
 	d, H, G := c.HeadDim, c.Heads, c.KVHeads
 	group := H / G
-	for g := range G {
+	stats := make([]*ContextStats, G)
+	errs := make([]error, G)
+	parallel(G, func(g int) {
 		cg := ContextGroup{Keys: headRows(k, G, g, d), Values: headRows(v, G, g, d), Filter: f.Filter(l, g),
 			Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Seed: mix(seed, uint64(l), uint64(g))}
 		for h := g * group; h < (g+1)*group; h++ {
@@ -87,10 +91,12 @@ func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export
 				cg.ExpCov = append(cg.ExpCov, cr.cov[l][h])
 			}
 		}
-		st, err := ContextRecall(cg, cr.opt)
-		if err != nil {
-			return err
-		}
+		stats[g], errs[g] = contextFinish(cg, cr.opt, accs[g*group:(g+1)*group])
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, st := range stats {
 		cr.queries[l] += st.Queries
 		for m := range st.Recall {
 			for r, x := range st.Recall[m] {

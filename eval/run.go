@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/model"
@@ -168,6 +171,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 	}
 	scale := m.AttentionScale()
 	rep.QueriesPerHead = -1
+	stop := func() bool { return ctx.Err() != nil }
 	for s, ids := range seqs {
 		if len(ids) != seqLen {
 			return nil, fmt.Errorf("held-out sequence %d has %d tokens, want %d", s, len(ids), seqLen)
@@ -176,31 +180,50 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 			return nil, err
 		}
 		var headErr error
-		err := forward(m, ids, func(l int, q, k, v []float32) {
+		err := forward(ctx, m, ids, func(l int, q, k, v []float32) {
 			if headErr != nil {
 				return
 			}
-			if cr != nil {
-				if headErr = cr.layer(c, l, q, k, v, f, scale, mix(cfg.Seed, uint64(s), 1)); headErr != nil {
-					return
-				}
-			}
 			d, H, G := c.HeadDim, c.Heads, c.KVHeads
 			keys := make([][][]float32, G)
-			for g := range keys {
+			k64 := make([][]float64, G)
+			parallel(G, func(g int) {
 				keys[g] = headRows(k, G, g, d)
+				k64[g] = toF64(keys[g], d)
+			})
+			stats := make([]*HeadStats, H)
+			errs := make([]error, H)
+			var accs []*ctxAcc
+			if cr != nil {
+				accs = make([]*ctxAcc, H)
 			}
-			for h := range H {
+			// Heads in parallel, each into its own slot: the sums below run
+			// in head order whatever the parallelism.
+			parallel(H, func(h int) {
 				g := h / (H / G)
-				st, err := HeadRecall(Head{
+				var hook rowHook
+				if cr != nil {
+					acc := newCtxAcc(cr.opt.Context, cr.opt.Window)
+					accs[h] = acc
+					hook = func(i, lo int, p []float64) {
+						if i >= acc.C-acc.w {
+							acc.row(i, lo, p)
+						}
+					}
+				}
+				stats[h], errs[h] = headRecall(Head{
 					Queries: headRows(q, H, h, d), Keys: keys[g], Filter: f.Filter(l, g),
 					Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l),
 					Seed: mix(cfg.Seed, uint64(s), uint64(l), uint64(h)),
-				}, opt)
-				if err != nil {
-					headErr = err
-					return
-				}
+				}, k64[g], opt, hook, stop)
+			})
+			if headErr = errors.Join(errs...); headErr != nil {
+				return
+			}
+			if headErr = ctx.Err(); headErr != nil {
+				return
+			}
+			for _, st := range stats {
 				rep.QueriesPerHead = max(rep.QueriesPerHead, st.Queries) // a sliding window sees fewer
 				queries[l] += st.Queries
 				for mi := range st.Recall {
@@ -214,6 +237,9 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 						spearN[l][mi]++
 					}
 				}
+			}
+			if cr != nil {
+				headErr = cr.layer(c, l, q, k, v, f, scale, mix(cfg.Seed, uint64(s), 1), accs)
 			}
 		})
 		if err == nil {
@@ -328,8 +354,9 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 }
 
 // forward runs ids through every layer, handing each layer's post-RoPE
-// queries and keys and its values to each (valid during the call).
-func forward(m *model.Model, ids []int, each func(l int, q, k, v []float32)) error {
+// queries and keys and its values to each (valid during the call). It stops
+// between layers once ctx is done.
+func forward(ctx context.Context, m *model.Model, ids []int, each func(l int, q, k, v []float32)) error {
 	emb, err := m.Embedding()
 	if err != nil {
 		return err
@@ -339,6 +366,9 @@ func forward(m *model.Model, ids []int, each func(l int, q, k, v []float32)) err
 		return err
 	}
 	for l := range m.Config.Layers {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		layer, err := m.Layer(l, true)
 		if err != nil {
 			return err
@@ -347,7 +377,34 @@ func forward(m *model.Model, ids []int, each func(l int, q, k, v []float32)) err
 		layer.Values = func(_ int, v []float32) { each(l, q, k, v) }
 		layer.Forward(h, []int{len(ids)}, func(_ int, qs, ks []float32) { q, k = qs, ks })
 	}
-	return nil
+	return ctx.Err()
+}
+
+// parallel runs fn(0..n-1) on every CPU (runtime.GOMAXPROCS goroutines).
+func parallel(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // headRows slices head h's rows out of x, [seq][heads·d] row-major: one
