@@ -23,6 +23,11 @@ type Config struct {
 	CacheSize, Window int
 	// PPLSeqs limits the sequences of the perplexity run (0: all).
 	PPLSeqs int
+	// Decode runs the perplexity token by token with a real evicting cache
+	// (StreamNLL) instead of one masked forward pass per sequence
+	// (maskedNLLs): the same figures to float32 rounding, far slower; the
+	// reference the masked pass is tested against.
+	Decode bool
 
 	// ContextLen, when positive, also measures the context recall with the
 	// first ContextLen tokens of each sequence as the context; ExpStats, when
@@ -302,45 +307,67 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 		seqs = seqs[:cfg.PPLSeqs]
 	}
 	p := &Perplexity{CacheSize: cfg.CacheSize, Window: cfg.Window, Sinks: sinks, Sequences: len(seqs)}
-	dec, err := m.NewDecoder()
-	if err != nil {
-		return nil, err
+	evs := make([]*Evictor, len(PPLMethods)) // nil: the full cache
+	for i, method := range PPLMethods {
+		if method == Full {
+			continue
+		}
+		score, err := Policy(method, f.Filter, cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		ev := &Evictor{Size: cfg.CacheSize, Window: cfg.Window, Score: score}
+		if method == Streaming {
+			ev.Sinks = sinks
+		}
+		if err := ev.Check(); err != nil {
+			return nil, err
+		}
+		evs[i] = ev
+	}
+	from := firstEvictedStep(cfg.CacheSize)
+	nll := make([]float64, len(PPLMethods))
+	if cfg.Decode {
+		dec, err := m.NewDecoder()
+		if err != nil {
+			return nil, err
+		}
+		total := len(seqs) * len(PPLMethods)
+		done := 0
+		for i, ev := range evs {
+			var n int
+			for _, ids := range seqs {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				s, k, err := StreamNLL(dec, ids, ev, from)
+				if err != nil {
+					return nil, err
+				}
+				nll[i] += s
+				n += k
+				done++
+				progress("perplexity", done, total)
+			}
+			p.Predictions = n
+		}
+	} else {
+		// Every method's cache of one sequence in one masked forward pass.
+		for s, ids := range seqs {
+			got, k, err := maskedNLLs(ctx, m, ids, evs, from)
+			if err != nil {
+				return nil, err
+			}
+			for i, x := range got {
+				nll[i] += x
+			}
+			p.Predictions += k
+			progress("perplexity", s+1, len(seqs))
+		}
 	}
 	ppl := map[string]float64{}
-	total := len(seqs) * len(PPLMethods)
-	done := 0
-	for _, method := range PPLMethods {
-		var ev *Evictor
-		if method != Full {
-			score, err := Policy(method, f.Filter, cfg.Seed)
-			if err != nil {
-				return nil, err
-			}
-			ev = &Evictor{Size: cfg.CacheSize, Window: cfg.Window, Score: score}
-			if method == Streaming {
-				ev.Sinks = sinks
-			}
-			if err := ev.Check(); err != nil {
-				return nil, err
-			}
-		}
-		var nll float64
-		var n int
-		for _, ids := range seqs {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			s, k, err := StreamNLL(dec, ids, ev, firstEvictedStep(cfg.CacheSize))
-			if err != nil {
-				return nil, err
-			}
-			nll += s
-			n += k
-			done++
-			progress("perplexity", done, total)
-		}
-		p.Predictions = n
-		ppl[method] = math.Exp(nll / float64(n))
+	for i, method := range PPLMethods {
+		ppl[method] = math.Exp(nll[i] / float64(p.Predictions))
 	}
 	for _, method := range PPLMethods {
 		mp := MethodPPL{Method: method, PPL: ppl[method]}

@@ -35,6 +35,12 @@ type Layer struct {
 	// Values, when set, receives each sequence's values [seq][kvHeads*headDim]
 	// in Forward, in order. Valid during the call.
 	Values func(layer int, values []float32)
+	// Lifetimes, when set, makes Forward's attention that of a KV cache that
+	// evicts: called with each sequence's post-RoPE keys
+	// [seq][kvHeads*headDim] (seq: the sequence's index among Forward's), it
+	// returns per kv head each key's lifetime: the first query position that
+	// no longer sees it (see kernels.AttentionLive).
+	Lifetimes func(layer, seq int, keys []float32) [][]int32
 }
 
 // Capture receives a layer's post-RoPE queries [seq][heads*headDim] and keys
@@ -62,13 +68,13 @@ func (l *Layer) Forward(h []float32, seqLens []int, capture Capture) {
 			rows += seqLens[end]
 			end++
 		}
-		l.forwardChunk(h[:rows*hidden], seqLens[first:end], capture)
+		l.forwardChunk(h[:rows*hidden], seqLens[first:end], first, capture)
 		h = h[rows*hidden:]
 		first = end
 	}
 }
 
-func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
+func (l *Layer) forwardChunk(h []float32, seqLens []int, first int, capture Capture) {
 	c := l.cfg
 	rows := len(h) / c.Hidden
 	x := h
@@ -80,7 +86,7 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 	att := make([]float32, rows*c.Heads*c.HeadDim)
 	qw, kw := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	start := 0
-	for _, n := range seqLens {
+	for si, n := range seqLens {
 		qs, ks, vs := q[start*qw:(start+n)*qw], k[start*kw:(start+n)*kw], v[start*kw:(start+n)*kw]
 		if capture != nil {
 			capture(l.Index, qs, ks)
@@ -88,8 +94,13 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture) {
 		if l.Values != nil {
 			l.Values(l.Index, vs)
 		}
-		kernels.Attention(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim,
-			kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window})
+		opts := kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window}
+		if l.Lifetimes != nil {
+			kernels.AttentionLive(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim, opts,
+				l.Lifetimes(l.Index, first+si, ks))
+		} else {
+			kernels.Attention(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim, opts)
+		}
 		start += n
 	}
 	out := l.o.apply(att, rows)
