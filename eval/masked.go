@@ -77,7 +77,7 @@ func (h *evictable) Pop() any {
 // ids[from+1:]) by streaming generation with the cache ev keeps (nil: the
 // full cache), and their number.
 func MaskedNLL(ctx context.Context, m *model.Model, ids []int, ev *Evictor, from int) (float64, int, error) {
-	nll, n, err := maskedNLLs(ctx, m, ids, []*Evictor{ev}, from)
+	nll, n, err := maskedNLLs(ctx, m, ids, []*Evictor{ev}, from, nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -86,8 +86,12 @@ func MaskedNLL(ctx context.Context, m *model.Model, ids []int, ev *Evictor, from
 
 // maskedNLLs runs ids once per evictor, as sequences of one batched forward
 // pass, and returns each one's summed NLL from step from on and the number
-// of predictions.
-func maskedNLLs(ctx context.Context, m *model.Model, ids []int, evs []*Evictor, from int) ([]float64, int, error) {
+// of predictions. step, if set, is called after each layer and after the
+// logits.
+func maskedNLLs(ctx context.Context, m *model.Model, ids []int, evs []*Evictor, from int, step func()) ([]float64, int, error) {
+	if step == nil {
+		step = func() {}
+	}
 	c := m.Config
 	T, d, G := len(ids), c.HeadDim, c.KVHeads
 	emb, err := m.Embedding()
@@ -130,6 +134,7 @@ func maskedNLLs(ctx context.Context, m *model.Model, ids []int, evs []*Evictor, 
 			return out
 		}
 		layer.Forward(h, seqLens, nil)
+		step()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
@@ -156,5 +161,6 @@ func maskedNLLs(ctx context.Context, m *model.Model, ids []int, evs []*Evictor, 
 			}
 		}
 	}
+	step()
 	return nll, n, nil
 }

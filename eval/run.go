@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/model"
@@ -54,6 +55,15 @@ type Report struct {
 	Spearman       []MethodSpearman `json:"spearman"`
 	Perplexity     *Perplexity      `json:"perplexity,omitempty"`
 	ContextRecall  *ContextReport   `json:"context_recall,omitempty"`
+	Seconds        ViewSeconds      `json:"view_seconds"`
+}
+
+// ViewSeconds is the wall time of each view: the recall views (per-query
+// and context recall and the correlations share one pass over the model)
+// and the streaming perplexity (nil when it did not run).
+type ViewSeconds struct {
+	Recall     float64  `json:"recall"`
+	Perplexity *float64 `json:"perplexity,omitempty"`
 }
 
 // MethodRecall is the attention recall of one method: Mean[r] at Ratios[r],
@@ -176,6 +186,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 	}
 	scale := m.AttentionScale()
 	rep.QueriesPerHead = -1
+	start := time.Now()
 	stop := func() bool { return ctx.Err() != nil }
 	for s, ids := range seqs {
 		if len(ids) != seqLen {
@@ -246,6 +257,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 			if cr != nil {
 				headErr = cr.layer(c, l, q, k, v, f, scale, mix(cfg.Seed, uint64(s), 1), accs)
 			}
+			progress("recall", s*c.Layers+l+1, len(seqs)*c.Layers)
 		})
 		if err == nil {
 			err = headErr
@@ -253,8 +265,8 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 		if err != nil {
 			return nil, err
 		}
-		progress("recall", s+1, len(seqs))
 	}
+	rep.Seconds.Recall = time.Since(start).Seconds()
 
 	for mi, method := range RecallMethods {
 		mr := MethodRecall{Method: method, Mean: make([]float64, nr), PerLayer: make([][]float64, c.Layers)}
@@ -293,11 +305,14 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 		rep.ContextRecall = cr.report(seqLen)
 	}
 	if cfg.CacheSize > 0 {
+		start := time.Now()
 		p, err := runPerplexity(ctx, m, f, seqs, cfg, opt.Sinks, progress)
 		if err != nil {
 			return nil, err
 		}
 		rep.Perplexity = p
+		secs := time.Since(start).Seconds()
+		rep.Seconds.Perplexity = &secs
 	}
 	return rep, nil
 }
@@ -353,8 +368,13 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 		}
 	} else {
 		// Every method's cache of one sequence in one masked forward pass.
+		units := m.Config.Layers + 1 // the layers, then the logits
 		for s, ids := range seqs {
-			got, k, err := maskedNLLs(ctx, m, ids, evs, from)
+			step := 0
+			got, k, err := maskedNLLs(ctx, m, ids, evs, from, func() {
+				step++
+				progress("perplexity", s*units+step, len(seqs)*units)
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -362,7 +382,6 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 				nll[i] += x
 			}
 			p.Predictions += k
-			progress("perplexity", s+1, len(seqs))
 		}
 	}
 	ppl := map[string]float64{}
