@@ -240,7 +240,7 @@ func headRecall(h Head, k []float64, opt Options, hook rowHook, stop func() bool
 	seenBy := make([]int, seq)       // number of queries that see each key
 	keep := make([]int, nr)
 	p := make([]float64, seq) // query i's row, zero outside lo..i
-	vals := make([]float64, 0, seq)
+	sel := new(topSelector)
 	var q []float64
 	lo := 0
 	for i := 0; i < seq; i++ {
@@ -273,8 +273,7 @@ func headRecall(h Head, k []float64, opt Options, hook rowHook, stop func() bool
 		for m, method := range RecallMethods {
 			switch method {
 			case Oracle:
-				vals = append(vals[:0], p[lo:i+1]...)
-				topSums(vals, keep, byKeep, st.Recall[m])
+				sel.topSums(p[lo:i+1], keep, byKeep, st.Recall[m])
 			case Streaming:
 				streamingSums(st.Recall[m], p, lo, i, opt.Sinks, keep, byKeep)
 			default:

@@ -3,6 +3,7 @@ package eval
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -151,5 +152,49 @@ func TestContextRecallMatchesReference(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTopSums: the bucketed top-k sums equal sorting's on values with ties,
+// zeros, tiny values far below the largest (the shared last bucket) and
+// unsorted, repeated keeps.
+func TestTopSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var ts topSelector
+	for trial := range 300 {
+		n := 1 + rng.IntN(400)
+		v := make([]float64, n)
+		for i := range v {
+			switch trial % 4 {
+			case 0:
+				v[i] = rng.Float64()
+			case 1:
+				v[i] = float64(rng.IntN(4)) / 8 // ties and zeros
+			case 2:
+				v[i] = math.Exp(-rng.Float64() * 300) // spans 2^-430..1
+			default:
+				v[i] = 1 + rng.Float64()*1e-3 // one bucket
+			}
+		}
+		keep := []int{Keep(n, 2), Keep(n, 8), Keep(n, 2), Keep(n, 1), Keep(n, 5)}
+		byKeep := []int{3, 0, 2, 4, 1}
+		got := make([]float64, len(keep))
+		orig := append([]float64(nil), v...)
+		ts.topSums(v, keep, byKeep, got)
+		if !slices.Equal(v, orig) {
+			t.Fatal("topSums changed its input")
+		}
+		sorted := append([]float64(nil), v...)
+		slices.Sort(sorted)
+		slices.Reverse(sorted)
+		for r, k := range keep {
+			var want float64
+			for _, x := range sorted[:k] {
+				want += x
+			}
+			if math.Abs(got[r]-want) > 1e-13*want {
+				t.Fatalf("trial %d n %d keep %d: %.17g, want %.17g", trial, n, k, got[r], want)
+			}
+		}
 	}
 }

@@ -28,10 +28,10 @@ func attnRow(p, q, k []float64, lo, hi int, scale, softcap float64) {
 	maxS := math.Inf(-1)
 	j := lo
 	for ; j+3 <= hi; j += 4 {
-		k0 := k[j*d : j*d+d]
-		k1 := k[j*d+d : j*d+2*d]
-		k2 := k[j*d+2*d : j*d+3*d]
-		k3 := k[j*d+3*d : j*d+4*d]
+		k0 := k[j*d : j*d+d][:len(q)] // (the reslices drop the bounds checks)
+		k1 := k[j*d+d : j*d+2*d][:len(q)]
+		k2 := k[j*d+2*d : j*d+3*d][:len(q)]
+		k3 := k[j*d+3*d : j*d+4*d][:len(q)]
 		var s0, s1, s2, s3 float64
 		for t, x := range q {
 			s0 += x * k0[t]
@@ -42,7 +42,7 @@ func attnRow(p, q, k []float64, lo, hi int, scale, softcap float64) {
 		p[j], p[j+1], p[j+2], p[j+3] = s0, s1, s2, s3
 	}
 	for ; j <= hi; j++ {
-		kj := k[j*d : j*d+d]
+		kj := k[j*d : j*d+d][:len(q)]
 		var s float64
 		for t, x := range q {
 			s += x * kj[t]
@@ -56,7 +56,9 @@ func attnRow(p, q, k []float64, lo, hi int, scale, softcap float64) {
 			s = softcap * math.Tanh(s/softcap)
 		}
 		row[j] = s
-		maxS = math.Max(maxS, s)
+		if s > maxS { // math.Max, but for NaN and signed zeros (no effect below)
+			maxS = s
+		}
 	}
 	var sum float64
 	for j := range row {

@@ -1,29 +1,90 @@
 package eval
 
-// The oracle keeps each query's own largest attention weights: the sum of
-// the k largest of n values, for a few k at once, by nested selection
-// (expected O(n) per query) rather than a sort.
+import "math"
 
-// topSums adds to sums[r] the sum of the keep[r] largest values of v, for
-// every r; byKeep lists the indexes of keep from the largest keep to the
-// smallest. v is reordered.
-func topSums(v []float64, keep, byKeep []int, sums []float64) {
-	hi := len(v)
-	for _, r := range byKeep {
-		k := min(keep[r], hi)
-		selectTop(v[:hi], k)
-		hi = k
+// The oracle keeps each query's own largest attention weights: the sum of
+// the k largest of n values, for a few k at once. A sort per query costs
+// n log n and a quickselect per k several passes with unpredictable
+// branches; instead one pass buckets the weights by their leading bits (a
+// float64's bits order non-negative values, so the buckets are ranges of
+// values: sign, exponent and the first 4 mantissa bits, i.e. 16 buckets per
+// power of two, counted down from the largest weight), counting and summing
+// each bucket; the buckets above the one holding the k-th largest add up
+// whole, and only that boundary bucket's few values are selected.
+
+const (
+	bucketShift = 48   // float64 bits kept: sign, exponent, 4 mantissa bits
+	nBuckets    = 1024 // 64 powers of two below the largest; smaller ones share the last
+)
+
+// topSelector holds the buckets (reused across queries).
+type topSelector struct {
+	cnt      [nBuckets]int32
+	sum      [nBuckets]float64
+	mark     [nBuckets]int32 // 1 + the ratio gathering a boundary bucket, else 0
+	boundary []int           // per ratio: its boundary bucket
+	above    []float64       // per ratio: the sum of the buckets above it
+	need     []int           // per ratio: values still to take from the boundary bucket
+	lists    [][]float64     // per ratio: the boundary bucket's values (shared when equal)
+}
+
+// topSums adds to sums[r] the sum of the keep[r] largest values of v (all
+// >= 0) for every r; byKeep lists the indexes of keep from the largest keep
+// to the smallest. v is left as it was.
+func (ts *topSelector) topSums(v []float64, keep, byKeep []int, sums []float64) {
+	var maxBits uint64
+	for _, x := range v {
+		maxBits = max(maxBits, math.Float64bits(x))
 	}
-	// v[:keep[last]] holds the largest, then each larger keep's extra values.
-	var acc float64
-	done := 0
+	top := maxBits >> bucketShift
+	ts.cnt = [nBuckets]int32{}
+	ts.sum = [nBuckets]float64{}
+	for _, x := range v {
+		b := min(top-math.Float64bits(x)>>bucketShift, nBuckets-1)
+		ts.cnt[b]++
+		ts.sum[b] += x
+	}
+	nr := len(keep)
+	if cap(ts.boundary) < nr {
+		ts.boundary, ts.above, ts.need = make([]int, nr), make([]float64, nr), make([]int, nr)
+		ts.lists = make([][]float64, nr)
+	}
+	// From the smallest keep: walk the buckets down from the largest.
+	b, count, acc := 0, 0, 0.0
 	for s := len(byKeep) - 1; s >= 0; s-- {
 		r := byKeep[s]
-		for _, x := range v[done:keep[r]] {
-			acc += x
+		k := min(keep[r], len(v))
+		for b < nBuckets-1 && count+int(ts.cnt[b]) < k {
+			count += int(ts.cnt[b])
+			acc += ts.sum[b]
+			b++
 		}
-		done = max(done, keep[r])
-		sums[r] += acc
+		ts.boundary[r], ts.above[r], ts.need[r] = b, acc, k-count
+		ts.lists[r] = ts.lists[r][:0]
+	}
+	// Gather the boundary buckets' values, once per distinct bucket (the
+	// smallest keep's ratio holds a shared one).
+	for s := range byKeep {
+		r := byKeep[s]
+		ts.mark[ts.boundary[r]] = int32(r + 1)
+	}
+	for _, x := range v {
+		if m := ts.mark[min(top-math.Float64bits(x)>>bucketShift, nBuckets-1)]; m > 0 {
+			ts.lists[m-1] = append(ts.lists[m-1], x)
+		}
+	}
+	for _, r := range byKeep {
+		list := ts.lists[ts.mark[ts.boundary[r]]-1]
+		need := ts.need[r]
+		selectTop(list, need)
+		part := ts.above[r]
+		for _, x := range list[:need] {
+			part += x
+		}
+		sums[r] += part
+	}
+	for _, r := range byKeep {
+		ts.mark[ts.boundary[r]] = 0
 	}
 }
 
@@ -36,7 +97,7 @@ func selectTop(v []float64, k int) {
 	for k > lo && k < hi && hi-lo > 1 {
 		a, b, c := v[lo], v[lo+(hi-lo)/2], v[hi-1]
 		pivot := max(min(a, b), min(max(a, b), c))
-		// v[lo:gt] > pivot, v[gt:i] == pivot, v[eq:hi] < pivot
+		// v[lo:gt] > pivot, v[gt:lt] == pivot, v[lt:hi] < pivot
 		gt, i, lt := lo, lo, hi
 		for i < lt {
 			switch x := v[i]; {
