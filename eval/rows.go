@@ -1,12 +1,16 @@
 package eval
 
-import "math"
+import (
+	"math"
+
+	"github.com/qfilters/qfilters/kernels"
+)
 
 // The recall views need every causal attention row of every head in
 // float64: T²/2 dot products per head. These helpers compute them as
-// Attention does, bit for bit (the same products summed in the same order,
-// the same exponentials and divisions), four keys at a time from keys
-// converted to float64 once per head.
+// Attention does (the same exponentials and divisions; the dot products,
+// from keys converted to float64 once per head, by kernels.DotsF64, whose
+// vector sums differ from Attention's sequential ones by rounding only).
 
 // toF64 converts rows of equal length d to one row-major float64 slice.
 func toF64(rows [][]float32, d int) []float64 {
@@ -22,33 +26,11 @@ func toF64(rows [][]float32, d int) []float64 {
 
 // attnRow writes into p[lo..hi] the softmax attention of query q over keys
 // lo..hi (k row-major [seq][len(q)]), with scale and optional soft-capping:
-// Attention's values, indexed by key position.
+// Attention's values (to float64 rounding), indexed by key position.
 func attnRow(p, q, k []float64, lo, hi int, scale, softcap float64) {
 	d := len(q)
 	maxS := math.Inf(-1)
-	j := lo
-	for ; j+3 <= hi; j += 4 {
-		k0 := k[j*d : j*d+d][:len(q)] // (the reslices drop the bounds checks)
-		k1 := k[j*d+d : j*d+2*d][:len(q)]
-		k2 := k[j*d+2*d : j*d+3*d][:len(q)]
-		k3 := k[j*d+3*d : j*d+4*d][:len(q)]
-		var s0, s1, s2, s3 float64
-		for t, x := range q {
-			s0 += x * k0[t]
-			s1 += x * k1[t]
-			s2 += x * k2[t]
-			s3 += x * k3[t]
-		}
-		p[j], p[j+1], p[j+2], p[j+3] = s0, s1, s2, s3
-	}
-	for ; j <= hi; j++ {
-		kj := k[j*d : j*d+d][:len(q)]
-		var s float64
-		for t, x := range q {
-			s += x * kj[t]
-		}
-		p[j] = s
-	}
+	kernels.DotsF64(p[lo:hi+1], q, k[lo*d:(hi+1)*d])
 	row := p[lo : hi+1]
 	for j, s := range row {
 		s *= scale
