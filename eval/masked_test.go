@@ -145,3 +145,64 @@ func TestMaskedNLLMatchesDecoder(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskedNLLMatchesDecoderEveryArch: the same on every architecture
+// fixture (sliding windows, soft-capping, qk-norms, partial rotary, MoE,
+// parallel residuals), at one cache size.
+func TestMaskedNLLMatchesDecoderEveryArch(t *testing.T) {
+	archs, err := filepath.Glob(fixture.Path("archs", "*", "config.json"))
+	if err != nil || len(archs) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, cfgPath := range archs {
+		dir := filepath.Dir(cfgPath)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			m, err := model.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			c := m.Config
+			dec, err := m.NewDecoder()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(8, 9))
+			ids := make([]int, 64)
+			for i := range ids {
+				ids[i] = rng.IntN(c.Vocab)
+			}
+			filters := make([]float32, c.Layers*c.KVHeads*c.HeadDim)
+			for i := range filters {
+				filters[i] = float32(rng.NormFloat64())
+			}
+			filter := func(l, g int) []float32 {
+				i := (l*c.KVHeads + g) * c.HeadDim
+				return filters[i : i+c.HeadDim]
+			}
+			for _, method := range PPLMethods[1:] {
+				score, err := Policy(method, filter, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev := &Evictor{Size: 20, Window: 5, Score: score}
+				if method == Streaming {
+					ev.Sinks = DefaultSinks
+				}
+				from := firstEvictedStep(ev.Size)
+				want, wn, err := StreamNLL(dec, ids, ev, from)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, gn, err := MaskedNLL(context.Background(), m, ids, ev, from)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pg, pw := math.Exp(got/float64(gn)), math.Exp(want/float64(wn))
+				if e := math.Abs(pg-pw) / pw; gn != wn || e > 1e-6 || math.IsNaN(e) {
+					t.Errorf("%s: perplexity %.9g over %d, decoder %.9g over %d (rel %.2g)", method, pg, gn, pw, wn, e)
+				}
+			}
+		})
+	}
+}
