@@ -120,17 +120,11 @@ func maskedNLLs(ctx context.Context, m *model.Model, ids []int, evs []*Evictor, 
 		layer.Stop = stop
 		layer.Lifetimes = func(l, s int, keys []float32) [][]int32 {
 			ev := evs[s]
+			if ev == nil {
+				return nil // the full cache: plain causal attention
+			}
 			out := make([][]int32, G)
-			parallel(G, func(g int) {
-				if ev == nil {
-					out[g] = make([]int32, T)
-					for j := range out[g] {
-						out[g][j] = math.MaxInt32
-					}
-					return
-				}
-				out[g] = ev.Lifetimes(l, g, headRows(keys, G, g, d))
-			})
+			parallel(G, func(g int) { out[g] = ev.Lifetimes(l, g, headRows(keys, G, g, d)) })
 			return out
 		}
 		layer.Forward(h, seqLens, nil)

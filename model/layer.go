@@ -39,7 +39,7 @@ type Layer struct {
 	// evicts: called with each sequence's post-RoPE keys
 	// [seq][kvHeads*headDim] (seq: the sequence's index among Forward's), it
 	// returns per kv head each key's lifetime: the first query position that
-	// no longer sees it (see kernels.AttentionLive).
+	// no longer sees it (see kernels.AttentionLive); nil for the full cache.
 	Lifetimes func(layer, seq int, keys []float32) [][]int32
 }
 
@@ -95,9 +95,12 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, first int, capture Capt
 			l.Values(l.Index, vs)
 		}
 		opts := kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window}
+		var until [][]int32
 		if l.Lifetimes != nil {
-			kernels.AttentionLive(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim, opts,
-				l.Lifetimes(l.Index, first+si, ks))
+			until = l.Lifetimes(l.Index, first+si, ks)
+		}
+		if until != nil {
+			kernels.AttentionLive(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim, opts, until)
 		} else {
 			kernels.Attention(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim, opts)
 		}
