@@ -163,6 +163,9 @@ func TestTopSums(t *testing.T) {
 	var ts topSelector
 	for trial := range 300 {
 		n := 1 + rng.IntN(400)
+		if trial%5 == 0 {
+			n = 1000 + rng.IntN(3000)
+		}
 		v := make([]float64, n)
 		for i := range v {
 			switch trial % 4 {
@@ -174,6 +177,9 @@ func TestTopSums(t *testing.T) {
 				v[i] = math.Exp(-rng.Float64() * 300) // spans 2^-430..1
 			default:
 				v[i] = 1 + rng.Float64()*1e-3 // one bucket
+				if trial%3 == 0 {
+					v[i] = 1 + float64(rng.IntN(50))*1e-12 // one bucket, two digits deep, ties
+				}
 			}
 		}
 		keep := []int{Keep(n, 2), Keep(n, 8), Keep(n, 2), Keep(n, 1), Keep(n, 5)}

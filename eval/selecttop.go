@@ -26,7 +26,15 @@ type topSelector struct {
 	above    []float64       // per ratio: the sum of the buckets above it
 	need     []int           // per ratio: values still to take from the boundary bucket
 	lists    [][]float64     // per ratio: the boundary bucket's values (shared when equal)
+
+	// sumLargestBelow's digit buckets and its two alternating buffers
+	dcnt [1 << digitBits]int32
+	dsum [1 << digitBits]float64
+	buf  [2][]float64
 }
+
+// digitBits is the width of sumLargestBelow's digits.
+const digitBits = 10
 
 // topSums adds to sums[r] the sum of the keep[r] largest values of v (all
 // >= 0) for every r; byKeep lists the indexes of keep from the largest keep
@@ -74,18 +82,72 @@ func (ts *topSelector) topSums(v []float64, keep, byKeep []int, sums []float64) 
 		}
 	}
 	for _, r := range byKeep {
-		list := ts.lists[ts.mark[ts.boundary[r]]-1]
-		need := ts.need[r]
-		selectTop(list, need)
-		part := ts.above[r]
-		for _, x := range list[:need] {
-			part += x
+		b := ts.boundary[r]
+		list := ts.lists[ts.mark[b]-1]
+		if b == nBuckets-1 { // the shared last bucket: values of any bits
+			sums[r] += ts.above[r] + sumLargest(list, ts.need[r])
+		} else {
+			sums[r] += ts.above[r] + ts.sumLargestBelow(list, ts.need[r], bucketShift)
 		}
-		sums[r] += part
 	}
 	for _, r := range byKeep {
 		ts.mark[ts.boundary[r]] = 0
 	}
+}
+
+// sumLargestBelow returns the sum of the need largest values of list, all
+// of which share their bits above shift: it buckets them on the next
+// digitBits bits, adds the buckets above the one holding the need-th
+// largest, and goes on within that bucket (a radix select), until few
+// values are left (then selected) or they are equal.
+func (ts *topSelector) sumLargestBelow(list []float64, need int, shift uint) float64 {
+	var total float64
+	buf, alt := list, 0
+	for {
+		if need == len(buf) {
+			for _, x := range buf {
+				total += x
+			}
+			return total
+		}
+		if len(buf) <= 64 || shift == 0 {
+			return total + sumLargest(buf, need)
+		}
+		next := shift - min(shift, digitBits)
+		mask := uint64(1)<<(shift-next) - 1
+		ts.dcnt = [1 << digitBits]int32{}
+		ts.dsum = [1 << digitBits]float64{}
+		for _, x := range buf {
+			d := math.Float64bits(x) >> next & mask
+			ts.dcnt[d]++
+			ts.dsum[d] += x
+		}
+		d, count := int(mask), 0
+		for count+int(ts.dcnt[d]) < need {
+			count += int(ts.dcnt[d])
+			total += ts.dsum[d]
+			d--
+		}
+		need -= count
+		out := ts.buf[alt][:0]
+		for _, x := range buf {
+			if int(math.Float64bits(x)>>next&mask) == d {
+				out = append(out, x)
+			}
+		}
+		ts.buf[alt] = out
+		buf, alt, shift = out, 1-alt, next
+	}
+}
+
+// sumLargest returns the sum of the need largest values of v (reordered).
+func sumLargest(v []float64, need int) float64 {
+	selectTop(v, need)
+	var s float64
+	for _, x := range v[:need] {
+		s += x
+	}
+	return s
 }
 
 // selectTop reorders v so that its k largest values come first (in no
