@@ -126,6 +126,17 @@ func CheckShape(c *model.Config, f *export.Filters) error {
 // perplexity towards the full cache's.
 func firstEvictedStep(cacheSize int) int { return cacheSize + 1 }
 
+// CheckCacheSize reports a cache of cacheSize entries that never evicts
+// before the last prediction of a sequence of seqLen tokens: the
+// perplexity would score no prediction.
+func CheckCacheSize(cacheSize, seqLen int) error {
+	if firstEvictedStep(cacheSize) >= seqLen-1 {
+		return fmt.Errorf("a cache of %d entries never overflows before the last prediction of a %d-token sequence (step %d): use at most %d",
+			cacheSize, seqLen, seqLen-2, seqLen-3)
+	}
+	return nil
+}
+
 // Run evaluates the filters on seqs (token ids, all of the same length).
 func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, error) {
 	c := m.Config
@@ -305,6 +316,9 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 		rep.ContextRecall = cr.report(seqLen)
 	}
 	if cfg.CacheSize > 0 {
+		if err := CheckCacheSize(cfg.CacheSize, seqLen); err != nil {
+			return nil, err
+		}
 		start := time.Now()
 		p, err := runPerplexity(ctx, m, f, seqs, cfg, opt.Sinks, progress)
 		if err != nil {

@@ -175,6 +175,9 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) (err error)
 		if err := ev.Check(); err != nil {
 			return usageError{fmt.Errorf("--cache-size/--window: %w", err)}
 		}
+		if err := eval.CheckCacheSize(opt.CacheSize, opt.SeqLen); err != nil {
+			return usageError{fmt.Errorf("--cache-size %d: %w (or a negative size to skip the perplexity)", opt.CacheSize, err)}
+		}
 	}
 	filtersDir := opt.Filters
 	if filtersDir == "" {
