@@ -120,7 +120,7 @@ func TestMaskedNLLMatchesDecoder(t *testing.T) {
 					from = 0
 				}
 				{
-					want, wn, err := StreamNLL(dec, ids, ev, from)
+					want, wn, err := StreamNLL(context.Background(), dec, ids, ev, from)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -190,7 +190,7 @@ func TestMaskedNLLMatchesDecoderEveryArch(t *testing.T) {
 					ev.Sinks = DefaultSinks
 				}
 				from := firstEvictedStep(ev.Size)
-				want, wn, err := StreamNLL(dec, ids, ev, from)
+				want, wn, err := StreamNLL(context.Background(), dec, ids, ev, from)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -369,7 +369,7 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
-				s, k, err := StreamNLL(dec, ids, ev, from)
+				s, k, err := StreamNLL(ctx, dec, ids, ev, from)
 				if err != nil {
 					return nil, err
 				}
