@@ -91,47 +91,99 @@ type ContextStats struct {
 // ContextRecall evaluates one group.
 func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 	opt = opt.withDefaults()
+	if err := checkContext(g, opt); err != nil {
+		return nil, err
+	}
+	seq, C := len(g.Keys), opt.Context
+	d := len(g.Keys[0])
+	k := toF64(g.Keys, d)
+	p := make([]float64, seq)
+	var q []float64
+	accs := make([]*ctxAcc, len(g.Queries))
+	for h, qs := range g.Queries {
+		accs[h] = newCtxAcc(C, opt.Window)
+		for i := C - opt.Window; i < seq; i++ {
+			lo := windowStart(i, g.Window, g.Chunk)
+			q = toF64Row(q, qs[i])
+			attnRow(p, q, k, lo, i, g.Scale, g.Softcap)
+			accs[h].row(i, lo, p)
+		}
+	}
+	return contextFinish(g, opt, accs)
+}
+
+func checkContext(g ContextGroup, opt ContextOptions) error {
 	seq, C := len(g.Keys), opt.Context
 	if C < 2 || C >= seq {
-		return nil, fmt.Errorf("context of %d tokens in a sequence of %d: need 2 <= context < sequence", C, seq)
+		return fmt.Errorf("context of %d tokens in a sequence of %d: need 2 <= context < sequence", C, seq)
 	}
 	for _, r := range opt.Ratios {
 		if r < 1 {
-			return nil, fmt.Errorf("compression ratio %d < 1", r)
+			return fmt.Errorf("compression ratio %d < 1", r)
 		}
 	}
-	heads := len(g.Queries)
-	// p[h][i-C][j]: attention of continuation query i of head h on context key j.
-	p := make([][][]float64, heads)
-	mass := make([][]float64, heads) // its total on the context
-	// received[j] sums, over the group's continuation queries, key j's share
-	// of each query's attention to the context: the recall below is linear
-	// in the kept set with these weights, so its top keys are the best set
-	// (raw sums would favour the queries that look at the context most).
-	received := make([]float64, C)
-	for h, qs := range g.Queries {
+	for _, qs := range g.Queries {
 		if len(qs) != seq {
-			return nil, fmt.Errorf("%d queries but %d keys", len(qs), seq)
-		}
-		p[h] = make([][]float64, seq-C)
-		mass[h] = make([]float64, seq-C)
-		for i := C; i < seq; i++ {
-			lo := windowStart(i, g.Window, g.Chunk)
-			a := Attention(qs[i], g.Keys, lo, i, g.Scale, g.Softcap)
-			row := make([]float64, C)
-			for j := lo; j < C; j++ {
-				row[j] = a[j-lo]
-				mass[h][i-C] += row[j]
-			}
-			if m := mass[h][i-C]; m > 0 {
-				for j := lo; j < C; j++ {
-					received[j] += row[j] / m
-				}
-			}
-			p[h][i-C] = row
+			return fmt.Errorf("%d queries but %d keys", len(qs), seq)
 		}
 	}
+	return nil
+}
 
+// ctxAcc is what one query head's attention rows contribute to its group's
+// context recall.
+type ctxAcc struct {
+	C, w int
+	// received[j] sums, over the continuation queries, key j's share of each
+	// query's attention to the context: the recall is linear in the kept set
+	// with these weights, so its top keys are the best set (raw sums would
+	// favour the queries that look at the context most), and a method's
+	// recall summed over queries is the sum of received over its kept keys.
+	received []float64
+	queries  int       // continuation queries with attention on the context
+	snap     []float64 // mean attention of the last w context queries on the keys before them
+}
+
+func newCtxAcc(C, w int) *ctxAcc {
+	return &ctxAcc{C: C, w: w, received: make([]float64, C), snap: make([]float64, C-w)}
+}
+
+// row takes query i's attention p[lo..i] (indexed by key position).
+func (a *ctxAcc) row(i, lo int, p []float64) {
+	C, n := a.C, a.C-a.w
+	switch {
+	case i >= C:
+		var mass float64
+		for j := lo; j < C; j++ {
+			mass += p[j]
+		}
+		if mass > 0 {
+			a.queries++
+			for j := lo; j < C; j++ {
+				a.received[j] += p[j] / mass
+			}
+		}
+	case i >= n:
+		for j := max(lo, 0); j < n; j++ {
+			a.snap[j] += p[j] / float64(a.w)
+		}
+	}
+}
+
+// contextFinish ranks the context keys by every method and sums the recall
+// from the group's heads' rows.
+func contextFinish(g ContextGroup, opt ContextOptions, accs []*ctxAcc) (*ContextStats, error) {
+	C := opt.Context
+	received := make([]float64, C)
+	st := &ContextStats{Recall: make([][]float64, len(ContextMethods))}
+	snap := make([][]float64, len(accs))
+	for h, a := range accs {
+		for j, x := range a.received {
+			received[j] += x
+		}
+		st.Queries += a.queries
+		snap[h] = a.snap
+	}
 	scores := map[string][]float64{
 		Oracle:   received,
 		QFilters: make([]float64, C),
@@ -148,7 +200,7 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 	for name, s := range scores {
 		orders[name] = staticOrder(s)
 	}
-	orders[SnapKV] = snapOrder(g, C, opt.Window, opt.Kernel)
+	orders[SnapKV] = snapOrderFrom(snap, C, opt.Window, opt.Kernel)
 	if g.ExpMean != nil {
 		order, err := expectedOrder(g, C, opt.Sinks)
 		if err != nil {
@@ -156,9 +208,6 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 		}
 		orders[ExpectedAttention] = order
 	}
-
-	st := &ContextStats{Recall: make([][]float64, len(ContextMethods))}
-	kept := make([]bool, C)
 	for m, method := range ContextMethods {
 		st.Recall[m] = make([]float64, len(opt.Ratios))
 		order, ok := orders[method]
@@ -166,31 +215,11 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 			continue
 		}
 		for r, ratio := range opt.Ratios {
-			clear(kept)
+			var s float64
 			for _, j := range order[:Keep(C, ratio)] {
-				kept[j] = true
+				s += received[j]
 			}
-			for h := range p {
-				for t, row := range p[h] {
-					if mass[h][t] == 0 {
-						continue
-					}
-					var k float64
-					for j, v := range row {
-						if kept[j] {
-							k += v
-						}
-					}
-					st.Recall[m][r] += k / mass[h][t]
-				}
-			}
-		}
-	}
-	for h := range mass {
-		for _, v := range mass[h] {
-			if v > 0 {
-				st.Queries++
-			}
+			st.Recall[m][r] = s
 		}
 	}
 	return st, nil
@@ -217,26 +246,35 @@ func windowStart(i, window, chunk int) int {
 // gives them the maximum score), the most recent first.
 func snapOrder(g ContextGroup, C, w, kernel int) []int {
 	n := C - w
-	score := make([]float64, n)
-	pooled := make([]float64, n)
-	for _, qs := range g.Queries {
-		mean := make([]float64, n)
+	means := make([][]float64, len(g.Queries))
+	for h, qs := range g.Queries {
+		means[h] = make([]float64, n)
 		for i := n; i < C; i++ {
 			lo := windowStart(i, g.Window, g.Chunk)
 			a := Attention(qs[i], g.Keys, lo, i, g.Scale, g.Softcap)
 			for j := max(lo, 0); j < n; j++ {
-				mean[j] += a[j-lo] / float64(w)
+				means[h][j] += a[j-lo] / float64(w)
 			}
 		}
-		half := kernel / 2
-		for j := range pooled {
+	}
+	return snapOrderFrom(means, C, w, kernel)
+}
+
+// snapOrderFrom is snapOrder from each head's mean attention of the window
+// queries on the C-w keys before them.
+func snapOrderFrom(means [][]float64, C, w, kernel int) []int {
+	n := C - w
+	score := make([]float64, n)
+	half := kernel / 2
+	for _, mean := range means {
+		for j := range score {
 			var s float64
 			for t := j - half; t <= j+half; t++ {
 				if t >= 0 && t < n {
 					s += mean[t]
 				}
 			}
-			score[j] += s / float64(kernel) / float64(len(g.Queries))
+			score[j] += s / float64(kernel) / float64(len(means))
 		}
 	}
 	order := make([]int, 0, C)

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/qfilters/qfilters/export"
@@ -77,15 +78,17 @@ func newContextRun(c *model.Config, opt ContextOptions, s *export.ExpStats) (*co
 	return cr, nil
 }
 
-// layer evaluates one layer of one sequence: q [seq][H·d], k and v
-// [seq][G·d], post-RoPE.
-func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export.Filters, scale float64, seed uint64) error {
+// layer adds one layer of one sequence: q [seq][H·d], k and v [seq][G·d],
+// post-RoPE; accs[h] holds query head h's rows (see ctxAcc). The kv heads
+// run in parallel, their sums are added in order.
+func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export.Filters, scale float64, seed uint64, accs []*ctxAcc) error {
 	d, H, G := c.HeadDimOf(l), c.Heads, c.KVHeadsOf(l)
 	group := H / G
-	for g := range G {
+	stats := make([]*ContextStats, G)
+	errs := make([]error, G)
+	parallel(G, func(g int) {
 		cg := ContextGroup{Keys: headRows(k, G, g, d), Values: headRows(v, G, g, d), Filter: f.Filter(l, g)[:d],
-			Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Chunk: layerChunk(c, l),
-			Seed: mix(seed, uint64(l), uint64(g))}
+			Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Chunk: layerChunk(c, l), Seed: mix(seed, uint64(l), uint64(g))}
 		for h := g * group; h < (g+1)*group; h++ {
 			cg.Queries = append(cg.Queries, headRows(q, H, h, d))
 			if cr.mean != nil {
@@ -93,10 +96,12 @@ func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export
 				cg.ExpCov = append(cg.ExpCov, cr.cov[l][h])
 			}
 		}
-		st, err := ContextRecall(cg, cr.opt)
-		if err != nil {
-			return err
-		}
+		stats[g], errs[g] = contextFinish(cg, cr.opt, accs[g*group:(g+1)*group])
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, st := range stats {
 		cr.queries[l] += st.Queries
 		for m := range st.Recall {
 			for r, x := range st.Recall[m] {

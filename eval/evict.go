@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -128,8 +129,8 @@ func mix(xs ...uint64) uint64 {
 // StreamNLL decodes ids token by token with dec, evicting with ev after each
 // step (nil ev: the full cache), and returns the summed negative
 // log-likelihood of the predictions made at steps from onwards (of
-// ids[from+1:]) and their number.
-func StreamNLL(dec *model.Decoder, ids []int, ev *Evictor, from int) (nll float64, n int, err error) {
+// ids[from+1:]) and their number. It stops between steps once ctx is done.
+func StreamNLL(ctx context.Context, dec *model.Decoder, ids []int, ev *Evictor, from int) (nll float64, n int, err error) {
 	if ev != nil {
 		fresh := *ev // the scores kept alongside the entries belong to one cache
 		fresh.scores = nil
@@ -137,6 +138,9 @@ func StreamNLL(dec *model.Decoder, ids []int, ev *Evictor, from int) (nll float6
 	}
 	cache := dec.NewCache()
 	for t := 0; t+1 < len(ids); t++ {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
 		logits, err := dec.Step(ids[t], t, cache)
 		if err != nil {
 			return 0, 0, err

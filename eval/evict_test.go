@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"math"
 	"slices"
 	"testing"
@@ -176,13 +177,13 @@ func TestStreamNLLFromFirstEviction(t *testing.T) {
 	}
 	ev := &Evictor{Size: size, Window: 2, Score: score}
 	before := func(e *Evictor, from int) float64 { // NLL of the predictions of steps < from
-		nll, n, err := StreamNLL(dec, ids[:from+1], e, 0)
+		nll, n, err := StreamNLL(context.Background(), dec, ids[:from+1], e, 0)
 		if err != nil || n != from {
 			t.Fatalf("from %d: %d predictions, %v", from, n, err)
 		}
 		return nll
 	}
-	if _, n, _ := StreamNLL(dec, ids, ev, 5); n != len(ids)-1-5 {
+	if _, n, _ := StreamNLL(context.Background(), dec, ids, ev, 5); n != len(ids)-1-5 {
 		t.Errorf("from 5: %d predictions, want %d", n, len(ids)-1-5)
 	}
 	from := firstEvictedStep(size)

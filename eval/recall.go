@@ -177,23 +177,52 @@ func StreamingOrder(lo, hi, sinks int) []int {
 // ceil(n/r) of its n keys and the attention mass on the kept keys is summed.
 func HeadRecall(h Head, opt Options) (*HeadStats, error) {
 	opt = opt.withDefaults()
-	seq := len(h.Keys)
-	if len(h.Queries) != seq {
-		return nil, fmt.Errorf("%d queries but %d keys", len(h.Queries), seq)
+	if err := checkHead(h, opt); err != nil {
+		return nil, err
+	}
+	d := 0
+	if len(h.Keys) > 0 {
+		d = len(h.Keys[0])
+	}
+	return headRecall(h, toF64(h.Keys, d), opt, nil, nil)
+}
+
+func checkHead(h Head, opt Options) error {
+	if len(h.Queries) != len(h.Keys) {
+		return fmt.Errorf("%d queries but %d keys", len(h.Queries), len(h.Keys))
 	}
 	for _, r := range opt.Ratios {
 		if r < 1 {
-			return nil, fmt.Errorf("compression ratio %d < 1", r)
+			return fmt.Errorf("compression ratio %d < 1", r)
 		}
 	}
+	return nil
+}
+
+// rowHook, when set, sees every attention row of the head: p[lo..i] holds
+// query i's attention (p is indexed by key position).
+type rowHook func(i, lo int, p []float64)
+
+// headRecall is HeadRecall on keys already converted to float64 (k,
+// row-major [seq][headDim]); hook sees every row; stop, polled every few
+// queries, ends the work early (the stats are then incomplete).
+//
+// Q-Filters', K-norm's and the random method's scores do not depend on the
+// query: their keys are ranked once, and each query keeps the first
+// ceil(n/r) of its keys in that order, found by walking it with a row that
+// is zero outside the query's keys (so the running sum is the one the
+// filtered order would give, bit for bit). Streaming-LLM's kept keys are
+// two ranges; the oracle's are each query's largest weights, by selection.
+func headRecall(h Head, k []float64, opt Options, hook rowHook, stop func() bool) (*HeadStats, error) {
+	seq := len(h.Keys)
 	// Static keep scores.
 	qf := make([]float64, seq)
 	kn := make([]float64, seq)
 	rnd := make([]float64, seq)
 	rng := rand.New(rand.NewPCG(h.Seed, 0x9e3779b97f4a7c15))
-	for j, k := range h.Keys {
-		qf[j] = QFilterScore(k, h.Filter)
-		kn[j] = KNormScore(k)
+	for j, key := range h.Keys {
+		qf[j] = QFilterScore(key, h.Filter)
+		kn[j] = KNormScore(key)
 		rnd[j] = rng.Float64()
 	}
 	orders := map[string][]int{QFilters: staticOrder(qf), KNorm: staticOrder(kn), Random: staticOrder(rnd)}
@@ -202,15 +231,33 @@ func HeadRecall(h Head, opt Options) (*HeadStats, error) {
 	for m := range st.Recall {
 		st.Recall[m] = make([]float64, len(opt.Ratios))
 	}
+	nr := len(opt.Ratios)
+	byKeep := make([]int, nr) // ratio indexes, largest keep (smallest ratio) first
+	for r := range byKeep {
+		byKeep[r] = r
+	}
+	slices.SortStableFunc(byKeep, func(a, b int) int { return opt.Ratios[a] - opt.Ratios[b] })
 	received := make([]float64, seq) // attention received, summed over queries
 	seenBy := make([]int, seq)       // number of queries that see each key
-	keep := make([]int, len(opt.Ratios))
-	cand := make([]int, 0, seq)
+	keep := make([]int, nr)
+	p := make([]float64, seq) // query i's row, zero outside lo..i
+	sel := new(topSelector)
+	var q []float64
+	lo := 0
 	for i := 0; i < seq; i++ {
-		lo := windowStart(i, h.Window, h.Chunk)
-		p := Attention(h.Queries[i], h.Keys, lo, i, h.Scale, h.Softcap)
+		if stop != nil && i%64 == 0 && stop() {
+			return st, nil
+		}
+		prevLo := lo
+		lo = windowStart(i, h.Window, h.Chunk)
+		clear(p[prevLo:lo])
+		q = toF64Row(q, h.Queries[i])
+		attnRow(p, q, k, lo, i, h.Scale, h.Softcap)
+		if hook != nil {
+			hook(i, lo, p)
+		}
 		for j := lo; j <= i; j++ {
-			received[j] += p[j-lo]
+			received[j] += p[j]
 			seenBy[j]++
 		}
 		n := i - lo + 1
@@ -222,31 +269,14 @@ func HeadRecall(h Head, opt Options) (*HeadStats, error) {
 			keep[r] = Keep(n, ratio)
 		}
 		for m, method := range RecallMethods {
-			cand = cand[:0]
 			switch method {
 			case Oracle:
-				for j := lo; j <= i; j++ {
-					cand = append(cand, j)
-				}
-				slices.SortStableFunc(cand, func(a, b int) int {
-					switch pa, pb := p[a-lo], p[b-lo]; {
-					case pa > pb:
-						return -1
-					case pa < pb:
-						return 1
-					}
-					return 0
-				})
+				sel.topSums(p[lo:i+1], keep, byKeep, st.Recall[m])
 			case Streaming:
-				cand = append(cand, StreamingOrder(lo, i, opt.Sinks)...)
+				streamingSums(st.Recall[m], p, lo, i, opt.Sinks, keep, byKeep)
 			default:
-				for _, j := range orders[method] {
-					if j >= lo && j <= i {
-						cand = append(cand, j)
-					}
-				}
+				walkSums(st.Recall[m], orders[method], p, lo, i, keep, byKeep)
 			}
-			accumulate(st.Recall[m], cand, p, lo, keep)
 		}
 	}
 
@@ -269,14 +299,73 @@ func HeadRecall(h Head, opt Options) (*HeadStats, error) {
 	return st, nil
 }
 
-// accumulate adds to sums[r] the attention mass of the first keep[r] keys of
-// order (key indexes; p is indexed from lo).
-func accumulate(sums []float64, order []int, p []float64, lo int, keep []int) {
-	prefix := make([]float64, len(order)+1)
-	for i, j := range order {
-		prefix[i+1] = prefix[i] + p[j-lo]
+func toF64Row(dst []float64, x []float32) []float64 {
+	dst = dst[:0]
+	for _, v := range x {
+		dst = append(dst, float64(v))
 	}
-	for r, k := range keep {
-		sums[r] += prefix[min(k, len(order))]
+	return dst
+}
+
+// walkSums adds to sums[r] the attention mass of the first keep[r] keys of
+// order among lo..i; p is zero outside lo..i, so adding every visited key's
+// weight gives the sums of the filtered order exactly. byKeep lists the
+// ratio indexes from the largest keep.
+func walkSums(sums []float64, order []int, p []float64, lo, i int, keep, byKeep []int) {
+	s := len(byKeep) - 1 // next (smallest pending) keep
+	next := keep[byKeep[s]]
+	width := uint(i - lo)
+	var sum float64
+	count := 0
+	for _, j := range order {
+		sum += p[j]
+		if uint(j-lo) <= width {
+			count++
+		}
+		for count == next {
+			sums[byKeep[s]] += sum
+			if s--; s < 0 {
+				return
+			}
+			next = keep[byKeep[s]]
+		}
+	}
+}
+
+// streamingSums adds to sums[r] the attention mass Streaming-LLM keeps among
+// lo..i with keep[r] keys: the first sinks keys, then the most recent (the
+// order StreamingOrder gives, summed in that order).
+func streamingSums(sums []float64, p []float64, lo, i, sinks int, keep, byKeep []int) {
+	s := len(byKeep) - 1
+	next := keep[byKeep[s]]
+	var sum float64
+	count := 0
+	emit := func() bool {
+		for count == next {
+			sums[byKeep[s]] += sum
+			if s--; s < 0 {
+				return true
+			}
+			next = keep[byKeep[s]]
+		}
+		return false
+	}
+	if emit() {
+		return
+	}
+	end := min(lo+sinks, i+1)
+	for j := lo; j < end; j++ {
+		sum += p[j]
+		count++
+		if emit() {
+			return
+		}
+	}
+	for j := i; j >= end; j-- {
+		sum += p[j]
+		count++
+		if emit() {
+			return
+		}
 	}
 }

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/qfilters/qfilters/export"
 	"github.com/qfilters/qfilters/model"
@@ -20,6 +24,11 @@ type Config struct {
 	CacheSize, Window int
 	// PPLSeqs limits the sequences of the perplexity run (0: all).
 	PPLSeqs int
+	// Decode runs the perplexity token by token with a real evicting cache
+	// (StreamNLL) instead of one masked forward pass per sequence
+	// (maskedNLLs): the same figures to float32 rounding, far slower; the
+	// reference the masked pass is tested against.
+	Decode bool
 
 	// ContextLen, when positive, also measures the context recall with the
 	// first ContextLen tokens of each sequence as the context; ExpStats, when
@@ -46,6 +55,15 @@ type Report struct {
 	Spearman       []MethodSpearman `json:"spearman"`
 	Perplexity     *Perplexity      `json:"perplexity,omitempty"`
 	ContextRecall  *ContextReport   `json:"context_recall,omitempty"`
+	Seconds        ViewSeconds      `json:"view_seconds"`
+}
+
+// ViewSeconds is the wall time of each view: the recall views (per-query
+// and context recall and the correlations share one pass over the model)
+// and the streaming perplexity (nil when it did not run).
+type ViewSeconds struct {
+	Recall     float64  `json:"recall"`
+	Perplexity *float64 `json:"perplexity,omitempty"`
 }
 
 // MethodRecall is the attention recall of one method: Mean[r] at Ratios[r],
@@ -117,6 +135,17 @@ func CheckShape(c *model.Config, f *export.Filters) error {
 // perplexity towards the full cache's.
 func firstEvictedStep(cacheSize int) int { return cacheSize + 1 }
 
+// CheckCacheSize reports a cache of cacheSize entries that never evicts
+// before the last prediction of a sequence of seqLen tokens: the
+// perplexity would score no prediction.
+func CheckCacheSize(cacheSize, seqLen int) error {
+	if firstEvictedStep(cacheSize) >= seqLen-1 {
+		return fmt.Errorf("a cache of %d entries never overflows before the last prediction of a %d-token sequence (step %d): use at most %d",
+			cacheSize, seqLen, seqLen-2, seqLen-3)
+	}
+	return nil
+}
+
 // Run evaluates the filters on seqs (token ids, all of the same length).
 func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, error) {
 	c := m.Config
@@ -183,6 +212,8 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 	}
 	scale := m.AttentionScale()
 	rep.QueriesPerHead = -1
+	start := time.Now()
+	stop := func() bool { return ctx.Err() != nil }
 	for s, ids := range seqs {
 		if len(ids) != seqLen {
 			return nil, fmt.Errorf("held-out sequence %d has %d tokens, want %d", s, len(ids), seqLen)
@@ -191,31 +222,50 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 			return nil, err
 		}
 		var headErr error
-		err := forward(m, ids, func(l int, q, k, v []float32) {
+		err := forward(ctx, m, ids, func(l int, q, k, v []float32) {
 			if headErr != nil {
 				return
 			}
-			if cr != nil {
-				if headErr = cr.layer(c, l, q, k, v, f, scale, mix(cfg.Seed, uint64(s), 1)); headErr != nil {
-					return
-				}
-			}
 			d, H, G := c.HeadDimOf(l), c.Heads, c.KVHeadsOf(l)
 			keys := make([][][]float32, G)
-			for g := range keys {
+			k64 := make([][]float64, G)
+			parallel(G, func(g int) {
 				keys[g] = headRows(k, G, g, d)
+				k64[g] = toF64(keys[g], d)
+			})
+			stats := make([]*HeadStats, H)
+			errs := make([]error, H)
+			var accs []*ctxAcc
+			if cr != nil {
+				accs = make([]*ctxAcc, H)
 			}
-			for h := range H {
+			// Heads in parallel, each into its own slot: the sums below run
+			// in head order whatever the parallelism.
+			parallel(H, func(h int) {
 				g := h / (H / G)
-				st, err := HeadRecall(Head{
+				var hook rowHook
+				if cr != nil {
+					acc := newCtxAcc(cr.opt.Context, cr.opt.Window)
+					accs[h] = acc
+					hook = func(i, lo int, p []float64) {
+						if i >= acc.C-acc.w {
+							acc.row(i, lo, p)
+						}
+					}
+				}
+				stats[h], errs[h] = headRecall(Head{
 					Queries: headRows(q, H, h, d), Keys: keys[g], Filter: f.Filter(l, g)[:d],
 					Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Chunk: layerChunk(c, l),
 					Seed: mix(cfg.Seed, uint64(s), uint64(l), uint64(h)),
-				}, opt)
-				if err != nil {
-					headErr = err
-					return
-				}
+				}, k64[g], opt, hook, stop)
+			})
+			if headErr = errors.Join(errs...); headErr != nil {
+				return
+			}
+			if headErr = ctx.Err(); headErr != nil {
+				return
+			}
+			for _, st := range stats {
 				rep.QueriesPerHead = max(rep.QueriesPerHead, st.Queries) // a sliding window sees fewer
 				queries[l] += st.Queries
 				for mi := range st.Recall {
@@ -230,6 +280,10 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 					}
 				}
 			}
+			if cr != nil {
+				headErr = cr.layer(c, l, q, k, v, f, scale, mix(cfg.Seed, uint64(s), 1), accs)
+			}
+			progress("recall", s*c.Layers+l+1, len(seqs)*c.Layers)
 		})
 		if err == nil {
 			err = headErr
@@ -237,8 +291,8 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 		if err != nil {
 			return nil, err
 		}
-		progress("recall", s+1, len(seqs))
 	}
+	rep.Seconds.Recall = time.Since(start).Seconds()
 
 	for mi, method := range RecallMethods {
 		mr := MethodRecall{Method: method, Mean: make([]float64, nr), PerLayer: make([][]float64, c.Layers)}
@@ -277,11 +331,17 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 		rep.ContextRecall = cr.report(seqLen)
 	}
 	if cfg.CacheSize > 0 {
+		if err := CheckCacheSize(cfg.CacheSize, seqLen); err != nil {
+			return nil, err
+		}
+		start := time.Now()
 		p, err := runPerplexity(ctx, m, f, seqs, cfg, opt.Sinks, progress)
 		if err != nil {
 			return nil, err
 		}
 		rep.Perplexity = p
+		secs := time.Since(start).Seconds()
+		rep.Seconds.Perplexity = &secs
 	}
 	return rep, nil
 }
@@ -291,45 +351,71 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 		seqs = seqs[:cfg.PPLSeqs]
 	}
 	p := &Perplexity{CacheSize: cfg.CacheSize, Window: cfg.Window, Sinks: sinks, Sequences: len(seqs)}
-	dec, err := m.NewDecoder()
-	if err != nil {
-		return nil, err
+	evs := make([]*Evictor, len(PPLMethods)) // nil: the full cache
+	for i, method := range PPLMethods {
+		if method == Full {
+			continue
+		}
+		score, err := Policy(method, f.Filter, cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		ev := &Evictor{Size: cfg.CacheSize, Window: cfg.Window, Score: score}
+		if method == Streaming {
+			ev.Sinks = sinks
+		}
+		if err := ev.Check(); err != nil {
+			return nil, err
+		}
+		evs[i] = ev
+	}
+	from := firstEvictedStep(cfg.CacheSize)
+	nll := make([]float64, len(PPLMethods))
+	if cfg.Decode {
+		dec, err := m.NewDecoder()
+		if err != nil {
+			return nil, err
+		}
+		total := len(seqs) * len(PPLMethods)
+		done := 0
+		for i, ev := range evs {
+			var n int
+			for _, ids := range seqs {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				s, k, err := StreamNLL(ctx, dec, ids, ev, from)
+				if err != nil {
+					return nil, err
+				}
+				nll[i] += s
+				n += k
+				done++
+				progress("perplexity", done, total)
+			}
+			p.Predictions = n
+		}
+	} else {
+		// Every method's cache of one sequence in one masked forward pass.
+		units := m.Config.Layers + 1 // the layers, then the logits
+		for s, ids := range seqs {
+			step := 0
+			got, k, err := maskedNLLs(ctx, m, ids, evs, from, func() {
+				step++
+				progress("perplexity", s*units+step, len(seqs)*units)
+			})
+			if err != nil {
+				return nil, err
+			}
+			for i, x := range got {
+				nll[i] += x
+			}
+			p.Predictions += k
+		}
 	}
 	ppl := map[string]float64{}
-	total := len(seqs) * len(PPLMethods)
-	done := 0
-	for _, method := range PPLMethods {
-		var ev *Evictor
-		if method != Full {
-			score, err := Policy(method, f.Filter, cfg.Seed)
-			if err != nil {
-				return nil, err
-			}
-			ev = &Evictor{Size: cfg.CacheSize, Window: cfg.Window, Score: score}
-			if method == Streaming {
-				ev.Sinks = sinks
-			}
-			if err := ev.Check(); err != nil {
-				return nil, err
-			}
-		}
-		var nll float64
-		var n int
-		for _, ids := range seqs {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			s, k, err := StreamNLL(dec, ids, ev, firstEvictedStep(cfg.CacheSize))
-			if err != nil {
-				return nil, err
-			}
-			nll += s
-			n += k
-			done++
-			progress("perplexity", done, total)
-		}
-		p.Predictions = n
-		ppl[method] = math.Exp(nll / float64(n))
+	for i, method := range PPLMethods {
+		ppl[method] = math.Exp(nll[i] / float64(p.Predictions))
 	}
 	for _, method := range PPLMethods {
 		mp := MethodPPL{Method: method, PPL: ppl[method]}
@@ -343,8 +429,9 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 }
 
 // forward runs ids through every layer, handing each layer's post-RoPE
-// queries and keys and its values to each (valid during the call).
-func forward(m *model.Model, ids []int, each func(l int, q, k, v []float32)) error {
+// queries and keys and its values to each (valid during the call). It stops
+// between layers once ctx is done.
+func forward(ctx context.Context, m *model.Model, ids []int, each func(l int, q, k, v []float32)) error {
 	emb, err := m.Embedding()
 	if err != nil {
 		return err
@@ -354,6 +441,9 @@ func forward(m *model.Model, ids []int, each func(l int, q, k, v []float32)) err
 		return err
 	}
 	for l := range m.Config.Layers {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		layer, err := m.Layer(l, true)
 		if err != nil {
 			return err
@@ -363,7 +453,34 @@ func forward(m *model.Model, ids []int, each func(l int, q, k, v []float32)) err
 		layer.Values = func(_ int, v []float32) { each(l, q, k, v) }
 		layer.Forward(h, []int{len(ids)}, func(_ int, qs, ks []float32) { q, k = qs, ks })
 	}
-	return nil
+	return ctx.Err()
+}
+
+// parallel runs fn(0..n-1) on every CPU (runtime.GOMAXPROCS goroutines).
+func parallel(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // headRows slices head h's rows out of x, [seq][heads·d] row-major: one

@@ -64,6 +64,12 @@ type Layer struct {
 	// Values, when set, receives each sequence's values [seq][kvHeads*headDim]
 	// in Forward, in order. Valid during the call.
 	Values func(layer int, values []float32)
+	// Lifetimes, when set, makes Forward's attention that of a KV cache that
+	// evicts: called with each sequence's post-RoPE keys
+	// [seq][kvHeads*headDim] (seq: the sequence's index among Forward's), it
+	// returns per kv head each key's lifetime: the first query position that
+	// no longer sees it (see kernels.AttentionLive); nil for the full cache.
+	Lifetimes func(layer, seq int, keys []float32) [][]int32
 }
 
 // Capture receives a layer's post-RoPE queries [seq][heads*headDim] and keys
@@ -96,14 +102,14 @@ func (l *Layer) Forward(h []float32, seqLens []int, capture Capture) {
 			rows += seqLens[end]
 			end++
 		}
-		l.forwardChunk(h[:rows*hidden], seqLens[first:end], capture, rowOff)
+		l.forwardChunk(h[:rows*hidden], seqLens[first:end], first, capture, rowOff)
 		h = h[rows*hidden:]
 		rowOff += rows
 		first = end
 	}
 }
 
-func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture, rowOff int) {
+func (l *Layer) forwardChunk(h []float32, seqLens []int, first int, capture Capture, rowOff int) {
 	c := l.cfg
 	rows := len(h) / c.Hidden
 	x := h
@@ -126,7 +132,7 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture, rowOff
 		l.storeKV.k, l.storeKV.v = append(l.storeKV.k, k...), append(l.storeKV.v, v...)
 	}
 	start := 0
-	for _, n := range seqLens {
+	for si, n := range seqLens {
 		qs, ks, vs := q[start*qw:(start+n)*qw], k[start*kw:(start+n)*kw], v[start*kw:(start+n)*kw]
 		if capture != nil {
 			capture(l.Index, qs, ks)
@@ -134,10 +140,23 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, capture Capture, rowOff
 		if l.Values != nil {
 			l.Values(l.Index, vs)
 		}
-		attendChunked(l.chunk, n, qw, kw, att[start*qw:(start+n)*qw], qs, ks, vs, func(out, q, k, v []float32, n int) {
-			kernels.Attention(out, q, k, v, n, c.Heads, c.KVHeads, c.HeadDim,
-				kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window, Sinks: l.sinks})
-		})
+		opts := kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window, Sinks: l.sinks}
+		var until [][]int32
+		if l.Lifetimes != nil {
+			until = l.Lifetimes(l.Index, first+si, ks)
+		}
+		if until != nil {
+			// A chunked layer (Llama 4) sees a key only within its chunk: its
+			// lifetime ends at the chunk's end at the latest.
+			if l.chunk > 0 {
+				until = capToChunks(until, l.chunk)
+			}
+			kernels.AttentionLive(att[start*qw:(start+n)*qw], qs, ks, vs, n, c.Heads, c.KVHeads, c.HeadDim, opts, until)
+		} else {
+			attendChunked(l.chunk, n, qw, kw, att[start*qw:(start+n)*qw], qs, ks, vs, func(out, q, k, v []float32, n int) {
+				kernels.Attention(out, q, k, v, n, c.Heads, c.KVHeads, c.HeadDim, opts)
+			})
+		}
 		start += n
 	}
 	if gate != nil {
@@ -290,4 +309,18 @@ func (l *Layer) splitPerHead(qkv []float32, seq int) (q, k, v []float32) {
 		}
 	}
 	return q, k, v
+}
+
+// capToChunks returns lifetimes no longer than their keys' chunks: key j
+// of a layer attending in chunks of size chunk is seen by the queries of
+// its own chunk only.
+func capToChunks(until [][]int32, chunk int) [][]int32 {
+	out := make([][]int32, len(until))
+	for g, u := range until {
+		out[g] = make([]int32, len(u))
+		for j, x := range u {
+			out[g][j] = min(x, int32((j/chunk+1)*chunk))
+		}
+	}
+	return out
 }

@@ -31,7 +31,7 @@ type evalOptions struct {
 	CacheSize, Window, PPLDocs                  int
 	Ratios                                      []int
 	Seed                                        uint64
-	JSON, Quiet                                 bool
+	JSON, Quiet, Decode                         bool
 	PNG                                         string
 	Context                                     int
 	Stats                                       string
@@ -57,7 +57,10 @@ attention mass that falls on the keys each method keeps
 Spearman correlation between each method's key scores and the attention keys
 receive, and the perplexity of token-by-token generation with each head's KV
 cache capped at --cache-size entries (the --window most recent tokens are never
-evicted; Streaming-LLM also keeps 4 sink tokens).
+evicted; Streaming-LLM also keeps 4 sink tokens). The perplexity runs as one
+forward pass per sequence whose attention each key sees only while the
+evicting cache would hold it (the same figures as decoding, to float32
+rounding; --decode decodes instead).
 
 Q-Filters keeps the keys with the highest kvpress score -(filter . K); K-norm
 keeps the keys with the lowest norm. A query is evaluated when it sees at least
@@ -98,6 +101,7 @@ writes by default).`,
 	f.BoolVar(&opt.JSON, "json", false, "print the report as JSON")
 	f.StringVar(&opt.PNG, "png", "", "also plot recall and perplexity to `FILE` (.png or .svg)")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress on stderr")
+	f.BoolVar(&opt.Decode, "decode", false, "streaming perplexity by decoding token by token with a real evicting cache (slow; the default masked forward pass gives the same figures to float32 rounding)")
 	f.IntVar(&opt.Context, "context", 0, "context recall: the first `C` tokens of each sequence are compressed once, the rest attend to them (default 3/4 of --seq-len; negative: skip)")
 	f.StringVar(&opt.Stats, "stats", "", "Expected Attention query statistics `DIR` (qfilters stats) to add expected_attention to the context recall")
 	return cmd
@@ -169,6 +173,9 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) (err error)
 		if err := ev.Check(); err != nil {
 			return usageError{fmt.Errorf("--cache-size/--window: %w", err)}
 		}
+		if err := eval.CheckCacheSize(opt.CacheSize, opt.SeqLen); err != nil {
+			return usageError{fmt.Errorf("--cache-size %d: %w (or a negative size to skip the perplexity)", opt.CacheSize, err)}
+		}
 	}
 	filtersDir := opt.Filters
 	if filtersDir == "" {
@@ -232,17 +239,18 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) (err error)
 	cfg := eval.Config{
 		Options: eval.Options{Ratios: opt.Ratios},
 		Seed:    opt.Seed, CacheSize: max(opt.CacheSize, 0), Window: opt.Window, PPLSeqs: opt.PPLDocs,
-		Context: ctx, ContextLen: max(opt.Context, 0), ExpStats: expStats,
+		Context: ctx, ContextLen: max(opt.Context, 0), ExpStats: expStats, Decode: opt.Decode,
 	}
 	if opt.progress {
-		cfg.Progress = func(stage string, done, total int) {
-			fmt.Fprintf(opt.stderr, "\r%s %d/%d   ", stage, done, total)
+		pplSeqs := len(seqs)
+		if opt.PPLDocs > 0 {
+			pplSeqs = min(pplSeqs, opt.PPLDocs)
 		}
+		p := newEvalProgress(opt.stderr, float64(len(seqs)*opt.SeqLen), float64(pplSeqs*opt.SeqLen*len(eval.PPLMethods)))
+		cfg.Progress = p.update
+		defer p.finish()
 	}
 	rep, err := eval.Run(m, filters, seqs, cfg)
-	if opt.progress {
-		fmt.Fprint(opt.stderr, "\r\033[K")
-	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return errors.New("interrupted")

@@ -756,6 +756,13 @@ func hostileCases() []hostileCase {
 			}
 			e.command = []string{"eval", "--filters", filters, "--quiet", "--seq-len", "4096"}
 		}, 1, "embedded:tinystories-sampled/train.jsonl has the 4096 tokens of --seq-len"},
+		{"eval with a --cache-size that never overflows before the last prediction", func(t *testing.T, e *hostileEnv) {
+			filters := filepath.Join(e.root, "filters")
+			if code, _, stderr := runCLI(t, "calibrate", "--out", filters, "--quiet", "--seq-len", "32", "--num-seqs", "2"); code != 0 {
+				t.Fatal(stderr)
+			}
+			e.command = []string{"eval", "--filters", filters, "--quiet", "--cache-size", "254"}
+		}, 2, "--cache-size 254: a cache of 254 entries never overflows before the last prediction of a 256-token sequence (step 254): use at most 253"},
 		{"diff with one directory", func(t *testing.T, e *hostileEnv) { e.command = []string{"diff", e.model} }, 2, "diff takes 2 arguments, got 1"},
 		{"diff --min-cos NaN", func(t *testing.T, e *hostileEnv) {
 			e.command = []string{"diff", e.model, e.model, "--min-cos", "NaN"}
