@@ -30,7 +30,7 @@ type evalOptions struct {
 	MaxDocs, SkipDocs, SeqLen                   int
 	CacheSize, Window, PPLDocs                  int
 	Ratios                                      []int
-	Seed                                        uint64
+	Seed                                        int64
 	JSON, Quiet, Decode                         bool
 	PNG                                         string
 	Context                                     int
@@ -91,13 +91,15 @@ writes by default).`,
 	f.StringVar(&opt.Corpus, "corpus", "", "held-out "+corpusHelp)
 	f.StringVar(&opt.TextField, "text-field", "text", "JSON Lines / Parquet field holding the text")
 	f.IntVar(&opt.SkipDocs, "skip-docs", 0, "documents to skip at the start of the corpus (default: those the filters were calibrated on when their provenance shows the same corpus; 80 on the embedded corpus)")
-	f.IntVar(&opt.MaxDocs, "max-docs", 16, "held-out sequences to evaluate")
+	f.IntVar(&opt.MaxDocs, "num-seqs", 16, "held-out sequences to evaluate")
+	f.IntVar(&opt.MaxDocs, "max-docs", 16, "")
+	f.MarkHidden("max-docs") // the old spelling, kept for scripts
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
 	f.IntVar(&opt.CacheSize, "cache-size", 0, "KV cache entries per layer and kv head in the perplexity run (default seq-len/4; negative: skip the run)")
 	f.IntVar(&opt.Window, "window", 0, "most recent tokens never evicted (default cache-size/4)")
 	f.IntVar(&opt.PPLDocs, "ppl-docs", 8, "sequences of the perplexity run, the first of the evaluated ones (0: all)")
 	f.IntSliceVar(&opt.Ratios, "ratios", eval.DefaultRatios, "compression ratios of the attention recall")
-	f.Uint64Var(&opt.Seed, "seed", 0, "seed of the random baseline")
+	f.Int64Var(&opt.Seed, "seed", 0, "seed of the random baseline")
 	f.BoolVar(&opt.JSON, "json", false, "print the report as JSON")
 	f.StringVar(&opt.PNG, "png", "", "also plot recall and perplexity to `FILE` (.png or .svg)")
 	f.BoolVar(&opt.Quiet, "quiet", false, "no progress on stderr")
@@ -114,7 +116,7 @@ type evalReport struct {
 	Corpus   string   `json:"corpus"`
 	Sources  []string `json:"sources"`
 	SkipDocs int      `json:"skip_docs"`
-	Seed     uint64   `json:"seed"`
+	Seed     int64    `json:"seed"`
 	*eval.Report
 }
 
@@ -125,7 +127,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) (err error)
 		}
 	}
 	if opt.MaxDocs <= 0 {
-		return usageError{fmt.Errorf("--max-docs must be positive, got %d", opt.MaxDocs)}
+		return usageError{fmt.Errorf("--num-seqs must be positive, got %d", opt.MaxDocs)}
 	}
 	if opt.SkipDocs < 0 {
 		return usageError{fmt.Errorf("--skip-docs must be >= 0, got %d", opt.SkipDocs)}
@@ -238,7 +240,7 @@ func runEval(ctx context.Context, stdout io.Writer, opt evalOptions) (err error)
 	}
 	cfg := eval.Config{
 		Options: eval.Options{Ratios: opt.Ratios},
-		Seed:    opt.Seed, CacheSize: max(opt.CacheSize, 0), Window: opt.Window, PPLSeqs: opt.PPLDocs,
+		Seed:    uint64(opt.Seed), CacheSize: max(opt.CacheSize, 0), Window: opt.Window, PPLSeqs: opt.PPLDocs,
 		Context: ctx, ContextLen: max(opt.Context, 0), ExpStats: expStats, Decode: opt.Decode,
 	}
 	if opt.progress {
