@@ -42,6 +42,12 @@ type ContextGroup struct {
 	Window  int // sliding window of the layer, 0 for full attention
 	Chunk   int // chunked attention: a query sees only its own chunk of Chunk positions, 0 for none
 	Seed    uint64
+	// Sinks [group heads], when not nil, are the heads' learned attention-sink
+	// logits (gpt-oss; see Head.Sink). They join every softmax, so SnapKV's
+	// scores see them; the context recall, a share of each query's attention
+	// to the context, does not (every weight of a query shares one
+	// denominator).
+	Sinks []float64
 	// ExpMean [group heads][headDim] and ExpCov [group heads][headDim·headDim]
 	// are the query statistics of the group's heads, already rotated by the
 	// average RoPE rotation of the future positions (see AverageRotation);
@@ -105,7 +111,7 @@ func ContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error) {
 		for i := C - opt.Window; i < seq; i++ {
 			lo := windowStart(i, g.Window, g.Chunk)
 			q = toF64Row(q, qs[i])
-			attnRow(p, q, k, lo, i, g.Scale, g.Softcap)
+			attnRow(p, q, k, lo, i, g.Scale, g.Softcap, g.sinkOf(h))
 			accs[h].row(i, lo, p)
 		}
 	}
@@ -127,7 +133,18 @@ func checkContext(g ContextGroup, opt ContextOptions) error {
 			return fmt.Errorf("%d queries but %d keys", len(qs), seq)
 		}
 	}
+	if g.Sinks != nil && len(g.Sinks) != len(g.Queries) {
+		return fmt.Errorf("%d attention sinks for %d query heads", len(g.Sinks), len(g.Queries))
+	}
 	return nil
+}
+
+// sinkOf is query head h's sink logit, NoSink without sinks.
+func (g ContextGroup) sinkOf(h int) float64 {
+	if g.Sinks == nil {
+		return NoSink
+	}
+	return g.Sinks[h]
 }
 
 // ctxAcc is what one query head's attention rows contribute to its group's
@@ -135,7 +152,8 @@ func checkContext(g ContextGroup, opt ContextOptions) error {
 type ctxAcc struct {
 	C, w int
 	// received[j] sums, over the continuation queries, key j's share of each
-	// query's attention to the context: the recall is linear in the kept set
+	// query's attention to the context (a learned sink's share of the
+	// softmax, gpt-oss, cancels in it): the recall is linear in the kept set
 	// with these weights, so its top keys are the best set (raw sums would
 	// favour the queries that look at the context most), and a method's
 	// recall summed over queries is the sum of received over its kept keys.
@@ -251,7 +269,7 @@ func snapOrder(g ContextGroup, C, w, kernel int) []int {
 		means[h] = make([]float64, n)
 		for i := n; i < C; i++ {
 			lo := windowStart(i, g.Window, g.Chunk)
-			a := Attention(qs[i], g.Keys, lo, i, g.Scale, g.Softcap)
+			a := AttentionSink(qs[i], g.Keys, lo, i, g.Scale, g.Softcap, g.sinkOf(h))
 			for j := max(lo, 0); j < n; j++ {
 				means[h][j] += a[j-lo] / float64(w)
 			}

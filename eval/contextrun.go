@@ -79,9 +79,10 @@ func newContextRun(c *model.Config, opt ContextOptions, s *export.ExpStats) (*co
 }
 
 // layer adds one layer of one sequence: q [seq][H·d], k and v [seq][G·d],
-// post-RoPE; accs[h] holds query head h's rows (see ctxAcc). The kv heads
-// run in parallel, their sums are added in order.
-func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export.Filters, scale float64, seed uint64, accs []*ctxAcc) error {
+// post-RoPE, sinks [H] or nil; accs[h] holds query head h's rows (see
+// ctxAcc, rows with the sinks already in their softmax). The kv heads run
+// in parallel, their sums are added in order.
+func (cr *contextRun) layer(c *model.Config, l int, q, k, v, sinks []float32, f *export.Filters, scale float64, seed uint64, accs []*ctxAcc) error {
 	d, H, G := c.HeadDimOf(l), c.Heads, c.KVHeadsOf(l)
 	group := H / G
 	stats := make([]*ContextStats, G)
@@ -91,6 +92,9 @@ func (cr *contextRun) layer(c *model.Config, l int, q, k, v []float32, f *export
 			Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Chunk: layerChunk(c, l), Seed: mix(seed, uint64(l), uint64(g))}
 		for h := g * group; h < (g+1)*group; h++ {
 			cg.Queries = append(cg.Queries, headRows(q, H, h, d))
+			if sinks != nil {
+				cg.Sinks = append(cg.Sinks, float64(sinks[h]))
+			}
 			if cr.mean != nil {
 				cg.ExpMean = append(cg.ExpMean, cr.mean[l][h])
 				cg.ExpCov = append(cg.ExpCov, cr.cov[l][h])

@@ -72,6 +72,25 @@ type Head struct {
 	Window  int         // sliding window of the layer, 0 for full attention
 	Chunk   int         // chunked attention: a query sees only its own chunk of Chunk positions, 0 for none
 	Seed    uint64      // seed of the random method for this head
+	// Sink, when HasSink, is the head's learned attention-sink logit
+	// (gpt-oss): one more term e^Sink, with no key and no value, in every
+	// softmax denominator. The weights of the keys then sum to less than 1,
+	// and the recall is the kept keys' share of the whole (sink-including)
+	// attention: keeping every key recalls 1 - the sink's share.
+	Sink    float64
+	HasSink bool
+}
+
+// NoSink is the sink logit of a head without a learned sink: e^-Inf = 0
+// joins no denominator.
+var NoSink = math.Inf(-1)
+
+// sinkOf is h's sink logit, NoSink without one.
+func (h Head) sinkOf() float64 {
+	if h.HasSink {
+		return h.Sink
+	}
+	return NoSink
 }
 
 // HeadStats is what one head contributes to the evaluation.
@@ -114,6 +133,13 @@ func Keep(n, r int) int { return (n + r - 1) / r }
 // Attention returns the softmax attention of query q over keys[lo..hi]
 // (inclusive), with scale and optional soft-capping, in float64.
 func Attention(q []float32, keys [][]float32, lo, hi int, scale, softcap float64) []float64 {
+	return AttentionSink(q, keys, lo, hi, scale, softcap, NoSink)
+}
+
+// AttentionSink is Attention with a learned sink logit (gpt-oss) in the
+// denominator: p_j = e^(s_j) / (Σ_k e^(s_k) + e^sink), which sum to less
+// than 1. NoSink gives Attention's weights bit for bit.
+func AttentionSink(q []float32, keys [][]float32, lo, hi int, scale, softcap, sink float64) []float64 {
 	p := make([]float64, hi-lo+1)
 	maxS := math.Inf(-1)
 	for j := lo; j <= hi; j++ {
@@ -128,10 +154,17 @@ func Attention(q []float32, keys [][]float32, lo, hi int, scale, softcap float64
 		p[j-lo] = s
 		maxS = math.Max(maxS, s)
 	}
+	hasSink := !math.IsInf(sink, -1)
+	if hasSink {
+		maxS = math.Max(maxS, sink)
+	}
 	var sum float64
 	for i := range p {
 		p[i] = math.Exp(p[i] - maxS)
 		sum += p[i]
+	}
+	if hasSink {
+		sum += math.Exp(sink - maxS)
 	}
 	for i := range p {
 		p[i] /= sum
@@ -252,7 +285,7 @@ func headRecall(h Head, k []float64, opt Options, hook rowHook, stop func() bool
 		lo = windowStart(i, h.Window, h.Chunk)
 		clear(p[prevLo:lo])
 		q = toF64Row(q, h.Queries[i])
-		attnRow(p, q, k, lo, i, h.Scale, h.Softcap)
+		attnRow(p, q, k, lo, i, h.Scale, h.Softcap, h.sinkOf())
 		if hook != nil {
 			hook(i, lo, p)
 		}

@@ -49,10 +49,14 @@ func TestHeadRecallMatchesReference(t *testing.T) {
 		{"window", 250, false, 40, 0, Options{Ratios: []int{2, 4, 8}, Sinks: -1}},
 		{"softcap", 150, true, 0, 3, Options{Ratios: []int{4, 16}, Sinks: 7, MinKeys: 1}},
 		{"window below sinks", 120, false, 3, 0, Options{Ratios: []int{1, 2}, MinKeys: 2}},
+		{"learned sink", 180, false, 30, 0, Options{Ratios: []int{1, 4}, MinKeys: 4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := randomHead(uint64(tc.seq), tc.seq, 16, tc.dup)
 			h.Window, h.Softcap = tc.window, tc.softcap
+			if tc.name == "learned sink" { // gpt-oss: a sink logit in every softmax
+				h.Sink, h.HasSink = 1.5, true
+			}
 			got, err := HeadRecall(h, tc.opt)
 			if err != nil {
 				t.Fatal(err)
@@ -121,6 +125,7 @@ func TestContextRecallMatchesReference(t *testing.T) {
 		{"defaults", 200, 150, 0, 0, false, ContextOptions{}},
 		{"ties softcap", 120, 60, 0, 2, true, ContextOptions{Ratios: []int{3, 1, 8}, Sinks: -1, Window: 10, Kernel: 3}},
 		{"window", 160, 100, 30, 0, false, ContextOptions{Ratios: []int{2, 4}}},
+		{"learned sinks", 160, 100, 0, 0, false, ContextOptions{Ratios: []int{2, 4}, Window: 20}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var g ContextGroup
@@ -130,6 +135,9 @@ func TestContextRecallMatchesReference(t *testing.T) {
 					g = ContextGroup{Keys: hd.Keys, Filter: hd.Filter, Scale: hd.Scale, Softcap: tc.softcap, Window: tc.window, Seed: 9}
 				}
 				g.Queries = append(g.Queries, hd.Queries)
+			}
+			if tc.name == "learned sinks" { // gpt-oss: one sink logit per query head
+				g.Sinks = []float64{2, -1, 0.5}
 			}
 			opt := tc.opt
 			opt.Context = tc.C

@@ -46,7 +46,7 @@ func refHeadRecall(h Head, opt Options) (*HeadStats, error) {
 		if h.Window > 0 && i-h.Window+1 > 0 {
 			lo = i - h.Window + 1
 		}
-		p := Attention(h.Queries[i], h.Keys, lo, i, h.Scale, h.Softcap)
+		p := AttentionSink(h.Queries[i], h.Keys, lo, i, h.Scale, h.Softcap, h.sinkOf())
 		for j := lo; j <= i; j++ {
 			received[j] += p[j-lo]
 			seenBy[j]++
@@ -149,7 +149,7 @@ func refContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error)
 		mass[h] = make([]float64, seq-C)
 		for i := C; i < seq; i++ {
 			lo := windowStart(i, g.Window, g.Chunk)
-			a := Attention(qs[i], g.Keys, lo, i, g.Scale, g.Softcap)
+			a := AttentionSink(qs[i], g.Keys, lo, i, g.Scale, g.Softcap, g.sinkOf(h))
 			row := make([]float64, C)
 			for j := lo; j < C; j++ {
 				row[j] = a[j-lo]

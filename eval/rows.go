@@ -25,9 +25,10 @@ func toF64(rows [][]float32, d int) []float64 {
 }
 
 // attnRow writes into p[lo..hi] the softmax attention of query q over keys
-// lo..hi (k row-major [seq][len(q)]), with scale and optional soft-capping:
-// Attention's values (to float64 rounding), indexed by key position.
-func attnRow(p, q, k []float64, lo, hi int, scale, softcap float64) {
+// lo..hi (k row-major [seq][len(q)]), with scale, optional soft-capping and
+// a learned sink logit (NoSink for none, see AttentionSink): AttentionSink's
+// values (to float64 rounding), indexed by key position.
+func attnRow(p, q, k []float64, lo, hi int, scale, softcap, sink float64) {
 	d := len(q)
 	maxS := math.Inf(-1)
 	kernels.DotsF64(p[lo:hi+1], q, k[lo*d:(hi+1)*d])
@@ -42,10 +43,17 @@ func attnRow(p, q, k []float64, lo, hi int, scale, softcap float64) {
 			maxS = s
 		}
 	}
+	hasSink := !math.IsInf(sink, -1) // without one, the sums below are bit for bit those of old
+	if hasSink {
+		maxS = max(maxS, sink)
+	}
 	var sum float64
 	for j := range row {
 		row[j] = math.Exp(row[j] - maxS)
 		sum += row[j]
+	}
+	if hasSink {
+		sum += math.Exp(sink - maxS)
 	}
 	for j := range row {
 		row[j] /= sum

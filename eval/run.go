@@ -222,7 +222,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 			return nil, err
 		}
 		var headErr error
-		err := forward(ctx, m, ids, func(l int, q, k, v []float32) {
+		err := forward(ctx, m, ids, func(l int, q, k, v, sinks []float32) {
 			if headErr != nil {
 				return
 			}
@@ -253,11 +253,15 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 						}
 					}
 				}
-				stats[h], errs[h] = headRecall(Head{
+				hd := Head{
 					Queries: headRows(q, H, h, d), Keys: keys[g], Filter: f.Filter(l, g)[:d],
 					Scale: scale, Softcap: c.AttnSoftcap, Window: layerWindow(c, l), Chunk: layerChunk(c, l),
 					Seed: mix(cfg.Seed, uint64(s), uint64(l), uint64(h)),
-				}, k64[g], opt, hook, stop)
+				}
+				if sinks != nil { // gpt-oss: the model's softmax, learned sink included
+					hd.Sink, hd.HasSink = float64(sinks[h]), true
+				}
+				stats[h], errs[h] = headRecall(hd, k64[g], opt, hook, stop)
 			})
 			if headErr = errors.Join(errs...); headErr != nil {
 				return
@@ -281,7 +285,7 @@ func Run(m *model.Model, f *export.Filters, seqs [][]int, cfg Config) (*Report, 
 				}
 			}
 			if cr != nil {
-				headErr = cr.layer(c, l, q, k, v, f, scale, mix(cfg.Seed, uint64(s), 1), accs)
+				headErr = cr.layer(c, l, q, k, v, sinks, f, scale, mix(cfg.Seed, uint64(s), 1), accs)
 			}
 			progress("recall", s*c.Layers+l+1, len(seqs)*c.Layers)
 		})
@@ -429,9 +433,10 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 }
 
 // forward runs ids through every layer, handing each layer's post-RoPE
-// queries and keys and its values to each (valid during the call). It stops
-// between layers once ctx is done.
-func forward(ctx context.Context, m *model.Model, ids []int, each func(l int, q, k, v []float32)) error {
+// queries and keys, its values and its learned attention-sink logits (one
+// per query head, gpt-oss; nil for every other family) to each (valid
+// during the call). It stops between layers once ctx is done.
+func forward(ctx context.Context, m *model.Model, ids []int, each func(l int, q, k, v, sinks []float32)) error {
 	emb, err := m.Embedding()
 	if err != nil {
 		return err
@@ -450,7 +455,7 @@ func forward(ctx context.Context, m *model.Model, ids []int, each func(l int, q,
 		}
 		var q, k []float32
 		layer.Tokens = ids
-		layer.Values = func(_ int, v []float32) { each(l, q, k, v) }
+		layer.Values = func(_ int, v []float32) { each(l, q, k, v, layer.Sinks()) }
 		layer.Forward(h, []int{len(ids)}, func(_ int, qs, ks []float32) { q, k = qs, ks })
 	}
 	return ctx.Err()
