@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/qfilters
 
-.PHONY: build demo test fuzz bench clean slurm-test figures
+.PHONY: build demo test fuzz bench clean slurm-test figures pyenv
 
 build:
 	$(GO) build -o $(BIN) ./cmd/qfilters
@@ -45,3 +45,14 @@ figures: build
 	$(BIN) inspect out/stories260K_qfilt --png docs/figures/inspect-stories260K.png > /dev/null
 	$(BIN) diff out/stories260K_qfilt out/stories260K_seed1 --min-cos 0.9999 --png docs/figures/diff-stories260K.png > /dev/null || true
 	$(BIN) eval --filters out/stories260K_qfilt --png docs/figures/eval-stories260K.png > /dev/null
+
+# The Python side (python/): a pinned virtual environment (reused while
+# python/requirements.txt is unchanged). PY=/path/to/python uses another
+# environment as is.
+VENV ?= python/.venv
+PY ?= $(VENV)/bin/python
+pydeps = $(if $(filter file,$(origin PY)),pyenv)
+
+pyenv:
+	VENV=$(VENV) python/pyenv.sh
+
