@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/qfilters
 
-.PHONY: build demo test fuzz bench clean slurm-test figures pyenv
+.PHONY: build demo test fuzz bench clean slurm-test figures pyenv goldens goldens-check kvpress-test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/qfilters
@@ -46,9 +46,9 @@ figures: build
 	$(BIN) diff out/stories260K_qfilt out/stories260K_seed1 --min-cos 0.9999 --png docs/figures/diff-stories260K.png > /dev/null || true
 	$(BIN) eval --filters out/stories260K_qfilt --png docs/figures/eval-stories260K.png > /dev/null
 
-# The Python side (python/): a pinned virtual environment (reused while
-# python/requirements.txt is unchanged). PY=/path/to/python uses another
-# environment as is.
+# The Python side (python/, docs in python/README.md): a pinned virtual
+# environment, the transformers goldens of testdata/ and the real kvpress on
+# what qfilters writes. PY=/path/to/python uses another environment as is.
 VENV ?= python/.venv
 PY ?= $(VENV)/bin/python
 pydeps = $(if $(filter file,$(origin PY)),pyenv)
@@ -56,3 +56,10 @@ pydeps = $(if $(filter file,$(origin PY)),pyenv)
 pyenv:
 	VENV=$(VENV) python/pyenv.sh
 
+# Regenerate every golden in testdata/ (python/goldens/*.py).
+goldens: $(pydeps)
+	$(PY) python/goldens.py write
+
+# Regenerate into a temporary directory and compare with testdata/.
+goldens-check: $(pydeps)
+	$(PY) python/goldens.py check
