@@ -63,3 +63,8 @@ goldens: $(pydeps)
 # Regenerate into a temporary directory and compare with testdata/.
 goldens-check: $(pydeps)
 	$(PY) python/goldens.py check
+
+# The real kvpress (CPU, offline) on what qfilters calibrate and stats write:
+# the README's kvpress blocks run as they are (python/kvpress_test.py).
+kvpress-test: build $(pydeps)
+	HF_HUB_OFFLINE=1 $(PY) python/kvpress_test.py --qfilters $(BIN)
