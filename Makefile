@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/qfilters
 
-.PHONY: build demo test fuzz bench clean slurm-test figures ggml-check ggml-grids
+.PHONY: build demo test fuzz bench clean slurm-test figures ggml-check ggml-grids pyenv goldens goldens-check kvpress-test
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/qfilters
@@ -56,3 +56,26 @@ ggml-grids:
 	GGML_ONLY_INSTALL=1 ./.ci/ggml-check
 	$(GO) run ./internal/gengrids -header .cache/ggml/llama.cpp-3.22.1/ggml/src/ggml-common.h -out gguf/iqgrids.go \
 		-source "llama.cpp $$(git -C .cache/ggml/llama.cpp-3.22.1 rev-parse HEAD), as bundled in node-llama-cpp 3.22.1"
+
+# The Python side (python/, docs in python/README.md): a pinned virtual
+# environment, the transformers goldens of testdata/ and the real kvpress on
+# what qfilters writes. PY=/path/to/python uses another environment as is.
+VENV ?= python/.venv
+PY ?= $(VENV)/bin/python
+pydeps = $(if $(filter file,$(origin PY)),pyenv)
+
+pyenv:
+	VENV=$(VENV) python/pyenv.sh
+
+# Regenerate every golden in testdata/ (python/goldens/*.py).
+goldens: $(pydeps)
+	$(PY) python/goldens.py write
+
+# Regenerate into a temporary directory and compare with testdata/.
+goldens-check: $(pydeps)
+	$(PY) python/goldens.py check
+
+# The real kvpress (CPU, offline) on what qfilters calibrate and stats write:
+# the README's kvpress blocks run as they are (python/kvpress_test.py).
+kvpress-test: build $(pydeps)
+	HF_HUB_OFFLINE=1 $(PY) python/kvpress_test.py --qfilters $(BIN)

@@ -3,10 +3,15 @@
 (every layer but the last in full, the last up to its query projection, no LM
 head) of a Llama-shaped safetensors checkpoint, in float32 or bf16, timed.
 
-Usage: pytorch_forward.py MODEL_DIR [--seqs 4] [--seq-len 2048] [--threads 2] [--dtype f32|bf16]
+Usage: pytorch_forward.py MODEL_DIR [--seqs 4] [--seq-len 2048] [--threads 2] [--dtype f32|bf16] [--attn sdpa|explicit]
 
 Weights are read and converted before the clock starts; the script prints the
-forward pass's wall time and tokens/s as JSON. Debian: apt-get install python3-torch.
+forward pass's wall time and tokens/s as JSON. Attention: `sdpa`
+(torch.nn.functional.scaled_dot_product_attention, causal: what transformers
+runs by default on PyTorch 2.x; the default where it exists) or `explicit`
+(scores, mask, softmax, as PyTorch 1.13 had to). PyTorch 2.x: the one `make
+pyenv` installs from the registry (python/.venv); Debian's 1.13:
+apt-get install python3-torch.
 """
 import argparse, json, math, os, struct, time
 
@@ -55,6 +60,8 @@ def main():
     ap.add_argument("--seq-len", type=int, default=2048)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dtype", default="f32", choices=["f32", "bf16"])
+    sdpa = hasattr(torch.nn.functional, "scaled_dot_product_attention")
+    ap.add_argument("--attn", default="sdpa" if sdpa else "explicit", choices=["sdpa", "explicit"])
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = json.load(open(os.path.join(a.model, "config.json")))
@@ -86,10 +93,13 @@ def main():
             v = (x @ W[p + "self_attn.v_proj.weight"].T).view(a.seqs, a.seq_len, nkv, hd).transpose(1, 2)
             k = rope(k, cos, sin).repeat_interleave(nh // nkv, dim=1)
             v = v.repeat_interleave(nh // nkv, dim=1)
-            att = torch.empty_like(q)
-            for s in range(a.seqs):  # one sequence at a time bounds the score matrices
-                scores = (q[s] @ k[s].transpose(-1, -2)) / math.sqrt(hd) + mask
-                att[s] = torch.softmax(scores.float(), dim=-1).to(dtype) @ v[s]
+            if a.attn == "sdpa":
+                att = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            else:
+                att = torch.empty_like(q)
+                for s in range(a.seqs):  # one sequence at a time bounds the score matrices
+                    scores = (q[s] @ k[s].transpose(-1, -2)) / math.sqrt(hd) + mask
+                    att[s] = torch.softmax(scores.float(), dim=-1).to(dtype) @ v[s]
             o = att.transpose(1, 2).reshape(a.seqs, a.seq_len, nh * hd) @ W[p + "self_attn.o_proj.weight"].T
             h = h + o
             x = rms(h, W[p + "post_attention_layernorm.weight"], eps)
@@ -99,7 +109,7 @@ def main():
     secs, cpu = time.perf_counter() - start, time.process_time() - cpu0
     # cpu_seconds: on a machine shared with other jobs, CPU time is steadier
     # than wall time (OpenMP threads spin while they wait, which counts too).
-    print(json.dumps({"torch": torch.__version__, "dtype": a.dtype, "threads": a.threads, "seqs": a.seqs,
+    print(json.dumps({"torch": torch.__version__, "dtype": a.dtype, "attn": a.attn, "threads": a.threads, "seqs": a.seqs,
                       "seq_len": a.seq_len, "seconds": secs, "cpu_seconds": cpu,
                       "tokens_per_second": a.seqs * a.seq_len / secs}))
 

@@ -95,25 +95,30 @@ func ModelCard(f *Filters) string {
 }
 
 // kvpressUsage is how to use a filter directory in kvpress. QFilterPress
-// loads nthngdy/{model}_qfilt from the Hub in __post_init_from_model__, which
-// every `with press(model)` calls, so filters set on the press beforehand are
-// overwritten: a subclass must load ours there instead.
+// loads nthngdy/{model}_qfilt from the Hub in post_init_from_model (kvpress
+// 0.5.5; __post_init_from_model__ in older releases), which every `with press(model)`
+// calls, so filters set on the press beforehand are overwritten: a subclass
+// must load ours there instead. The code is the README's "Use them in kvpress"
+// block with dir for its directory name; make kvpress-test runs that block and
+// checks that the cards carry it.
 func kvpressUsage(dir string) string {
 	return "`QFilterPress` loads `nthngdy/{model name}_qfilt` from the Hub each time it is applied\n" +
-		"to a model, replacing any filters set before; this subclass loads these instead:\n\n" +
+		"to a model, replacing any filters set before; this subclass loads these instead\n" +
+		"(with your `model`, `tokenizer`, `context` and `question`):\n\n" +
 		"```python\n" +
 		"from dataclasses import dataclass\n\n" +
+		"import transformers\n" +
 		"from kvpress import QFilterPress\n" +
 		"from kvpress.presses.qfilter_press import QFilters\n\n\n" +
 		"@dataclass\n" +
 		"class LocalQFilterPress(QFilterPress):\n" +
-		"    filters: str = \"" + dir + "\"  # this directory, or a Hub repo holding it\n\n" +
-		"    def __post_init_from_model__(self, model):\n" +
-		"        self.q_filters = QFilters.from_pretrained(self.filters).q_filters.to(model.dtype)\n\n\n" +
+		"    filters: str = \"" + dir + "\"  # a directory qfilters wrote, or a Hub repo holding one\n\n" +
+		"    def post_init_from_model(self, model):  # kvpress calls it each time the press is applied\n" +
+		"        self.q_filters = QFilters.from_pretrained(self.filters).q_filters.to(model.dtype)\n\n" +
+		"    __post_init_from_model__ = post_init_from_model  # the name older kvpress releases call (untested)\n\n\n" +
 		"press = LocalQFilterPress(compression_ratio=0.5, filters=\"" + dir + "\")\n" +
-		"# as any kvpress press, e.g. with its pipeline (import kvpress registers it):\n" +
-		"# pipe = transformers.pipeline(\"kv-press-text-generation\", model=model, tokenizer=tokenizer)\n" +
-		"# answer = pipe(context, question=question, press=press)[\"answer\"]\n" +
+		"pipe = transformers.pipeline(\"kv-press-text-generation\", model=model, tokenizer=tokenizer)  # importing kvpress registers it\n" +
+		"answer = pipe(context, question=question, press=press)[\"answer\"]\n" +
 		"```\n"
 }
 

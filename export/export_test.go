@@ -70,7 +70,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	readme, _ := os.ReadFile(filepath.Join(dir, ReadmeFile))
-	for _, want := range []string{"tags:\n- model_hub_mixin\n- pytorch_model_hub_mixin\n", "org/tiny", "corpus.jsonl", "QFilters.from_pretrained", "class LocalQFilterPress(QFilterPress)", "def __post_init_from_model__(self, model):", "vote"} {
+	for _, want := range []string{"tags:\n- model_hub_mixin\n- pytorch_model_hub_mixin\n", "org/tiny", "corpus.jsonl", "QFilters.from_pretrained", "class LocalQFilterPress(QFilterPress)", "def post_init_from_model(self, model):", "vote"} {
 		if !strings.Contains(string(readme), want) {
 			t.Errorf("README.md lacks %q", want)
 		}

@@ -170,9 +170,14 @@ func (s *ExpStats) card() string {
 			fmt.Fprintf(&b, "- %s: %s\n", kv[0], kv[1])
 		}
 	}
-	b.WriteString("\n## Usage with kvpress\n\n```python\n" +
+	// The README's stats block with this directory (make kvpress-test runs
+	// that block and checks that the cards carry it).
+	b.WriteString("\n## Usage with kvpress\n\nWith your `model`, `tokenizer`, `context` and `question`:\n\n```python\n" +
+		"import transformers\n" +
 		"from kvpress.presses.expected_attention_with_stats import ExpectedAttentionStatsPress\n\n" +
 		"press = ExpectedAttentionStatsPress(compression_ratio=0.5, stats_folder=\"path/to/this/directory\")\n" +
+		"pipe = transformers.pipeline(\"kv-press-text-generation\", model=model, tokenizer=tokenizer)  # importing kvpress registers it\n" +
+		"answer = pipe(context, question=question, press=press)[\"answer\"]\n" +
 		"```\n\n")
 	fmt.Fprintf(&b, "`n_sink` of the press should match the statistics' (%d).\n", s.NSink)
 	return b.String()

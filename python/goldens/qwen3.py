@@ -1,0 +1,38 @@
+"""Golden recipe: testdata/archs/qwen3/ (q/k RMSNorm).
+
+Run: python python/goldens/qwen3.py --out ROOT (writes ROOT/archs/qwen3/).
+What it writes and how: python/goldens/_arch.py.
+"""
+
+import _arch
+
+CONFIG = {
+    "architectures": [
+        "Qwen3ForCausalLM"
+    ],
+    "attention_bias": False,
+    "bos_token_id": 1,
+    "eos_token_id": 2,
+    "head_dim": 32,
+    "hidden_act": "silu",
+    "hidden_size": 64,
+    "initializer_range": 0.2,
+    "intermediate_size": 128,
+    "max_position_embeddings": 2048,
+    "max_window_layers": 3,
+    "model_type": "qwen3",
+    "num_attention_heads": 4,
+    "num_hidden_layers": 3,
+    "num_key_value_heads": 2,
+    "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0,
+    "sliding_window": None,
+    "tie_word_embeddings": True,
+    "torch_dtype": "bfloat16",
+    "use_cache": True,
+    "use_sliding_window": False,
+    "vocab_size": 384
+}
+
+if __name__ == "__main__":
+    _arch.main("qwen3", CONFIG, seed=1004, n_seq=3, seq_len=24)
