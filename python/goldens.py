@@ -52,7 +52,15 @@ def run_all(root, jobs):
     """Runs every recipe into root; returns the skip lines they printed."""
     def one(path):
         t = time.time()
-        r = subprocess.run([sys.executable, path, "--out", root], capture_output=True, text=True)
+        env = dict(os.environ)
+        if "NEEDS_OVERLAY" in open(path, encoding="utf-8").read():
+            # A newer transformers (python/requirements-overlay.txt), first on
+            # the path: OVERLAY=DIR, else the environment's own overlay.
+            overlay = os.environ.get("OVERLAY") or os.path.join(os.path.dirname(os.path.dirname(sys.executable)), "overlay")
+            if not os.path.isdir(overlay):
+                return path, subprocess.CompletedProcess([], 1, "", f"needs the transformers overlay at {overlay} (make pyenv installs it)\n"), 0
+            env["PYTHONPATH"] = overlay + os.pathsep + env.get("PYTHONPATH", "")
+        r = subprocess.run([sys.executable, path, "--out", root], capture_output=True, text=True, env=env)
         return path, r, time.time() - t
 
     skips, failed = [], []

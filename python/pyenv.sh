@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${VENV:-python/.venv}
-want=$(sha256sum python/requirements.txt | cut -d' ' -f1)
+want=$(cat python/requirements.txt python/requirements-overlay.txt | sha256sum | cut -d' ' -f1)
 if [[ -x $venv/bin/python && -f $venv/.requirements.sha256 && $(cat "$venv/.requirements.sha256") == "$want" ]]; then
   echo "pyenv: $venv matches python/requirements.txt (sha256 ${want:0:12}), reused"
   exit 0
@@ -17,5 +17,8 @@ rm -rf "$venv"
 trap 'rm -rf "$venv"' ERR   # a failed install leaves nothing that looks ready
 "${PYTHON3:-python3}" -m venv "$venv"
 "$venv/bin/python" -m pip install --no-input -q --disable-pip-version-check -r python/requirements.txt
+# The overlay: a newer transformers for recipes that need one (Gemma 4).
+"$venv/bin/python" -m pip install --no-input -q --disable-pip-version-check --no-deps \
+  --target "$venv/overlay" -r python/requirements-overlay.txt
 echo "$want" > "$venv/.requirements.sha256"
 echo "pyenv: $venv created from python/requirements.txt in $((SECONDS - start)) s"

@@ -17,6 +17,8 @@ read by several layers gets one filter from the queries of all of them, in
 the owner's row; the readers' rows are zero.
 
 Run: PYTHONPATH=DIR python python/goldens/gemma4.py --out ROOT
+(python/goldens.py does it: this recipe says NEEDS_OVERLAY, and make pyenv
+installs python/requirements-overlay.txt into the environment's overlay).
 """
 import argparse
 import importlib
