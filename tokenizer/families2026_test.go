@@ -93,3 +93,25 @@ func TestFamilies2026(t *testing.T) {
 		})
 	}
 }
+
+// TestFamilies2026Scanners: the split regexes of the stand-ins are exactly
+// the patterns the hand-written scanners replace, so the fixtures above ran
+// through the scanners (TestScannerMatchesRegex checks them against
+// regexp2 on random text).
+func TestFamilies2026Scanners(t *testing.T) {
+	for fam, want := range map[string]string{"gpt_oss": o200kPattern, "llama4": o200kPattern, "qwen3_5": qwen35Pattern} {
+		var j struct {
+			Pre struct {
+				Seq []struct {
+					Pattern struct {
+						Regex string `json:"Regex"`
+					} `json:"pattern"`
+				} `json:"pretokenizers"`
+			} `json:"pre_tokenizer"`
+		}
+		readJSON(t, fixture.Path("tokenizers", fam, "tokenizer.json"), &j)
+		if len(j.Pre.Seq) == 0 || j.Pre.Seq[0].Pattern.Regex != want || knownScanner(want) == nil {
+			t.Errorf("%s: split regex is not the scanned pattern", fam)
+		}
+	}
+}
