@@ -28,6 +28,9 @@ func TestTokenizer2026(t *testing.T) {
 		// The converter writes add_bos_token from Llama 4's tokenizer files.
 		{"llama4", "gpt2", "llama4", []KV{{"tokenizer.ggml.add_bos_token", true}}},
 		{"tekken", "gpt2", "tekken", nil},
+		// Cohere 2 (command-r): llama.cpp adds no BOS unless told to; the
+		// converter writes add_bos_token from the tokenizer files.
+		{"cohere2", "gpt2", "command-r", []KV{{"tokenizer.ggml.add_bos_token", true}}},
 		// Gemma 4: llama.cpp adds the BOS even when told not to.
 		{"gemma4", "gemma4", "", []KV{{"tokenizer.ggml.add_bos_token", false}}},
 	} {

@@ -45,10 +45,12 @@ func init() {
 }
 
 // preNormalizers: the normalizer of the families' tokenizer.json files,
-// which llama.cpp does not apply. Qwen's files compose text to NFC first
-// ("e" + U+0301 becomes "é"), so the ids are those of the safetensors twin.
+// which llama.cpp does not apply. Qwen's and Cohere's files compose text to
+// NFC first ("e" + U+0301 becomes "é"); applying it gives the ids of the
+// safetensors twin.
 var preNormalizers = map[string]any{
 	"qwen2":            map[string]any{"type": "NFC"},
 	"qwen35":           map[string]any{"type": "NFC"},
 	"deepseek-r1-qwen": map[string]any{"type": "NFC"},
+	"command-r":        map[string]any{"type": "NFC"}, // Cohere's files too
 }

@@ -15,7 +15,7 @@ import (
 // python/goldens/tokenizers2026.py (the published files are not ours to
 // carry): each has its family's pipeline and split regex over a small
 // trained vocabulary, and lives in testdata/tokenizers/<family>/.
-var families2026 = []string{"gpt_oss", "qwen3_5", "llama4", "tekken", "gemma4"}
+var families2026 = []string{"gpt_oss", "qwen3_5", "llama4", "tekken", "gemma4", "cohere2"}
 
 // autoDiffers lists, per family, the texts on which transformers 5.2's
 // AutoTokenizer does not follow tokenizer.json. Qwen 3.5's

@@ -249,7 +249,41 @@ def gemma4():
     return data, cfg, ["<start_of_turn>", "<end_of_turn>", "<bos>"]
 
 
-FAMILIES = {"gpt_oss": gpt_oss, "qwen3_5": qwen35, "llama4": llama4, "tekken": tekken, "gemma4": gemma4}
+def cohere2():
+    # Cohere 2 (Command R7B, Command A) as Command R: NFC, Digits (one by
+    # one) then ByteLevel with GPT-2's regex, <BOS_TOKEN> by template, the
+    # special tokens first, the turn tokens after the vocabulary.
+    head = ["<PAD>", "<UNK>", "<CLS>", "<SEP>", "<MASK_TOKEN>", "<BOS_TOKEN>"]
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True),
+    ])
+    tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=True)
+    trainer = trainers.BpeTrainer(vocab_size=600, min_frequency=1, show_progress=False, special_tokens=head,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(CORPUS * 3, trainer=trainer)
+    data = json.loads(tok.to_str())
+    n = len(data["model"]["vocab"])
+    for i, t in enumerate(["<|START_OF_TURN_TOKEN|>", "<|END_OF_TURN_TOKEN|>", "<|USER_TOKEN|>",
+                           "<|CHATBOT_TOKEN|>", "<|SYSTEM_TOKEN|>"]):
+        data["added_tokens"].append({"id": n + i, "content": t, "single_word": False, "lstrip": False,
+                                     "rstrip": False, "normalized": False, "special": True})
+    data["post_processor"] = {
+        "type": "TemplateProcessing",
+        "single": [{"SpecialToken": {"id": "<BOS_TOKEN>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+        "pair": [{"SpecialToken": {"id": "<BOS_TOKEN>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                 {"Sequence": {"id": "B", "type_id": 1}}],
+        "special_tokens": {"<BOS_TOKEN>": {"id": "<BOS_TOKEN>", "ids": [5], "tokens": ["<BOS_TOKEN>"]}}}
+    cfg = {"tokenizer_class": "CohereTokenizer", "bos_token": "<BOS_TOKEN>", "eos_token": "<|END_OF_TURN_TOKEN|>",
+           "pad_token": "<PAD>", "unk_token": "<UNK>", "add_bos_token": True, "add_eos_token": False,
+           "model_max_length": 131072}
+    return data, cfg, ["<|START_OF_TURN_TOKEN|>", "<|USER_TOKEN|>", "<|END_OF_TURN_TOKEN|>"]
+
+
+FAMILIES = {"gpt_oss": gpt_oss, "qwen3_5": qwen35, "llama4": llama4, "tekken": tekken, "gemma4": gemma4,
+            "cohere2": cohere2}
 
 
 def write_json(path, obj, indent=None):
