@@ -31,6 +31,11 @@ func TestTokenizer2026(t *testing.T) {
 		// Cohere 2 (command-r): llama.cpp adds no BOS unless told to; the
 		// converter writes add_bos_token from the tokenizer files.
 		{"cohere2", "gpt2", "command-r", []KV{{"tokenizer.ggml.add_bos_token", true}}},
+		// OLMo 2 / 3's cl100k split: llama.cpp has no olmo2/olmo3 name; dbrx
+		// is its cl100k pre-tokenizer (Llama 3's split, no BOS by default).
+		{"olmo3", "gpt2", "dbrx", nil},
+		// Granite 3.x (StarCoder's tokenizer): refact.
+		{"granite", "gpt2", "refact", nil},
 		// Gemma 4: llama.cpp adds the BOS even when told not to.
 		{"gemma4", "gemma4", "", []KV{{"tokenizer.ggml.add_bos_token", false}}},
 	} {

@@ -282,8 +282,48 @@ def cohere2():
     return data, cfg, ["<|START_OF_TURN_TOKEN|>", "<|USER_TOKEN|>", "<|END_OF_TURN_TOKEN|>"]
 
 
+LLAMA3 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
+          r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def olmo3():
+    # OLMo 2 / 3 (dolma2, cl100k-based): Split(cl100k = Llama 3's regex) +
+    # ByteLevel, no BOS; tokenizer_config names GPT2Tokenizer, which
+    # transformers 5.x rebuilds with GPT-2's own regex.
+    specials = [("<|endoftext|>", None), ("<|pad|>", None), ("<|im_start|>", None), ("<|im_end|>", None)]
+    data = bytelevel_file(LLAMA3, 600, specials,
+                          lambda _: {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+                                     "use_regex": False})
+    cfg = {"tokenizer_class": "GPT2Tokenizer", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
+           "pad_token": "<|pad|>", "unk_token": "<|endoftext|>", "model_max_length": 65536}
+    return data, cfg, ["<|im_start|>", "<|im_end|>", "<|endoftext|>"]
+
+
+def granite():
+    # Granite 3.x (StarCoder's tokenizer): Digits (one by one) + ByteLevel with
+    # GPT-2's regex, no BOS; tokenizer_config names GPT2Tokenizer.
+    specials = ["<|end_of_text|>", "<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<fim_pad>",
+                "<|start_of_role|>", "<|end_of_role|>", "<|tool_call|>"]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True),
+    ])
+    tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=True)
+    trainer = trainers.BpeTrainer(vocab_size=600, min_frequency=1, show_progress=False, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(CORPUS * 3, trainer=trainer)
+    data = json.loads(tok.to_str())
+    data["post_processor"] = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+                              "use_regex": False}
+    cfg = {"tokenizer_class": "GPT2Tokenizer", "bos_token": "<|end_of_text|>", "eos_token": "<|end_of_text|>",
+           "pad_token": "<|end_of_text|>", "unk_token": "<|end_of_text|>", "add_bos_token": False,
+           "model_max_length": 131072}
+    return data, cfg, ["<|start_of_role|>", "<|end_of_role|>", "<|end_of_text|>"]
+
+
 FAMILIES = {"gpt_oss": gpt_oss, "qwen3_5": qwen35, "llama4": llama4, "tekken": tekken, "gemma4": gemma4,
-            "cohere2": cohere2}
+            "cohere2": cohere2, "olmo3": olmo3, "granite": granite}
 
 
 def write_json(path, obj, indent=None):
