@@ -1,7 +1,8 @@
 """Tokenizers of the 2026 families: structural stand-ins and their goldens.
 
 The published tokenizer files of gpt-oss (o200k_harmony), Qwen 3.5,
-Llama 4, Ministral 3 (tekken), Gemma 4 and Cohere 2 are not ours to carry
+Llama 4, Ministral 3 (tekken), Gemma 4, Cohere 2, OLMo 3 and Granite are
+not ours to carry
 (and not reachable here), so this recipe builds, with the `tokenizers`
 library, files with the same pipeline as each published tokenizer.json
 (normalizer, pre-tokenizer with the family's exact split regex, model
