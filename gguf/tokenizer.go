@@ -96,17 +96,20 @@ func (g *File) tokenizer() (*tokenizer.Tokenizer, error) {
 		return b.sentencePiece()
 	case "gpt2":
 		return b.bytePairs()
+	case "gemma4":
+		return b.gemma4()
 	case "":
 		return nil, fmt.Errorf("tokenizer.ggml.model is missing")
 	default:
-		return nil, fmt.Errorf("tokenizer model %q is not supported (supported: llama, gpt2)", kind)
+		return nil, fmt.Errorf("tokenizer model %q is not supported (supported: llama, gpt2, gemma4)", kind)
 	}
 }
 
 type tokBuilder struct {
-	g      *File
-	tokens []string
-	types  []int64
+	g        *File
+	tokens   []string
+	types    []int64
+	forceBOS bool // add the BOS whatever tokenizer.ggml.add_bos_token says (gemma4)
 }
 
 // special reads a token id key, def when absent.
@@ -165,6 +168,7 @@ func (b *tokBuilder) common(defBOS, defEOS int, defAddBOS bool, file map[string]
 	if err != nil {
 		return nil, err
 	}
+	addBOS = addBOS || b.forceBOS
 	addEOS, err := b.flag("tokenizer.ggml.add_eos_token", false)
 	if err != nil {
 		return nil, err
@@ -270,7 +274,7 @@ func (b *tokBuilder) bytePairs() (*tokenizer.Tokenizer, error) {
 	}
 	regexes, ok := preTokenizers[pre]
 	if !ok {
-		return nil, fmt.Errorf("pre-tokenizer %q is not supported (supported: default, gpt-2, llama-bpe, qwen2 and their aliases)", pre)
+		return nil, fmt.Errorf("pre-tokenizer %q is not supported (supported: default, gpt-2, llama-bpe, qwen2, qwen35, gpt-4o, llama4, tekken, glm4, command-r and their aliases)", pre)
 	}
 	var merges []string
 	if v, ok := b.g.Value("tokenizer.ggml.merges"); ok {
@@ -284,11 +288,16 @@ func (b *tokBuilder) bytePairs() (*tokenizer.Tokenizer, error) {
 	}
 	pts = append(pts, map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false})
 	file := map[string]any{
+		"normalizer":    preNormalizers[pre],
 		"pre_tokenizer": map[string]any{"type": "Sequence", "pretokenizers": pts},
 		"model":         map[string]any{"type": "BPE", "merges": merges, "ignore_merges": llama3Pre[pre]},
 		"decoder":       map[string]any{"type": "ByteLevel"},
 	}
-	cfg, err := b.common(11, 11, llama3Pre[pre], file)
+	defBOS := 11
+	if pre == "glm4" || pre == "chatglm-bpe" {
+		defBOS = -1 // llama.cpp unsets GLM-4's default BOS
+	}
+	cfg, err := b.common(defBOS, 11, llama3Pre[pre], file)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func FuzzEncode(f *testing.F) {
 	}
 	var regexes []*regex
 	var scanners []pattern
-	for _, expr := range []string{llama3Pattern, qwenPattern} {
+	for _, expr := range []string{llama3Pattern, qwenPattern, qwen35Pattern, o200kPattern} {
 		re, err := compileRegexp2(expr)
 		if err != nil {
 			f.Fatal(err)

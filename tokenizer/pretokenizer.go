@@ -69,6 +69,8 @@ func newPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 			b.split = &splitPT{pat: pat, behavior: isolated}
 		}
 		return b, nil
+	case "Digits":
+		return parseDigits(raw)
 	case "Metaspace":
 		m, err := parseMetaspace(raw)
 		if err != nil {

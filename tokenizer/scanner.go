@@ -21,6 +21,10 @@ func knownScanner(expr string) pattern {
 		return llamaScanner{maxDigits: 3}
 	case qwenPattern:
 		return llamaScanner{maxDigits: 1}
+	case qwen35Pattern:
+		return llamaScanner{maxDigits: 1, marks: true}
+	case o200kPattern:
+		return o200kScanner{}
 	}
 	return nil
 }
@@ -40,7 +44,22 @@ func knownScanner(expr string) pattern {
 //  7. "\s+": white space.
 //
 // Every character starts some alternative, so the matches tile the text.
-type llamaScanner struct{ maxDigits int }
+//
+// With marks (Qwen 3.5's pattern), \p{M} counts as a letter in 2 and is
+// kept out of the symbols of 4: "[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+" and
+// " ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*".
+type llamaScanner struct {
+	maxDigits int
+	marks     bool
+}
+
+// word is the letter class of alternative 2.
+func (sc llamaScanner) word(r rune) bool { return isL(r) || sc.marks && unicode.Is(unicode.M, r) }
+
+// other is the symbol class of alternative 4.
+func (sc llamaScanner) other(r rune) bool {
+	return isOther(r) && !(sc.marks && unicode.Is(unicode.M, r))
+}
 
 // Character classes, as regexp2 (and Oniguruma) define them: \p{L}, \p{N}
 // and \s (Unicode White_Space).
@@ -105,24 +124,31 @@ func (sc llamaScanner) matchAt(s string, i int) int {
 		}
 	}
 	// 2. Letters, with an optional leading non-newline, non-letter, non-number.
-	if isL(r0) {
-		return skip(s, i+n0, isL, -1)
+	if sc.word(r0) {
+		return skip(s, i+n0, sc.word, -1)
 	}
-	if !isNL(r0) && !isN(r0) && n1 > 0 && isL(r1) {
-		return skip(s, i+n0+n1, isL, -1)
+	if !isNL(r0) && !isN(r0) && n1 > 0 && sc.word(r1) {
+		return skip(s, i+n0+n1, sc.word, -1)
 	}
 	// 3. Numbers.
 	if isN(r0) {
 		return skip(s, i+n0, isN, sc.maxDigits-1)
 	}
 	// 4. Symbols.
-	if r0 == ' ' && n1 > 0 && isOther(r1) {
-		return skip(s, skip(s, i+n0+n1, isOther, -1), isNL, -1)
+	if r0 == ' ' && n1 > 0 && sc.other(r1) {
+		return skip(s, skip(s, i+n0+n1, sc.other, -1), isNL, -1)
 	}
-	if isOther(r0) {
-		return skip(s, skip(s, i+n0, isOther, -1), isNL, -1)
+	if sc.other(r0) {
+		return skip(s, skip(s, i+n0, sc.other, -1), isNL, -1)
 	}
-	// r0 is white space: find the run and its last newline.
+	// r0 is white space.
+	return sc.spaceEnd(s, i)
+}
+
+// spaceEnd matches alternatives 5-7 at white space s[i:]: the run up to its
+// last newline, else the run less its last character when a word follows,
+// else the whole run.
+func (llamaScanner) spaceEnd(s string, i int) int {
 	end, lastNL, lastStart := i, -1, i
 	for end < len(s) {
 		r, size := decode(s, end)

@@ -11,7 +11,8 @@ import (
 // letters (cased, uncased, with marks), numbers of several kinds, white
 // space (including Unicode spaces and newlines), symbols and apostrophes.
 var scannerAlphabet = []rune("aZsStTrReEvVmMlLdDk'  \t\n\r\v\f\u0085\u00a0\u2009\u3000\u2028" +
-	"09١²½Ⅻ.,!?-_(\"#€😀\u200b\u0301éß日本ſKİ")
+	"09١²½Ⅻ.,!?-_(\"#€😀\u200b\u0301éß日本ſKİ" +
+	"ǅᾈʰ々あ\u0903\u0308Σσ/")
 
 func randomScannerText(rng *rand.Rand) string {
 	var b strings.Builder
@@ -25,7 +26,7 @@ func randomScannerText(rng *rand.Rand) string {
 // TestScannerMatchesRegex checks each hand-written scanner against regexp2
 // running the regex it replaces.
 func TestScannerMatchesRegex(t *testing.T) {
-	for _, expr := range []string{llama3Pattern, qwenPattern} {
+	for _, expr := range []string{llama3Pattern, qwenPattern, qwen35Pattern, o200kPattern} {
 		re, err := compileRegexp2(expr)
 		if err != nil {
 			t.Fatal(err)
