@@ -16,8 +16,11 @@ files at their testdata/ paths under ROOT. How files compare:
   pass across CPUs is ~1e-7 relative; one changed value stands out); the
   metadata exactly except the torch build string;
 - .json: equal as parsed JSON (token ids, offsets and configs exactly);
-- every other file (checkpoints, model cards): byte for byte; their values are
-  drawn by numpy's PCG64 and rounded, the same bits on every machine.
+- other safetensors files (checkpoints): every tensor byte for byte (their
+  values are drawn by numpy's PCG64 and rounded, the same bits on every
+  machine), the metadata as a dict (the safetensors library writes its keys
+  in hash order);
+- every other file (model cards): byte for byte.
 A committed file under a directory the recipes write that no recipe wrote is a
 difference, unless a recipe said it skipped it (a line starting "needs
 third-party file").
@@ -141,8 +144,22 @@ def compare_file(got, want):
     if got.endswith(".json"):
         with open(got, encoding="utf-8") as a, open(want, encoding="utf-8") as b:
             return [] if json.load(a) == json.load(b) else ["JSON content differs"]
+    if got.endswith(".safetensors"):
+        return compare_checkpoint(got, want)
     with open(got, "rb") as a, open(want, "rb") as b:
         return [] if a.read() == b.read() else ["bytes differ"]
+
+
+def compare_checkpoint(got, want):
+    """A checkpoint's tensors byte for byte and its metadata as a dict: the
+    safetensors library writes metadata keys in hash order, which changes
+    from run to run."""
+    gm, gt = _tensors(got)
+    wm, wt = _tensors(want)
+    diffs = [] if gm == wm else [f"metadata {gm} != {wm}"]
+    if gt != wt:
+        diffs.append("tensors differ: " + ", ".join(n for n in sorted(set(gt) | set(wt)) if gt.get(n) != wt.get(n))[:200])
+    return diffs
 
 
 def compare_trees(root, ref, skips):
