@@ -7,21 +7,12 @@ context is 16 tokens and the sequences 40, so positions 16..39 are scaled
 Usage: python python/goldens/ministral3.py --out ROOT
 Writes ROOT/archs/ministral3/{config.json, config.transformers5.json,
 model.safetensors, golden.safetensors}. Deterministic: fixed seeds, CPU,
-float32 eager forward of bf16-rounded weights. Self-contained: imports torch,
-transformers, safetensors and the stdlib only.
+float32 eager forward of bf16-rounded weights, by _tiny.make (shared with
+rope_scaling.py).
 """
 import argparse
-import copy
-import json
-import os
-import shutil
-import sys
-import tempfile
 
-import torch
-import transformers
-from safetensors.torch import save_file
-from transformers import AutoConfig, AutoModelForCausalLM
+from _tiny import make
 
 BASE = {
     "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu", "hidden_size": 64,
@@ -42,85 +33,6 @@ VARIANTS = {
 }
 
 
-def capture_attention(model):
-    """Record the queries and keys each layer's eager attention receives."""
-    attn = model.model.layers[0].self_attn
-    mod = sys.modules[type(attn).__module__]
-    orig = mod.eager_attention_forward
-    got = {}
-
-    def wrapped(module, query, key, value, *args, **kwargs):
-        got[("queries", module.layer_idx)] = query.detach().clone()
-        got[("keys", module.layer_idx)] = key.detach().clone()
-        return orig(module, query, key, value, *args, **kwargs)
-
-    mod.eager_attention_forward = wrapped
-    return got, lambda: setattr(mod, "eager_attention_forward", orig)
-
-
-def reference_filters(queries, kv_heads):
-    """The reference calibration over every token, in float64: per query head
-    the first right singular vector, sign by majority vote of U[:,0] > 0,
-    negated; kv filters are the GQA group means (not renormalized)."""
-    layers = len(queries)
-    heads, d = queries[0].shape[1], queries[0].shape[-1]
-    per_q = torch.zeros(layers, heads, d, dtype=torch.float64)
-    sv = torch.zeros(layers, heads, d, dtype=torch.float64)
-    for l, q in enumerate(queries):
-        for h in range(heads):
-            x = q[:, h].reshape(-1, d).to(torch.float64)
-            u, s, vh = torch.linalg.svd(x, full_matrices=False)
-            sign = 1.0 if (u[:, 0] > 0).sum().item() > u.shape[0] / 2 else -1.0
-            per_q[l, h] = -sign * vh[0]
-            sv[l, h, : s.shape[0]] = s
-    rep = heads // kv_heads
-    kv = per_q.reshape(layers, kv_heads, rep, d).mean(dim=2)
-    return kv.float(), per_q.float(), sv.float()
-
-
-def make(name, family, extra, seq, root, n_seq=2, seed=0):
-    cfg = dict(BASE)
-    cfg.update(family)
-    cfg.update(extra)
-    out = os.path.join(root, "archs", name)
-    os.makedirs(out, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        with open(os.path.join(tmp, "config.json"), "w") as f:
-            json.dump(cfg, f, indent=2)
-        config = AutoConfig.from_pretrained(tmp)
-        torch.manual_seed(seed)
-        model = AutoModelForCausalLM.from_config(config, attn_implementation="eager", dtype=torch.float32)
-        model.eval()
-        with torch.no_grad():
-            for p in model.parameters():
-                p.copy_(p.to(torch.bfloat16).to(torch.float32))
-        saved = os.path.join(tmp, "saved")
-        # A copy goes to bf16 for saving: .to() would also round the model's
-        # float32 RoPE buffers (inv_freq) to bf16.
-        copy.deepcopy(model).to(torch.bfloat16).save_pretrained(saved)
-        shutil.copy(os.path.join(tmp, "config.json"), os.path.join(out, "config.json"))
-        shutil.copy(os.path.join(saved, "config.json"), os.path.join(out, "config.transformers5.json"))
-        shutil.copy(os.path.join(saved, "model.safetensors"), os.path.join(out, "model.safetensors"))
-    g = torch.Generator().manual_seed(seed + 1)
-    ids = torch.randint(3, cfg["vocab_size"], (n_seq, seq), generator=g)
-    got, restore = capture_attention(model)
-    with torch.no_grad():
-        logits = model(input_ids=ids).logits
-    restore()
-    layers = cfg["num_hidden_layers"]
-    tensors = {"input_ids": ids.to(torch.int64), "logits": logits.float().contiguous()}
-    for l in range(layers):
-        tensors[f"queries.{l}"] = got[("queries", l)].float().contiguous()
-        tensors[f"keys.{l}"] = got[("keys", l)].float().contiguous()
-    kv, per_q, sv = reference_filters([got[("queries", l)] for l in range(layers)], cfg["num_key_value_heads"])
-    tensors.update({"filters": kv, "filters_per_qhead": per_q, "singular_values": sv})
-    meta = {"torch": torch.__version__, "transformers": transformers.__version__,
-            "note": "float32 eager forward of the checkpoint in this folder; queries/keys post-RoPE "
-                    "[n_seq, heads, seq, head_dim]; recipe python/goldens/ministral3.py"}
-    save_file(tensors, os.path.join(out, "golden.safetensors"), metadata=meta)
-    print(name, "written:", out)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -129,7 +41,7 @@ def main():
     for name, (fam, extra, seq) in VARIANTS.items():
         if a.only and name != a.only:
             continue
-        make(name, fam, extra, seq, a.out)
+        make(name, BASE, fam, extra, seq, a.out, "ministral3.py")
 
 
 if __name__ == "__main__":
