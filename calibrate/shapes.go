@@ -94,42 +94,18 @@ func (s shapes) pad(q []float32, d int) []float32 {
 // (owner first): rows concatenated, Gram matrices and sums added.
 func (st *Stats) groupStats(owner, d int) LayerStats {
 	var out LayerStats
+	folds := true // the fold statistics count only if every member has them
 	for l, o := range st.Meta.KVOwner {
-		if o != owner {
-			continue
+		if o == owner {
+			out.add(st.Layers[l])
+			folds = folds && st.Layers[l].FoldGram[0] != nil
 		}
-		ls := st.Layers[l]
-		if ls.Rows != nil {
-			out.Positions = append(out.Positions, ls.Positions...)
-			out.Rows = append(out.Rows, ls.Rows...)
-			continue
-		}
-		if out.Gram == nil {
-			out.Gram = make([]float64, len(ls.Gram))
-			out.Sum = make([]float64, len(ls.Sum))
-		}
-		for i, v := range ls.Gram {
-			out.Gram[i] += v
-		}
-		for i, v := range ls.Sum {
-			out.Sum[i] += v
-		}
-		out.Count += ls.Count
-		for f := range ls.FoldGram {
-			if ls.FoldGram[f] == nil {
-				continue
+	}
+	if folds && out.Rows == nil {
+		for l, o := range st.Meta.KVOwner {
+			if o == owner {
+				out.addFoldStats(st.Layers[l])
 			}
-			if out.FoldGram[f] == nil {
-				out.FoldGram[f] = make([]float64, len(ls.FoldGram[f]))
-				out.FoldSum[f] = make([]float64, len(ls.FoldSum[f]))
-			}
-			for i, v := range ls.FoldGram[f] {
-				out.FoldGram[f][i] += v
-			}
-			for i, v := range ls.FoldSum[f] {
-				out.FoldSum[f][i] += v
-			}
-			out.FoldCount[f] += ls.FoldCount[f]
 		}
 	}
 	return out

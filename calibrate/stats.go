@@ -383,27 +383,34 @@ func Merge(parts []*Stats, names []string) (*Stats, error) {
 			continue
 		}
 		for _, i := range order { // shard order = position order
-			src := parts[i].Layers[l]
-			if src.Rows != nil {
-				dst.Positions = append(dst.Positions, src.Positions...)
-				dst.Rows = append(dst.Rows, src.Rows...)
-				continue
-			}
-			if dst.Gram == nil {
-				dst.Gram = make([]float64, len(src.Gram))
-				dst.Sum = make([]float64, len(src.Sum))
-			}
-			for j, v := range src.Gram {
-				dst.Gram[j] += v
-			}
-			for j, v := range src.Sum {
-				dst.Sum[j] += v
-			}
-			dst.Count += src.Count
+			dst.add(parts[i].Layers[l])
 		}
 		mergeFolds(dst, parts, order, l)
 	}
 	return out, nil
+}
+
+// add appends src's sampled rows to ls, or adds its sums (every-position
+// mode); fold statistics are left to the caller.
+func (ls *LayerStats) add(src LayerStats) {
+	if src.Rows != nil {
+		ls.Positions = append(ls.Positions, src.Positions...)
+		ls.Rows = append(ls.Rows, src.Rows...)
+		return
+	}
+	if ls.Gram == nil {
+		ls.Gram = make([]float64, len(src.Gram))
+		ls.Sum = make([]float64, len(src.Sum))
+	}
+	addTo(ls.Gram, src.Gram)
+	addTo(ls.Sum, src.Sum)
+	ls.Count += src.Count
+}
+
+func addTo(dst, src []float64) {
+	for i, v := range src {
+		dst[i] += v
+	}
 }
 
 // mergeFolds adds the shards' fold statistics of layer l, when every shard
@@ -414,21 +421,21 @@ func mergeFolds(dst *LayerStats, parts []*Stats, order []int, l int) {
 			return
 		}
 	}
+	for _, i := range order {
+		dst.addFoldStats(parts[i].Layers[l])
+	}
+}
+
+// addFoldStats adds src's fold statistics to ls's.
+func (ls *LayerStats) addFoldStats(src LayerStats) {
 	for k := range stabilityFolds {
-		for _, i := range order {
-			src := parts[i].Layers[l]
-			if dst.FoldGram[k] == nil {
-				dst.FoldGram[k] = make([]float64, len(src.FoldGram[k]))
-				dst.FoldSum[k] = make([]float64, len(src.FoldSum[k]))
-			}
-			for j, v := range src.FoldGram[k] {
-				dst.FoldGram[k][j] += v
-			}
-			for j, v := range src.FoldSum[k] {
-				dst.FoldSum[k][j] += v
-			}
-			dst.FoldCount[k] += src.FoldCount[k]
+		if ls.FoldGram[k] == nil {
+			ls.FoldGram[k] = make([]float64, len(src.FoldGram[k]))
+			ls.FoldSum[k] = make([]float64, len(src.FoldSum[k]))
 		}
+		addTo(ls.FoldGram[k], src.FoldGram[k])
+		addTo(ls.FoldSum[k], src.FoldSum[k])
+		ls.FoldCount[k] += src.FoldCount[k]
 	}
 }
 

@@ -12,14 +12,13 @@ ROOT/archs/gpt_oss/mxfp4_reference.safetensors: transformers' own
 dequantization (convert_moe_packed_tensors) of layer 0's experts and of a
 synthetic block/scale pair covering every byte and every scale 0..254.
 Deterministic: fixed seeds, CPU, float32 eager forward (eager experts).
-Self-contained: imports torch, transformers, safetensors and the stdlib only.
+capture_attention and reference_filters come from _tiny.py (shared with rope_scaling.py).
 """
 import argparse
 import copy
 import json
 import os
 import shutil
-import sys
 import tempfile
 
 import torch
@@ -27,6 +26,8 @@ import transformers
 from safetensors.torch import save_file
 from transformers import AutoConfig, AutoModelForCausalLM
 from transformers.integrations.mxfp4 import convert_moe_packed_tensors
+
+from _tiny import capture_attention, reference_filters
 
 CONFIG = {
     "architectures": ["GptOssForCausalLM"], "model_type": "gpt_oss", "attention_bias": True,
@@ -44,38 +45,6 @@ QUANT = {"quant_method": "mxfp4",
          "modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router",
                                     "model.embed_tokens", "lm_head"]}
 SEQ, N_SEQ = 24, 2
-
-
-def capture_attention(model):
-    attn = model.model.layers[0].self_attn
-    mod = sys.modules[type(attn).__module__]
-    orig = mod.eager_attention_forward
-    got = {}
-
-    def wrapped(module, query, key, value, *args, **kwargs):
-        got[("queries", module.layer_idx)] = query.detach().clone()
-        got[("keys", module.layer_idx)] = key.detach().clone()
-        return orig(module, query, key, value, *args, **kwargs)
-
-    mod.eager_attention_forward = wrapped
-    return got, lambda: setattr(mod, "eager_attention_forward", orig)
-
-
-def reference_filters(queries, kv_heads):
-    layers = len(queries)
-    heads, d = queries[0].shape[1], queries[0].shape[-1]
-    per_q = torch.zeros(layers, heads, d, dtype=torch.float64)
-    sv = torch.zeros(layers, heads, d, dtype=torch.float64)
-    for l, q in enumerate(queries):
-        for h in range(heads):
-            x = q[:, h].reshape(-1, d).to(torch.float64)
-            u, s, vh = torch.linalg.svd(x, full_matrices=False)
-            sign = 1.0 if (u[:, 0] > 0).sum().item() > u.shape[0] / 2 else -1.0
-            per_q[l, h] = -sign * vh[0]
-            sv[l, h, : s.shape[0]] = s
-    rep = heads // kv_heads
-    kv = per_q.reshape(layers, kv_heads, rep, d).mean(dim=2)
-    return kv.float(), per_q.float(), sv.float()
 
 
 def random_mxfp4(g, experts, rows, cols):
