@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -15,13 +14,11 @@ const alsoStatsSinks = 4
 
 // checkAlsoStats refuses --also-stats where it cannot apply, before any work:
 // the statistics are written after the filters (to out), so anything that
-// would fail them then would leave the filters behind.
-func checkAlsoStats(opt calibrateOptions, out string, inputs []string, finished bool) error {
+// would fail them then would leave the filters behind. (runJob checks the
+// directory itself as it checks every output.)
+func checkAlsoStats(opt calibrateOptions, out string) error {
 	if opt.AlsoStats == "" {
 		return nil
-	}
-	if opt.StatsOut != "" {
-		return usageError{errors.New("--also-stats and --stats-out exclude each other: shard the statistics with qfilters stats --shard")}
 	}
 	// Each sequence's first alsoStatsSinks tokens are left out; a covariance
 	// needs two queries. Refused now: after the run the filters are written.
@@ -32,10 +29,7 @@ func checkAlsoStats(opt calibrateOptions, out string, inputs []string, finished 
 	if within(opt.AlsoStats, out) || within(out, opt.AlsoStats) {
 		return usageError{fmt.Errorf("--also-stats %s and the filters' output %s overlap: give each a directory of its own", opt.AlsoStats, out)}
 	}
-	if finished { // both outputs are there: the run may be done already
-		return nil
-	}
-	return checkOutput(opt.AlsoStats, opt.Force, true, inputs...)
+	return nil
 }
 
 // within reports whether path is dir or lies inside it (lexically, after

@@ -69,7 +69,7 @@ Presets: ` + strings.Join(synth.Names(), ", ") + ` (qfilters synth writes them).
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence of the end-to-end run")
 	f.StringVar(&opt.Precision, "precision", "f32", "arithmetic of the end-to-end run's matrix products: f32 or bf16")
 	f.BoolVar(&opt.JSON, "json", false, "print the results as JSON")
-	f.BoolVar(&opt.Quiet, "quiet", false, "no progress lines on stderr")
+	f.BoolVar(&opt.Quiet, "quiet", false, quietHelp)
 	f.BoolVar(&opt.SkipGEMM, "skip-gemm", false, "skip the GEMM measurements")
 	f.BoolVar(&opt.SkipE2E, "skip-e2e", false, "skip the end-to-end calibration")
 	return cmd
@@ -180,9 +180,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, opt benchOptions) e
 		}
 	}
 	if opt.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(stdout, rep)
 	}
 	fmt.Fprintf(stdout, "kernel path %s, %d threads\n", rep.CPUPath, rep.Threads)
 	return nil

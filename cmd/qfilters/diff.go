@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,9 +130,7 @@ func runDiff(w io.Writer, a, b string, opt diffOptions) error {
 	rep := diffReport{A: a, B: b, MinCos: opt.MinCos, Comparison: cmp, Summary: cmp.Summaries(weakestN),
 		BelowKV: nonNil(kv), BelowQuery: nonNil(query), OK: len(kv)+len(query) == 0, Noise: noiseOf(cmp)}
 	if opt.JSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := printJSON(w, rep); err != nil {
 			return err
 		}
 	} else if err := printDiff(w, rep); err != nil {

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -89,27 +87,4 @@ func keyDiff(a, b runKey) string {
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
-}
-
-// reportFinished ends a --resume run whose output is already there: done
-// (exit 0) when it is this run's result, so that a re-submitted array job or
-// a retried CI step succeeds; refused when it holds another run.
-func reportFinished(stdout io.Writer, opt calibrateOptions, out, model string, k runKey) error {
-	diff, err := finishedDiff(out, opt.StatsOut != "", k)
-	if err != nil {
-		return fmt.Errorf("output %s already exists and is not a finished run to resume (%v): use --force to replace it, or another --out", out, err)
-	}
-	if diff != "" {
-		return fmt.Errorf("output %s already exists and holds another run (%s): use --force to replace it, or another --out", out, diff)
-	}
-	if opt.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			jobSummary
-			AlreadyComplete bool `json:"already_complete"`
-		}{jobSummary{Out: out, Model: model}, true})
-	}
-	fmt.Fprintf(stdout, "%s is already complete: it holds this run's result (same inputs and settings); nothing to do\n", out)
-	return nil
 }

@@ -39,6 +39,16 @@ func (in *inputs) named(err error) error {
 	return renamedError{strings.ReplaceAll(err.Error(), in.extracted+string(filepath.Separator), "embedded:"), err}
 }
 
+// renamedError rewords an error's message and keeps the error (and its exit
+// code) underneath.
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (e renamedError) Error() string { return e.msg }
+func (e renamedError) Unwrap() error { return e.err }
+
 // corpusHelp is --corpus's help, the same for every command.
 const corpusHelp = "corpus `PATH`: a JSON Lines file (.jsonl, .ndjson; .json also as one array of objects), .txt or .parquet, " +
 	"the text ones also compressed (.gz, .zst: found by content), a directory of them or a glob"
@@ -176,4 +186,31 @@ func textEncoder(modelDir string) (encode corpus.Encoder, identity string) {
 		return func(string) ([]int, error) { return nil, err }, ""
 	}
 	return func(text string) ([]int, error) { return tok.Encode(text, true), nil }, identity
+}
+
+// modelBaseName is the model's name as kvpress derives its filter
+// repository (nthngdy/{name}_qfilt): the directory's name, or for a Hugging
+// Face cache snapshot (models--org--name/snapshots/<rev>) the name part; for
+// a GGUF file, its name without the extension.
+func modelBaseName(dir string) string {
+	dir = filepath.Clean(dir)
+	if abs, err := filepath.Abs(dir); err == nil { // ".", "..": the directory's own name
+		dir = abs
+	}
+	parent := filepath.Dir(dir)
+	if filepath.Base(parent) == "snapshots" {
+		repo := filepath.Base(filepath.Dir(parent))
+		if name, ok := strings.CutPrefix(repo, "models--"); ok {
+			if i := strings.LastIndex(name, "--"); i >= 0 {
+				name = name[i+2:]
+			}
+			if name != "" {
+				return name
+			}
+		}
+	}
+	if base := filepath.Base(dir); model.IsGGUF(dir) {
+		return strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	return filepath.Base(dir)
 }

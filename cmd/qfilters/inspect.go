@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -104,9 +103,7 @@ func runInspect(w io.Writer, dir string, opt inspectOptions) error {
 		}
 	}
 	if opt.JSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(w, rep)
 	}
 	return printInspect(w, f, rep, grids, opt.Color)
 }

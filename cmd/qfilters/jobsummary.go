@@ -9,3 +9,6 @@ type jobSummary struct {
 	Tokens  int     `json:"tokens"`  // tokens run through the model
 	Seconds float64 `json:"seconds"` // wall time of the run
 }
+
+// quietHelp is --quiet's help, the same for every command.
+const quietHelp = "no progress and no notes on stderr"

@@ -27,17 +27,23 @@ func firstKeys(t *testing.T, doc string, n int) []string {
 	return keys
 }
 
-// TestJSONOutputsShareOneShape: calibrate, stats and merge --json (and a
-// finished --resume) open with out, model, tokens, seconds in that order.
+// TestJSONOutputsShareOneShape: calibrate, stats, merge, eval and synth
+// --json (and a finished --resume) open with out, model, tokens, seconds in
+// that order.
 func TestJSONOutputsShareOneShape(t *testing.T) {
 	dir := t.TempDir()
 	shard := filepath.Join(dir, "s0.safetensors")
+	qshard := filepath.Join(dir, "q0.safetensors")
 	runs := [][]string{
 		{"calibrate", "--out", filepath.Join(dir, "f"), "--num-seqs", "2", "--seq-len", "64", "--quiet", "--json", "--resume"},
 		{"calibrate", "--out", filepath.Join(dir, "f"), "--num-seqs", "2", "--seq-len", "64", "--quiet", "--json", "--resume"},
 		{"stats", "--out", filepath.Join(dir, "st"), "--num-samples", "4", "--quiet", "--json"},
 		{"calibrate", "--shard", "0/1", "--stats-out", shard, "--num-seqs", "2", "--seq-len", "64", "--quiet", "--json"},
-		{"merge", "--out", filepath.Join(dir, "m"), shard, "--json"},
+		{"merge", "--out", filepath.Join(dir, "m"), shard, "--json", "--quiet"},
+		{"stats", "--shard", "0/1", "--stats-out", qshard, "--num-samples", "4", "--quiet", "--json"},
+		{"merge", "--out", filepath.Join(dir, "mq"), qshard, "--json", "--quiet"},
+		{"eval", "--filters", filepath.Join(dir, "f"), "--png", filepath.Join(dir, "e.png"), "--num-seqs", "2", "--cache-size", "-1", "--quiet", "--json"},
+		{"synth", "--preset", "small", "--out", filepath.Join(dir, "synth"), "--json"},
 	}
 	for _, args := range runs {
 		code, stdout, stderr := runCLI(t, args...)
@@ -49,7 +55,9 @@ func TestJSONOutputsShareOneShape(t *testing.T) {
 		}
 		var sum jobSummary
 		json.Unmarshal([]byte(stdout), &sum)
-		if sum.Out == "" || sum.Model == "" || (sum.Tokens == 0) != strings.Contains(stdout, "already_complete") {
+		done := strings.Contains(stdout, "already_complete") // nothing ran
+		ranModel := !done && args[0] != "synth"
+		if sum.Out == "" || sum.Model == "" || (sum.Tokens > 0) != ranModel || (sum.Seconds > 0) == done {
 			t.Errorf("%v: %+v", args, sum)
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -19,8 +18,8 @@ import (
 func init() { commands = append(commands, newMergeCmd) }
 
 type mergeOptions struct {
-	Out, Sign   string
-	JSON, Force bool
+	Out, Sign          string
+	JSON, Quiet, Force bool
 }
 
 func newMergeCmd() *cobra.Command {
@@ -49,13 +48,18 @@ schedulers that pass it as is.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runMerge(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, opt)
+			stderr := cmd.ErrOrStderr()
+			if opt.Quiet {
+				stderr = io.Discard
+			}
+			return runMerge(cmd.OutOrStdout(), stderr, args, opt)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opt.Out, "out", "", "output filter `DIR` (required)")
 	f.StringVar(&opt.Sign, "sign", "", "override the sign rule the shards were calibrated with: vote or mean")
 	f.BoolVar(&opt.JSON, "json", false, "print a machine-readable summary on stdout")
+	f.BoolVar(&opt.Quiet, "quiet", false, quietHelp)
 	f.BoolVar(&opt.Force, "force", false, forceHelp)
 	return cmd
 }
@@ -142,9 +146,7 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 	}
 	mean, min := energySummary(export.ComputeFigures(f))
 	if opt.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return printJSON(stdout, struct {
 			jobSummary
 			Shards          int     `json:"shards"`
 			Layers          int     `json:"layers"`
@@ -190,10 +192,8 @@ func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions)
 		return err
 	}
 	if opt.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
 		tokens := int(merged.Count[0]) + merged.Meta.NSink*merged.Meta.NumSeqs // every query, and the sinks before them
-		return enc.Encode(struct {
+		return printJSON(stdout, struct {
 			jobSummary
 			Shards  int   `json:"shards"`
 			Layers  int   `json:"layers"`

@@ -111,3 +111,11 @@ func flagError(err error) error {
 	}
 	return fmt.Errorf("%s must be %s, got %q", flag, want, value)
 }
+
+// noArgs is cobra.NoArgs reporting a usage error (exit code 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q (usage: qfilters %s)", cmd.Name(), args[0], cmd.Use)}
+	}
+	return nil
+}

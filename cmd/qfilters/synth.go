@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ func init() { commands = append(commands, newSynthCmd) }
 func newSynthCmd() *cobra.Command {
 	var preset, out string
 	var seed int64
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "synth --preset NAME --out DIR",
 		Short: "Write a random-weight bf16 checkpoint with the exact shapes of a real model",
@@ -29,19 +31,28 @@ func newSynthCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
-			return runSynth(ctx, cmd.OutOrStdout(), preset, out, uint64(seed)) // every command's --seed is an int64
+			return runSynth(ctx, cmd.OutOrStdout(), preset, out, uint64(seed), asJSON) // every command's --seed is an int64
 		},
 	}
 	cmd.Flags().StringVar(&preset, "preset", "llama-3.2-1b", "model shape `NAME`")
 	cmd.Flags().StringVar(&out, "out", "", "output `DIR` (must not exist)")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the random weights")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a machine-readable summary on stdout")
 	return cmd
 }
 
 // synthWrite is synth.Write; tests replace it to fail halfway.
 var synthWrite = synth.Write
 
-func runSynth(ctx context.Context, stdout io.Writer, name, out string, seed uint64) error {
+// synthSummary is what synth --json prints.
+type synthSummary struct {
+	jobSummary       // model: the preset; tokens: none, it runs no model
+	Parameters int64 `json:"parameters"`
+	Bytes      int64 `json:"bytes"`
+}
+
+func runSynth(ctx context.Context, stdout io.Writer, name, out string, seed uint64, asJSON bool) error {
+	start := time.Now()
 	if out == "" {
 		return usageError{fmt.Errorf("--out is required")}
 	}
@@ -78,6 +89,23 @@ func runSynth(ctx context.Context, stdout io.Writer, name, out string, seed uint
 	if err := os.Rename(filepath.Join(tmp, "model"), out); err != nil {
 		return err
 	}
+	if asJSON {
+		return printJSON(stdout, synthSummary{jobSummary{Out: out, Model: name, Seconds: time.Since(start).Seconds()}, p.Params(), dirBytes(out)})
+	}
 	fmt.Fprintf(stdout, "wrote %s: %s shapes, %.4g M parameters in bf16\n", out, name, float64(p.Params())/1e6)
 	return nil
+}
+
+// dirBytes is the size of the files in dir.
+func dirBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -22,9 +21,7 @@ func newVersionCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(versionInfo())
+				return printJSON(cmd.OutOrStdout(), versionInfo())
 			}
 			fmt.Fprint(cmd.OutOrStdout(), versionText())
 			return nil
