@@ -85,7 +85,9 @@ writes by default).`,
 	f.IntVar(&opt.SeqLen, "seq-len", 2048, "tokens per sequence; shorter documents are skipped, longer ones cut")
 	f.IntVar(&opt.CacheSize, "cache-size", 0, "KV cache entries per layer and kv head in the perplexity run (default seq-len/4; negative: skip the run)")
 	f.IntVar(&opt.Window, "window", 0, "most recent tokens never evicted (default cache-size/4)")
-	f.IntVar(&opt.PPLDocs, "ppl-docs", 8, "sequences of the perplexity run, the first of the evaluated ones (0: all)")
+	f.IntVar(&opt.PPLDocs, "ppl-seqs", 8, "sequences of the perplexity run, the first of the evaluated ones (0: all)")
+	f.IntVar(&opt.PPLDocs, "ppl-docs", 8, "")
+	f.MarkHidden("ppl-docs") // the old spelling, kept for scripts
 	f.IntSliceVar(&opt.Ratios, "ratios", eval.DefaultRatios, "compression ratios of the attention recall")
 	f.Int64Var(&opt.Seed, "seed", 0, "seed of the random baseline")
 	f.BoolVar(&opt.JSON, "json", false, "print the report as JSON")

@@ -30,7 +30,7 @@ func TestEvalEmbeddedEndToEnd(t *testing.T) {
 	filters := calibrateEmbedded(t)
 	pngPath := filepath.Join(t.TempDir(), "eval.png")
 	out, _, err := execute(t, "eval", "--filters", filters, "--json", "--quiet",
-		"--max-docs", "3", "--seq-len", "128", "--cache-size", "32", "--png", pngPath)
+		"--max-docs", "3", "--ppl-docs", "2", "--seq-len", "128", "--cache-size", "32", "--png", pngPath) // the old spellings
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func (j *evalJob) checkFlags() error {
 		}
 	}
 	if opt.PPLDocs < 0 {
-		return usageError{fmt.Errorf("--ppl-docs must be >= 0, got %d", opt.PPLDocs)}
+		return usageError{fmt.Errorf("--ppl-seqs must be >= 0, got %d", opt.PPLDocs)}
 	}
 	return nil
 }

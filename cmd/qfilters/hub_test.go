@@ -65,7 +65,7 @@ func TestHubID(t *testing.T) {
 	if card, _ := os.ReadFile(filepath.Join("st", "README.md")); code != 0 || !strings.Contains(string(card), "hub commit: a1b2c3d4e5f60718293a4b5c6d7e8f9012345678") {
 		t.Errorf("stats: exit %d (%s): its card does not name the commit", code, stderr)
 	}
-	code, _, stderr = runCLI(t, "eval", "--model", "org/stories", "--corpus", fixture.StoriesCorpus(), "--seq-len", "64", "--max-docs", "2", "--ppl-docs", "1", "--quiet")
+	code, _, stderr = runCLI(t, "eval", "--model", "org/stories", "--corpus", fixture.StoriesCorpus(), "--seq-len", "64", "--max-docs", "2", "--ppl-seqs", "1", "--quiet")
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
