@@ -106,7 +106,8 @@ func TestEvalEmbeddedEndToEnd(t *testing.T) {
 	if p == nil {
 		t.Fatal("no perplexity")
 	}
-	if p.CacheSize != 32 || p.Window != 8 || p.Sinks != 4 || p.Predictions != 3*(127-33) { // the steps after the 32-entry cache first overflows
+	// --ppl-docs 2: the steps after the 32-entry cache first overflows, in 2 sequences
+	if p.CacheSize != 32 || p.Window != 8 || p.Sinks != 4 || p.Sequences != 2 || p.Predictions != 2*(127-33) {
 		t.Errorf("perplexity run: %+v", p)
 	}
 	ppl := map[string]float64{}
