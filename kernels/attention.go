@@ -213,35 +213,13 @@ func packValues(dst, v []float32, pl *attnPlan, g int) {
 func (pl *attnPlan) block(h, i0 int) {
 	mr, nr, d, dpad, bq, bk := pl.mr, pl.nr, pl.d, pl.dpad, pl.bq, pl.bk
 	i1 := min(i0+bq, pl.seq)
-	nq := i1 - i0
-	nqp := ceilDiv(nq, nr)
+	nqp := ceilDiv(i1-i0, nr)
 	g := h / (pl.heads / pl.kvHeads)
-	ldq := pl.heads * d
 	opts := pl.opts
 
 	sc := attnPool.Get().(*attnScratch)
 	defer attnPool.Put(sc)
-	sc.q = grow(sc.q, nqp*d*nr)
-	sc.s = grow(sc.s, nqp*bk*nr)
-	sc.o = grow(sc.o, nqp*dpad*nr)
-	sc.m = grow(sc.m, nqp*nr)
-	if cap(sc.l) < nqp*nr {
-		sc.l = make([]float64, nqp*nr)
-	}
-	mx, den := sc.m[:nqp*nr], sc.l[:nqp*nr]
-	for i := range mx {
-		mx[i], den[i] = float32(math.Inf(-1)), 0
-	}
-	clear(sc.o)
-
-	// Q block as B panels: d steps of nr queries.
-	if nq < nqp*nr {
-		clear(sc.q)
-	}
-	for qp := 0; qp < nqp; qp++ {
-		q0 := i0 + qp*nr
-		transposeF32(sc.q[qp*d*nr:], nr, pl.q[q0*ldq+h*d:], ldq, min(nr, i1-q0), d)
-	}
+	mx, den := pl.openBlock(sc, h, i0, i1)
 
 	window := opts.Window
 	jlo := 0
@@ -290,16 +268,53 @@ func (pl *attnPlan) block(h, i0 int) {
 		}
 	}
 
-	// Normalize the columns of Oᵀ and write them out as rows.
+	pl.closeBlock(sc, h, i0, i1, mx, den)
+}
+
+// openBlock readies sc for queries i0..i1-1 of head h: the running maxima
+// at -Inf, the denominators and partial outputs at 0, and the queries
+// packed as B panels (d steps of nr queries).
+func (pl *attnPlan) openBlock(sc *attnScratch, h, i0, i1 int) (mx []float32, den []float64) {
+	nr, d := pl.nr, pl.d
+	nqp := ceilDiv(i1-i0, nr)
+	ldq := pl.heads * d
+	sc.q = grow(sc.q, nqp*d*nr)
+	sc.s = grow(sc.s, nqp*pl.bk*nr)
+	sc.o = grow(sc.o, nqp*pl.dpad*nr)
+	sc.m = grow(sc.m, nqp*nr)
+	if cap(sc.l) < nqp*nr {
+		sc.l = make([]float64, nqp*nr)
+	}
+	mx, den = sc.m[:nqp*nr], sc.l[:nqp*nr]
+	for i := range mx {
+		mx[i], den[i] = float32(math.Inf(-1)), 0
+	}
+	clear(sc.o)
+	if i1-i0 < nqp*nr {
+		clear(sc.q)
+	}
+	for qp := 0; qp < nqp; qp++ {
+		q0 := i0 + qp*nr
+		transposeF32(sc.q[qp*d*nr:], nr, pl.q[q0*ldq+h*d:], ldq, min(nr, i1-q0), d)
+	}
+	return mx, den
+}
+
+// closeBlock divides the columns of Oᵀ by their denominators (with
+// gpt-oss's sink logit, one more term in every denominator) and writes
+// them out as rows of queries i0..i1-1 of head h.
+func (pl *attnPlan) closeBlock(sc *attnScratch, h, i0, i1 int, mx []float32, den []float64) {
+	nr, d, dpad := pl.nr, pl.d, pl.dpad
+	ldq := pl.heads * d
 	inv := mx // the running maxima are no longer needed
 	for i := range inv {
 		d := den[i]
-		if opts.Sinks != nil {
-			d += math.Exp(float64(opts.Sinks[h]) - float64(mx[i]))
+		if pl.opts.Sinks != nil {
+			d += math.Exp(float64(pl.opts.Sinks[h]) - float64(mx[i]))
 		}
 		inv[i] = float32(1 / d)
 	}
-	for qp := 0; qp < nqp; qp++ {
+	for qp := 0; qp < ceilDiv(i1-i0, nr); qp++ {
 		q0 := i0 + qp*nr
 		o := sc.o[qp*dpad*nr : qp*dpad*nr+d*nr]
 		iv := inv[qp*nr : qp*nr+nr]

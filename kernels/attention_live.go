@@ -83,10 +83,9 @@ var livePool = sync.Pool{New: func() any { return new(liveScratch) }}
 func (pl *attnPlan) liveBlock(h, i0 int, k, v []float32, until []int32) {
 	mr, nr, d, dpad, bq, bk := pl.mr, pl.nr, pl.d, pl.dpad, pl.bq, pl.bk
 	i1 := min(i0+bq, pl.seq)
-	nq := i1 - i0
-	nqp := ceilDiv(nq, nr)
+	nqp := ceilDiv(i1-i0, nr)
 	g := h / (pl.heads / pl.kvHeads)
-	ldq, ldk := pl.heads*d, pl.kvHeads*d
+	ldk := pl.kvHeads * d
 	opts := pl.opts
 	window := opts.Window
 	if window <= 0 {
@@ -128,25 +127,7 @@ func (pl *attnPlan) liveBlock(h, i0 int, k, v []float32, until []int32) {
 
 	sc := attnPool.Get().(*attnScratch)
 	defer attnPool.Put(sc)
-	sc.q = grow(sc.q, nqp*d*nr)
-	sc.s = grow(sc.s, nqp*bk*nr)
-	sc.o = grow(sc.o, nqp*dpad*nr)
-	sc.m = grow(sc.m, nqp*nr)
-	if cap(sc.l) < nqp*nr {
-		sc.l = make([]float64, nqp*nr)
-	}
-	mx, den := sc.m[:nqp*nr], sc.l[:nqp*nr]
-	for i := range mx {
-		mx[i], den[i] = float32(math.Inf(-1)), 0
-	}
-	clear(sc.o)
-	if nq < nqp*nr {
-		clear(sc.q)
-	}
-	for qp := 0; qp < nqp; qp++ {
-		q0 := i0 + qp*nr
-		transposeF32(sc.q[qp*d*nr:], nr, pl.q[q0*ldq+h*d:], ldq, min(nr, i1-q0), d)
-	}
+	mx, den := pl.openBlock(sc, h, i0, i1)
 
 	negInf := float32(math.Inf(-1))
 	kern := pl.kern
@@ -210,24 +191,5 @@ func (pl *attnPlan) liveBlock(h, i0 int, k, v []float32, until []int32) {
 		}
 	}
 
-	inv := mx
-	for i := range inv {
-		d := float64(den[i])
-		if pl.opts.Sinks != nil { // gpt-oss: one more logit in every denominator
-			d += math.Exp(float64(pl.opts.Sinks[h]) - float64(mx[i]))
-		}
-		inv[i] = float32(1 / d)
-	}
-	for qp := 0; qp < nqp; qp++ {
-		q0 := i0 + qp*nr
-		o := sc.o[qp*dpad*nr : qp*dpad*nr+d*nr]
-		iv := inv[qp*nr : qp*nr+nr]
-		for c := 0; c < d; c++ {
-			row := o[c*nr : c*nr+nr]
-			for x := range row {
-				row[x] *= iv[x]
-			}
-		}
-		transposeF32(pl.out[q0*ldq+h*d:], ldq, o, nr, d, min(nr, i1-q0))
-	}
+	pl.closeBlock(sc, h, i0, i1, mx, den)
 }
