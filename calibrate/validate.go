@@ -40,7 +40,7 @@ func (m StatsMeta) check() error {
 		return fmt.Errorf("head_dim %d outside [1, %d]", m.HeadDim, maxHeadDim)
 	case m.Shards < 1 || m.Shard < 0 || m.Shard >= m.Shards:
 		return fmt.Errorf("shard %d/%d: need 0 <= shard < shards", m.Shard, m.Shards)
-	case m.TotalPositions < 1 || m.TotalPositions > maxPositions:
+	case m.TotalPositions < 1 || int64(m.TotalPositions) > maxPositions:
 		return fmt.Errorf("total_positions %d outside [1, %d]", m.TotalPositions, int64(maxPositions))
 	case m.NumSeqs < m.Shards || m.NumSeqs > m.TotalPositions:
 		return fmt.Errorf("%d sequences for %d shards and %d positions", m.NumSeqs, m.Shards, m.TotalPositions)

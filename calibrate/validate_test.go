@@ -122,7 +122,7 @@ func TestReadStatsValidates(t *testing.T) {
 			st.Meta.Samples = -1
 		}, "samples -1 is negative", 12},
 		{"huge samples", false, func(st *Stats) {
-			st.Meta.Samples, st.Meta.TotalPositions, st.Meta.End = 1<<30, 1<<31, 1<<30
+			st.Meta.Samples, st.Meta.TotalPositions, st.Meta.End = 1<<30, 1<<30+1, 1<<30
 		}, "above the 4194304", 12},
 		{"Gram of a sample", true, func(st *Stats) {
 			st.Meta.Samples = 5

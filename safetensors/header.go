@@ -125,13 +125,13 @@ func parseEntry(name string, msg json.RawMessage) (entry, error) {
 	}
 	e := entry{name: name, dtype: DType(dt), shape: make([]int, len(shape))}
 	for i, d := range shape {
-		if d > math.MaxInt64 {
+		if d > math.MaxInt { // an int of this platform (32 bits on 386, arm)
 			return entry{}, fmt.Errorf("shape %v overflows", shape)
 		}
 		e.shape[i] = int(d)
 	}
 	elems, ok := numElements(e.shape)
-	if !ok || elems > math.MaxInt64/e.dtype.Size() {
+	if !ok || elems > math.MaxInt/e.dtype.Size() {
 		return entry{}, fmt.Errorf("shape %v overflows", shape)
 	}
 	if offs[0] > offs[1] {

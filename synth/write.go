@@ -86,11 +86,11 @@ func WriteContext(ctx context.Context, dir string, p Preset, seed uint64) error 
 	}
 	specs := p.tensors()
 	var shards [][]tensorSpec
-	size := 0
+	size := int64(0) // 2 GiB shards overflow a 32-bit int
 	for _, t := range specs {
-		n := t.elemBytes()
+		n := int64(t.elemBytes())
 		for _, d := range t.shape {
-			n *= d
+			n *= int64(d)
 		}
 		if len(shards) == 0 || size+n > shardBytes {
 			shards = append(shards, nil)

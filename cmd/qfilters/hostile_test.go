@@ -275,7 +275,7 @@ func hostileCases() []hostileCase {
 		}, 1, "overlap at byte"},
 		{"data_offsets far outside the file (first tensor moved to 2^40)", func(t *testing.T, e *hostileEnv) {
 			editHeader(t, e.st(), func(h map[string]any) {
-				entry(h, "lm_head.weight")["data_offsets"] = []any{1 << 40, 1<<40 + 512*64*4}
+				entry(h, "lm_head.weight")["data_offsets"] = []any{int64(1 << 40), int64(1<<40 + 512*64*4)}
 			})
 		}, 1, "hole in data section"},
 		{"data_offsets past the end (last tensor shifted by 4 bytes)", func(t *testing.T, e *hostileEnv) {

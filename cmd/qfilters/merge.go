@@ -109,21 +109,13 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 		}
 		return mergeQueryStats(stdout, stderr, files, opt)
 	}
-	parts := make([]*calibrate.Stats, len(files))
-	for i, f := range files {
-		st, err := calibrate.ReadStats(f)
-		if err != nil {
-			return err
-		}
-		parts[i] = st
+	parts, provs, err := readShards(files, calibrate.ReadStats, func(st *calibrate.Stats) map[string]string { return st.Meta.Provenance })
+	if err != nil {
+		return err
 	}
 	merged, err := calibrate.Merge(parts, files)
 	if err != nil {
 		return err
-	}
-	provs := make([]map[string]string, len(parts))
-	for i, p := range parts {
-		provs[i] = p.Meta.Provenance
 	}
 	merged.Meta.Provenance = withShardsComputedBy(stderr, merged.Meta.Provenance, provs)
 	// The rule the shards were run with; stats files written before it was
@@ -167,21 +159,13 @@ func runMerge(stdout, stderr io.Writer, files []string, opt mergeOptions) error 
 // Expected Attention statistics directory.
 func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions) error {
 	start := time.Now()
-	parts := make([]*calibrate.QueryStats, len(files))
-	for i, f := range files {
-		st, err := calibrate.ReadQueryStats(f)
-		if err != nil {
-			return err
-		}
-		parts[i] = st
+	parts, provs, err := readShards(files, calibrate.ReadQueryStats, func(st *calibrate.QueryStats) map[string]string { return st.Meta.Provenance })
+	if err != nil {
+		return err
 	}
 	merged, err := calibrate.MergeQueryStats(parts, files)
 	if err != nil {
 		return err
-	}
-	provs := make([]map[string]string, len(parts))
-	for i, p := range parts {
-		provs[i] = p.Meta.Provenance
 	}
 	merged.Meta.Provenance = withShardsComputedBy(stderr, merged.Meta.Provenance, provs)
 	es, err := expStatsOf(merged)
@@ -206,4 +190,18 @@ func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions)
 	fmt.Fprintf(stdout, "wrote %s from %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d], %s per head\n",
 		opt.Out, count(len(files), "shard", "shards"), es.Layers, es.Heads, es.HeadDim, es.Layers, es.Heads, es.HeadDim, es.HeadDim, count(int(merged.Count[0]), "query", "queries"))
 	return nil
+}
+
+// readShards reads every shard file with read, and each one's provenance.
+func readShards[T any](files []string, read func(string) (T, error), provenance func(T) map[string]string) ([]T, []map[string]string, error) {
+	parts := make([]T, len(files))
+	provs := make([]map[string]string, len(files))
+	for i, f := range files {
+		st, err := read(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		parts[i], provs[i] = st, provenance(st)
+	}
+	return parts, provs, nil
 }
