@@ -175,8 +175,11 @@ func dims(v any, what string) ([]int, error) {
 	out := make([]int, len(t))
 	for i, x := range t {
 		n, ok := x.(int64)
-		if !ok || n < 0 || n > math.MaxInt {
+		if !ok || n < 0 {
 			return nil, fmt.Errorf("tensor %s holds %s, not a non-negative int", what, describe(x))
+		}
+		if n > math.MaxInt { // a 32-bit platform's int
+			return nil, fmt.Errorf("tensor %s %d overflows this platform's int", what, n)
 		}
 		out[i] = int(n)
 	}
