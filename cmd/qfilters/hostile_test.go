@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -953,6 +954,7 @@ func badInputsDoc(rows []string) string {
 		b.WriteString(r + "\n")
 	}
 	b.WriteString(badInputsTail)
+	b.WriteString(fuzzTargets())
 	return b.String()
 }
 
@@ -1012,16 +1014,48 @@ const badInputsTail = `
   (` + "`TestInvalidUTF8Corpus`" + `).
 - A header claiming 90 MB on a 1 KB file is refused without allocating it
   (` + "`TestHugeHeaderClaimAllocatesLittle`" + `).
-- Fuzz targets (` + "`make fuzz`" + `): ` + "`safetensors.FuzzOpen`" + `, ` + "`safetensors.FuzzIndex`" + `,
-  ` + "`model.FuzzParseConfig`" + `, ` + "`tokenizer.FuzzLoad`" + `, ` + "`tokenizer.FuzzEncode`" + `,
-  ` + "`corpus.FuzzJSONLines`" + `, ` + "`corpus.FuzzText`" + `, ` + "`corpus.FuzzUnquote`" + `.
-
-## Known gaps (tests that fail until fixed)
-
-- A TemplateProcessing special token id outside the vocabulary is returned
-  by Encode as is (` + "`tokenizer/testdata/fuzz/FuzzLoad`" + `); calibrate still
-  refuses it, naming the document.
 `
+
+// fuzzTargets lists the repository's fuzz targets for docs/BAD_INPUTS.md,
+// found in the sources so that the list cannot go stale.
+func fuzzTargets() string {
+	var names []string
+	root := filepath.Join("..", "..")
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		pkg := filepath.Base(filepath.Dir(path))
+		for _, line := range strings.Split(string(src), "\n") {
+			if name, ok := strings.CutPrefix(line, "func Fuzz"); ok {
+				names = append(names, "`"+pkg+".Fuzz"+name[:strings.Index(name, "(")]+"`")
+			}
+		}
+		return nil
+	})
+	slices.Sort(names)
+	var b strings.Builder
+	b.WriteString("- Fuzz targets (`make fuzz`; `.ci/run` runs each for 10 s):")
+	width := len("- Fuzz targets (`make fuzz`; `.ci/run` runs each for 10 s):")
+	for i, n := range names {
+		sep := ","
+		if i == len(names)-1 {
+			sep = "."
+		}
+		if width+1+len(n)+1 > 78 {
+			b.WriteString("\n ")
+			width = 1
+		}
+		b.WriteString(" " + n + sep)
+		width += 1 + len(n) + 1
+	}
+	b.WriteString("\n")
+	return b.String()
+}
 
 // TestHugeHeaderClaimAllocatesLittle: a 1 KB file claiming a 90 MB header
 // is refused without allocating the claimed size.
