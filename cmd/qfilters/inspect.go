@@ -30,7 +30,7 @@ func newInspectCmd() *cobra.Command {
 	var opt inspectOptions
 	cmd := &cobra.Command{
 		Use:   "inspect DIR",
-		Short: "Per-head quality of a filter directory: energy share, sign agreement, filter norm",
+		Short: "Per-head quality of a filter directory: energy share, sign agreement, stability, filter norm",
 		Long: `Inspect shows, per layer and head, the share of query energy along the filter
 direction (sigma_1^2 / sum sigma_i^2), the sign-vote agreement and the filter
 norm (a GQA average has norm < 1 when its group's query filters disagree), as
