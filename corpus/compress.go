@@ -49,7 +49,10 @@ func stripCompression(name string) string {
 // releases the decompressor.
 func decompress(name string, r io.Reader) (io.Reader, func(), error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(len(zstdMagic))
+	head, _ := br.Peek(10)
+	if kind := otherCompression(head); kind != "" {
+		return nil, nil, fmt.Errorf("%s: %s-compressed, which a corpus file cannot be (decompress it, or recompress it with gzip or zstd)", name, kind)
+	}
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
 		zr, err := gzip.NewReader(br)
@@ -68,6 +71,46 @@ func decompress(name string, r io.Reader) (io.Reader, func(), error) {
 		return namedErrors{zr, name, "zstd"}, zr.Close, nil
 	}
 	return br, func() {}, nil
+}
+
+// otherCompression names the compression or archive format head starts
+// with, among those the reader does not decompress ("" for none): read as
+// they are, they would be documents of binary bytes.
+func otherCompression(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("\xfd7zXZ\x00")):
+		return "xz"
+	case len(head) >= 10 && bytes.HasPrefix(head, []byte("BZh")) && head[3] >= '1' && head[3] <= '9' &&
+		(bytes.Equal(head[4:10], []byte("1AY&SY")) || bytes.Equal(head[4:10], []byte("\x17rE8P\x90"))):
+		return "bzip2"
+	case bytes.HasPrefix(head, []byte{0x04, 0x22, 0x4d, 0x18}):
+		return "lz4"
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return "zip"
+	case bytes.HasPrefix(head, []byte("7z\xbc\xaf\x27\x1c")):
+		return "7z"
+	case bytes.HasPrefix(head, []byte{0x1f, 0x9d}):
+		return "Unix compress (.Z)"
+	case bytes.HasPrefix(head, []byte("LZIP\x01")):
+		return "lzip"
+	}
+	return ""
+}
+
+// wideUnicode names the encoding a UTF-16 or UTF-32 byte order mark at the
+// start of head announces ("" for none).
+func wideUnicode(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe, 0, 0}):
+		return "UTF-32LE"
+	case bytes.HasPrefix(head, []byte{0, 0, 0xfe, 0xff}):
+		return "UTF-32BE"
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
+		return "UTF-16LE"
+	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		return "UTF-16BE"
+	}
+	return ""
 }
 
 // namedErrors says which file and which decompressor a read error (a

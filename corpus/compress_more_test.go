@@ -94,3 +94,47 @@ func TestGzipZeroPadding(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableEncodings: a corpus file compressed some other way than
+// gzip or zstd (a .txt.gz that is in fact xz or bzip2, a .jsonl that is a
+// zip), or text in UTF-16 or UTF-32, is an error naming the file and what
+// it is; such a text file was read as documents of binary bytes.
+func TestUnreadableEncodings(t *testing.T) {
+	dir := t.TempDir()
+	utf16le := []byte{0xff, 0xfe, 'h', 0, 'i', 0, '\n', 0}
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"x.txt.gz", []byte("\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F\x02\x00!\x01"), "xz"},
+		{"b.txt.gz", []byte("BZh91AY&SY\xf8*\xbf\xbc\x00\x00\x06Q"), "bzip2"},
+		{"b0.txt", []byte("BZh9\x17rE8P\x90\x00\x00\x00\x00"), "bzip2"},
+		{"l.txt.zst", []byte("\x04\x22\x4d\x18\x64\x40\xa7\x00\x00\x00\x00"), "lz4"},
+		{"z.jsonl", []byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"), "zip"},
+		{"s.txt", []byte("7z\xbc\xaf\x27\x1c\x00\x04"), "7z"},
+		{"u.txt", utf16le, "UTF-16"},
+		{"ube.txt", []byte{0xfe, 0xff, 0, 'h', 0, '\n'}, "UTF-16"},
+		{"u32.txt", []byte{0xff, 0xfe, 0, 0, 'h', 0, 0, 0}, "UTF-32"},
+		{"u.json", append([]byte{0xfe, 0xff}, []byte("\x00[\x00]")...), "UTF-16"},
+		{"ugz.txt.gz", gzipped(t, utf16le), "UTF-16"},
+	} {
+		p := filepath.Join(dir, c.name)
+		if err := os.WriteFile(p, c.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		docs, err := readDocs(t, p)
+		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %d documents, error %v; want an error naming the file and %q", c.name, len(docs), err, c.want)
+		}
+	}
+	// Text that merely starts like a magic number is text.
+	for name, text := range map[string]string{"bz.txt": "BZh is a word\n", "pk.txt": "PK fire\n", "7z.txt": "7z archives\n"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		docs, err := readDocs(t, p)
+		if err != nil || len(docs) != 1 || docs[0].Text != strings.TrimSuffix(text, "\n") {
+			t.Errorf("%s: %v, %v", name, docs, err)
+		}
+	}
+}
