@@ -59,6 +59,34 @@ func (j *jsonlSource) next() (Document, error) {
 
 // parseJSONLine decodes one non-blank JSON Lines record.
 func parseJSONLine(line []byte, textField string) (Document, error) {
+	obj, err := parseJSONObject(line)
+	if err != nil {
+		return Document{}, err
+	}
+	if raw, ok := obj[IDsField]; ok && !isNull(raw) {
+		ids, err := parseIDs(raw)
+		if err != nil {
+			return Document{}, err
+		}
+		return Document{IDs: ids}, nil
+	}
+	raw, ok := obj[textField]
+	if !ok || isNull(raw) {
+		return Document{}, fmt.Errorf("no %q string field and no %q array (fields present: %s)", textField, IDsField, fieldNames(obj))
+	}
+	return textOf(raw, textField)
+}
+
+// textOf decodes the value of the text field, which must be a string.
+func textOf(raw json.RawMessage, textField string) (Document, error) {
+	if raw[0] != '"' {
+		return Document{}, fmt.Errorf("field %q is %s, want a string", textField, jsonKind(raw))
+	}
+	return Document{Text: unquoteRaw(raw)}, nil
+}
+
+// parseJSONObject decodes one non-blank line that must hold a JSON object.
+func parseJSONObject(line []byte) (map[string]json.RawMessage, error) {
 	if !json.Valid(line) {
 		var v any
 		err := json.Unmarshal(line, &v)
@@ -73,30 +101,16 @@ func parseJSONLine(line []byte, textField string) (Document, error) {
 		if len(line) > 0 && line[0] == '[' {
 			msg += " (JSON Lines wants one object per line)"
 		}
-		return Document{}, fmt.Errorf("invalid JSON: %s", msg)
+		return nil, fmt.Errorf("invalid JSON: %s", msg)
 	}
 	if line[0] != '{' {
-		return Document{}, fmt.Errorf("not a JSON object (got %s); JSON Lines wants one object per line", jsonKind(line))
+		return nil, fmt.Errorf("not a JSON object (got %s); JSON Lines wants one object per line", jsonKind(line))
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(line, &obj); err != nil {
-		return Document{}, fmt.Errorf("invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+		return nil, fmt.Errorf("invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	if raw, ok := obj[IDsField]; ok && !isNull(raw) {
-		ids, err := parseIDs(raw)
-		if err != nil {
-			return Document{}, err
-		}
-		return Document{IDs: ids}, nil
-	}
-	raw, ok := obj[textField]
-	if !ok || isNull(raw) {
-		return Document{}, fmt.Errorf("no %q string field and no %q array (fields present: %s)", textField, IDsField, fieldNames(obj))
-	}
-	if raw[0] != '"' {
-		return Document{}, fmt.Errorf("field %q is %s, want a string", textField, jsonKind(raw))
-	}
-	return Document{Text: unquoteRaw(raw)}, nil
+	return obj, nil
 }
 
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
@@ -245,4 +259,23 @@ func ParseJSONLine(line []byte, textField string) (Document, error) {
 		textField = DefaultTextField
 	}
 	return parseJSONLine(bytes.TrimSpace(line), textField)
+}
+
+// ParseJSONText decodes the text field of one JSON Lines record as the
+// corpus reader decodes it, whether or not the record also carries
+// input_ids (which are not looked at): what tokenize encodes.
+func ParseJSONText(line []byte, textField string) (string, error) {
+	if textField == "" {
+		textField = DefaultTextField
+	}
+	obj, err := parseJSONObject(bytes.TrimSpace(line))
+	if err != nil {
+		return "", err
+	}
+	raw, ok := obj[textField]
+	if !ok || isNull(raw) {
+		return "", fmt.Errorf("no %q string field (fields present: %s)", textField, fieldNames(obj))
+	}
+	d, err := textOf(raw, textField)
+	return d.Text, err
 }

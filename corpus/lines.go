@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -43,6 +44,14 @@ func openLines(name string, max int) (*lineReader, error) {
 	}
 	lr := newLineReader(name, r, max)
 	lr.f, lr.done = f, done
+	if head, _ := lr.br.Peek(4); wideUnicode(head) != "" {
+		kind, bom := wideUnicode(head), head[:2]
+		if strings.HasPrefix(kind, "UTF-32") {
+			bom = head[:4]
+		}
+		lr.close()
+		return nil, fmt.Errorf("%s: %s text (byte order mark %X); corpus text must be UTF-8", name, kind, bom)
+	}
 	return lr, nil
 }
 

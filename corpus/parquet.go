@@ -111,6 +111,9 @@ func openParquet(name string, opt Options) (src docSource, err error) {
 	}
 	s.r = parquet.NewReader(pf, ps)
 	s.rows = make([]parquet.Row, 64)
+	// No rows (an empty shard): nothing to read. Its row group of 0 rows,
+	// as pyarrow writes it, has no data page the reader could seek to.
+	s.eof = pf.NumRows() == 0
 	return s, nil
 }
 

@@ -77,6 +77,11 @@ func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, textField 
 	in := bufio.NewReaderSize(r, 1<<16)
 	out := bufio.NewWriter(w)
 	defer out.Flush()
+	// A UTF-8 byte order mark starting the input is skipped, as the
+	// corpus reader skips one starting a file.
+	if b, err := in.Peek(3); err == nil && string(b) == "\xef\xbb\xbf" {
+		in.Discard(3)
+	}
 	for n := 1; ; n++ {
 		line, err := readLine(in, corpus.DefaultMaxLineBytes)
 		if err == io.EOF {
@@ -89,14 +94,13 @@ func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, textField 
 			// One line out per line in: a blank line has no text to tokenize.
 			return fmt.Errorf("standard input, line %d: blank line, want a JSON object with a %q string", n, textField)
 		}
-		doc, err := corpus.ParseJSONLine(line, textField)
+		// The text is tokenized even when the line carries input_ids too
+		// (which calibrate would use instead): it is what was asked for.
+		text, err := corpus.ParseJSONText(line, textField)
 		if err != nil {
 			return fmt.Errorf("standard input, line %d: %w", n, err)
 		}
-		if doc.IDs != nil {
-			return fmt.Errorf("standard input, line %d: no %q field", n, textField)
-		}
-		ids := tk.Encode(doc.Text, addSpecial)
+		ids := tk.Encode(text, addSpecial)
 		if ids == nil {
 			ids = []int{}
 		}

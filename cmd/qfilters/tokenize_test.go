@@ -123,3 +123,38 @@ func TestTokenizeBadInput(t *testing.T) {
 		t.Errorf("unterminated last line: %q, %v", out, err)
 	}
 }
+
+// TestTokenizeLikeCorpus: tokenize reads a line as the corpus reader does.
+// A UTF-8 byte order mark at the start of the input is skipped (it was an
+// "invalid JSON" error on line 1 of a file calibrate reads), and a line that
+// carries input_ids beside its text has its text tokenized (it was the
+// false error `no "text" field`), even when those input_ids are malformed.
+// Without --model the embedded stories260K's tokenizer is used.
+func TestTokenizeLikeCorpus(t *testing.T) {
+	want, err := runTokenize(t, "{\"body\": \"Once upon a time\"}\n{\"text\": \"there was\"}\n", "--text-field", "body")
+	if err == nil || !strings.Contains(err.Error(), `line 2: no "body"`) {
+		t.Fatalf("text field missing: %q, %v", want, err)
+	}
+	want, err = runTokenize(t, "{\"text\": \"Once upon a time\"}\n{\"text\": \"there was\"}\n")
+	if err != nil || strings.Count(want, "\n") != 2 || strings.Contains(want, "[]") {
+		t.Fatalf("plain input: %q, %v", want, err)
+	}
+	for _, in := range []string{
+		"\xef\xbb\xbf{\"text\": \"Once upon a time\"}\r\n{\"text\": \"there was\"}",
+		"{\"text\": \"Once upon a time\", \"input_ids\": [1, 2]}\n{\"input_ids\": \"bad\", \"text\": \"there was\"}\n",
+		"{\"body\": \"Once upon a time\", \"input_ids\": [-1]}\n{\"body\": \"there was\", \"text\": 3}\n",
+	} {
+		args := []string{}
+		if strings.Contains(in, "body") {
+			args = []string{"--text-field", "body"}
+		}
+		got, err := runTokenize(t, in, args...)
+		if err != nil || got != want {
+			t.Errorf("input %q: got %q, %v; want %q", in, got, err, want)
+		}
+	}
+	// A byte order mark anywhere else is no white space.
+	if _, err := runTokenize(t, "{\"text\": \"a\"}\n\xef\xbb\xbf{\"text\": \"b\"}\n"); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("BOM on line 2: error %v, want one naming line 2", err)
+	}
+}
