@@ -243,6 +243,29 @@ func TestGlobOrder(t *testing.T) {
 	}
 }
 
+// TestHiddenFilesSkipped: a directory or a glob leaves out names starting
+// with a dot (macOS's ._name.txt metadata beside name.txt), as a shell's *
+// does; a dot pattern or a file named outright is read.
+func TestHiddenFilesSkipped(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "a.txt", "a1\n")
+	writeFile(t, dir, "._a.txt", "\x00\x05\x16\x07binary")
+	writeFile(t, dir, ".draft.jsonl", `{"text": "draft"}`)
+	for _, path := range []string{dir, filepath.Join(dir, "*")} {
+		if got := texts(readAll(t, path, Options{})); !reflect.DeepEqual(got, []string{"a1"}) {
+			t.Errorf("%s: got %q", path, got)
+		}
+	}
+	for path, want := range map[string][]string{
+		filepath.Join(dir, ".*.jsonl"):     {"draft"},
+		filepath.Join(dir, ".draft.jsonl"): {"draft"},
+	} {
+		if got := texts(readAll(t, path, Options{})); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %q", path, got)
+		}
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Open(filepath.Join(dir, "missing.jsonl"), Options{})

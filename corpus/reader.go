@@ -199,7 +199,11 @@ func resolve(path string) ([]string, error) {
 	}
 	sort.Strings(matches)
 	var files []string
+	dotPattern := strings.HasPrefix(filepath.Base(path), ".")
 	for _, m := range matches {
+		if hidden(m) && !dotPattern { // as a shell's * skips them
+			continue
+		}
 		fi, err := os.Stat(m)
 		if err != nil || !fi.Mode().IsRegular() || formatOf(m) == formatUnknown {
 			continue
@@ -210,6 +214,14 @@ func resolve(path string) ([]string, error) {
 		return nil, fmt.Errorf("corpus %s: %s the pattern but none is a corpus file (looked for regular files ending in %s)", path, count(len(matches), "path matches", "paths match"), extList())
 	}
 	return files, nil
+}
+
+// hidden reports a file a directory or glob of documents leaves out, as a
+// shell and Hugging Face datasets do: a name starting with a dot (macOS
+// writes ._name.txt beside name.txt on foreign disks, binary metadata that
+// would otherwise be read as text).
+func hidden(path string) bool {
+	return strings.HasPrefix(filepath.Base(path), ".")
 }
 
 func unwrapPathErr(err error) error {
@@ -227,7 +239,7 @@ func dirFiles(dir string) ([]string, error) {
 	}
 	var files []string
 	for _, e := range entries {
-		if formatOf(e.Name()) == formatUnknown {
+		if formatOf(e.Name()) == formatUnknown || hidden(e.Name()) {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())

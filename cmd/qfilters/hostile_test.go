@@ -699,6 +699,14 @@ func hostileCases() []hostileCase {
 			e.corpus = filepath.Join(e.root, "train.jsonl.gz")
 			writeFile(t, e.corpus, gz.Bytes()[:100]) // inside the first story
 		}, 1, "gzip (corrupt or truncated): unexpected EOF"},
+		{"corpus named .txt.gz that is xz-compressed", func(t *testing.T, e *hostileEnv) {
+			e.corpus = filepath.Join(e.root, "train.txt.gz")
+			writeFile(t, e.corpus, []byte("\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46"))
+		}, 1, "xz"},
+		{"UTF-16 text corpus (byte order mark FF FE)", func(t *testing.T, e *hostileEnv) {
+			e.corpus = filepath.Join(e.root, "train.txt")
+			writeFile(t, e.corpus, []byte("\xff\xfeO\x00n\x00c\x00e\x00"))
+		}, 1, "UTF-16LE"},
 		{"JSON array corpus with a number among its objects", func(t *testing.T, e *hostileEnv) {
 			e.corpus = filepath.Join(e.root, "train.json")
 			writeFile(t, e.corpus, []byte(`[{"text": "Once upon a time"}, 7]`))
