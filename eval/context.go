@@ -9,7 +9,9 @@ import (
 // Context recall is kvpress's scenario: a prompt (the context) is compressed
 // once after prefill, then the tokens that follow attend to what is left.
 // Per layer and key/value head, each method ranks the context keys once and
-// keeps ceil(C/r) of them; every continuation query (every query head of the
+// keeps as many as kvpress's ScorerPress does at compression_ratio 1 - 1/r
+// (KeepKVPress: int(C·(1 - compression_ratio)), floor(C/r) for a power of
+// two); every continuation query (every query head of the
 // group) attends with its softmax over all its causal keys, and its context
 // recall is the share of its attention to the context that falls on kept keys.
 
@@ -234,7 +236,7 @@ func contextFinish(g ContextGroup, opt ContextOptions, accs []*ctxAcc) (*Context
 		}
 		for r, ratio := range opt.Ratios {
 			var s float64
-			for _, j := range order[:Keep(C, ratio)] {
+			for _, j := range order[:KeepKVPress(C, ratio)] {
 				s += received[j]
 			}
 			st.Recall[m][r] = s

@@ -191,3 +191,42 @@ func TestContextOracleIsTheBound(t *testing.T) {
 		}
 	}
 }
+
+// TestContextKeepsKVPressCount: each method keeps the number of context
+// keys kvpress's ScorerPress keeps, n_kept = int(C * (1 - compression_ratio))
+// with compression_ratio = 1 - 1/r in float64 (the table is Python's), not
+// ceil(C/r): with uniform attention every method's recall is n_kept/C.
+func TestContextKeepsKVPressCount(t *testing.T) {
+	for _, c := range []struct{ n, r, want int }{
+		{100, 8, 12}, {99, 3, 32}, {750, 4, 187}, {750, 32, 23}, {192, 32, 6},
+		{20, 32, 0}, {10, 1, 10}, {7, 7, 0}, {1000, 6, 166}, {49, 7, 6},
+	} {
+		if got := KeepKVPress(c.n, c.r); got != c.want {
+			t.Errorf("KeepKVPress(%d, %d) = %d, want %d (kvpress's int(n*(1-ratio)))", c.n, c.r, got, c.want)
+		}
+	}
+	const seq, C = 110, 100
+	keys := make([][]float32, seq)
+	values := make([][]float32, seq)
+	qs := make([][]float32, seq)
+	for j := range keys {
+		keys[j] = []float32{float32(j%7) * 0.1, float32(j%5) * 0.1}
+		values[j] = []float32{1, float32(j % 3)}
+		qs[j] = []float32{0, 0} // uniform attention over the causal keys
+	}
+	g := ContextGroup{Queries: [][][]float32{qs}, Keys: keys, Values: values, Filter: []float32{1, -1}, Scale: 1, Seed: 3,
+		ExpMean: [][]float64{{0.5, -0.2}}, ExpCov: [][]float64{{0.1, 0, 0, 0.1}}}
+	ratios := []int{8, 3, 32}
+	st, err := ContextRecall(g, ContextOptions{Context: C, Ratios: ratios, Window: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ContextMethods {
+		for r, ratio := range ratios {
+			want := float64(KeepKVPress(C, ratio)) / C
+			if v := recallOf(t, st, m, r); math.Abs(v-want) > 1e-12 {
+				t.Errorf("%s at x%d: recall %.6f, want %.6f (%d of %d keys kept)", m, ratio, v, want, KeepKVPress(C, ratio), C)
+			}
+		}
+	}
+}

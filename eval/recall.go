@@ -130,6 +130,16 @@ func (o Options) withDefaults() Options {
 // Keep returns how many of n keys are kept at compression ratio r: ceil(n/r).
 func Keep(n, r int) int { return (n + r - 1) / r }
 
+// KeepKVPress returns how many of n keys kvpress's ScorerPress keeps at
+// compression ratio r, i.e. compression_ratio = 1 - 1/r: n_kept =
+// int(n * (1 - compression_ratio)), in float64 as Python computes it. This
+// is floor(n/r) for a power-of-two r, and one less for some others (99 keys
+// at x3 keep 32); 0 when n < r. The context recall keeps this many.
+func KeepKVPress(n, r int) int {
+	ratio := 1 - 1/float64(r)
+	return int(float64(n) * (1 - ratio))
+}
+
 // Attention returns the softmax attention of query q over keys[lo..hi]
 // (inclusive), with scale and optional soft-capping, in float64.
 func Attention(q []float32, keys [][]float32, lo, hi int, scale, softcap float64) []float64 {

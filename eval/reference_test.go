@@ -199,7 +199,7 @@ func refContextRecall(g ContextGroup, opt ContextOptions) (*ContextStats, error)
 		}
 		for r, ratio := range opt.Ratios {
 			clear(kept)
-			for _, j := range order[:Keep(C, ratio)] {
+			for _, j := range order[:KeepKVPress(C, ratio)] {
 				kept[j] = true
 			}
 			for h := range p {
