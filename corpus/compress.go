@@ -44,6 +44,14 @@ func stripCompression(name string) string {
 	return name
 }
 
+// Decompress returns what r holds, decompressed when its first bytes are a
+// gzip or zstd header (read as a corpus file is: every member and frame),
+// as is otherwise, and an error naming name for the formats a corpus cannot
+// be in; close releases the decompressor.
+func Decompress(name string, r io.Reader) (_ io.Reader, close func(), err error) {
+	return decompress(name, r)
+}
+
 // decompress returns what r holds, decompressed when its first bytes are a
 // gzip or zstd header (and as is otherwise), with the function that
 // releases the decompressor.

@@ -74,6 +74,12 @@ id in the local cache; without --model, the embedded stories260K's tokenizer.`,
 // tokenizer as it is, so tokenize and calibrate give the same ids) and are
 // bounded in length like corpus lines.
 func tokenizeLines(r io.Reader, w io.Writer, tk *tokenizer.Tokenizer, textField string, addSpecial bool) error {
+	// A gzip or zstd stream is read as a corpus file would be (zcat is not needed).
+	r, closeDecompressor, err := corpus.Decompress("standard input", r)
+	if err != nil {
+		return err
+	}
+	defer closeDecompressor()
 	in := bufio.NewReaderSize(r, 1<<16)
 	out := bufio.NewWriter(w)
 	defer out.Flush()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -152,6 +153,17 @@ func TestTokenizeLikeCorpus(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("input %q: got %q, %v; want %q", in, got, err, want)
 		}
+	}
+	// Compressed standard input is read as a compressed corpus file is.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("{\"text\": \"Once upon a time\"}\n{\"text\": \"there was\"}\n"))
+	zw.Close()
+	if got, err := runTokenize(t, gz.String()); err != nil || got != want {
+		t.Errorf("gzip input: got %q, %v; want %q", got, err, want)
+	}
+	if _, err := runTokenize(t, "\xfd7zXZ\x00\x00"); err == nil || !strings.Contains(err.Error(), "standard input: xz-compressed") {
+		t.Errorf("xz input: error %v", err)
 	}
 	// A byte order mark anywhere else is no white space.
 	if _, err := runTokenize(t, "{\"text\": \"a\"}\n\xef\xbb\xbf{\"text\": \"b\"}\n"); err == nil || !strings.Contains(err.Error(), "line 2") {
