@@ -69,7 +69,8 @@ func RunUntilStable(m *model.Model, seqs [][]int, opt Options, minStability floa
 	c := m.Config
 	sched := UntilSchedule(len(seqs))
 	offsets := seqOffsets(seqs)
-	st := &untilState{kept: make([]keptRows, c.Layers), width: c.Heads * c.HeadDim}
+	// Rows are kept as gather hands them: padded to the widest head dim.
+	st := &untilState{kept: make([]keptRows, c.Layers), width: c.Heads * c.MaxHeadDim()}
 	var statePath string
 	identity := newCheckpointer(opt, m, seqs).identity
 	if opt.CheckpointDir != "" {
@@ -152,6 +153,9 @@ func (st *untilState) gatherRound(m *model.Model, seqs [][]int, offsets, sched [
 	lo, hi := offsets[prev], offsets[n]
 	sink := &keepSink{want: make([][]int, len(st.kept)), got: make([]keptRows, len(st.kept)), width: st.width}
 	for l := range sink.want {
+		if !m.Config.HasCache(l) {
+			continue // no queries: gather hands it nothing
+		}
 		var want []int
 		for _, end := range sched[r:] {
 			for _, p := range samplePositions(opt.Seed, l, offsets[end], opt.Samples) {
@@ -186,9 +190,15 @@ func (st *untilState) gatherRound(m *model.Model, seqs [][]int, offsets, sched [
 // solve computes the result of the first n sequences from the kept rows, as
 // Run's solveSink does from the same rows.
 func (st *untilState) solve(c *model.Config, offsets []int, n int, opt Options) (*Result, Round, error) {
-	res := newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim)
+	res := newResultFor(c)
 	s := &solveSink{res: res, rule: opt.Sign, seqOf: offsetsSeqOf(offsets[:n+1])}
 	for l := range st.kept {
+		if !c.HasCache(l) {
+			if err := s.layer(l, nil, nil); err != nil {
+				return nil, Round{}, fmt.Errorf("layer %d: %w", l, err)
+			}
+			continue
+		}
 		positions := samplePositions(opt.Seed, l, offsets[n], opt.Samples)
 		rows, err := st.kept[l].pick(positions, st.width)
 		if err != nil {
@@ -201,15 +211,21 @@ func (st *untilState) solve(c *model.Config, offsets []int, n int, opt Options) 
 	rep := Round{Sequences: n, Tokens: offsets[n], MinStability: math.NaN()}
 	if res.Stability != nil {
 		rep.MinStability = math.Inf(1)
-		scan := func(level string, v []float32, heads int) {
+		// Layers without a cache and a narrower layer's padding kv heads
+		// hold zeros that measure nothing.
+		scan := func(level string, v []float32, heads int, real func(l int) int) {
 			for i, x := range v {
+				l, h := i/heads, i%heads
+				if !hasCache(res.NoCache, l) || h >= real(l) {
+					continue
+				}
 				if float64(x) < rep.MinStability {
-					rep.MinStability, rep.Level, rep.Layer, rep.Head = float64(x), level, i/heads, i%heads
+					rep.MinStability, rep.Level, rep.Layer, rep.Head = float64(x), level, l, h
 				}
 			}
 		}
-		scan("query", res.Stability, c.Heads)
-		scan("kv", res.StabilityKV, c.KVHeads)
+		scan("query", res.Stability, res.Heads, func(int) int { return res.Heads })
+		scan("kv", res.StabilityKV, res.KVHeads, res.kvOf)
 	}
 	return res, rep, nil
 }
