@@ -98,6 +98,24 @@ func RunUntilStable(m *model.Model, seqs [][]int, opt Options, minStability floa
 // each round that does not stop.
 func (st *untilState) rounds(c *model.Config, sched, offsets []int, opt Options, minStability float64,
 	gatherRound func(r int) error, saved func(n int) error, round func(Round)) (*Result, Round, error) {
+	// Rounds a resumed run completed before are solved again from the rows
+	// kept (each kept every later round's sample): they are reported again,
+	// and the run stops at the first that this run's threshold, which may
+	// not be the killed run's, finds stable, as a fresh run would.
+	for r := 0; r < st.next; r++ {
+		res, rep, err := st.solve(c, offsets, sched[r], opt)
+		if err != nil {
+			return nil, Round{}, err
+		}
+		rep.Stable = !math.IsNaN(rep.MinStability) && rep.MinStability >= minStability
+		rep.Done = rep.Stable
+		if round != nil {
+			round(rep)
+		}
+		if rep.Done {
+			return res, rep, nil
+		}
+	}
 	for r := st.next; r < len(sched); r++ {
 		n := sched[r]
 		if err := gatherRound(r); err != nil {

@@ -117,3 +117,53 @@ func TestUntilStableScansRealHeads(t *testing.T) {
 		}
 	}
 }
+
+// TestUntilStableResumeReplaysRounds: a run resumed after some rounds
+// reports those rounds again and stops where a fresh run with the same
+// threshold stops, even when the killed run had another threshold.
+func TestUntilStableResumeReplaysRounds(t *testing.T) {
+	m := tinyModel(t)
+	seqs := randomSeqs(18, 24, m.Config.Vocab) // rounds of 4, 8, 16, 18
+	opt := Options{Samples: 120, Seed: 4}
+	var fresh []Round
+	if _, _, err := RunUntilStable(m, seqs, opt, 2, func(r Round) { fresh = append(fresh, r) }); err != nil {
+		t.Fatal(err)
+	}
+	threshold := fresh[1].MinStability // reached at round 2 (8 sequences) or before
+	want, wantRep, err := RunUntilStable(m, seqs, opt, threshold, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Killed inside round 3 by a run that would never stop early.
+	ck := opt
+	ck.CheckpointDir, ck.CheckpointLayers = t.TempDir(), 1
+	calls := 0
+	ck.Progress = func(int, int) {
+		if calls++; calls == 8*m.Config.Layers+3 {
+			panic("stop")
+		}
+	}
+	func() {
+		defer func() { recover() }()
+		RunUntilStable(m, seqs, ck, 2, nil)
+		t.Fatal("not stopped")
+	}()
+	ck.Progress = nil
+	var rounds []Round
+	got, rep, err := RunUntilStable(m, seqs, ck, threshold, func(r Round) { rounds = append(rounds, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sequences != wantRep.Sequences || !rep.Stable {
+		t.Fatalf("resumed with threshold %v: stopped at %+v, a fresh run at %+v", threshold, rep, wantRep)
+	}
+	sameResult(t, "resumed", got, want)
+	if len(rounds) == 0 || rounds[0].Sequences != 4 || rounds[len(rounds)-1] != rep {
+		t.Fatalf("resumed run reported rounds %+v", rounds)
+	}
+	for i, r := range rounds {
+		if r.MinStability != fresh[i].MinStability {
+			t.Fatalf("round %d: min stability %v, fresh run %v", i, r.MinStability, fresh[i].MinStability)
+		}
+	}
+}
