@@ -69,7 +69,8 @@ func RunUntilStable(m *model.Model, seqs [][]int, opt Options, minStability floa
 	c := m.Config
 	sched := UntilSchedule(len(seqs))
 	offsets := seqOffsets(seqs)
-	st := &untilState{kept: make([]keptRows, c.Layers), width: c.Heads * c.HeadDim}
+	// Rows are kept as gather hands them: padded to the widest head dim.
+	st := &untilState{kept: make([]keptRows, c.Layers), width: c.Heads * c.MaxHeadDim()}
 	var statePath string
 	identity := newCheckpointer(opt, m, seqs).identity
 	if opt.CheckpointDir != "" {
@@ -97,6 +98,24 @@ func RunUntilStable(m *model.Model, seqs [][]int, opt Options, minStability floa
 // each round that does not stop.
 func (st *untilState) rounds(c *model.Config, sched, offsets []int, opt Options, minStability float64,
 	gatherRound func(r int) error, saved func(n int) error, round func(Round)) (*Result, Round, error) {
+	// Rounds a resumed run completed before are solved again from the rows
+	// kept (each kept every later round's sample): they are reported again,
+	// and the run stops at the first that this run's threshold, which may
+	// not be the killed run's, finds stable, as a fresh run would.
+	for r := 0; r < st.next; r++ {
+		res, rep, err := st.solve(c, offsets, sched[r], opt)
+		if err != nil {
+			return nil, Round{}, err
+		}
+		rep.Stable = !math.IsNaN(rep.MinStability) && rep.MinStability >= minStability
+		rep.Done = rep.Stable
+		if round != nil {
+			round(rep)
+		}
+		if rep.Done {
+			return res, rep, nil
+		}
+	}
 	for r := st.next; r < len(sched); r++ {
 		n := sched[r]
 		if err := gatherRound(r); err != nil {
@@ -152,6 +171,9 @@ func (st *untilState) gatherRound(m *model.Model, seqs [][]int, offsets, sched [
 	lo, hi := offsets[prev], offsets[n]
 	sink := &keepSink{want: make([][]int, len(st.kept)), got: make([]keptRows, len(st.kept)), width: st.width}
 	for l := range sink.want {
+		if !m.Config.HasCache(l) {
+			continue // no queries: gather hands it nothing
+		}
 		var want []int
 		for _, end := range sched[r:] {
 			for _, p := range samplePositions(opt.Seed, l, offsets[end], opt.Samples) {
@@ -186,9 +208,15 @@ func (st *untilState) gatherRound(m *model.Model, seqs [][]int, offsets, sched [
 // solve computes the result of the first n sequences from the kept rows, as
 // Run's solveSink does from the same rows.
 func (st *untilState) solve(c *model.Config, offsets []int, n int, opt Options) (*Result, Round, error) {
-	res := newResult(c.Layers, c.Heads, c.KVHeads, c.HeadDim)
+	res := newResultFor(c)
 	s := &solveSink{res: res, rule: opt.Sign, seqOf: offsetsSeqOf(offsets[:n+1])}
 	for l := range st.kept {
+		if !c.HasCache(l) {
+			if err := s.layer(l, nil, nil); err != nil {
+				return nil, Round{}, fmt.Errorf("layer %d: %w", l, err)
+			}
+			continue
+		}
 		positions := samplePositions(opt.Seed, l, offsets[n], opt.Samples)
 		rows, err := st.kept[l].pick(positions, st.width)
 		if err != nil {
@@ -201,15 +229,21 @@ func (st *untilState) solve(c *model.Config, offsets []int, n int, opt Options) 
 	rep := Round{Sequences: n, Tokens: offsets[n], MinStability: math.NaN()}
 	if res.Stability != nil {
 		rep.MinStability = math.Inf(1)
-		scan := func(level string, v []float32, heads int) {
+		// Layers without a cache and a narrower layer's padding kv heads
+		// hold zeros that measure nothing.
+		scan := func(level string, v []float32, heads int, real func(l int) int) {
 			for i, x := range v {
+				l, h := i/heads, i%heads
+				if !hasCache(res.NoCache, l) || h >= real(l) {
+					continue
+				}
 				if float64(x) < rep.MinStability {
-					rep.MinStability, rep.Level, rep.Layer, rep.Head = float64(x), level, i/heads, i%heads
+					rep.MinStability, rep.Level, rep.Layer, rep.Head = float64(x), level, l, h
 				}
 			}
 		}
-		scan("query", res.Stability, c.Heads)
-		scan("kv", res.StabilityKV, c.KVHeads)
+		scan("query", res.Stability, res.Heads, func(int) int { return res.Heads })
+		scan("kv", res.StabilityKV, res.KVHeads, res.kvOf)
 	}
 	return res, rep, nil
 }

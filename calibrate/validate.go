@@ -12,9 +12,13 @@ import (
 
 // Bounds on what a stats file may claim, far above any real model or run;
 // they keep a hostile file from making the reader allocate or loop without
-// end.
+// end. Layers, heads and head dim are those a model config is accepted with
+// (model.Config); maxFilterValues bounds layers x heads x head dim, the size
+// of each per-query-head array solving allocates whatever the file holds
+// (Llama 3.1 405B has 2.1e6, 1/32 of it).
 const (
-	maxLayers, maxHeads, maxHeadDim = 1 << 12, 1 << 12, 1 << 14
+	maxLayers, maxHeads, maxHeadDim = 1 << 10, 1 << 10, 1 << 12
+	maxFilterValues                 = 1 << 26
 	maxPositions                    = 1 << 40
 	// maxStatsSamples bounds --samples N below the number of positions in
 	// sharded runs: each reader redraws the sample (O(N) memory).
@@ -38,6 +42,8 @@ func (m StatsMeta) check() error {
 		return fmt.Errorf("%d query heads over %d kv heads: need 1 <= kv heads, a multiple of them <= %d", m.Heads, m.KVHeads, maxHeads)
 	case m.HeadDim < 1 || m.HeadDim > maxHeadDim:
 		return fmt.Errorf("head_dim %d outside [1, %d]", m.HeadDim, maxHeadDim)
+	case m.Layers*m.Heads*m.HeadDim > maxFilterValues:
+		return fmt.Errorf("%d layers x %d heads x %d head dim: above the %d values per tensor any model's filters have", m.Layers, m.Heads, m.HeadDim, maxFilterValues)
 	case m.Shards < 1 || m.Shard < 0 || m.Shard >= m.Shards:
 		return fmt.Errorf("shard %d/%d: need 0 <= shard < shards", m.Shard, m.Shards)
 	case m.TotalPositions < 1 || int64(m.TotalPositions) > maxPositions:
@@ -190,6 +196,11 @@ func checkShapes(m StatsMeta) error {
 	for l, o := range m.KVOwner {
 		if o < 0 || o > l || m.KVOwner[o] != o {
 			return fmt.Errorf("layer %d reads the cache of layer %d, which is not an earlier owner", l, o)
+		}
+		// A shared cache is solved at its last reader into its owner's row:
+		// a layer without a cache can be neither.
+		if o != l && (!hasCache(m.NoCache, l) || !hasCache(m.NoCache, o)) {
+			return fmt.Errorf("layer %d reads the cache of layer %d, but one of them is without a cache", l, o)
 		}
 	}
 	return nil

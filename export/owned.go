@@ -19,8 +19,12 @@ var outputFiles = map[string]bool{
 // what is there: an empty directory, or a filter or statistics directory
 // (recognised by its config.json) holding nothing but the files qfilters
 // writes. Anything else is the user's own, and replacing it would delete it.
-func CheckReplaceable(dir string) error {
-	entries, err := os.ReadDir(dir)
+func CheckReplaceable(dir string) error { return checkReplaceableAs(dir, dir) }
+
+// checkReplaceableAs is CheckReplaceable of path, naming it dir in errors
+// (the output path of a directory moved out of its place).
+func checkReplaceableAs(path, dir string) error {
+	entries, err := os.ReadDir(path)
 	if err != nil {
 		return fmt.Errorf("output %s: %w", dir, err)
 	}
@@ -41,7 +45,7 @@ func CheckReplaceable(dir string) error {
 		sort.Strings(foreign)
 		return fmt.Errorf("refusing to replace %s: it holds %s, which qfilters did not write (--force replaces only a directory qfilters wrote)", dir, listSome(foreign, len(entries)))
 	}
-	if !ownConfig(filepath.Join(dir, ConfigFile)) {
+	if !ownConfig(filepath.Join(path, ConfigFile)) {
 		return fmt.Errorf("refusing to replace %s: its %s is not one qfilters writes (--force replaces only a directory qfilters wrote)", dir, ConfigFile)
 	}
 	return nil

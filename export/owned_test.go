@@ -53,3 +53,40 @@ func TestWriteForceReplacesOnlyOwnDirectories(t *testing.T) {
 		t.Error("own config.json not recognised")
 	}
 }
+
+// TestForceKeepsFilesAddedDuringTheWrite: a file the user puts into the
+// output directory after --force checked it (while the new one is being
+// written) is not deleted with the old output: the replacement is refused
+// and the directory left as it is, with the swap and with the fallback.
+func TestForceKeepsFilesAddedDuringTheWrite(t *testing.T) {
+	for _, fallback := range []bool{false, true} {
+		if fallback {
+			swapDirs = func(a, b string) (bool, error) { return false, nil }
+		}
+		parent := t.TempDir()
+		dir := filepath.Join(parent, "out")
+		if err := Write(dir, sample()); err != nil {
+			t.Fatal(err)
+		}
+		notes := filepath.Join(dir, "notes.txt")
+		err := writeDir(dir, WriteOptions{Force: true}, func(tmp string) error {
+			if err := os.WriteFile(notes, []byte("mine"), 0o644); err != nil {
+				return err
+			}
+			return writeFiles(tmp, sample())
+		})
+		swapDirs = exchangeDirs
+		if err == nil || !strings.Contains(err.Error(), "refusing to replace "+dir+": it holds notes.txt") {
+			t.Errorf("fallback %v: got %v, want a refusal naming %s", fallback, err, dir)
+		}
+		if b, err := os.ReadFile(notes); err != nil || string(b) != "mine" {
+			t.Fatalf("fallback %v: the user's file is gone (%v)", fallback, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ProvenanceFile)); err != nil {
+			t.Errorf("fallback %v: the old output is not back in place: %v", fallback, err)
+		}
+		if entries, _ := os.ReadDir(parent); len(entries) != 1 {
+			t.Errorf("fallback %v: left beside the output: %v", fallback, entries)
+		}
+	}
+}

@@ -68,8 +68,9 @@ func writeDir(dir string, opt WriteOptions, fill func(tmp string) error) (err er
 	if err != nil {
 		return err
 	}
+	keepTmp := false // tmp holds the old output, which could not be put back
 	defer func() {
-		if err != nil {
+		if err != nil && !keepTmp {
 			os.RemoveAll(tmp)
 		}
 	}()
@@ -102,6 +103,15 @@ func writeDir(dir string, opt WriteOptions, fill func(tmp string) error) (err er
 		return fmt.Errorf("replacing %s: %w", dir, err)
 	}
 	if swapped {
+		// The old output, now at tmp, was checked before the new one was
+		// written: a file the user put there since is not deleted with it.
+		if err = checkReplaceableAs(tmp, dir); err != nil {
+			if _, serr := swapDirs(tmp, dir); serr != nil {
+				keepTmp = true
+				return fmt.Errorf("%w (and swapping it back failed: %v; it is at %s)", err, serr, tmp)
+			}
+			return err // the new one, back at tmp, is removed
+		}
 		if err := syncDir(parent); err != nil {
 			return err
 		}
@@ -124,6 +134,12 @@ func writeDir(dir string, opt WriteOptions, fill func(tmp string) error) (err er
 	}
 	if testHookAside != nil {
 		testHookAside(dir)
+	}
+	if err = checkReplaceableAs(aside, dir); err != nil { // as above: changed since the check
+		if rerr := os.Rename(aside, dir); rerr != nil {
+			return fmt.Errorf("%w (and restoring it failed: %v; it is at %s)", err, rerr, aside)
+		}
+		return err
 	}
 	if err = os.Rename(tmp, dir); err != nil {
 		if rerr := os.Rename(aside, dir); rerr != nil {
