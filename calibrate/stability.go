@@ -18,8 +18,8 @@ import (
 // the mean over the splits of the cosine of its two halves' filters (splits
 // with an empty half are left out: with two sequences the even/odd split
 // and {0,3}|{1,2}, which is the same one, count; with three, all three
-// splits count, two sequences against one). Three splits rather than one: on synthetic heads the
-// relative spread of 1 - stability falls from 0.24 (one split) to 0.14, for
+// splits count, two sequences against one). Three splits rather than one:
+// on synthetic heads the relative spread of 1 - stability falls from 0.24 (one split) to 0.14, for
 // one more pass over the rows (per fold) and six power iterations per head;
 // bootstrap resamples would need the rows of
 // every draw and do not merge from shard statistics, the folds' Gram sums do.
