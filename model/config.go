@@ -482,9 +482,10 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 		if rc.OriginalMaxPositions <= 0 {
 			return rc, fmt.Errorf("rope type longrope needs original_max_position_embeddings")
 		}
-		// transformers derives the factor from the context extension when the
-		// original length is given at the top level.
-		if _, top := c.raw["original_max_position_embeddings"]; top || rc.Factor == 0 {
+		// transformers 5 derives the factor from the context extension only
+		// when the rope parameters give none (4.x also did so whenever the
+		// original length sat at the top level, as Phi-3 writes it).
+		if rc.Factor == 0 {
 			rc.Factor = float64(c.MaxPositions) / float64(rc.OriginalMaxPositions)
 		}
 		if rc.AttentionFactor == 0 {
