@@ -54,4 +54,3 @@ func minimal(mt, extra string) []byte {
 	}
 	return []byte(s + "}")
 }
-
