@@ -367,7 +367,7 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 		switch c.ModelType {
 		case "gemma2", "gpt_oss":
 			sliding = (i+1)%2 != 0
-		case "gemma3_text", "gemma3", "gemma4_text":
+		case "gemma3_text", "gemma3":
 			sliding = pattern > 0 && (i+1)%pattern != 0
 		case "qwen2", "qwen3", "qwen3_moe", "qwen2_moe":
 			sliding = window > 0 && r.bool("use_sliding_window", false) && i >= r.int("max_window_layers", 0)
