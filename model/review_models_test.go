@@ -54,3 +54,25 @@ func minimal(mt, extra string) []byte {
 	}
 	return []byte(s + "}")
 }
+
+// TestNoRoPELayersLonger: Llama4TextConfig documents no_rope_layers as a
+// list "with at least the same length as the number of layers", and the
+// attention reads no_rope_layers[layer_idx] (SmolLM3 likewise): a longer
+// list is valid and its first entries count; a shorter one is refused.
+func TestNoRoPELayersLonger(t *testing.T) {
+	for _, mt := range []string{"llama4_text", "smollm3"} {
+		cfg, err := ParseConfig(minimal(mt, `"num_key_value_heads": 2, "head_dim": 16, "no_rope_layers": [1, 0, 1, 1, 1, 1, 1, 0, 0, 0]`))
+		if err != nil {
+			t.Fatalf("%s: %v", mt, err)
+		}
+		want := []bool{false, true, false, false, false, false, false, true}
+		for l, w := range want {
+			if cfg.isNoPE(l) != w {
+				t.Errorf("%s: layer %d NoPE %v, want %v", mt, l, cfg.isNoPE(l), w)
+			}
+		}
+		if _, err := ParseConfig(minimal(mt, `"no_rope_layers": [1, 0, 1]`)); err == nil {
+			t.Errorf("%s: a no_rope_layers shorter than the layers was accepted", mt)
+		}
+	}
+}
