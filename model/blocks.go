@@ -152,14 +152,15 @@ func (m *Model) layerBlocks(ly *Layer) {
 // noRoPELayers reads no_rope_layers (SmolLM3, Llama 4: 1 where the layer
 // applies RoPE, 0 where it does not) as the NoPE flag of each layer; absent
 // or empty, every no_rope_layer_interval-th layer (default 4) is NoPE.
+// transformers indexes the list by layer: it may be longer than the layers.
 func noRoPELayers(c *Config, r *reader) ([]bool, error) {
 	nope := make([]bool, c.Layers)
 	if list := r.ints("no_rope_layers"); len(list) > 0 {
-		if len(list) != c.Layers {
+		if len(list) < c.Layers {
 			return nil, fmt.Errorf("no_rope_layers has %d entries for %d layers", len(list), c.Layers)
 		}
-		for i, v := range list {
-			nope[i] = v == 0
+		for i := range nope {
+			nope[i] = list[i] == 0
 		}
 		return nope, nil
 	}

@@ -367,7 +367,7 @@ func (c *Config) layerTypes(r *reader) ([]string, error) {
 		switch c.ModelType {
 		case "gemma2", "gpt_oss":
 			sliding = (i+1)%2 != 0
-		case "gemma3_text", "gemma3", "gemma4_text":
+		case "gemma3_text", "gemma3":
 			sliding = pattern > 0 && (i+1)%pattern != 0
 		case "qwen2", "qwen3", "qwen3_moe", "qwen2_moe":
 			sliding = window > 0 && r.bool("use_sliding_window", false) && i >= r.int("max_window_layers", 0)
@@ -390,12 +390,13 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 	// text_config in the older layout over a class whose default is a
 	// rope_parameters dict (Ministral 3).
 	var params, top map[string]any
+	perType := false // params is the dict of layerType in a per-layer-type rope_parameters
 	if rs, ok := c.raw["rope_scaling"].(map[string]any); ok && len(rs) > 0 {
 		params, top = rs, rs
 	} else if rp, ok := c.raw["rope_parameters"].(map[string]any); ok {
 		params, top = rp, rp
 		if sub, ok := rp[layerType].(map[string]any); ok {
-			params = sub
+			params, perType = sub, true
 		}
 	}
 	rc := RopeConfig{Type: "default", Theta: r.float("rope_theta", r.float("rotary_emb_base", 10000)), PartialFactor: 1}
@@ -405,6 +406,18 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 			rc.Theta = r.float("rope_local_base_freq", 10000)
 			params = nil
 		}
+	}
+	if c.ModelType == "olmo3" && layerType == "sliding_attention" && params != nil && !perType {
+		// OLMo 3 scales RoPE on its full-attention layers only: a single
+		// rope dict (rope_scaling, or rope_parameters as transformers 5.0-5.2
+		// saved it) gives the sliding layers its theta, unscaled
+		// (Olmo3Config.convert_rope_params_to_dict in 5.23, OLMo-core).
+		p := reader{raw: params}
+		rc.Theta = p.float("rope_theta", rc.Theta)
+		if p.err != nil {
+			return rc, fmt.Errorf("rope parameters: %w", p.err)
+		}
+		params = nil
 	}
 	rc.PartialFactor = r.float("partial_rotary_factor", r.float("rotary_pct", 1))
 	rc.OriginalMaxPositions = r.int("original_max_position_embeddings", 0)
@@ -482,9 +495,10 @@ func (c *Config) ropeFor(r *reader, layerType string) (RopeConfig, error) {
 		if rc.OriginalMaxPositions <= 0 {
 			return rc, fmt.Errorf("rope type longrope needs original_max_position_embeddings")
 		}
-		// transformers derives the factor from the context extension when the
-		// original length is given at the top level.
-		if _, top := c.raw["original_max_position_embeddings"]; top || rc.Factor == 0 {
+		// transformers 5 derives the factor from the context extension only
+		// when the rope parameters give none (4.x also did so whenever the
+		// original length sat at the top level, as Phi-3 writes it).
+		if rc.Factor == 0 {
 			rc.Factor = float64(c.MaxPositions) / float64(rc.OriginalMaxPositions)
 		}
 		if rc.AttentionFactor == 0 {

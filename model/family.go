@@ -8,8 +8,9 @@ import "fmt"
 type family struct {
 	modelTypes []string
 	// classDefaults are the behaviour-setting keys whose transformers class
-	// default differs from ParseConfig's generic one (never sizes: a
-	// missing size stays an error).
+	// default differs from ParseConfig's generic one (never the sizes that
+	// must be given: a missing one stays an error), and the head shapes
+	// that have a generic default (classsizes.go).
 	classDefaults map[string]any
 
 	embed, finalNorm, lmHead string // full tensor names, without ".weight"

@@ -1,6 +1,9 @@
 package model
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Gemma 2 and 3: embeddings scaled by sqrt(hidden), RMSNorm with (1 + w),
 // norms before and after both sub-blocks, GELU-tanh MLP, scores scaled by
@@ -38,6 +41,7 @@ var gemma2Family = &family{
 var gemma3Family = func() *family {
 	f := *gemma2Family
 	f.modelTypes = []string{"gemma3_text"}
+	f.configure = refuseBidirectional
 	f.qNorm, f.kNorm = "self_attn.q_norm", "self_attn.k_norm"
 	// Gemma3TextConfig's: no soft-capping, five sliding layers per global one.
 	f.classDefaults = map[string]any{"query_pre_attn_scalar": 256.0, "sliding_window": 4096.0,
@@ -48,4 +52,17 @@ var gemma3Family = func() *family {
 func init() {
 	register(gemma2Family)
 	register(gemma3Family)
+}
+
+// refuseBidirectional refuses a Gemma 3 / Gemma 4 text model whose tokens
+// attend both ways: use_bidirectional_attention true (EmbeddingGemma) or,
+// for Gemma 4, "all" (its "vision" concerns image tokens only). Its
+// queries would be those of a causal model, and an encoder keeps no KV
+// cache to filter.
+func refuseBidirectional(c *Config) error {
+	v := c.raw["use_bidirectional_attention"]
+	if v == nil || v == false || v == "vision" && c.ModelType == "gemma4_text" {
+		return nil
+	}
+	return fmt.Errorf("use_bidirectional_attention = %v: the model attends bidirectionally (an encoder, e.g. EmbeddingGemma); only causal language models are supported", v)
 }

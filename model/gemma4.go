@@ -28,8 +28,9 @@ import (
 //   - enable_moe_block: a routed expert MLP beside the dense one;
 //   - every layer's output is multiplied by its layer_scalar.
 
-// gemma4Defaults are Gemma4TextConfig's behaviour defaults.
-var gemma4Defaults = map[string]any{"sliding_window": 512.0, "sliding_window_pattern": 6.0,
+// gemma4Defaults are Gemma4TextConfig's behaviour defaults (global_head_dim
+// is read only without per_layer_config).
+var gemma4Defaults = map[string]any{"sliding_window": 512.0, "global_head_dim": 512.0,
 	"hidden_size_per_layer_input": 256.0, "vocab_size_per_layer_input": 262144.0,
 	"rope_parameters": map[string]any{
 		"sliding_attention": map[string]any{"rope_type": "default", "rope_theta": 10000.0},
@@ -43,6 +44,14 @@ var gemma4Family = func() *family {
 	f.attnScale = func(*Config) float64 { return 1 }
 	f.classDefaults = gemma4Defaults
 	f.gemma4 = true
+	// Without layer_types, Gemma4TextConfig makes five sliding layers per
+	// global one: it reads no sliding_window_pattern (Gemma 3 does).
+	f.layerType = func(_ *Config, _ *reader, i int) string {
+		if (i+1)%6 != 0 {
+			return "sliding_attention"
+		}
+		return "full_attention"
+	}
 	return &f
 }()
 

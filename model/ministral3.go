@@ -9,9 +9,16 @@ var ministral3Family = func() *family {
 	f := *llamaFamily
 	f.modelTypes = []string{"ministral3"}
 	f.llama4QueryScale = true
-	f.classDefaults = map[string]any{"rms_norm_eps": 1e-5} // Ministral3Config's
+	// Ministral3Config's: without rope parameters (in either layout), YaRN
+	// with the query scaling.
+	f.classDefaults = map[string]any{"rms_norm_eps": 1e-5, "rope_parameters": ministral3Rope}
 	return &f
 }()
+
+// ministral3Rope is Ministral3Config's default rope_parameters.
+var ministral3Rope = map[string]any{"type": "yarn", "rope_theta": 1e6, "factor": 16.0,
+	"original_max_position_embeddings": 16384.0, "beta_fast": 32.0, "beta_slow": 1.0, "mscale_all_dim": 1.0,
+	"mscale": 1.0, "llama_4_scaling_beta": 0.1}
 
 func init() { register(ministral3Family) }
 

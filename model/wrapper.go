@@ -68,9 +68,7 @@ var textDefaults = map[string]map[string]any{
 	// no rope parameters are given.
 	"ministral3": {"vocab_size": 131072.0, "hidden_size": 4096.0, "intermediate_size": 14336.0, "num_hidden_layers": 34.0,
 		"num_attention_heads": 32.0, "num_key_value_heads": 8.0, "head_dim": 128.0, "max_position_embeddings": 262144.0,
-		"rms_norm_eps": 1e-5, "rope_parameters": map[string]any{"type": "yarn", "rope_theta": 1e6, "factor": 16.0,
-			"original_max_position_embeddings": 16384.0, "beta_fast": 32.0, "beta_slow": 1.0, "mscale_all_dim": 1.0,
-			"mscale": 1.0, "llama_4_scaling_beta": 0.1}},
+		"rms_norm_eps": 1e-5, "rope_parameters": ministral3Rope},
 	// Qwen3VLTextConfig (4.57).
 	"qwen3_vl_text": {"vocab_size": 151936.0, "hidden_size": 4096.0, "intermediate_size": 22016.0, "num_hidden_layers": 32.0,
 		"num_attention_heads": 32.0, "num_key_value_heads": 32.0, "head_dim": 128.0, "max_position_embeddings": 128000.0,
