@@ -3,6 +3,7 @@ package calibrate
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 
@@ -180,9 +181,16 @@ func (s *queryStatsSink) restore(ck tensorReader, layers int) error {
 		if st.Gram[l], err = readF64(ck, fmt.Sprintf("%sgram.%d", s.prefix, l), h*d*d); err != nil {
 			return err
 		}
+		for _, v := range [][]float64{st.Sum[l], st.Gram[l]} {
+			if i := slices.IndexFunc(v, notFinite); i >= 0 {
+				return fmt.Errorf("layer %d: %v in its sums (value %d): not a finite statistic", l, v[i], i)
+			}
+		}
 	}
 	return nil
 }
+
+func notFinite(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
 
 // WriteQueryStats saves st to path (a safetensors file, written atomically).
 func WriteQueryStats(path string, st *QueryStats) error {
@@ -223,9 +231,15 @@ func ReadQueryStats(path string) (*QueryStats, error) {
 	if m.Version != queryStatsVersion {
 		return nil, fmt.Errorf("%s: query stats format version %d, this qfilters reads %d", path, m.Version, queryStatsVersion)
 	}
-	if m.Layers <= 0 || m.Heads <= 0 || m.HeadDim <= 0 || m.Layers > 1<<12 || m.Heads > 1<<12 || m.HeadDim > 1<<12 ||
+	if m.Layers <= 0 || m.Heads <= 0 || m.HeadDim <= 0 || m.Layers > maxLayers || m.Heads > maxHeads || m.HeadDim > maxHeadDim ||
 		m.Shards <= 0 || m.Shard < 0 || m.Shard >= m.Shards || m.NSink < 0 {
 		return nil, fmt.Errorf("%s: invalid query stats metadata %+v", path, m)
+	}
+	// The directory written from it holds a covariance per layer and head,
+	// layers without a cache included: bounded whatever the file holds.
+	if covs := int64(m.Layers) * int64(m.Heads) * int64(m.HeadDim) * int64(m.HeadDim); covs > maxCovarianceValues {
+		return nil, fmt.Errorf("%s: %d layers x %d heads x %d x %d head dims: above the %d covariance values any model's statistics have",
+			path, m.Layers, m.Heads, m.HeadDim, m.HeadDim, int64(maxCovarianceValues))
 	}
 	if err := checkNoCache(m.NoCache, m.Layers); err != nil {
 		return nil, fmt.Errorf("%s: invalid query stats metadata: %w", path, err)

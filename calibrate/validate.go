@@ -19,7 +19,10 @@ import (
 const (
 	maxLayers, maxHeads, maxHeadDim = 1 << 10, 1 << 10, 1 << 12
 	maxFilterValues                 = 1 << 26
-	maxPositions                    = 1 << 40
+	// maxCovarianceValues bounds layers x heads x head dim² of query
+	// statistics (Llama 3.1 405B has 2.6e8, 1/4 of it).
+	maxCovarianceValues = 1 << 30
+	maxPositions        = 1 << 40
 	// maxStatsSamples bounds --samples N below the number of positions in
 	// sharded runs: each reader redraws the sample (O(N) memory).
 	maxStatsSamples = 1 << 22
