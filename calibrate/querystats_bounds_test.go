@@ -43,8 +43,8 @@ func TestReadQueryStatsRefusesHostile(t *testing.T) {
 		want string
 	}{
 		"covariances of 1024 layers, 16 MB on disk": {one(1<<10, 1<<9, 64), "covariance values"},
-		"NaN in a Gram matrix":                     {nan, "layer 0: NaN in its sums (value 5)"},
-		"-Inf in the query sums":                   {inf, "layer 0: -Inf in its sums (value 1)"},
+		"NaN in a Gram matrix":                      {nan, "layer 0: NaN in its sums (value 5)"},
+		"-Inf in the query sums":                    {inf, "layer 0: -Inf in its sums (value 1)"},
 	} {
 		path, err := read(c.st)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), path) {
