@@ -435,7 +435,8 @@ func runPerplexity(ctx context.Context, m *model.Model, f *export.Filters, seqs 
 // forward runs ids through every layer, handing each layer's post-RoPE
 // queries and keys, its values and its learned attention-sink logits (one
 // per query head, gpt-oss; nil for every other family) to each (valid
-// during the call). It stops between layers once ctx is done.
+// during the call). It stops between layers once ctx is done, and within
+// one where the layer checks (model.Layer's Stop).
 func forward(ctx context.Context, m *model.Model, ids []int, each func(l int, q, k, v, sinks []float32)) error {
 	emb, err := m.Embedding()
 	if err != nil {
@@ -455,6 +456,7 @@ func forward(ctx context.Context, m *model.Model, ids []int, each func(l int, q,
 		}
 		var q, k []float32
 		layer.Tokens = ids
+		layer.Stop = func() bool { return ctx.Err() != nil }
 		layer.Values = func(_ int, v []float32) { each(l, q, k, v, layer.Sinks()) }
 		layer.Forward(h, []int{len(ids)}, func(_ int, qs, ks []float32) { q, k = qs, ks })
 	}

@@ -52,9 +52,11 @@ type Layer struct {
 
 	mlp mlp // nil when only the queries are needed (last calibration layer)
 
-	// Stop, when set, is checked between chunks of Forward: once it returns
-	// true, Forward returns early and leaves h undefined (a run that was
-	// interrupted).
+	// Stop, when set, is checked between chunks of Forward and, within a
+	// chunk, before each sequence's attention and before the MLP: once it
+	// returns true, Forward returns early and leaves h undefined (a run that
+	// was interrupted). The longest stretch between checks is one chunk's
+	// MLP.
 	Stop func() bool
 
 	// PreRoPE, when set, receives each sequence's queries before RoPE (after
@@ -94,7 +96,7 @@ func (l *Layer) Forward(h []float32, seqLens []int, capture Capture) {
 	l.kvOff = 0
 	rowOff := 0
 	for first := 0; first < len(seqLens); {
-		if l.Stop != nil && l.Stop() {
+		if l.stopped() {
 			return
 		}
 		end, rows := first, 0
@@ -108,6 +110,9 @@ func (l *Layer) Forward(h []float32, seqLens []int, capture Capture) {
 		first = end
 	}
 }
+
+// stopped reports whether Stop asks Forward to return.
+func (l *Layer) stopped() bool { return l.Stop != nil && l.Stop() }
 
 func (l *Layer) forwardChunk(h []float32, seqLens []int, first int, capture Capture, rowOff int) {
 	c := l.cfg
@@ -140,6 +145,9 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, first int, capture Capt
 		if l.Values != nil {
 			l.Values(l.Index, vs)
 		}
+		if l.stopped() { // the callbacks may have run long (eval's recall)
+			return
+		}
 		opts := kernels.AttentionOpts{Scale: float32(l.scale), SoftCap: float32(c.AttnSoftcap), Window: l.window, Sinks: l.sinks}
 		var until [][]int32
 		if l.Lifetimes != nil {
@@ -158,6 +166,9 @@ func (l *Layer) forwardChunk(h []float32, seqLens []int, first int, capture Capt
 			})
 		}
 		start += n
+	}
+	if l.stopped() {
+		return
 	}
 	if gate != nil {
 		applyGate(att, gate)
