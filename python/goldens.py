@@ -13,7 +13,8 @@ files at their testdata/ paths under ROOT. How files compare:
   whose last bits depend on the CPU's kernels): same tensor names, dtypes and
   shapes; integer tensors exactly; float tensors elementwise within
   |got - want| <= 1e-5 |want| + 1e-6 max|want| (float32 rounding of a forward
-  pass across CPUs is ~1e-7 relative; one changed value stands out); the
+  pass across CPUs is ~1e-7 relative; one changed value stands out), 1e-4
+  max|want| for the fixtures that amplify rounding (LOOSE_FIXTURES); the
   metadata exactly except the torch build string;
 - .json: equal as parsed JSON (token ids, offsets and configs exactly);
 - other safetensors files (checkpoints): every tensor byte for byte (their
@@ -28,6 +29,7 @@ third-party file").
 
 import argparse
 import concurrent.futures
+import fnmatch
 import glob
 import json
 import os
@@ -43,6 +45,14 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 RTOL, ATOL_OF_MAX = 1e-5, 1e-6
+# Fixtures whose forward pass amplifies float32 rounding: the Gated DeltaNet
+# state carried across 66 tokens (Qwen3-Next, Qwen 3.5) and Gemma 4's
+# unscaled attention scores. Regenerated on a Zen 4 (AVX-512) against
+# goldens made on another CPU, their worst elementwise difference reached
+# 1.9e-5 max|want| (a relative norm of 4.4e-6, all within float32 rounding of
+# each other): they are held to 1e-4 max|want| instead of 1e-6, which a
+# value changed by 1e-3 of the tensor's largest still breaks.
+LOOSE_FIXTURES, LOOSE_ATOL_OF_MAX = ("gemma4*", "qwen3_5*", "qwen3_next"), 1e-4
 SKIP = "needs third-party file"
 
 
@@ -104,6 +114,8 @@ def _tensors(path):
 
 def compare_golden(got, want):
     """Differences between two golden.safetensors files (empty: equal)."""
+    fixture = os.path.basename(os.path.dirname(want))
+    atol = LOOSE_ATOL_OF_MAX if any(fnmatch.fnmatch(fixture, p) for p in LOOSE_FIXTURES) else ATOL_OF_MAX
     diffs = []
     gm, gt = _tensors(got)
     wm, wt = _tensors(want)
@@ -129,7 +141,7 @@ def compare_golden(got, want):
                 diffs.append(f"{name}: {int(np.sum(g != w))} integer values differ")
             continue
         g, w = g.astype(np.float64), w.astype(np.float64)
-        tol = RTOL * np.abs(w) + ATOL_OF_MAX * np.max(np.abs(w), initial=0)
+        tol = RTOL * np.abs(w) + atol * np.max(np.abs(w), initial=0)
         bad = ~(np.abs(g - w) <= tol)
         if bad.any():
             i = np.unravel_index(np.argmax(np.where(bad, np.abs(g - w) / np.maximum(tol, 1e-300), 0)), w.shape)
@@ -190,7 +202,8 @@ def compare_trees(root, ref, skips):
             print(f"  {rel}: committed, but no recipe wrote it")
             bad += 1
     print(f"goldens-check: {len(made)} files compared with {os.path.relpath(ref, REPO) if ref.startswith(REPO) else ref}/, "
-          f"{bad} differ (float tolerance: |got-want| <= {RTOL:g}|want| + {ATOL_OF_MAX:g} max|want|)")
+          f"{bad} differ (float tolerance: |got-want| <= {RTOL:g}|want| + {ATOL_OF_MAX:g} max|want|, "
+          f"{LOOSE_ATOL_OF_MAX:g} max|want| for {', '.join(LOOSE_FIXTURES)})")
     return bad
 
 
@@ -209,6 +222,22 @@ def selftest(root):
         open(p, "wb").write(raw)
         d = compare_golden(p, golden)
         print(f"selftest: {os.path.relpath(golden, root)} with filters[5] x (1 + 1e-3): {d or 'NOT DETECTED'}")
+        ok &= bool(d)
+        # A loose fixture: its largest logit moved by 1e-3 of itself.
+        golden = os.path.join(root, "archs", "qwen3_next", "golden.safetensors")
+        p = os.path.join(tmp, "qwen3_next", "golden.safetensors")
+        os.makedirs(os.path.dirname(p))
+        shutil.copy(golden, p)
+        _, h, start = _header(p)
+        e = h["logits"]
+        raw = bytearray(open(p, "rb").read())
+        vals = np.frombuffer(bytes(raw[start + e["data_offsets"][0]:start + e["data_offsets"][1]]), np.float32)
+        off = start + e["data_offsets"][0] + 4 * int(np.argmax(np.abs(vals)))
+        v = struct.unpack("<f", raw[off:off + 4])[0]
+        raw[off:off + 4] = struct.pack("<f", v * (1 + 1e-3))
+        open(p, "wb").write(raw)
+        d = compare_golden(p, golden)
+        print(f"selftest: {os.path.relpath(golden, root)} with its largest logit x (1 + 1e-3): {d or 'NOT DETECTED'}")
         ok &= bool(d)
         toks = sorted(glob.glob(os.path.join(root, "tokenizers", "*.json")))
         if toks:
