@@ -1,0 +1,140 @@
+package gguf
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// ggufConfig writes a metadata-only GGUF and returns the config.json its
+// metadata gives (or the error).
+func ggufConfig(t *testing.T, kvs []KV) (map[string]any, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if err := os.WriteFile(path, EncodeFile(3, 0, kvs, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := OpenModel(path)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	var c map[string]any
+	if err := json.Unmarshal(m.Config(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c, nil
+}
+
+func baseKVs(arch string, extra ...KV) []KV {
+	kvs := []KV{{"general.architecture", arch}, {arch + ".block_count", uint32(2)}, {arch + ".embedding_length", uint32(64)},
+		{arch + ".feed_forward_length", uint32(128)}, {arch + ".attention.head_count", uint32(4)}, {arch + ".vocab_size", uint32(16)},
+		{arch + ".context_length", uint32(131072)}}
+	return append(kvs, extra...)
+}
+
+// TestRopeScalingWithoutType: llama.cpp takes a file's RoPE scaling as
+// linear when rope.scaling.type is absent, and reads the factor from
+// rope.scaling.factor or, in files of the first GGUF converters, from
+// rope.scale_linear (llama_model::load_hparams). Such a file's model is
+// scaled; it must not read as an unscaled one.
+func TestRopeScalingWithoutType(t *testing.T) {
+	for _, c := range []struct {
+		key    string
+		factor float32
+	}{{"llama.rope.scale_linear", 4}, {"llama.rope.scaling.factor", 2}} {
+		cfg, err := ggufConfig(t, baseKVs("llama", KV{c.key, c.factor}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, _ := cfg["rope_scaling"].(map[string]any)
+		if rs == nil || rs["rope_type"] != "linear" || rs["factor"] != float64(c.factor) {
+			t.Errorf("%s = %v without a scaling type: rope_scaling %v, want linear with factor %v", c.key, c.factor, cfg["rope_scaling"], c.factor)
+		}
+	}
+	// A factor of 1 (or an explicit "none") is no scaling.
+	for _, kvs := range [][]KV{{{"llama.rope.scale_linear", float32(1)}},
+		{{"llama.rope.scaling.type", "none"}, {"llama.rope.scaling.factor", float32(4)}}} {
+		cfg, err := ggufConfig(t, baseKVs("llama", kvs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg["rope_scaling"] != nil {
+			t.Errorf("%v: rope_scaling %v, want none", kvs, cfg["rope_scaling"])
+		}
+	}
+}
+
+// TestYarnAttentionFactor: the converter writes a checkpoint's yarn
+// attention_factor as rope.scaling.yarn_attn_factor (TextModel) and, for
+// OLMo 3, also as rope.scaling.attn_factor (Olmo2Model); transformers
+// scales cos/sin by it instead of 0.1·ln(factor) + 1.
+func TestYarnAttentionFactor(t *testing.T) {
+	yarn := []KV{{"ARCH.rope.scaling.type", "yarn"}, {"ARCH.rope.scaling.factor", float32(4)},
+		{"ARCH.rope.scaling.original_context_length", uint32(32768)}}
+	for _, c := range []struct {
+		arch, key string
+	}{{"qwen2", "rope.scaling.yarn_attn_factor"}, {"olmo2", "rope.scaling.attn_factor"}, {"llama", "rope.scaling.yarn_attn_factor"}} {
+		var kvs []KV
+		for _, kv := range yarn {
+			kvs = append(kvs, KV{strings.Replace(kv.Key, "ARCH", c.arch, 1), kv.Val})
+		}
+		kvs = append(kvs, KV{c.arch + "." + c.key, float32(1.5)})
+		cfg, err := ggufConfig(t, baseKVs(c.arch, kvs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, _ := cfg["rope_scaling"].(map[string]any)
+		if rs == nil || rs["rope_type"] != "yarn" || rs["attention_factor"] != 1.5 {
+			t.Errorf("%s with %s = 1.5: rope_scaling %v, want yarn with attention_factor 1.5", c.arch, c.key, cfg["rope_scaling"])
+		}
+	}
+}
+
+// TestRopeKeysRefused: RoPE metadata we cannot express as the checkpoint's
+// config is refused rather than dropped: Mistral-format yarn's
+// rope.scaling.yarn_log_multiplier (MistralModel, written under the llama
+// architecture), and a sliding-window RoPE base that differs from the
+// global one on an architecture whose config has no place for it.
+func TestRopeKeysRefused(t *testing.T) {
+	for _, c := range []struct {
+		kvs  []KV
+		want string
+	}{
+		{baseKVs("llama", KV{"llama.rope.scaling.type", "yarn"}, KV{"llama.rope.scaling.factor", float32(4)},
+			KV{"llama.rope.scaling.original_context_length", uint32(32768)}, KV{"llama.rope.scaling.yarn_log_multiplier", float32(1)}),
+			"llama.rope.scaling.yarn_log_multiplier"},
+		{baseKVs("olmo2", KV{"olmo2.rope.freq_base", float32(500000)}, KV{"olmo2.rope.freq_base_swa", float32(10000)}),
+			"olmo2.rope.freq_base_swa"},
+	} {
+		if _, err := ggufConfig(t, c.kvs); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want one naming %s", err, c.want)
+		}
+	}
+	// The same base for both kinds of layer is no change.
+	if _, err := ggufConfig(t, baseKVs("olmo2", KV{"olmo2.rope.freq_base", float32(10000)}, KV{"olmo2.rope.freq_base_swa", float32(10000)})); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestGemma3LocalBase: Gemma 3's sliding layers use
+// rope_parameters.sliding_attention.rope_theta, which the converter writes
+// as rope.freq_base_swa; 10000 only when the file says nothing.
+func TestGemma3LocalBase(t *testing.T) {
+	kvs := baseKVs("gemma3", KV{"gemma3.attention.sliding_window", uint32(512)}, KV{"gemma3.rope.freq_base", float32(1e6)})
+	for _, c := range []struct {
+		kvs  []KV
+		want float64
+	}{{kvs, 10000}, {append(slices.Clone(kvs), KV{"gemma3.rope.freq_base_swa", float32(20000)}), 20000}} {
+		cfg, err := ggufConfig(t, c.kvs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg["rope_local_base_freq"] != c.want {
+			t.Errorf("rope_local_base_freq %v, want %v", cfg["rope_local_base_freq"], c.want)
+		}
+	}
+}
