@@ -138,3 +138,30 @@ func TestGemma3LocalBase(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadTensorRefused: a tensor of the text model that maps to no
+// Hugging Face tensor is refused, not dropped; the RoPE tables, appended
+// blocks and a single-file GGUF's vision encoder are not part of it.
+func TestUnreadTensorRefused(t *testing.T) {
+	f32 := func(name string, n int) RawTensor {
+		return RawTensor{Name: name, Dims: []int{n}, Type: F32, Data: make([]byte, 4*n)}
+	}
+	write := func(ts ...RawTensor) error {
+		path := filepath.Join(t.TempDir(), "m.gguf")
+		if err := os.WriteFile(path, EncodeFile(3, 0, baseKVs("llama"), ts), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := OpenModel(path)
+		if err == nil {
+			m.Close()
+		}
+		return err
+	}
+	if err := write(f32("blk.1.attn_post_norm.weight", 64)); err == nil || !strings.Contains(err.Error(), "blk.1.attn_post_norm.weight") {
+		t.Errorf("error %v, want one naming blk.1.attn_post_norm.weight", err)
+	}
+	if err := write(f32("blk.0.attn_norm.weight", 64), f32("rope_freqs.weight", 8), f32("blk.2.attn_post_norm.weight", 64),
+		f32("v.blk.0.attn_q.weight", 4), f32("mm.input_projection.weight", 4)); err != nil {
+		t.Error(err)
+	}
+}
