@@ -3,6 +3,8 @@ package gguf
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -395,7 +397,9 @@ func (m *Model) vocabSize() (int, error) {
 	return 0, fmt.Errorf("cannot tell the vocabulary size: no %s.vocab_size, token list or token_embd.weight", m.archName)
 }
 
-// intKey reads an integer metadata value, def when absent.
+// intKey reads an integer metadata value, def when absent. A per-layer
+// array with the same value for every layer is that value (Granite 4.0's
+// all-attention models write head_count_kv so).
 func (g *File) intKey(k string, def int) (int, error) {
 	v, ok := g.kv[k]
 	if !ok {
@@ -404,6 +408,10 @@ func (g *File) intKey(k string, def int) (int, error) {
 	n, ok := v.Int()
 	if !ok {
 		if v.Type == TypeArray {
+			if all, ok := v.Ints(); ok && len(all) > 0 && !slices.ContainsFunc(all, func(x int64) bool { return x != all[0] }) &&
+				all[0] >= math.MinInt32 && all[0] <= math.MaxInt32 {
+				return int(all[0]), nil
+			}
 			return 0, fmt.Errorf("metadata %s is a per-layer array; only one value for all layers is supported", k)
 		}
 		return 0, fmt.Errorf("metadata %s = %v is not an integer", k, v)

@@ -165,3 +165,52 @@ func TestUnreadTensorRefused(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestUniformKVHeadArray: GraniteHybridModel writes Granite 4.0's
+// all-attention models (granite-4.0-micro, -1b, -350m) under the granite
+// architecture with head_count_kv as one value per layer, all equal; that
+// is one count for every layer, and the q/k rows unpermute with it.
+func TestUniformKVHeadArray(t *testing.T) {
+	kvs := baseKVs("granite", KV{"granite.attention.head_count_kv", []uint32{2, 2}})
+	cfg, err := ggufConfig(t, kvs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg["num_key_value_heads"] != 2.0 {
+		t.Errorf("num_key_value_heads %v, want 2", cfg["num_key_value_heads"])
+	}
+	// k_proj of 2 heads of 16 rows, 2 columns: the unpermute must use 2 heads.
+	k := make([]float32, 32*2)
+	for i := range k {
+		k[i] = float32(i)
+	}
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	ts := []RawTensor{{Name: "blk.0.attn_k.weight", Dims: []int{2, 32}, Type: F32, Data: F32Bytes(k)}}
+	if err := os.WriteFile(path, EncodeFile(3, 0, kvs, ts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := OpenModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	got, err := m.Tensor("model.layers.0.self_attn.k_proj.weight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := got.Float32()
+	// HF row h·16 + j·8 + i was written at GGUF row h·16 + 2i + j.
+	for h := 0; h < 2; h++ {
+		for j := 0; j < 2; j++ {
+			for i := 0; i < 8; i++ {
+				if want := k[(h*16+2*i+j)*2]; v[(h*16+j*8+i)*2] != want {
+					t.Fatalf("row %d: %v, want %v", h*16+j*8+i, v[(h*16+j*8+i)*2], want)
+				}
+			}
+		}
+	}
+	if _, err := ggufConfig(t, baseKVs("granite", KV{"granite.attention.head_count_kv", []uint32{2, 0}})); err == nil ||
+		!strings.Contains(err.Error(), "per-layer") {
+		t.Errorf("head_count_kv [2 0]: error %v, want a per-layer refusal", err)
+	}
+}
