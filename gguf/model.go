@@ -54,6 +54,15 @@ func newModel(g *File) (*Model, error) {
 	if name == "" {
 		return nil, fmt.Errorf("metadata general.architecture is missing")
 	}
+	// One shard of llama-gguf-split's output holds only some tensors: read
+	// alone, the model would lack layers (or, without output.weight, look
+	// tied).
+	if n, err := g.intKey("split.count", 1); err != nil {
+		return nil, err
+	} else if n > 1 {
+		no, _ := g.intKey("split.no", 0)
+		return nil, fmt.Errorf("the file is shard %d of a GGUF split into %d (split.count); merge the shards into one file first (llama-gguf-split --merge)", no+1, n)
+	}
 	a, ok := archs[name]
 	if !ok {
 		return nil, fmt.Errorf("GGUF architecture %q is not supported (supported: %s)", name, strings.Join(archNames(), ", "))

@@ -214,3 +214,17 @@ func TestUniformKVHeadArray(t *testing.T) {
 		t.Errorf("head_count_kv [2 0]: error %v, want a per-layer refusal", err)
 	}
 }
+
+// TestSplitShardRefused: one shard of a split GGUF (llama-gguf-split,
+// split.count > 1) holds only some of the tensors; it is refused with a
+// line that says so, not read as a model whose tensors are missing (or,
+// with output.weight in another shard, as one with tied embeddings).
+func TestSplitShardRefused(t *testing.T) {
+	kvs := baseKVs("llama", KV{"split.no", uint16(0)}, KV{"split.count", uint16(3)}, KV{"split.tensors.count", int32(20)})
+	if _, err := ggufConfig(t, kvs); err == nil || !strings.Contains(err.Error(), "split.count") {
+		t.Errorf("error %v, want one naming split.count", err)
+	}
+	if _, err := ggufConfig(t, baseKVs("llama", KV{"split.no", uint16(0)}, KV{"split.count", uint16(1)})); err != nil {
+		t.Errorf("a split of one file: %v", err)
+	}
+}
