@@ -44,6 +44,17 @@ func (m *Model) hfConfig() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The converter appends multi-token-prediction layers (GLM-4.5's,
+	// Qwen3-Next's and Qwen 3.5's MTP) as blocks after the model's own.
+	nextn, err := g.intKey(key("nextn_predict_layers"), 0)
+	if err != nil {
+		return nil, err
+	}
+	if nextn < 0 || nextn >= layers {
+		return nil, fmt.Errorf("metadata %s = %d of %d blocks", key("nextn_predict_layers"), nextn, layers)
+	}
+	layers -= nextn
+	c["num_hidden_layers"] = layers
 	kv := heads
 	if v, ok := g.kv[key("attention.head_count_kv")]; a != gemma4Arch || !ok || v.Type != TypeArray {
 		if kv, err = g.intKey(key("attention.head_count_kv"), heads); err != nil {
@@ -227,7 +238,7 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 			return err
 		}
 	case "glm4_moe":
-		if err := m.glm4MoEConfig(c, key, layers); err != nil {
+		if err := m.glm4MoEConfig(c, key); err != nil {
 			return err
 		}
 		fallthrough

@@ -228,3 +228,30 @@ func TestSplitShardRefused(t *testing.T) {
 		t.Errorf("a split of one file: %v", err)
 	}
 }
+
+// TestQwenMTPBlocks: llama.cpp's converter (_QwenMtpMixin) appends the
+// multi-token-prediction layer(s) of Qwen3-Next / Qwen 3.5 after the trunk:
+// block_count = num_hidden_layers + nextn_predict_layers, the MTP block
+// under blk.{num_hidden_layers}. It is not a layer of the model.
+func TestQwenMTPBlocks(t *testing.T) {
+	for _, arch := range []string{"qwen35", "qwen3next", "qwen35moe"} {
+		kvs := []KV{{"general.architecture", arch}, {arch + ".block_count", uint32(5)}, {arch + ".nextn_predict_layers", uint32(1)},
+			{arch + ".embedding_length", uint32(64)}, {arch + ".feed_forward_length", uint32(128)}, {arch + ".attention.head_count", uint32(4)},
+			{arch + ".attention.head_count_kv", uint32(2)}, {arch + ".attention.key_length", uint32(16)}, {arch + ".vocab_size", uint32(16)},
+			{arch + ".rope.dimension_count", uint32(4)}, {arch + ".full_attention_interval", uint32(4)},
+			{arch + ".ssm.conv_kernel", uint32(4)}, {arch + ".ssm.state_size", uint32(8)}, {arch + ".ssm.group_count", uint32(2)},
+			{arch + ".ssm.time_step_rank", uint32(4)}, {arch + ".ssm.inner_size", uint32(32)}}
+		if arch != "qwen35" {
+			kvs = append(kvs, KV{arch + ".expert_count", uint32(4)}, KV{arch + ".expert_used_count", uint32(2)},
+				KV{arch + ".expert_feed_forward_length", uint32(16)}, KV{arch + ".expert_shared_feed_forward_length", uint32(16)})
+		}
+		cfg, err := ggufConfig(t, kvs)
+		if err != nil {
+			t.Fatalf("%s: %v", arch, err)
+		}
+		lt, _ := cfg["layer_types"].([]any)
+		if cfg["num_hidden_layers"] != 4.0 || len(lt) != 4 {
+			t.Errorf("%s: 5 blocks with 1 MTP layer: num_hidden_layers %v, %d layer types; want 4 and 4", arch, cfg["num_hidden_layers"], len(lt))
+		}
+	}
+}
