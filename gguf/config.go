@@ -3,6 +3,8 @@ package gguf
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -42,6 +44,17 @@ func (m *Model) hfConfig() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The converter appends multi-token-prediction layers (GLM-4.5's,
+	// Qwen3-Next's and Qwen 3.5's MTP) as blocks after the model's own.
+	nextn, err := g.intKey(key("nextn_predict_layers"), 0)
+	if err != nil {
+		return nil, err
+	}
+	if nextn < 0 || nextn >= layers {
+		return nil, fmt.Errorf("metadata %s = %d of %d blocks", key("nextn_predict_layers"), nextn, layers)
+	}
+	layers -= nextn
+	c["num_hidden_layers"] = layers
 	kv := heads
 	if v, ok := g.kv[key("attention.head_count_kv")]; a != gemma4Arch || !ok || v.Type != TypeArray {
 		if kv, err = g.intKey(key("attention.head_count_kv"), heads); err != nil {
@@ -85,6 +98,15 @@ func (m *Model) hfConfig() ([]byte, error) {
 		theta = 10000 // llama.cpp's default
 	}
 	c["rope_theta"] = theta
+	// The converter writes rope.freq_base_swa from the checkpoint's
+	// sliding-window rope parameters; Gemma 3 and 4 read it (archConfig),
+	// the others have one base for every layer.
+	if swa, ok, err := g.floatKey(key("rope.freq_base_swa")); err != nil {
+		return nil, err
+	} else if ok && swa != theta && a.modelType != "gemma3_text" && a != gemma4Arch {
+		return nil, fmt.Errorf("metadata %s = %v differs from %s = %v: a separate RoPE base for the sliding-window layers of %s is not supported",
+			key("rope.freq_base_swa"), swa, key("rope.freq_base"), theta, an)
+	}
 	if rd, err := g.intKey(key("rope.dimension_count"), headDim); err != nil {
 		return nil, err
 	} else if rd != headDim && headDim > 0 {
@@ -135,9 +157,17 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 			c["sliding_window"] = window
 		}
 		if m.arch.modelType == "gemma3_text" {
-			// llama.cpp's defaults for Gemma 3: local layers use base 10000
-			// and every 6th layer is global, unless the file says otherwise.
-			c["rope_local_base_freq"] = 10000.0
+			// Local layers use rope.freq_base_swa (the converter writes the
+			// checkpoint's sliding_attention rope_theta), else llama.cpp's
+			// 10000; every 6th layer is global unless the file says otherwise.
+			local, ok, err := g.floatKey(key("rope.freq_base_swa"))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				local = 10000
+			}
+			c["rope_local_base_freq"] = local
 			c["sliding_window_pattern"] = 6
 			if v, ok := g.Value(key("attention.sliding_window_pattern")); ok {
 				types, err := layerTypes(v, layers, key("attention.sliding_window_pattern"))
@@ -208,7 +238,7 @@ func (m *Model) archConfig(c map[string]any, key func(string) string, layers, hi
 			return err
 		}
 	case "glm4_moe":
-		if err := m.glm4MoEConfig(c, key, layers); err != nil {
+		if err := m.glm4MoEConfig(c, key); err != nil {
 			return err
 		}
 		fallthrough
@@ -285,9 +315,17 @@ func (m *Model) ropeScaling(c map[string]any, key func(string) string) error {
 	if v, ok := g.Value(key("rope.scaling.type")); ok {
 		typ, _ = v.Str()
 	}
-	factor, _, err := g.floatKey(key("rope.scaling.factor"))
+	factor, hasFactor, err := g.floatKey(key("rope.scaling.factor"))
 	if err != nil {
 		return err
+	}
+	if !hasFactor { // the first GGUF converters' key
+		if factor, hasFactor, err = g.floatKey(key("rope.scale_linear")); err != nil {
+			return err
+		}
+	}
+	if typ == "" && hasFactor {
+		typ = "linear" // llama.cpp's scaling type when the file names none
 	}
 	orig, err := g.intKey(key("rope.scaling.original_context_length"), 0)
 	if err != nil {
@@ -370,7 +408,9 @@ func (m *Model) vocabSize() (int, error) {
 	return 0, fmt.Errorf("cannot tell the vocabulary size: no %s.vocab_size, token list or token_embd.weight", m.archName)
 }
 
-// intKey reads an integer metadata value, def when absent.
+// intKey reads an integer metadata value, def when absent. A per-layer
+// array with the same value for every layer is that value (Granite 4.0's
+// all-attention models write head_count_kv so).
 func (g *File) intKey(k string, def int) (int, error) {
 	v, ok := g.kv[k]
 	if !ok {
@@ -379,6 +419,10 @@ func (g *File) intKey(k string, def int) (int, error) {
 	n, ok := v.Int()
 	if !ok {
 		if v.Type == TypeArray {
+			if all, ok := v.Ints(); ok && len(all) > 0 && !slices.ContainsFunc(all, func(x int64) bool { return x != all[0] }) &&
+				all[0] >= math.MinInt32 && all[0] <= math.MaxInt32 {
+				return int(all[0]), nil
+			}
 			return 0, fmt.Errorf("metadata %s is a per-layer array; only one value for all layers is supported", k)
 		}
 		return 0, fmt.Errorf("metadata %s = %v is not an integer", k, v)
@@ -413,7 +457,8 @@ func (g *File) strKey(k string) (string, error) {
 }
 
 // yarnScaling writes YaRN as transformers' rope_scaling: the factor, the
-// original context and, where the file has them, beta_fast / beta_slow.
+// original context and, where the file has them, beta_fast / beta_slow and
+// the attention factor.
 // llama.cpp's correction range is always floored and ceiled, which is
 // transformers' default (truncate true).
 func (m *Model) yarnScaling(c map[string]any, key func(string) string, factor float64, orig int) error {
@@ -432,6 +477,27 @@ func (m *Model) yarnScaling(c map[string]any, key func(string) string, factor fl
 		if ok && v > 0 {
 			rs[k.hf] = v
 		}
+	}
+	// The checkpoint's attention_factor: TextModel writes it as
+	// yarn_attn_factor, Olmo2Model (OLMo 3) also as attn_factor.
+	for _, k := range []string{"rope.scaling.yarn_attn_factor", "rope.scaling.attn_factor"} {
+		v, ok, err := m.file.floatKey(key(k))
+		if err != nil {
+			return err
+		}
+		if ok {
+			if !(v > 0) {
+				return fmt.Errorf("metadata %s = %v must be positive", key(k), v)
+			}
+			rs["attention_factor"] = v
+			break
+		}
+	}
+	// Mistral's own format (MistralModel) adds an mscale that neither the
+	// llama architecture nor transformers' yarn of these families reads the
+	// same way; refuse it rather than guess.
+	if _, ok := m.file.kv[key("rope.scaling.yarn_log_multiplier")]; ok {
+		return fmt.Errorf("metadata %s (Mistral-format YaRN) is not supported; use the Hugging Face checkpoint", key("rope.scaling.yarn_log_multiplier"))
 	}
 	if m.arch == gptOssArch {
 		rs["truncate"] = false

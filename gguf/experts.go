@@ -47,10 +47,11 @@ func (m *Model) addExperts(t TensorInfo) (ok bool, err error) {
 }
 
 // glm4MoEConfig reads what llama.cpp's converter writes for GLM-4.5: the
-// routed and shared experts, the leading dense layers, the routing (sigmoid
-// gating, renormalization, scale) and the MTP layers it appends to the
-// blocks. llama.cpp routes without expert groups (GLM-4.5 has one).
-func (m *Model) glm4MoEConfig(c map[string]any, key func(string) string, blocks int) error {
+// routed and shared experts, the leading dense layers and the routing
+// (sigmoid gating, renormalization, scale); hfConfig leaves out the MTP
+// layers it appends to the blocks. llama.cpp routes without expert groups
+// (GLM-4.5 has one).
+func (m *Model) glm4MoEConfig(c map[string]any, key func(string) string) error {
 	g := m.file
 	ints := []struct{ gguf, hf string }{{"expert_count", "n_routed_experts"}, {"expert_used_count", "num_experts_per_tok"},
 		{"expert_feed_forward_length", "moe_intermediate_size"}, {"expert_shared_count", "n_shared_experts"},
@@ -84,14 +85,6 @@ func (m *Model) glm4MoEConfig(c map[string]any, key func(string) string, blocks 
 		}
 		c["norm_topk_prob"] = b
 	}
-	nextn, err := g.intKey(key("nextn_predict_layers"), 0)
-	if err != nil {
-		return err
-	}
-	if nextn < 0 || nextn >= blocks {
-		return fmt.Errorf("metadata %s = %d of %d blocks", key("nextn_predict_layers"), nextn, blocks)
-	}
-	c["num_hidden_layers"] = blocks - nextn
 	c["n_group"], c["topk_group"] = 1, 1
 	c["use_qk_norm"] = m.has("blk.0.attn_q_norm.weight")
 	return nil

@@ -1,6 +1,7 @@
 package gguf
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -53,6 +54,15 @@ func newModel(g *File) (*Model, error) {
 	if name == "" {
 		return nil, fmt.Errorf("metadata general.architecture is missing")
 	}
+	// One shard of llama-gguf-split's output holds only some tensors: read
+	// alone, the model would lack layers (or, without output.weight, look
+	// tied).
+	if n, err := g.intKey("split.count", 1); err != nil {
+		return nil, err
+	} else if n > 1 {
+		no, _ := g.intKey("split.no", 0)
+		return nil, fmt.Errorf("the file is shard %d of a GGUF split into %d (split.count); merge the shards into one file first (llama-gguf-split --merge)", no+1, n)
+	}
 	a, ok := archs[name]
 	if !ok {
 		return nil, fmt.Errorf("GGUF architecture %q is not supported (supported: %s)", name, strings.Join(archNames(), ", "))
@@ -70,6 +80,7 @@ func newModel(g *File) (*Model, error) {
 	m.nHead, _ = g.intKey(name+".attention.head_count", 0)
 	m.nKVHead, _ = g.intKey(name+".attention.head_count_kv", m.nHead)
 	oss := map[int]map[string]TensorInfo{}
+	var unread []string
 	for _, t := range g.tensors {
 		if ok, err := m.addGptOssPart(t, oss); ok || err != nil {
 			if err != nil {
@@ -91,7 +102,8 @@ func newModel(g *File) (*Model, error) {
 			hf, ok = a.gemma4Scale(t.Name)
 		}
 		if !ok {
-			continue // rope factor tables (read into the config) and the like
+			unread = append(unread, t.Name)
+			continue
 		}
 		if !t.Type.Supported() {
 			return nil, fmt.Errorf("tensor %s has type %s, which qfilters cannot dequantize (supported: %s)", t.Name, t.Type, supportedList())
@@ -101,6 +113,9 @@ func newModel(g *File) (*Model, error) {
 		}
 		m.hfToGGUF[hf] = t.Name
 		m.names = append(m.names, hf)
+	}
+	if err := m.checkUnread(unread); err != nil {
+		return nil, err
 	}
 	if err := m.finishGptOss(oss); err != nil {
 		return nil, err
@@ -112,6 +127,39 @@ func newModel(g *File) (*Model, error) {
 	}
 	sort.Strings(m.names)
 	return m, nil
+}
+
+// checkUnread refuses a file with a tensor of the text model that no
+// Hugging Face tensor comes from: ignoring it would give a model other than
+// the file's. Not read, on purpose: the RoPE factor tables (read into the
+// config), blocks past the model's layers (GLM-4.5's appended MTP layers),
+// Qwen3-Next's split in_proj_qkvz (rebuilt by addQKVZ) and the vision and
+// audio encoders some single-file GGUFs carry (Ollama's), under v., mm. and a.
+func (m *Model) checkUnread(names []string) error {
+	var c struct {
+		Layers int `json:"num_hidden_layers"`
+	}
+	if err := json.Unmarshal(m.config, &c); err != nil {
+		return err
+	}
+	for _, n := range names {
+		switch {
+		case n == "rope_freqs.weight" || n == "rope_factors_long.weight" || n == "rope_factors_short.weight":
+			continue
+		case strings.HasPrefix(n, "v.") || strings.HasPrefix(n, "mm.") || strings.HasPrefix(n, "a."):
+			continue
+		}
+		if b := blockName.FindStringSubmatch(n); b != nil {
+			if l, err := strconv.Atoi(b[1]); err == nil && l >= c.Layers {
+				continue
+			}
+			if m.archName == "qwen3next" && (b[2] == "attn_qkv" || b[2] == "attn_gate") && b[3] == "weight" {
+				continue
+			}
+		}
+		return fmt.Errorf("tensor %s is not one qfilters reads for GGUF architecture %s; a model without it would not be the file's", n, m.archName)
+	}
+	return nil
 }
 
 var blockName = regexp.MustCompile(`^blk\.(\d+)\.(.+)\.(weight|bias)$`)
