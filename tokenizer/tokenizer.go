@@ -265,7 +265,7 @@ func (t *Tokenizer) Decode(ids []int, skipSpecial bool) string {
 		if id < 0 || id >= len(t.idToToken) || t.idToToken[id] == "" {
 			continue
 		}
-		if skipSpecial && t.added.isSpecial(id) {
+		if skipSpecial && t.added.isSpecial(t.idToToken[id]) {
 			continue
 		}
 		tokens = append(tokens, t.idToToken[id])
