@@ -100,19 +100,19 @@ type replace struct {
 	content string
 }
 
+// An empty match inserts content, as in Hugging Face ("(?=a)" -> "Z" turns
+// "banana" into "bZanZanZa").
 func (r replace) normalize(s string) string {
+	ms := r.pat.findAll(s)
+	if len(ms) == 0 {
+		return s
+	}
 	var b strings.Builder
 	last := 0
-	for _, m := range r.pat.findAll(s) {
-		if m[0] == m[1] {
-			continue
-		}
+	for _, m := range ms {
 		b.WriteString(s[last:m[0]])
 		b.WriteString(r.content)
 		last = m[1]
-	}
-	if last == 0 {
-		return s
 	}
 	b.WriteString(s[last:])
 	return b.String()

@@ -96,9 +96,18 @@ func (r *regex) findAll(s string) [][2]int {
 	}
 	byteAt[len(runes)] = off
 	var out [][2]int
+	lastEnd := -1 // where the last reported match ended
 	m, err := r.re.FindRunesMatch(runes)
 	for err == nil && m != nil {
-		out = append(out, [2]int{byteAt[m.Index], byteAt[m.Index+m.Length]})
+		a, b := m.Index, m.Index+m.Length
+		// Hugging Face iterates with the onig crate, which drops an empty
+		// match right where the previous match ended ("x*" on "xa" matches
+		// "x" and the empty string at the end, not the one after "x");
+		// regexp2 reports it. Both then search on from the next character.
+		if a != b || a != lastEnd {
+			out = append(out, [2]int{byteAt[a], byteAt[b]})
+			lastEnd = b
+		}
 		m, err = r.re.FindNextMatch(m)
 	}
 	return out
