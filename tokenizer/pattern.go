@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/dlclark/regexp2"
 )
@@ -62,13 +63,100 @@ func compileRegex(expr string) (pattern, error) {
 	return compileRegexp2(expr)
 }
 
-// compileRegexp2 compiles expr with regexp2, with no fast path.
+// compileRegexp2 compiles expr with regexp2, with no fast path. Oniguruma's
+// (Ruby) syntax is first rewritten where .NET's reads the same text
+// differently (see onigTranslate); ^ and $ match at every line, as in Ruby.
 func compileRegexp2(expr string) (*regex, error) {
-	re, err := regexp2.Compile(onigFold(expr), regexp2.None)
+	tr, err := onigTranslate(onigFold(expr))
+	if err != nil {
+		return nil, fmt.Errorf("regex %q: %w", expr, err)
+	}
+	re, err := regexp2.Compile(tr, regexp2.Multiline)
 	if err != nil {
 		return nil, fmt.Errorf("regex %q: %w", expr, err)
 	}
 	return &regex{re: re}, nil
+}
+
+// onigWordClass is the body of a character class holding Oniguruma's Unicode
+// \w as written inside a class ("[\w']"): Alphabetic (letters, letter
+// numbers, Other_Alphabetic), marks, decimal digits and connector
+// punctuation. Outside a class, Oniguruma's \w, \W and \b also count the
+// Latin-1 superscript digits and fractions as word characters
+// (onigLatin1Word). Both checked against the tokenizers library on every
+// code point below U+30000. .NET's \w differs: it has the joiners
+// U+200C/U+200D and lacks spacing marks and "Ⓐ".
+const onigLatin1Word = `\u00B2\u00B3\u00B9\u00BC-\u00BE`
+
+var onigWordClass = func() string {
+	var b strings.Builder
+	b.WriteString(`\p{L}\p{Nl}\p{M}\p{Nd}\p{Pc}`)
+	for _, r := range unicode.Other_Alphabetic.R16 {
+		for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
+			fmt.Fprintf(&b, `\u%04X`, c)
+		}
+	}
+	for _, r := range unicode.Other_Alphabetic.R32 {
+		for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}()
+
+// onigTranslate rewrites the constructs that Oniguruma and regexp2 both
+// accept but read differently: \w and \W (as onigWordClass), and \b and \B
+// (as look-arounds on it). Constructs with no faithful rewrite are refused
+// rather than run with another meaning: a '[' inside a character class (a
+// nested class or a POSIX bracket such as [[:alpha:]], which regexp2 would
+// take as literal characters), class intersection "&&", and \W inside a
+// class.
+func onigTranslate(expr string) (string, error) {
+	word := "[" + onigWordClass + onigLatin1Word + "]"
+	var b strings.Builder
+	inClass := false
+	classStart := 0 // where the current class's items begin
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		if c == '\\' && i+1 < len(expr) {
+			d := expr[i+1]
+			switch {
+			case d == 'w' && inClass:
+				b.WriteString(onigWordClass)
+			case d == 'w':
+				b.WriteString(word)
+			case d == 'W' && inClass:
+				return "", fmt.Errorf(`\W inside a character class is not supported`)
+			case d == 'W':
+				b.WriteString("[^" + onigWordClass + onigLatin1Word + "]")
+			case d == 'b' && !inClass:
+				fmt.Fprintf(&b, "(?:(?<=%s)(?!%s)|(?<!%s)(?=%s))", word, word, word, word)
+			case d == 'B' && !inClass:
+				fmt.Fprintf(&b, "(?:(?<=%s)(?=%s)|(?<!%s)(?!%s))", word, word, word, word)
+			default:
+				b.WriteByte(c)
+				b.WriteByte(d)
+			}
+			i++
+			continue
+		}
+		switch {
+		case !inClass && c == '[':
+			inClass = true
+			classStart = i + 1
+			if i+1 < len(expr) && expr[i+1] == '^' {
+				classStart++
+			}
+		case inClass && c == ']' && i > classStart:
+			inClass = false
+		case inClass && c == '[':
+			return "", fmt.Errorf("a nested character class or POSIX bracket ([[:alpha:]]) is not supported")
+		case inClass && c == '&' && i+1 < len(expr) && expr[i+1] == '&':
+			return "", fmt.Errorf(`character class intersection "&&" is not supported`)
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), nil
 }
 
 // onigFold rewrites the contractions group of the Llama 3 / Qwen / GPT-4
