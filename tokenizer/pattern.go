@@ -105,8 +105,9 @@ var onigWordClass = func() string {
 }()
 
 // onigTranslate rewrites the constructs that Oniguruma and regexp2 both
-// accept but read differently: \w and \W (as onigWordClass), and \b and \B
-// (as look-arounds on it). Constructs with no faithful rewrite are refused
+// accept but read differently: \w and \W (as onigWordClass), \b and \B
+// (as look-arounds on it), and ^ (in Multiline mode, regexp2's also matches
+// at the end of a text that ends with a newline; Ruby's does not). Constructs with no faithful rewrite are refused
 // rather than run with another meaning: a '[' inside a character class (a
 // nested class or a POSIX bracket such as [[:alpha:]], which regexp2 would
 // take as literal characters), class intersection "&&", and \W inside a
@@ -141,6 +142,10 @@ func onigTranslate(expr string) (string, error) {
 			continue
 		}
 		switch {
+		case !inClass && c == '^':
+			// Ruby's ^ is not at the end of the text, even after a newline.
+			b.WriteString(`(?:^(?!\z))`)
+			continue
 		case !inClass && c == '[':
 			inClass = true
 			classStart = i + 1

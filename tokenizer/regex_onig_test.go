@@ -26,6 +26,7 @@ func TestOnigSyntax(t *testing.T) {
 		{`$`, "Isolated", "a\nb\n", []string{"a", "\nb", "\n"}},
 		{`^`, "Isolated", "a\nb\n", []string{"a\n", "b\n"}},
 		{`^\s+|\s+$`, "Removed", "  a  \n  b  ", []string{"a", "\n", "b"}},
+		{`^\s*`, "Removed", "a\n", []string{"a\n"}},
 		{`\B`, "Isolated", "ab c", []string{"a", "b c"}},
 	} {
 		js, _ := json.Marshal(map[string]any{"type": "Split", "pattern": map[string]string{"Regex": c.pat},
@@ -41,6 +42,15 @@ func TestOnigSyntax(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Errorf("Split %q %s on %q = %q, want %q", c.pat, c.behavior, c.text, got, c.want)
 		}
+	}
+	// Ruby's ^ does not match at the end of a text ending with a newline:
+	// N.Replace(Regex("^"), "Z").normalize_str("a\nb\n") == "Za\nZb\n".
+	n, err := newNormalizer(json.RawMessage(`{"type": "Replace", "pattern": {"Regex": "^"}, "content": "Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.normalize("a\nb\n"); got != "Za\nZb\n" {
+		t.Errorf("Replace ^ = %q, want %q", got, "Za\nZb\n")
 	}
 }
 
