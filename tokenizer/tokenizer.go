@@ -96,17 +96,15 @@ func parseWith(data []byte, cfg tokenizerConfig) (*Tokenizer, error) {
 	if t.model, err = newBPE(f.Model, producesByteLevel(t.pretok)); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	if pt, ok := cfg.llamaClassPipeline(t); ok {
-		t.normalizer, t.pretok = nil, pt
-	}
-	if t.added, err = newAddedVocab(f.AddedTokens, t.model, t.normalizer); err != nil {
-		return nil, fmt.Errorf("added_tokens: %w", err)
-	}
 	if t.post, err = newPostProcessor(f.PostProcessor); err != nil {
 		return nil, fmt.Errorf("post_processor: %w", err)
 	}
 	if t.decoder, err = newDecoder(f.Decoder); err != nil {
 		return nil, fmt.Errorf("decoder: %w", err)
+	}
+	cfg.applyLlamaClass(t)
+	if t.added, err = newAddedVocab(f.AddedTokens, t.model, t.normalizer); err != nil {
+		return nil, fmt.Errorf("added_tokens: %w", err)
 	}
 	t.idToToken = append([]string(nil), t.model.idToToken...)
 	for _, a := range t.added.tokens {
