@@ -257,11 +257,12 @@ func (t *tokenTrie) split(p piece, out []piece) []piece {
 // isWordChar reports whether r is a "word" character as Hugging Face's \w
 // (Rust regex, UTS#18 Annex C) defines it: Alphabetic (letters, letter
 // numbers like "Ⅻ", Other_Alphabetic like "Ⓐ"), a mark, a decimal digit,
-// connector punctuation, or a join control (the emoji ZWJ).
+// connector punctuation, or a join control (the emoji ZWJ); Unicode 16's
+// too (unicode16.go).
 func isWordChar(r rune) bool {
 	return unicode.IsLetter(r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_Alphabetic, r) ||
 		unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Pc, r) ||
-		unicode.Is(unicode.Join_Control, r)
+		unicode.Is(unicode.Join_Control, r) || in16(r, "L", "M", "Nd")
 }
 
 func endsWithWordChar(s string) bool {

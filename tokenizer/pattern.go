@@ -91,6 +91,7 @@ const onigLatin1Word = `\u00B2\u00B3\u00B9\u00BC-\u00BE`
 var onigWordClass = func() string {
 	var b strings.Builder
 	b.WriteString(`\p{L}\p{Nl}\p{M}\p{Nd}\p{Pc}`)
+	b.WriteString(classRanges16("L") + classRanges16("M") + classRanges16("Nd"))
 	for _, r := range unicode.Other_Alphabetic.R16 {
 		for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
 			fmt.Fprintf(&b, `\u%04X`, c)
@@ -106,12 +107,15 @@ var onigWordClass = func() string {
 
 // onigTranslate rewrites the constructs that Oniguruma and regexp2 both
 // accept but read differently: \w and \W (as onigWordClass), \b and \B
-// (as look-arounds on it), and ^ (in Multiline mode, regexp2's also matches
-// at the end of a text that ends with a newline; Ruby's does not). Constructs with no faithful rewrite are refused
-// rather than run with another meaning: a '[' inside a character class (a
-// nested class or a POSIX bracket such as [[:alpha:]], which regexp2 would
-// take as literal characters), class intersection "&&", and \W inside a
-// class.
+// (as look-arounds on it), ^ (in Multiline mode, regexp2's also matches at
+// the end of a text that ends with a newline; Ruby's does not), and \d,
+// \D, \p{..} and \P{..}, which get the code points Unicode 16 assigned
+// (unicode16.go; \p{C} and \p{Cn} still count those as unassigned).
+// Constructs with no faithful rewrite are refused rather than run with
+// another meaning: a '[' inside a character class (a nested class or a
+// POSIX bracket such as [[:alpha:]], which regexp2 would take as literal
+// characters), class intersection "&&", and, inside a class, \W, \D and
+// a \P{..} that Unicode 16 changed.
 func onigTranslate(expr string) (string, error) {
 	word := "[" + onigWordClass + onigLatin1Word + "]"
 	var b strings.Builder
@@ -130,6 +134,36 @@ func onigTranslate(expr string) (string, error) {
 				return "", fmt.Errorf(`\W inside a character class is not supported`)
 			case d == 'W':
 				b.WriteString("[^" + onigWordClass + onigLatin1Word + "]")
+			case d == 'd' && inClass:
+				b.WriteString(`\d` + classRanges16("Nd"))
+			case d == 'd':
+				b.WriteString(`[\d` + classRanges16("Nd") + "]")
+			case d == 'D' && inClass:
+				return "", fmt.Errorf(`\D inside a character class is not supported`)
+			case d == 'D':
+				b.WriteString(`[^\d` + classRanges16("Nd") + "]")
+			case (d == 'p' || d == 'P') && i+2 < len(expr) && expr[i+2] == '{':
+				// \p{X}: add what Unicode 16 assigned to X (unicode16.go).
+				end := strings.IndexByte(expr[i:], '}')
+				if end < 0 {
+					return "", fmt.Errorf(`unterminated \%c{`, d)
+				}
+				prop := expr[i : i+end+1]
+				extra := classRanges16(prop[3 : len(prop)-1])
+				switch {
+				case extra == "":
+					b.WriteString(prop)
+				case inClass && d == 'p':
+					b.WriteString(prop + extra)
+				case inClass:
+					return "", fmt.Errorf(`%s inside a character class is not supported`, prop)
+				case d == 'p':
+					b.WriteString("[" + prop + extra + "]")
+				default:
+					b.WriteString("[^" + `\p` + prop[2:] + extra + "]")
+				}
+				i += end
+				continue
 			case d == 'b' && !inClass:
 				fmt.Fprintf(&b, "(?:(?<=%s)(?!%s)|(?<!%s)(?=%s))", word, word, word, word)
 			case d == 'B' && !inClass:
