@@ -108,7 +108,8 @@ var onigWordClass = func() string {
 // onigTranslate rewrites the constructs that Oniguruma and regexp2 both
 // accept but read differently: \w and \W (as onigWordClass), \b and \B
 // (as look-arounds on it), ^ (in Multiline mode, regexp2's also matches at
-// the end of a text that ends with a newline; Ruby's does not), and \d,
+// the end of a text that ends with a newline; Ruby's does not), the inline
+// option m (Ruby's dot-matches-newline, .NET's s), and \d,
 // \D, \p{..} and \P{..}, which get the code points Unicode 16 assigned
 // (unicode16.go; \p{C} and \p{Cn} still count those as unassigned).
 // Constructs with no faithful rewrite are refused rather than run with
@@ -176,6 +177,30 @@ func onigTranslate(expr string) (string, error) {
 			continue
 		}
 		switch {
+		case !inClass && c == '(' && strings.HasPrefix(expr[i:], "(?"):
+			// Inline options: Ruby's m is .NET's s (dot matches newline); ^ and
+			// $ always work by line (Multiline). Other letters are refused
+			// (Oniguruma refuses s too).
+			j := i + 2
+			for j < len(expr) && (expr[j] == '-' || 'a' <= expr[j] && expr[j] <= 'z') {
+				j++
+			}
+			if j == i+2 || j == len(expr) || (expr[j] != ':' && expr[j] != ')') {
+				break
+			}
+			b.WriteString("(?")
+			for _, o := range expr[i+2 : j] {
+				switch o {
+				case 'i', 'x', '-':
+					b.WriteRune(o)
+				case 'm':
+					b.WriteByte('s')
+				default:
+					return "", fmt.Errorf("regex option %q is not supported", o)
+				}
+			}
+			i = j - 1
+			continue
 		case !inClass && c == '^':
 			// Ruby's ^ is not at the end of the text, even after a newline.
 			b.WriteString(`(?:^(?!\z))`)

@@ -28,6 +28,9 @@ func TestOnigSyntax(t *testing.T) {
 		{`^\s+|\s+$`, "Removed", "  a  \n  b  ", []string{"a", "\n", "b"}},
 		{`^\s*`, "Removed", "a\n", []string{"a\n"}},
 		{`\B`, "Isolated", "ab c", []string{"a", "b c"}},
+		// Ruby's option m is "dot matches newline".
+		{`(?m:a.b)`, "Isolated", "xa\nbyAbab aab A", []string{"x", "a\nb", "yAbab ", "aab", " A"}},
+		{`(?im)a.b`, "Isolated", "xa\nbyAbab", []string{"x", "a\nb", "yAbab"}},
 	} {
 		js, _ := json.Marshal(map[string]any{"type": "Split", "pattern": map[string]string{"Regex": c.pat},
 			"behavior": c.behavior, "invert": false})
@@ -64,6 +67,7 @@ func TestOnigSyntaxRefused(t *testing.T) {
 		`[a-z&&[^aei]]`: `"&&"`,
 		`[a-z&&b]`:      `intersection "&&"`,
 		`[^\W\d]`:       `\W inside a character class`,
+		`(?s:a.b)`:      `option 's'`, // Oniguruma refuses it too
 	} {
 		js, _ := json.Marshal(map[string]string{"Regex": pat})
 		_, err := newPattern(js)
