@@ -109,7 +109,8 @@ var onigWordClass = func() string {
 // accept but read differently: \w and \W (as onigWordClass), \b and \B
 // (as look-arounds on it), ^ (in Multiline mode, regexp2's also matches at
 // the end of a text that ends with a newline; Ruby's does not), the inline
-// option m (Ruby's dot-matches-newline, .NET's s), and \d,
+// option m (Ruby's dot-matches-newline, .NET's s), the quantifier {,n}
+// (Ruby's {0,n}, .NET's literal text), and \d,
 // \D, \p{..} and \P{..}, which get the code points Unicode 16 assigned
 // (unicode16.go; \p{C} and \p{Cn} still count those as unassigned).
 // Constructs with no faithful rewrite are refused rather than run with
@@ -201,6 +202,10 @@ func onigTranslate(expr string) (string, error) {
 			}
 			i = j - 1
 			continue
+		case !inClass && c == '{' && i > 0 && expr[i-1] != '(' && expr[i-1] != '|' && onigUpTo(expr[i:]):
+			// Ruby's {,n} is {0,n}; .NET reads it as the literal text.
+			b.WriteString("{0")
+			continue
 		case !inClass && c == '^':
 			// Ruby's ^ is not at the end of the text, even after a newline.
 			b.WriteString(`(?:^(?!\z))`)
@@ -277,4 +282,16 @@ func runeLen(c rune) int {
 		return 3
 	}
 	return 4
+}
+
+// onigUpTo reports whether s starts with "{,n}", n decimal digits.
+func onigUpTo(s string) bool {
+	if !strings.HasPrefix(s, "{,") {
+		return false
+	}
+	j := 2
+	for j < len(s) && '0' <= s[j] && s[j] <= '9' {
+		j++
+	}
+	return j > 2 && j < len(s) && s[j] == '}'
 }

@@ -28,6 +28,9 @@ func TestOnigSyntax(t *testing.T) {
 		{`^\s+|\s+$`, "Removed", "  a  \n  b  ", []string{"a", "\n", "b"}},
 		{`^\s*`, "Removed", "a\n", []string{"a\n"}},
 		{`\B`, "Isolated", "ab c", []string{"a", "b c"}},
+		// Ruby's {,n} is {0,n}.
+		{`a{,2}`, "Isolated", "aaa{,2}b", []string{"aa", "a", "{", ",", "2", "}", "b"}},
+		{`(a|b){,2}x`, "Isolated", "abx bbbx", []string{"abx", " b", "bbx"}},
 		// Ruby's option m is "dot matches newline".
 		{`(?m:a.b)`, "Isolated", "xa\nbyAbab aab A", []string{"x", "a\nb", "yAbab ", "aab", " A"}},
 		{`(?im)a.b`, "Isolated", "xa\nbyAbab", []string{"x", "a\nb", "yAbab"}},
