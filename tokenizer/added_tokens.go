@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -24,6 +25,7 @@ type addedToken struct {
 	singleWord bool
 	lstrip     bool
 	rstrip     bool
+	normalized bool
 	special    bool
 }
 
@@ -33,7 +35,7 @@ type addedToken struct {
 type addedVocab struct {
 	tokens    []*addedToken
 	byContent map[string]int
-	special   map[int]bool
+	special   map[string]bool // contents of the tokens marked special
 	raw       *tokenTrie
 	norm      *tokenTrie
 }
@@ -48,48 +50,75 @@ type piece struct {
 	first bool
 }
 
-// newAddedVocab registers the added tokens. As in Hugging Face, a token whose
-// content is already in the model's vocabulary keeps the model's id.
+// newAddedVocab registers the added tokens as Hugging Face does when it reads
+// tokenizer.json (AddedVocabulary::add_tokens): the ids written in the file
+// are not used. In the file's order, a token whose content is already an
+// added token takes that token's id (an identical entry is skipped, a
+// different one replaces it); else one in the model's vocabulary keeps the
+// model's id; else it gets the next new id, counting from the number of
+// entries in the model's vocabulary. Files saved by the library agree with
+// this; a hand-edited one may not, and the library's ids are the ones
+// transformers gives the model. Empty contents are ignored.
 func newAddedVocab(list []addedTokenJSON, model *bpe, norm normalizer) (*addedVocab, error) {
 	v := &addedVocab{
 		byContent: make(map[string]int, len(list)),
-		special:   make(map[int]bool),
+		special:   make(map[string]bool),
 		raw:       newTokenTrie(),
 		norm:      newTokenTrie(),
 	}
-	for i, j := range list {
+	byID := make(map[int]*addedToken, len(list)) // Hugging Face's added_tokens_map_r
+	nextID := len(model.vocab)
+	for _, j := range list {
+		if j.ID < 0 {
+			return nil, fmt.Errorf("added token %q has negative id %d", j.Content, j.ID)
+		}
 		if j.Content == "" {
-			return nil, fmt.Errorf("added token %d has empty content", i)
+			continue
 		}
-		if j.ID < 0 || j.ID >= len(model.idToToken)+len(list)+maxIDGap {
-			return nil, fmt.Errorf("added token %q has id %d, out of range for %d tokens", j.Content, j.ID, len(model.idToToken)+len(list))
+		tok := &addedToken{content: j.Content, singleWord: j.SingleWord,
+			lstrip: j.LStrip, rstrip: j.RStrip, normalized: j.Normalized, special: j.Special}
+		if id, ok := v.byContent[j.Content]; ok {
+			tok.id = id
+			if old := byID[id]; old != nil && *old == *tok {
+				continue
+			}
+		} else if id, ok := model.vocab[j.Content]; ok {
+			tok.id = id
+		} else {
+			tok.id = nextID
+			nextID++
 		}
-		id := j.ID
-		if mid, ok := model.vocab[j.Content]; ok {
-			id = mid
+		v.byContent[j.Content] = tok.id
+		byID[tok.id] = tok
+		if tok.special {
+			v.special[tok.content] = true // never unset, as in Hugging Face
 		}
-		tok := &addedToken{id: id, content: j.Content, singleWord: j.SingleWord,
-			lstrip: j.LStrip, rstrip: j.RStrip, special: j.Special}
+	}
+	ids := make([]int, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		tok := byID[id]
 		v.tokens = append(v.tokens, tok)
-		v.byContent[j.Content] = id
-		if j.Special {
-			v.special[id] = true
-		}
-		if j.Normalized && norm != nil {
-			if key := norm.normalize(j.Content); key != "" {
+		switch {
+		case !tok.normalized:
+			v.raw.add(tok.content, tok)
+		case norm == nil:
+			v.norm.add(tok.content, tok)
+		default:
+			if key := norm.normalize(tok.content); key != "" {
 				v.norm.add(key, tok)
 			}
-		} else if j.Normalized {
-			v.norm.add(j.Content, tok)
-		} else {
-			v.raw.add(j.Content, tok)
 		}
 	}
 	return v, nil
 }
 
-// isSpecial reports whether id is an added token marked special.
-func (v *addedVocab) isSpecial(id int) bool { return v.special[id] }
+// isSpecial reports whether token (a token's string) is the content of an
+// added token marked special: Hugging Face's decode skips by content.
+func (v *addedVocab) isSpecial(token string) bool { return v.special[token] }
 
 // splitRaw splits the raw input around the non-normalized added tokens.
 func (v *addedVocab) splitRaw(text string) []piece {
@@ -228,11 +257,12 @@ func (t *tokenTrie) split(p piece, out []piece) []piece {
 // isWordChar reports whether r is a "word" character as Hugging Face's \w
 // (Rust regex, UTS#18 Annex C) defines it: Alphabetic (letters, letter
 // numbers like "Ⅻ", Other_Alphabetic like "Ⓐ"), a mark, a decimal digit,
-// connector punctuation, or a join control (the emoji ZWJ).
+// connector punctuation, or a join control (the emoji ZWJ); Unicode 16's
+// too (unicode16.go).
 func isWordChar(r rune) bool {
 	return unicode.IsLetter(r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_Alphabetic, r) ||
 		unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Pc, r) ||
-		unicode.Is(unicode.Join_Control, r)
+		unicode.Is(unicode.Join_Control, r) || in16(r, "L", "M", "Nd")
 }
 
 func endsWithWordChar(s string) bool {

@@ -32,6 +32,19 @@
 // else (a Unigram or WordPiece model, another normalizer, BPE dropout, ...):
 // there is no silent fallback that would produce different ids.
 //
+// # Regexes and Unicode
+//
+// Split and Replace patterns are Oniguruma (Ruby syntax) regexes in the
+// library; they run here on regexp2 after a rewrite of what the two read
+// differently (\w, \b, ^, $, the option m, {,n}, and Unicode 16's code
+// points in \p{..} and \d; see onigTranslate). Constructs with no faithful
+// rewrite (POSIX brackets, nested classes, "&&") are refused. Empty matches
+// split and replace as in the library. The Unicode normalization forms leave
+// alone the code points the library's older tables lack (hfNormUnassigned).
+// Known differences left: \p{C} and \p{Cn} still count Unicode 16's code
+// points as unassigned, and case-insensitive groups fold "ſ" to "s" only in
+// the contraction group of the Llama 3 / GPT-4 style patterns.
+//
 // # Invalid UTF-8
 //
 // Hugging Face tokenizers only ever sees valid UTF-8 (Rust strings, and

@@ -14,32 +14,52 @@ package tokenizer
 // adds none ([22557]). AutoTokenizer(text) is what the reference script feeds
 // the model, so Encode follows it.
 //
-// It applies only to files whose own pipeline is SentencePiece-style (a "▁"
-// for spaces, byte fallback). A byte-level file under that class name
-// (DeepSeek-V3's) comes out of transformers' rebuild giving wrong ids, which
-// transformers itself works around for such model types by loading
-// tokenizer.json as is; we keep the file's pipeline there.
+// The model is rebuilt too, from the file's vocabulary and merges alone:
+// BPE(vocab, merges, fuse_unk=True, byte_fallback=True) with no unk token, so
+// a character with neither a token nor <0xNN> tokens for its bytes is
+// dropped, and the file's own model flags (byte_fallback false, unk_token)
+// do not count. So is the decoder: "▁" to " ", byte fallback, fuse, and one
+// leading space stripped when add_prefix_space.
+//
+// It applies to files whose own pipeline is SentencePiece-style (a "▁" for
+// spaces, not byte-level), with or without byte fallback: transformers
+// rebuilds an old conversion without byte_fallback the same way. A
+// byte-level file under that class name (DeepSeek-V3's) comes out of
+// transformers' rebuild giving wrong ids, which transformers itself works
+// around for such model types by loading tokenizer.json as is; we keep the
+// file's pipeline there.
 
 const spmSpace = "▁"
 
-// llamaClassPipeline returns the pre-tokenizer transformers' LlamaTokenizer
-// would use in place of the file's normalizer and pre-tokenizer, and whether
-// the rule applies to t.
-func (c tokenizerConfig) llamaClassPipeline(t *Tokenizer) (preTokenizer, bool) {
+// applyLlamaClass replaces t's normalizer, pre-tokenizer, model flags and
+// decoder by those transformers' LlamaTokenizer builds, when the rule
+// applies to t, and reports whether it did.
+func (c tokenizerConfig) applyLlamaClass(t *Tokenizer) bool {
 	if c.Class != "LlamaTokenizer" && c.Class != "LlamaTokenizerFast" {
-		return nil, false
+		return false
 	}
-	if !t.model.byteFallback || t.model.byteLevel || !writesSPMSpace(t.normalizer, t.pretok) {
-		return nil, false
+	if t.model.byteLevel || !writesSPMSpace(t.normalizer, t.pretok) {
+		return false
 	}
+	addPrefixSpace := c.AddPrefixSpace == nil || *c.AddPrefixSpace
 	scheme := "never"
-	if c.AddPrefixSpace == nil || *c.AddPrefixSpace {
+	if addPrefixSpace {
 		scheme = "first"
 		if c.Legacy != nil && *c.Legacy {
 			scheme = "always"
 		}
 	}
-	return &metaspacePT{replacement: spmSpace, prepend: scheme, split: false}, true
+	t.normalizer = nil
+	t.pretok = &metaspacePT{replacement: spmSpace, prepend: scheme, split: false}
+	m := t.model
+	m.byteFallback, m.fuseUnk, m.unkID = true, true, -1
+	m.ignoreMerges, m.prefix, m.suffix = false, "", ""
+	dec := decoderSeq{replaceDecoder{replace{pat: literal(spmSpace), content: " "}}, byteFallbackDecoder{}, fuseDecoder{}}
+	if addPrefixSpace {
+		dec = append(dec, stripDecoder{content: ' ', start: 1})
+	}
+	t.decoder = dec
+	return true
 }
 
 // writesSPMSpace reports whether a file's normalizer or pre-tokenizer turns

@@ -42,8 +42,11 @@ func TestLlamaClassPipeline(t *testing.T) {
 		{"add_prefix_space false: never", spm, `{"tokenizer_class": "LlamaTokenizer", "add_prefix_space": false, "legacy": true}`, []tc{
 			{"ab", []int{1, 6}}, {" ab", []int{1, 7}},
 		}},
-		{"not SentencePiece-style (no byte fallback)", noFallback, `{"tokenizer_class": "LlamaTokenizer", "legacy": true}`, []tc{
-			{" ab", []int{1, 4, 7}},
+		// transformers rebuilds a file without byte_fallback the same way, and
+		// its model has no unk token: "x" is dropped, not <unk> (0).
+		// AutoTokenizer.from_pretrained(dir)(text)["input_ids"], 5.2 and 5.23.
+		{"no byte fallback: rebuilt all the same", noFallback, `{"tokenizer_class": "LlamaTokenizer", "legacy": true}`, []tc{
+			{" ab", []int{1, 7}}, {"x ab", []int{1, 4, 7}}, {"cab ca", []int{1, 4, 8, 6, 4, 10}},
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -63,6 +66,12 @@ func TestLlamaClassPipeline(t *testing.T) {
 			for _, e := range c.cases {
 				if got := tk.Encode(e.in, true); !slices.Equal(got, e.want) {
 					t.Errorf("Encode(%q) = %v, want %v", e.in, got, e.want)
+				}
+			}
+			if c.file == noFallback {
+				// The rebuilt decoder: tokenizer.decode([1, 4, 7]) == "<s>  ab".
+				if got := tk.Decode([]int{1, 4, 7}, false); got != "<s>  ab" {
+					t.Errorf("Decode = %q, want %q", got, "<s>  ab")
 				}
 			}
 		})

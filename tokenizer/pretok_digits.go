@@ -3,7 +3,6 @@ package tokenizer
 import (
 	"encoding/json"
 	"fmt"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -35,7 +34,7 @@ func (d *digitsPT) findAll(s string) [][2]int {
 	var ms [][2]int
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsNumber(r) {
+		if isNumber(r) { // Unicode 16's too, as Rust's
 			if !d.individual && len(ms) > 0 && ms[len(ms)-1][1] == i {
 				ms[len(ms)-1][1] = i + n
 			} else {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -152,40 +153,39 @@ type span struct {
 }
 
 // splitPiece cuts p at the pattern matches ms and appends the non-empty parts
-// to out, following Hugging Face's NormalizedString::split.
+// to out, following Hugging Face's NormalizedString::split. Empty matches
+// (a pattern such as "(?=a)" or "\s*") count: they cut the text where they
+// are, and a merging behavior sees them as matches.
 func splitPiece(p piece, ms [][2]int, b behavior, invert bool, out []piece) []piece {
 	s := p.text
-	if len(ms) == 0 && !invert && b != removed {
-		if s != "" {
-			out = append(out, p)
-		}
+	if s == "" {
 		return out
 	}
-	var spans []span
+	if len(ms) == 0 && !invert && b != removed {
+		return append(out, p)
+	}
+	// Pattern::find_matches: the text as contiguous spans, with the matches
+	// (empty ones included) flagged; Invert flips the flags.
+	spans := make([]span, 0, 2*len(ms)+1)
 	prev := 0
 	for _, m := range ms {
-		if m[0] == m[1] {
-			continue
-		}
-		if prev < m[0] {
+		if prev != m[0] {
 			spans = append(spans, span{prev, m[0], invert})
 		}
 		spans = append(spans, span{m[0], m[1], !invert})
 		prev = m[1]
 	}
-	if prev < len(s) {
+	if prev != len(s) {
 		spans = append(spans, span{prev, len(s), invert})
 	}
+	// Each behavior folds the spans into the pieces to keep (match false) or
+	// to remove (match true), as split does.
 	switch b {
 	case removed:
-		k := 0
-		for _, sp := range spans {
-			if !sp.match {
-				spans[k] = sp
-				k++
-			}
+	case isolated:
+		for i := range spans {
+			spans[i].match = false
 		}
-		spans = spans[:k]
 	case mergedWithPrevious:
 		merged := spans[:0:0]
 		prevMatch := false
@@ -193,7 +193,7 @@ func splitPiece(p piece, ms [][2]int, b behavior, invert bool, out []piece) []pi
 			if sp.match && !prevMatch && len(merged) > 0 {
 				merged[len(merged)-1].b = sp.b
 			} else {
-				merged = append(merged, sp)
+				merged = append(merged, span{sp.a, sp.b, false})
 			}
 			prevMatch = sp.match
 		}
@@ -206,13 +206,11 @@ func splitPiece(p piece, ms [][2]int, b behavior, invert bool, out []piece) []pi
 			if sp.match && !prevMatch && len(rev) > 0 {
 				rev[len(rev)-1].a = sp.a
 			} else {
-				rev = append(rev, sp)
+				rev = append(rev, span{sp.a, sp.b, false})
 			}
 			prevMatch = sp.match
 		}
-		for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
-			rev[i], rev[j] = rev[j], rev[i]
-		}
+		slices.Reverse(rev)
 		spans = rev
 	case contiguous:
 		merged := spans[:0:0]
@@ -221,14 +219,14 @@ func splitPiece(p piece, ms [][2]int, b behavior, invert bool, out []piece) []pi
 			if sp.match == prevMatch && len(merged) > 0 {
 				merged[len(merged)-1].b = sp.b
 			} else {
-				merged = append(merged, sp)
+				merged = append(merged, span{sp.a, sp.b, false})
 			}
 			prevMatch = sp.match
 		}
 		spans = merged
 	}
 	for _, sp := range spans {
-		if sp.a < sp.b {
+		if !sp.match && sp.a < sp.b {
 			out = append(out, piece{text: s[sp.a:sp.b], id: -1, first: p.first && sp.a == 0})
 		}
 	}

@@ -54,17 +54,18 @@ type llamaScanner struct {
 }
 
 // word is the letter class of alternative 2.
-func (sc llamaScanner) word(r rune) bool { return isL(r) || sc.marks && unicode.Is(unicode.M, r) }
+func (sc llamaScanner) word(r rune) bool { return isL(r) || sc.marks && isMark(r) }
 
 // other is the symbol class of alternative 4.
 func (sc llamaScanner) other(r rune) bool {
-	return isOther(r) && !(sc.marks && unicode.Is(unicode.M, r))
+	return isOther(r) && !(sc.marks && isMark(r))
 }
 
-// Character classes, as regexp2 (and Oniguruma) define them: \p{L}, \p{N}
-// and \s (Unicode White_Space).
-func isL(r rune) bool     { return unicode.IsLetter(r) }
-func isN(r rune) bool     { return unicode.IsNumber(r) }
+// Character classes, as Oniguruma (and regexp2, after onigTranslate) define
+// them: \p{L}, \p{N} (with Unicode 16's, see unicode16.go) and \s (Unicode
+// White_Space).
+func isL(r rune) bool     { return isLetter(r) }
+func isN(r rune) bool     { return isNumber(r) }
 func isS(r rune) bool     { return unicode.IsSpace(r) }
 func isOther(r rune) bool { return !isS(r) && !isL(r) && !isN(r) }
 func isNL(r rune) bool    { return r == '\r' || r == '\n' }

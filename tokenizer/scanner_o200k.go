@@ -22,14 +22,15 @@ import (
 type o200kScanner struct{}
 
 func isU(r rune) bool {
-	return unicode.In(r, unicode.Lu, unicode.Lt, unicode.Lm, unicode.Lo, unicode.M)
+	return unicode.In(r, unicode.Lu, unicode.Lt, unicode.Lm, unicode.Lo, unicode.M) ||
+		in16(r, "Lu", "Lt", "Lm", "Lo", "M")
 }
 
 func isW(r rune) bool {
 	if r < utf8.RuneSelf {
 		return 'a' <= r && r <= 'z'
 	}
-	return unicode.In(r, unicode.Ll, unicode.Lm, unicode.Lo, unicode.M)
+	return unicode.In(r, unicode.Ll, unicode.Lm, unicode.Lo, unicode.M) || in16(r, "Ll", "Lm", "Lo", "M")
 }
 
 func isP(r rune) bool { return !isNL(r) && !isL(r) && !isN(r) }

@@ -96,17 +96,15 @@ func parseWith(data []byte, cfg tokenizerConfig) (*Tokenizer, error) {
 	if t.model, err = newBPE(f.Model, producesByteLevel(t.pretok)); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	if pt, ok := cfg.llamaClassPipeline(t); ok {
-		t.normalizer, t.pretok = nil, pt
-	}
-	if t.added, err = newAddedVocab(f.AddedTokens, t.model, t.normalizer); err != nil {
-		return nil, fmt.Errorf("added_tokens: %w", err)
-	}
 	if t.post, err = newPostProcessor(f.PostProcessor); err != nil {
 		return nil, fmt.Errorf("post_processor: %w", err)
 	}
 	if t.decoder, err = newDecoder(f.Decoder); err != nil {
 		return nil, fmt.Errorf("decoder: %w", err)
+	}
+	cfg.applyLlamaClass(t)
+	if t.added, err = newAddedVocab(f.AddedTokens, t.model, t.normalizer); err != nil {
+		return nil, fmt.Errorf("added_tokens: %w", err)
 	}
 	t.idToToken = append([]string(nil), t.model.idToToken...)
 	for _, a := range t.added.tokens {
@@ -265,7 +263,7 @@ func (t *Tokenizer) Decode(ids []int, skipSpecial bool) string {
 		if id < 0 || id >= len(t.idToToken) || t.idToToken[id] == "" {
 			continue
 		}
-		if skipSpecial && t.added.isSpecial(id) {
+		if skipSpecial && t.added.isSpecial(t.idToToken[id]) {
 			continue
 		}
 		tokens = append(tokens, t.idToToken[id])
