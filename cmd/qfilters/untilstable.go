@@ -127,22 +127,39 @@ func printUntil(w io.Writer, u *untilSummary) {
 		u.Threshold, u.Sequences, u.Tokens, min)
 }
 
-// printStability gives the run's least stable heads in one line.
+// printStability gives the run's least stable heads in one line. Layers
+// without a KV cache and a narrower layer's padding kv heads hold zeros that
+// measure nothing: they are left out, as inspect and --until-stable leave
+// them out.
 func printStability(w io.Writer, res *calibrate.Result) {
 	if res == nil || res.Stability == nil {
 		return
 	}
-	minAt := func(v []float32, heads int) (float32, int, int) {
-		m, at := v[0], 0
+	minAt := func(v []float32, heads int, real func(l int) int) (float32, int, int, bool) {
+		var m float32
+		ml, mh, found := 0, 0, false
 		for i, x := range v {
-			if x < m {
-				m, at = x, i
+			l, h := i/heads, i%heads
+			if slices.Contains(res.NoCache, l) || h >= real(l) {
+				continue
+			}
+			if !found || x < m {
+				m, ml, mh, found = x, l, h, true
 			}
 		}
-		return m, at / heads, at % heads
+		return m, ml, mh, found
 	}
-	q, ql, qh := minAt(res.Stability, res.Heads)
-	kv, kl, kh := minAt(res.StabilityKV, res.KVHeads)
+	kvOf := func(l int) int {
+		if res.LayerKVHeads != nil {
+			return res.LayerKVHeads[l]
+		}
+		return res.KVHeads
+	}
+	q, ql, qh, ok := minAt(res.Stability, res.Heads, func(int) int { return res.Heads })
+	kv, kl, kh, kvOK := minAt(res.StabilityKV, res.KVHeads, kvOf)
+	if !ok || !kvOK {
+		return
+	}
 	fmt.Fprintf(w, "split-half stability: min %.5f at query L%d H%d, %.5f at kv L%d H%d (a rerun on as many other sequences agrees to about 1 - (1 - s)/2; docs/STABILITY.md)\n",
 		q, ql, qh, kv, kl, kh)
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qfilters/qfilters/calibrate"
+	"github.com/qfilters/qfilters/export"
+	"github.com/qfilters/qfilters/internal/fixture"
+)
+
+// randomIDsCorpus writes n pre-tokenized documents of length tokens, ids below
+// vocab, and returns the file.
+func randomIDsCorpus(t *testing.T, n, length, vocab int) string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(5, 6))
+	var b bytes.Buffer
+	for range n {
+		ids := make([]int, length)
+		for i := range ids {
+			ids[i] = r.IntN(vocab)
+		}
+		line, _ := json.Marshal(map[string][]int{"input_ids": ids})
+		b.Write(append(line, '\n'))
+	}
+	path := filepath.Join(t.TempDir(), "ids.jsonl")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestPrintStabilitySkipsHeadsWithoutCache: the one-line stability summary
+// leaves out the layers without a KV cache (linear attention) and a
+// narrower layer's padding kv heads, whose zeros measure nothing (it said
+// "0.00000 at kv L0 H0" on every Qwen3-Next, as inspect and --until-stable
+// do not).
+func TestPrintStabilitySkipsHeadsWithoutCache(t *testing.T) {
+	res := &calibrate.Result{
+		Layers: 3, Heads: 2, KVHeads: 2, HeadDim: 4,
+		NoCache:      []int{0},
+		LayerKVHeads: []int{2, 2, 1},
+		Stability:    []float32{0, 0, 0.99, 0.98, 0.97, 0.995},
+		StabilityKV:  []float32{0, 0, 0.99, 0.985, 0.96, 0},
+	}
+	var b bytes.Buffer
+	printStability(&b, res)
+	if want := "min 0.97000 at query L2 H0, 0.96000 at kv L2 H0"; !strings.Contains(b.String(), want) {
+		t.Errorf("got %q, want it to say %q", b.String(), want)
+	}
+}
+
+// TestCalibrateHybridStabilityLine runs calibrate on Qwen3-Next (layer 0 is
+// linear attention) and Gemma 4 (global layers have fewer kv heads): the
+// stability line names the least stable head inspect names.
+func TestCalibrateHybridStabilityLine(t *testing.T) {
+	for _, arch := range []string{"qwen3_next", "gemma4_text"} {
+		t.Run(arch, func(t *testing.T) {
+			corpus := randomIDsCorpus(t, 16, 48, 90)
+			out := filepath.Join(t.TempDir(), "f")
+			code, stdout, stderr := runCLI(t, "calibrate", "--model", fixture.Arch(arch), "--corpus", corpus,
+				"--seq-len", "48", "--num-seqs", "16", "--samples", "all", "--out", out, "--quiet")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			f, err := export.Read(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fig := export.ComputeFigures(f)
+			var kvMin *export.HeadFigures
+			for i, h := range fig.KV {
+				if h.Stability != nil && (kvMin == nil || *h.Stability < *kvMin.Stability) {
+					kvMin = &fig.KV[i]
+				}
+			}
+			if kvMin == nil {
+				t.Fatal("no kv stability in the figures")
+			}
+			if strings.Contains(stdout, "0.00000 at kv") {
+				t.Errorf("stability line names a head without a cache:\n%s", stdout)
+			}
+			want := "at kv L" + itoa(kvMin.Layer) + " H" + itoa(kvMin.Head)
+			if !strings.Contains(stdout, want) {
+				t.Errorf("stability line does not name the least stable kv head (%s):\n%s", want, stdout)
+			}
+		})
+	}
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
