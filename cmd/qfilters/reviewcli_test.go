@@ -95,3 +95,67 @@ func TestCalibrateHybridStabilityLine(t *testing.T) {
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
+// TestStatsHybridQueriesAndHeadDim: on Qwen3-Next (layer 0 linear
+// attention) stats counted the queries of layer 0 (none), and on Gemma 4
+// (sliding layers of head dim 16, global of 32) it reported head_dim 16
+// while the file holds the widest, 32.
+func TestStatsHybridQueriesAndHeadDim(t *testing.T) {
+	for _, tc := range []struct {
+		arch    string
+		headDim int
+	}{{"qwen3_next", 32}, {"gemma4_text", 32}} {
+		t.Run(tc.arch, func(t *testing.T) {
+			corpus := randomIDsCorpus(t, 6, 40, 90)
+			out := filepath.Join(t.TempDir(), "st")
+			code, stdout, stderr := runCLI(t, "stats", "--model", fixture.Arch(tc.arch), "--corpus", corpus,
+				"--num-samples", "6", "--out", out, "--json", "--quiet")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var sum statsSummary
+			if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+				t.Fatalf("%v\n%s", err, stdout)
+			}
+			if want := int64(6 * (40 - 4)); sum.Queries != want || sum.Tokens != 6*40 {
+				t.Errorf("queries_per_head %d, tokens %d; want %d and %d", sum.Queries, sum.Tokens, want, 6*40)
+			}
+			es, err := export.ReadExpStats(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.HeadDim != es.HeadDim || sum.HeadDim != tc.headDim || sum.Heads != es.Heads || sum.Layers != es.Layers {
+				t.Errorf("summary [%d, %d, %d], the file [%d, %d, %d], want head dim %d",
+					sum.Layers, sum.Heads, sum.HeadDim, es.Layers, es.Heads, es.HeadDim, tc.headDim)
+			}
+			card, _ := os.ReadFile(filepath.Join(out, "README.md"))
+			if strings.Contains(string(card), "queries per head | 0 ") {
+				t.Errorf("model card counts no queries:\n%s", card)
+			}
+			// The same figures once sharded and merged.
+			dir := t.TempDir()
+			var files []string
+			for i := range 2 {
+				f := filepath.Join(dir, "s"+itoa(i)+".safetensors")
+				if code, _, stderr := runCLI(t, "stats", "--model", fixture.Arch(tc.arch), "--corpus", corpus,
+					"--num-samples", "6", "--shard", itoa(i)+"/2", "--stats-out", f, "--quiet"); code != 0 {
+					t.Fatalf("shard %d: exit %d: %s", i, code, stderr)
+				}
+				files = append(files, f)
+			}
+			code, stdout, stderr = runCLI(t, append([]string{"merge", "--out", filepath.Join(dir, "m"), "--json"}, files...)...)
+			if code != 0 {
+				t.Fatalf("merge: exit %d: %s", code, stderr)
+			}
+			var m struct {
+				jobSummary
+				Queries int64 `json:"queries_per_head"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Queries != sum.Queries || m.Tokens != sum.Tokens {
+				t.Errorf("merged: queries_per_head %d, tokens %d; unsharded %d, %d", m.Queries, m.Tokens, sum.Queries, sum.Tokens)
+			}
+		})
+	}
+}
