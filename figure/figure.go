@@ -51,11 +51,15 @@ const dpi = 110
 var Formats = []string{".png", ".svg"}
 
 // CheckPath reports, before any work, a path whose extension Save cannot
-// write or whose directory Save cannot create (a file stands in its way).
+// write, that is a directory, or whose directory Save cannot create (a file
+// stands in its way).
 func CheckPath(path string) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	if !slices.Contains(Formats, ext) {
 		return fmt.Errorf("%s: the picture's format comes from its extension: %s", path, strings.Join(Formats, " or "))
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory: name the picture's file", path)
 	}
 	// The nearest existing ancestor must be a directory.
 	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {

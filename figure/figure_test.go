@@ -101,3 +101,16 @@ func TestSaveRefuses(t *testing.T) {
 		t.Errorf("left behind: %v", entries)
 	}
 }
+
+// TestCheckPathDirectory: a path that is a directory cannot take the
+// picture; CheckPath said nothing and Save failed once the work was done
+// ("writing DIR: file exists").
+func TestCheckPathDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fig.png")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPath(dir); err == nil || !strings.Contains(err.Error(), dir+" is a directory") {
+		t.Errorf("CheckPath(%s) = %v, want it to say it is a directory", dir, err)
+	}
+}

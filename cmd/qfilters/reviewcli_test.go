@@ -159,3 +159,17 @@ func TestStatsHybridQueriesAndHeadDim(t *testing.T) {
 		})
 	}
 }
+
+// TestEvalPNGDirectoryRefusedFirst: eval --png naming a directory ran the
+// whole evaluation, then failed with "writing DIR.png: file exists".
+func TestEvalPNGDirectoryRefusedFirst(t *testing.T) {
+	dir := t.TempDir()
+	png := filepath.Join(dir, "fig.png")
+	if err := os.Mkdir(png, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "eval", "--filters", filepath.Join(dir, "none"), "--png", png, "--quiet")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "is a directory") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 saying %s is a directory", code, stdout, stderr, png)
+	}
+}
