@@ -173,3 +173,20 @@ func TestEvalPNGDirectoryRefusedFirst(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 saying %s is a directory", code, stdout, stderr, png)
 	}
 }
+
+// TestBenchModelCheckedBeforeGEMM: bench --model with a model that does not
+// exist measured every GEMM shape (minutes) before saying so; and --preset
+// beside --model was silently ignored.
+func TestBenchModelCheckedBeforeGEMM(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	code, stdout, stderr := runCLI(t, "bench", "--model", missing, "--quiet")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, missing) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 naming %s before any measurement", code, stdout, stderr, missing)
+	}
+	// (A model that does not exist: the command never reaches the
+	// end-to-end run, which would start this test binary as qfilters.)
+	code, stdout, stderr = runCLI(t, "bench", "--model", missing, "--preset", "small", "--skip-gemm", "--quiet")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "--preset") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2: --preset and --model exclude each other", code, stdout, stderr)
+	}
+}
