@@ -190,3 +190,19 @@ func TestBenchModelCheckedBeforeGEMM(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2: --preset and --model exclude each other", code, stdout, stderr)
 	}
 }
+
+// TestEvalSeqLenShorterThanRatios: --seq-len below twice the largest
+// --ratios leaves no query to evaluate: a bad command line (exit 2), said
+// before the model and corpus are read; it was exit 1 from the run.
+func TestEvalSeqLenShorterThanRatios(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "eval", "--seq-len", "32", "--filters", filepath.Join(t.TempDir(), "none"), "--quiet")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "--seq-len 32") || !strings.Contains(stderr, "--ratios") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 naming --seq-len and --ratios", code, stdout, stderr)
+	}
+	// 2 x 8 = 16 keys fit in 32 tokens: the check passes and the next one
+	// (the missing filters) speaks.
+	code, _, stderr = runCLI(t, "eval", "--seq-len", "32", "--ratios", "2,8", "--filters", filepath.Join(t.TempDir(), "none"), "--quiet")
+	if code != 1 || !strings.Contains(stderr, "does not exist") {
+		t.Errorf("exit %d, stderr %q; want the missing filters", code, stderr)
+	}
+}
