@@ -206,3 +206,25 @@ func TestEvalSeqLenShorterThanRatios(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want the missing filters", code, stderr)
 	}
 }
+
+// TestOneSequenceOneQueryWording: "1 queries", "1 sequences" and "all 1
+// sequences" in --also-stats's refusal and --until-stable's lines.
+func TestOneSequenceOneQueryWording(t *testing.T) {
+	dir := t.TempDir()
+	_, _, stderr := runCLI(t, "calibrate", "--seq-len", "5", "--num-seqs", "1", "--also-stats", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "f"))
+	if !strings.Contains(stderr, "leaves 1 query per head") {
+		t.Errorf("--also-stats refusal: %q", stderr)
+	}
+	code, stdout, stderr := runCLI(t, "calibrate", "--until-stable", "0.99", "--num-seqs", "1", "--out", filepath.Join(dir, "u"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, bad := range []string{"1 sequences", "all 1 sequence"} {
+		if strings.Contains(stdout+stderr, bad) {
+			t.Errorf("says %q:\n%s%s", bad, stdout, stderr)
+		}
+	}
+	if !strings.Contains(stdout, "used the 1 sequence of --num-seqs") || !strings.Contains(stderr, "until-stable 0.99: 1 sequence (256 tokens)") {
+		t.Errorf("until-stable lines:\n%s%s", stdout, stderr)
+	}
+}

@@ -64,8 +64,8 @@ func runUntilStable(m *model.Model, seqs [][]int, copt calibrate.Options, opt ca
 				next = "--num-seqs reached"
 			}
 		}
-		fmt.Fprintf(opt.stderr, "until-stable %g: %d sequences (%d tokens): min stability %s: %s\n",
-			opt.UntilStable, r.Sequences, r.Tokens, minStability(r), next)
+		fmt.Fprintf(opt.stderr, "until-stable %g: %s (%d tokens): min stability %s: %s\n",
+			opt.UntilStable, count(r.Sequences, "sequence", "sequences"), r.Tokens, minStability(r), next)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -119,12 +119,16 @@ func printUntil(w io.Writer, u *untilSummary) {
 		min = fmt.Sprintf("%.5f at %s", *u.MinStability, u.MinAt)
 	}
 	if u.Stopped == "stable" {
-		fmt.Fprintf(w, "until-stable %g: stopped at %d sequences (%d tokens): every head's stability >= %g (min %s); --num-seqs %d gives these filters\n",
-			u.Threshold, u.Sequences, u.Tokens, u.Threshold, min, u.Sequences)
+		fmt.Fprintf(w, "until-stable %g: stopped at %s (%d tokens): every head's stability >= %g (min %s); --num-seqs %d gives these filters\n",
+			u.Threshold, count(u.Sequences, "sequence", "sequences"), u.Tokens, u.Threshold, min, u.Sequences)
 		return
 	}
-	fmt.Fprintf(w, "until-stable %g: used all %d sequences of --num-seqs (%d tokens) without every head reaching it (min %s); raise --num-seqs for more\n",
-		u.Threshold, u.Sequences, u.Tokens, min)
+	all := fmt.Sprintf("all %d sequences", u.Sequences)
+	if u.Sequences == 1 {
+		all = "the 1 sequence"
+	}
+	fmt.Fprintf(w, "until-stable %g: used %s of --num-seqs (%d tokens) without every head reaching it (min %s); raise --num-seqs for more\n",
+		u.Threshold, all, u.Tokens, min)
 }
 
 // printStability gives the run's least stable heads in one line. Layers
