@@ -228,3 +228,36 @@ func TestOneSequenceOneQueryWording(t *testing.T) {
 		t.Errorf("until-stable lines:\n%s%s", stdout, stderr)
 	}
 }
+
+// TestResumeAlsoStatsChecksTheStatistics: calibrate --resume --also-stats
+// found its filters complete and declared the run "already complete"
+// whatever the --also-stats directory held (another run's filters, other
+// statistics): the statistics asked for were never written.
+func TestResumeAlsoStatsChecksTheStatistics(t *testing.T) {
+	dir := t.TempDir()
+	out, stats := filepath.Join(dir, "f"), filepath.Join(dir, "s")
+	args := []string{"calibrate", "--num-seqs", "4", "--seq-len", "64", "--resume", "--quiet", "--out", out, "--also-stats", stats}
+	if code, _, stderr := runCLI(t, args...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// The same command again: done.
+	if code, stdout, stderr := runCLI(t, args...); code != 0 || !strings.Contains(stdout, "already complete") {
+		t.Fatalf("rerun: exit %d, %q, %q", code, stdout, stderr)
+	}
+	// Another run's statistics, then not statistics at all, under --also-stats.
+	other := filepath.Join(dir, "other")
+	if code, _, stderr := runCLI(t, "stats", "--num-samples", "3", "--out", other, "--quiet"); code != 0 {
+		t.Fatalf("stats: exit %d: %s", code, stderr)
+	}
+	filters := filepath.Join(dir, "g")
+	if code, _, stderr := runCLI(t, "calibrate", "--num-seqs", "2", "--seq-len", "64", "--quiet", "--out", filters); code != 0 {
+		t.Fatalf("calibrate: exit %d: %s", code, stderr)
+	}
+	for _, s := range []string{other, filters} {
+		args[len(args)-1] = s
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 1 || strings.Contains(stdout, "already complete") || !strings.Contains(stderr, s) {
+			t.Errorf("--also-stats %s: exit %d, stdout %q, stderr %q; want exit 1 naming it", s, code, stdout, stderr)
+		}
+	}
+}
