@@ -72,6 +72,18 @@ func (j *evalJob) checkFlags() error {
 	if opt.PPLDocs < 0 {
 		return usageError{fmt.Errorf("--ppl-seqs must be >= 0, got %d", opt.PPLDocs)}
 	}
+	// The flags of a view that a negative size skips would be ignored.
+	if opt.Stats != "" && opt.Context < 0 {
+		return usageError{errors.New("--stats adds expected_attention to the context recall, which a negative --context skips")}
+	}
+	if opt.cacheSet && opt.CacheSize < 0 {
+		switch {
+		case opt.Decode:
+			return usageError{errors.New("--decode decodes the streaming perplexity, which a negative --cache-size skips")}
+		case opt.windowSet:
+			return usageError{errors.New("--window shapes the streaming perplexity's cache, which a negative --cache-size skips")}
+		}
+	}
 	return nil
 }
 

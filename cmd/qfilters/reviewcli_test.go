@@ -261,3 +261,24 @@ func TestResumeAlsoStatsChecksTheStatistics(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalFlagsOfASkippedView: --stats with --context -1 (expected_attention
+// is a method of the context recall), --decode or --window with a negative
+// --cache-size (they shape the perplexity run) were accepted and ignored.
+func TestEvalFlagsOfASkippedView(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	for _, tc := range []struct{ args, want []string }{
+		{[]string{"--stats", none, "--context", "-1"}, []string{"--stats", "--context"}},
+		{[]string{"--decode", "--cache-size", "-1"}, []string{"--decode", "--cache-size"}},
+		{[]string{"--window", "8", "--cache-size", "-1"}, []string{"--window", "--cache-size"}},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"eval", "--filters", none, "--quiet"}, tc.args...)...)
+		ok := code == 2 && stdout == ""
+		for _, w := range tc.want {
+			ok = ok && strings.Contains(stderr, w)
+		}
+		if !ok {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 naming %v", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+}
