@@ -238,8 +238,11 @@ func (j *calibrateJob) alsoStatsFinished(in *inputs) error {
 }
 
 func (j *calibrateJob) interruptedNote() string {
-	if j.checkpointDir == "" {
+	switch {
+	case j.checkpointDir == "":
 		return ""
+	case !exists(j.checkpointDir): // stopped before the first checkpoint
+		return "no checkpoint had been written yet"
 	}
 	return fmt.Sprintf("progress is saved in %s, rerun with --resume to continue", j.checkpointDir)
 }

@@ -282,3 +282,23 @@ func TestEvalFlagsOfASkippedView(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptedNoteOnlyWhenSaved: calibrate --resume interrupted before
+// its first checkpoint said "progress is saved in OUT.resume" where there
+// was none.
+func TestInterruptedNoteOnlyWhenSaved(t *testing.T) {
+	ckpt := filepath.Join(t.TempDir(), "f.resume")
+	j := &calibrateJob{checkpointDir: ckpt}
+	if note := j.interruptedNote(); strings.Contains(note, "saved") {
+		t.Errorf("no checkpoint yet: note %q", note)
+	}
+	if err := os.Mkdir(ckpt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if note := j.interruptedNote(); !strings.Contains(note, "progress is saved in "+ckpt) {
+		t.Errorf("with a checkpoint: note %q", note)
+	}
+	if note := (&calibrateJob{}).interruptedNote(); note != "" {
+		t.Errorf("without --resume: note %q", note)
+	}
+}
