@@ -78,6 +78,7 @@ func (b *Bars) draw(c draw.Canvas) error {
 		p.Add(axisBreak{bars: drawn, width: w})
 		p.Y.Padding = 0 // the axis line at the data's left edge, where the mark is drawn
 	}
+	fitTitle(p, c)
 	p.Draw(c)
 	return nil
 }

@@ -51,11 +51,15 @@ const dpi = 110
 var Formats = []string{".png", ".svg"}
 
 // CheckPath reports, before any work, a path whose extension Save cannot
-// write or whose directory Save cannot create (a file stands in its way).
+// write, that is a directory, or whose directory Save cannot create (a file
+// stands in its way).
 func CheckPath(path string) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	if !slices.Contains(Formats, ext) {
 		return fmt.Errorf("%s: the picture's format comes from its extension: %s", path, strings.Join(Formats, " or "))
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory: name the picture's file", path)
 	}
 	// The nearest existing ancestor must be a directory.
 	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
@@ -71,16 +75,26 @@ func CheckPath(path string) error {
 	}
 }
 
-// layout returns the grid's column count, cell size and whole size. A
-// figure of fewer panels than Cols takes only the columns it fills.
-func (f *Figure) layout() (cols, rows int, cw, ch, w, h vg.Length) {
+// titleStyle is the figure title's face.
+func titleStyle() text.Style {
+	return text.Style{Font: font.From(plot.DefaultFont, 13), Handler: plot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YTop, Color: black}
+}
+
+// layout returns the grid's column count, cell size and whole size, and the
+// title wrapped to the figure's width with the band it takes. A figure of
+// fewer panels than Cols takes only the columns it fills.
+func (f *Figure) layout() (cols, rows int, cw, ch, w, h vg.Length, title string, band vg.Length) {
 	cols = max(min(f.Cols, len(f.Panels)), 1)
 	rows = (len(f.Panels) + cols - 1) / cols
 	for _, p := range f.Panels {
 		pw, ph := p.size()
 		cw, ch = max(cw, pw), max(ch, ph)
 	}
-	return cols, rows, cw, ch, vg.Length(cols) * cw, vg.Length(rows)*ch + titleHeight
+	w = vg.Length(cols) * cw
+	st := titleStyle()
+	title = wrapText(st, f.Title, w-0.2*vg.Inch)
+	band = titleHeight + st.Height(title) - st.Height("X") // each line past the first widens it
+	return cols, rows, cw, ch, w, vg.Length(rows)*ch + band, title, band
 }
 
 // Render draws the figure in the format of ext (".png" or ".svg").
@@ -88,7 +102,7 @@ func (f *Figure) Render(ext string) ([]byte, error) {
 	if len(f.Panels) == 0 {
 		return nil, fmt.Errorf("figure %q has no panels", f.Title)
 	}
-	cols, _, cw, ch, w, h := f.layout()
+	cols, _, cw, ch, w, h, titleText, band := f.layout()
 	var canvas vg.CanvasWriterTo
 	switch strings.ToLower(ext) {
 	case ".png":
@@ -101,11 +115,10 @@ func (f *Figure) Render(ext string) ([]byte, error) {
 	dc := draw.New(canvas)
 	dc.SetColor(white)
 	dc.Fill(dc.Rectangle.Path())
-	title := text.Style{Font: font.From(plot.DefaultFont, 13), Handler: plot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YTop, Color: black}
-	dc.FillText(title, vg.Point{X: w / 2, Y: h - 0.12*vg.Inch}, f.Title)
+	dc.FillText(titleStyle(), vg.Point{X: w / 2, Y: h - 0.12*vg.Inch}, titleText)
 	for i, p := range f.Panels {
 		r, c := i/cols, i%cols
-		top := h - titleHeight - vg.Length(r)*ch
+		top := h - band - vg.Length(r)*ch
 		cell := draw.Crop(dc, vg.Length(c)*cw, vg.Length(c+1)*cw-w, top-ch, top-h)
 		if err := p.draw(cell); err != nil {
 			return nil, err

@@ -2,11 +2,14 @@ package figure
 
 import (
 	"bytes"
+	"fmt"
 	"image/color"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -99,5 +102,101 @@ func TestSaveRefuses(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// TestCheckPathDirectory: a path that is a directory cannot take the
+// picture; CheckPath said nothing and Save failed once the work was done
+// ("writing DIR: file exists").
+func TestCheckPathDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fig.png")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPath(dir); err == nil || !strings.Contains(err.Error(), dir+" is a directory") {
+		t.Errorf("CheckPath(%s) = %v, want it to say it is a directory", dir, err)
+	}
+}
+
+// TestPanelTitleFits: a panel title wider than its panel is wrapped, not
+// cut at the page's edge (inspect's "split-half stability (filters of
+// disjoint halves of the sequences) (ringed: weakest 5)" lost its first
+// word in every figure of a model with few heads).
+func TestPanelTitleFits(t *testing.T) {
+	long := "split-half stability (filters of disjoint halves of the sequences), a title much wider than its panel"
+	f := &Figure{Title: "t", Cols: 2, Panels: []Panel{
+		&Heatmap{Title: long, Rows: 2, Cols: 2, Values: []float64{1, 0.5, 0.2, 0.9}, Lo: 0, Hi: 1, Marked: [][2]int{{0, 0}}, MarkLabel: "weakest 1"},
+		&Lines{Title: long, X: []float64{2, 4}, Series: []Series{{Name: "a", Y: []float64{0.5, 0.4}, Color: color.Black}}},
+		&Bars{Title: long, Names: []string{"a", "b"}, Values: []float64{1, 2}, Colors: []color.Color{color.Black, color.Black}},
+	}}
+	svg, err := f.Render(".svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	width := 0.0
+	if _, err := fmt.Sscanf(string(svg[bytes.Index(svg, []byte("viewBox=")):]), `viewBox="0 0 %g`, &width); err != nil {
+		t.Fatal(err)
+	}
+	words := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<text x="([-0-9.e+]+)"[^>]*>\s*([^<]*)<`).FindAllSubmatch(svg, -1) {
+		x, _ := strconv.ParseFloat(string(m[1]), 64)
+		line := strings.TrimSpace(string(m[2]))
+		if x < 0 || x > width {
+			t.Errorf("text %q starts at x=%g, outside the page [0, %g]", line, x, width)
+		}
+		for _, w := range strings.Fields(line) {
+			words[w] = true
+		}
+	}
+	for _, w := range strings.Fields(long) {
+		if !words[w] {
+			t.Errorf("the word %q of the title is not drawn", w)
+		}
+	}
+}
+
+// TestFigureTitleFits: the figure's title is wrapped to the figure's width
+// (inspect of a one-panel directory, "/path/to/dir: 3 layers x 2 kv heads
+// (no provenance...)", lost both ends of its title), and the panels move
+// down to make room.
+func TestFigureTitleFits(t *testing.T) {
+	long := "/a/rather/long/path/to/some/filter/directory/kvpress_qfilt: 3 layers x 2 kv heads (no provenance: a reference directory)"
+	hm := &Heatmap{Title: "norm", Rows: 2, Cols: 2, Values: []float64{1, 0.5, 0.2, 0.9}, Lo: 0, Hi: 1}
+	short := &Figure{Title: "t", Panels: []Panel{hm}}
+	f := &Figure{Title: long, Panels: []Panel{hm}}
+	svg, err := f.Render(".svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	width, height := 0.0, 0.0
+	if _, err := fmt.Sscanf(string(svg[bytes.Index(svg, []byte("viewBox=")):]), `viewBox="0 0 %g %g`, &width, &height); err != nil {
+		t.Fatal(err)
+	}
+	words := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<text x="([-0-9.e+]+)"[^>]*>\s*([^<]*)<`).FindAllSubmatch(svg, -1) {
+		x, _ := strconv.ParseFloat(string(m[1]), 64)
+		line := strings.TrimSpace(string(m[2]))
+		if x < 0 || x > width {
+			t.Errorf("text %q starts at x=%g, outside the page [0, %g]", line, x, width)
+		}
+		for _, w := range strings.Fields(line) {
+			words[w] = true
+		}
+	}
+	for _, w := range strings.Fields(long) {
+		if !words[w] {
+			t.Errorf("the word %q of the title is not drawn", w)
+		}
+	}
+	svgShort, err := short.Render(".svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shortHeight := 0.0
+	if _, err := fmt.Sscanf(string(svgShort[bytes.Index(svgShort, []byte("viewBox=")):]), `viewBox="0 0 %g %g`, new(float64), &shortHeight); err != nil {
+		t.Fatal(err)
+	}
+	if !(height > shortHeight) {
+		t.Errorf("a wrapped title leaves the figure %g high, as a one-line one (%g): the panels would cover it", height, shortHeight)
 	}
 }

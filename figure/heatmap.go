@@ -141,6 +141,7 @@ func (hm *Heatmap) draw(c draw.Canvas) error {
 	barW := 1.1 * vg.Inch
 	main := draw.Crop(c, 0, -barW, 0, 0)
 	side := draw.Crop(c, c.Max.X-c.Min.X-barW, -0.1*vg.Inch, (c.Max.Y-c.Min.Y)*0.12, -(c.Max.Y-c.Min.Y)*0.12)
+	fitTitle(p, main)
 	p.Draw(main)
 	bar.Draw(side)
 	return nil

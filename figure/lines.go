@@ -94,6 +94,7 @@ func (l *Lines) draw(c draw.Canvas) error {
 	p.Legend.Top = true
 	p.Legend.Left = false
 	p.Legend.XOffs = -0.05 * vg.Inch
+	fitTitle(p, c)
 	p.Draw(c)
 	return nil
 }

@@ -23,8 +23,8 @@ func checkAlsoStats(opt calibrateOptions, out string) error {
 	// Each sequence's first alsoStatsSinks tokens are left out; a covariance
 	// needs two queries. Refused now: after the run the filters are written.
 	if queries := opt.NumSeqs * max(opt.SeqLen-alsoStatsSinks, 0); queries < 2 {
-		return usageError{fmt.Errorf("--also-stats: --seq-len %d over --num-seqs %d leaves %d queries per head once the first %d tokens of each sequence are left out (n_sink), and a covariance needs 2: give --seq-len %d or more",
-			opt.SeqLen, opt.NumSeqs, queries, alsoStatsSinks, alsoStatsSinks+(2+opt.NumSeqs-1)/opt.NumSeqs)}
+		return usageError{fmt.Errorf("--also-stats: --seq-len %d over --num-seqs %d leaves %s per head once the first %d tokens of each sequence are left out (n_sink), and a covariance needs 2: give --seq-len %d or more",
+			opt.SeqLen, opt.NumSeqs, count(queries, "query", "queries"), alsoStatsSinks, alsoStatsSinks+(2+opt.NumSeqs-1)/opt.NumSeqs)}
 	}
 	if within(opt.AlsoStats, out) || within(out, opt.AlsoStats) {
 		return usageError{fmt.Errorf("--also-stats %s and the filters' output %s overlap: give each a directory of its own", opt.AlsoStats, out)}

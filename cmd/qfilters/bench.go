@@ -33,6 +33,9 @@ type benchOptions struct {
 	Precision         string
 	JSON, Quiet       bool
 	SkipGEMM, SkipE2E bool
+
+	presetSet           bool
+	modelDir, modelName string // --model resolved, checked before any measurement
 }
 
 func newBenchCmd() *cobra.Command {
@@ -55,6 +58,7 @@ intermediate to hidden), so that it stays small throughout.
 Presets: ` + strings.Join(synth.Names(), ", ") + ` (qfilters synth writes them).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opt.presetSet = cmd.Flags().Changed("preset")
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			return runBench(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), opt)
@@ -143,6 +147,22 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, opt benchOptions) e
 			if _, err := synth.Lookup(opt.Preset); err != nil {
 				return usageError{err}
 			}
+		} else {
+			if opt.presetSet {
+				return usageError{errors.New("--preset and --model exclude each other: --preset names the synthetic checkpoint written when no --model is given")}
+			}
+			// Any source calibrate takes: a directory, a model file, a hub
+			// id; opened once to refuse a bad one now, not after the GEMMs.
+			dir, name, _, err := resolveModel(opt.Model, "")
+			if err != nil {
+				return err
+			}
+			m, err := model.Open(dir)
+			if err != nil {
+				return err
+			}
+			m.Close()
+			opt.modelDir, opt.modelName = dir, name
 		}
 	}
 	rep := benchReport{Version: version, OSArch: runtime.GOOS + "/" + runtime.GOARCH,
@@ -240,13 +260,8 @@ func benchE2E(ctx context.Context, stderr io.Writer, opt benchOptions) (*e2eResu
 	interrupted := func() error {
 		return fmt.Errorf("interrupted: removed the temporary directory %s", tmp)
 	}
-	dir, name := opt.Model, opt.Model
-	if dir != "" {
-		// Any source calibrate takes: a directory, a model file, a hub id.
-		if dir, name, _, err = resolveModel(opt.Model, ""); err != nil {
-			return nil, err
-		}
-	} else {
+	dir, name := opt.modelDir, opt.modelName
+	if dir == "" {
 		p, err := synth.Lookup(opt.Preset)
 		if err != nil {
 			return nil, usageError{err}

@@ -186,7 +186,7 @@ func (j *calibrateJob) outputs() ([]jobOutput, bool) {
 // finished: with --resume, outputs already there may be this very run's
 // (a re-submitted job): then there is nothing to do; another run's are
 // refused.
-func (j *calibrateJob) finished(*inputs) (bool, error) {
+func (j *calibrateJob) finished(in *inputs) (bool, error) {
 	opt := j.opt
 	if !opt.Resume || opt.Force || !exists(j.out) || (opt.AlsoStats != "" && !exists(opt.AlsoStats)) {
 		return false, nil
@@ -199,13 +199,50 @@ func (j *calibrateJob) finished(*inputs) (bool, error) {
 	if diff != "" {
 		return false, fmt.Errorf("output %s already exists and holds another run (%s): use --force to replace it, or another --out", j.out, diff)
 	}
+	if opt.AlsoStats != "" {
+		if err := j.alsoStatsFinished(in); err != nil {
+			return false, err
+		}
+	}
 	j.alreadyComplete = true
 	return true, nil
 }
 
+// alsoStatsFinished checks that the --also-stats directory holds the
+// statistics writeAlsoStats writes for this run, as far as its config.json
+// and shapes say: the filters being complete says nothing of it.
+func (j *calibrateJob) alsoStatsFinished(in *inputs) error {
+	dir := j.opt.AlsoStats
+	es, err := export.ReadExpStats(dir)
+	if err != nil {
+		return fmt.Errorf("--also-stats %s already exists and is not a finished run's statistics (%v): use --force to replace it, or another directory", dir, err)
+	}
+	for _, f := range []struct {
+		name      string
+		has, want any
+	}{
+		{"model_name", es.ModelName, statsModelName(j.opt.Model, in)},
+		{"dataset_name", es.DatasetName, datasetName(in)},
+		{"num_samples", es.NumSamples, len(j.sel.Seqs)},
+		{"sample_seq_len", es.SampleSeqLen, j.opt.SeqLen},
+		{"n_sink", es.NSink, alsoStatsSinks},
+		{"num_layers", es.Layers, j.cfg.Layers},
+		{"num_heads", es.Heads, j.cfg.Heads},
+		{"head_dim", es.HeadDim, j.cfg.MaxHeadDim()},
+	} {
+		if f.has != f.want {
+			return fmt.Errorf("--also-stats %s already exists and holds other statistics (%s %v, this run's %v): use --force to replace it, or another directory", dir, f.name, f.has, f.want)
+		}
+	}
+	return nil
+}
+
 func (j *calibrateJob) interruptedNote() string {
-	if j.checkpointDir == "" {
+	switch {
+	case j.checkpointDir == "":
 		return ""
+	case !exists(j.checkpointDir): // stopped before the first checkpoint
+		return "no checkpoint had been written yet"
 	}
 	return fmt.Sprintf("progress is saved in %s, rerun with --resume to continue", j.checkpointDir)
 }

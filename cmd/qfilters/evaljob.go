@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/qfilters/qfilters/corpus"
@@ -70,6 +72,18 @@ func (j *evalJob) checkFlags() error {
 	if opt.PPLDocs < 0 {
 		return usageError{fmt.Errorf("--ppl-seqs must be >= 0, got %d", opt.PPLDocs)}
 	}
+	// The flags of a view that a negative size skips would be ignored.
+	if opt.Stats != "" && opt.Context < 0 {
+		return usageError{errors.New("--stats adds expected_attention to the context recall, which a negative --context skips")}
+	}
+	if opt.cacheSet && opt.CacheSize < 0 {
+		switch {
+		case opt.Decode:
+			return usageError{errors.New("--decode decodes the streaming perplexity, which a negative --cache-size skips")}
+		case opt.windowSet:
+			return usageError{errors.New("--window shapes the streaming perplexity's cache, which a negative --cache-size skips")}
+		}
+	}
 	return nil
 }
 
@@ -88,6 +102,12 @@ func (j *evalJob) plan(in *inputs) (err error) {
 	j.modelName, j.corpusName = in.modelName, in.corpusName
 	if opt.SeqLen <= 0 {
 		return usageError{fmt.Errorf("--seq-len must be positive, got %d", opt.SeqLen)}
+	}
+	// A query is evaluated when it sees twice the largest ratio of keys
+	// (eval.Options.MinKeys): shorter sequences leave none.
+	if need := 2 * slices.Max(opt.Ratios); opt.SeqLen < need {
+		return usageError{fmt.Errorf("--seq-len %d is shorter than the %d keys a query needs to be evaluated (2 x the largest of --ratios %s): give a longer --seq-len or smaller --ratios",
+			opt.SeqLen, need, intsText(opt.Ratios))}
 	}
 	if !opt.cacheSet {
 		opt.CacheSize = opt.SeqLen / 4
@@ -226,4 +246,13 @@ func heldOutSequences(modelDir, corpusPath string, vocab int, opt evalOptions) (
 		return nil, nil, err
 	}
 	return sel.Seqs, sel.Sources, nil
+}
+
+// intsText writes ints as a flag takes them: 2,4,8.
+func intsText(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
 }

@@ -176,7 +176,7 @@ func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions)
 		return err
 	}
 	if opt.JSON {
-		tokens := int(merged.Count[0]) + merged.Meta.NSink*merged.Meta.NumSeqs // every query, and the sinks before them
+		tokens := int(queriesPerHead(merged)) + merged.Meta.NSink*merged.Meta.NumSeqs // every query, and the sinks before them
 		return printJSON(stdout, struct {
 			jobSummary
 			Shards  int   `json:"shards"`
@@ -185,10 +185,10 @@ func mergeQueryStats(stdout, stderr io.Writer, files []string, opt mergeOptions)
 			HeadDim int   `json:"head_dim"`
 			Queries int64 `json:"queries_per_head"`
 		}{jobSummary{opt.Out, es.ModelName, tokens, time.Since(start).Seconds()},
-			len(files), es.Layers, es.Heads, es.HeadDim, merged.Count[0]})
+			len(files), es.Layers, es.Heads, es.HeadDim, queriesPerHead(merged)})
 	}
 	fmt.Fprintf(stdout, "wrote %s from %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d], %s per head\n",
-		opt.Out, count(len(files), "shard", "shards"), es.Layers, es.Heads, es.HeadDim, es.Layers, es.Heads, es.HeadDim, es.HeadDim, count(int(merged.Count[0]), "query", "queries"))
+		opt.Out, count(len(files), "shard", "shards"), es.Layers, es.Heads, es.HeadDim, es.Layers, es.Heads, es.HeadDim, es.HeadDim, count(int(queriesPerHead(merged)), "query", "queries"))
 	return nil
 }
 

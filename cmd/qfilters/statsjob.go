@@ -169,10 +169,10 @@ func (j *statsJob) write(*inputs) error {
 func (j *statsJob) summary(seconds float64) any { return j.statsSummary(seconds) }
 
 func (j *statsJob) statsSummary(seconds float64) statsSummary {
-	queries := j.qs.Count[0]
+	queries, meta := queriesPerHead(j.qs), j.qs.Meta
 	sum := statsSummary{
 		jobSummary: jobSummary{Out: j.out, Model: j.modelName, Tokens: int(queries) + j.opt.NSink*(j.end-j.first), Seconds: seconds},
-		Dataset:    j.dataset, Layers: j.cfg.Layers, Heads: j.cfg.Heads, HeadDim: j.cfg.HeadDim,
+		Dataset:    j.dataset, Layers: meta.Layers, Heads: meta.Heads, HeadDim: meta.HeadDim, // as the file holds them
 		NumSamples: j.opt.NumSamples, Skipped: j.skipped, Queries: queries,
 	}
 	if j.opt.StatsOut != "" {
@@ -182,7 +182,7 @@ func (j *statsJob) statsSummary(seconds float64) statsSummary {
 }
 
 func (j *statsJob) print(w io.Writer, seconds float64) error {
-	sum, cfg := j.statsSummary(seconds), j.cfg
+	sum := j.statsSummary(seconds)
 	queries := count(int(sum.Queries), "query", "queries")
 	if j.opt.StatsOut != "" {
 		// A shard holds sums of its own samples, not the statistics.
@@ -191,7 +191,7 @@ func (j *statsJob) print(w io.Writer, seconds float64) error {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "wrote %s: query_mean [%d, %d, %d], query_cov [%d, %d, %d, %d] from %s (%d skipped), %s per head, %.1fs\n",
-		j.out, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.Layers, cfg.Heads, cfg.HeadDim, cfg.HeadDim,
+		j.out, sum.Layers, sum.Heads, sum.HeadDim, sum.Layers, sum.Heads, sum.HeadDim, sum.HeadDim,
 		count(len(j.seqs), "sample", "samples"), j.skipped, queries, sum.Seconds)
 	return err
 }
@@ -211,11 +211,22 @@ func expStatsOf(qs *calibrate.QueryStats) (*export.ExpStats, error) {
 		{"tool", "qfilters " + version}, {"hub revision", prov["hub_revision"]}, {"hub commit", prov["hub_commit"]},
 		{"corpus", prov["corpus"]}, {"corpus sha256", id["corpus_sha256"]},
 		{"samples skipped (at most n_sink tokens)", prov["skipped"]},
-		{"queries per head", strconv.FormatInt(qs.Count[0], 10)},
+		{"queries per head", strconv.FormatInt(queriesPerHead(qs), 10)},
 		{"model type", id["model_type"]}, {"model config sha256", id["config_sha256"]},
 		{"kernel path", prov["kernels"]},
 	}
 	return es, nil
+}
+
+// queriesPerHead is the number of queries each head's statistics hold: the
+// same in every layer with a KV cache, none in the others (linear
+// attention, which may come first: Qwen3-Next's layer 0).
+func queriesPerHead(qs *calibrate.QueryStats) int64 {
+	n := int64(0)
+	for _, c := range qs.Count {
+		n = max(n, c)
+	}
+	return n
 }
 
 // datasetName names the corpus as kvpress names a dataset: for a file its

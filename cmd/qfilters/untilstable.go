@@ -64,8 +64,8 @@ func runUntilStable(m *model.Model, seqs [][]int, copt calibrate.Options, opt ca
 				next = "--num-seqs reached"
 			}
 		}
-		fmt.Fprintf(opt.stderr, "until-stable %g: %d sequences (%d tokens): min stability %s: %s\n",
-			opt.UntilStable, r.Sequences, r.Tokens, minStability(r), next)
+		fmt.Fprintf(opt.stderr, "until-stable %g: %s (%d tokens): min stability %s: %s\n",
+			opt.UntilStable, count(r.Sequences, "sequence", "sequences"), r.Tokens, minStability(r), next)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -119,30 +119,51 @@ func printUntil(w io.Writer, u *untilSummary) {
 		min = fmt.Sprintf("%.5f at %s", *u.MinStability, u.MinAt)
 	}
 	if u.Stopped == "stable" {
-		fmt.Fprintf(w, "until-stable %g: stopped at %d sequences (%d tokens): every head's stability >= %g (min %s); --num-seqs %d gives these filters\n",
-			u.Threshold, u.Sequences, u.Tokens, u.Threshold, min, u.Sequences)
+		fmt.Fprintf(w, "until-stable %g: stopped at %s (%d tokens): every head's stability >= %g (min %s); --num-seqs %d gives these filters\n",
+			u.Threshold, count(u.Sequences, "sequence", "sequences"), u.Tokens, u.Threshold, min, u.Sequences)
 		return
 	}
-	fmt.Fprintf(w, "until-stable %g: used all %d sequences of --num-seqs (%d tokens) without every head reaching it (min %s); raise --num-seqs for more\n",
-		u.Threshold, u.Sequences, u.Tokens, min)
+	all := fmt.Sprintf("all %d sequences", u.Sequences)
+	if u.Sequences == 1 {
+		all = "the 1 sequence"
+	}
+	fmt.Fprintf(w, "until-stable %g: used %s of --num-seqs (%d tokens) without every head reaching it (min %s); raise --num-seqs for more\n",
+		u.Threshold, all, u.Tokens, min)
 }
 
-// printStability gives the run's least stable heads in one line.
+// printStability gives the run's least stable heads in one line. Layers
+// without a KV cache and a narrower layer's padding kv heads hold zeros that
+// measure nothing: they are left out, as inspect and --until-stable leave
+// them out.
 func printStability(w io.Writer, res *calibrate.Result) {
 	if res == nil || res.Stability == nil {
 		return
 	}
-	minAt := func(v []float32, heads int) (float32, int, int) {
-		m, at := v[0], 0
+	minAt := func(v []float32, heads int, real func(l int) int) (float32, int, int, bool) {
+		var m float32
+		ml, mh, found := 0, 0, false
 		for i, x := range v {
-			if x < m {
-				m, at = x, i
+			l, h := i/heads, i%heads
+			if slices.Contains(res.NoCache, l) || h >= real(l) {
+				continue
+			}
+			if !found || x < m {
+				m, ml, mh, found = x, l, h, true
 			}
 		}
-		return m, at / heads, at % heads
+		return m, ml, mh, found
 	}
-	q, ql, qh := minAt(res.Stability, res.Heads)
-	kv, kl, kh := minAt(res.StabilityKV, res.KVHeads)
+	kvOf := func(l int) int {
+		if res.LayerKVHeads != nil {
+			return res.LayerKVHeads[l]
+		}
+		return res.KVHeads
+	}
+	q, ql, qh, ok := minAt(res.Stability, res.Heads, func(int) int { return res.Heads })
+	kv, kl, kh, kvOK := minAt(res.StabilityKV, res.KVHeads, kvOf)
+	if !ok || !kvOK {
+		return
+	}
 	fmt.Fprintf(w, "split-half stability: min %.5f at query L%d H%d, %.5f at kv L%d H%d (a rerun on as many other sequences agrees to about 1 - (1 - s)/2; docs/STABILITY.md)\n",
 		q, ql, qh, kv, kl, kh)
 }
