@@ -5,16 +5,18 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // TestComponentsOracle compares each pre-tokenizer and normalizer of
-// testdata/oracle/components.json (Split with every behavior, invert, and
+// testdata/tokenizers/components.json (Split with every behavior, invert, and
 // patterns that match the empty string or use \b, \w, ^, $; ByteLevel;
 // Metaspace with every prepend scheme; Digits; the Unicode normalization
 // forms, Strip, Prepend, Replace) with what the tokenizers library makes of
-// the same texts (testdata/oracle/gen_components.py wrote the file).
+// the same texts (python/goldens/tokenizer_components.py writes the file).
 func TestComponentsOracle(t *testing.T) {
-	data, err := os.ReadFile("testdata/oracle/components.json")
+	data, err := os.ReadFile(fixture.Path("tokenizers", "components.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

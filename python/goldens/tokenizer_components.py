@@ -1,15 +1,17 @@
-"""Writes components.json: what the Hugging Face tokenizers library's
-pre-tokenizers and normalizers make of a set of texts, one component at a
-time (TestComponentsOracle compares Load's components with it).
+"""Writes tokenizers/components.json: what the Hugging Face tokenizers
+library's pre-tokenizers and normalizers make of a set of texts, one
+component at a time (tokenizer.TestComponentsOracle compares Load's
+components with it).
 
-    PYTHONPATH=python/.venv/overlay python/.venv/bin/python \
-        tokenizer/testdata/oracle/gen_components.py tokenizer/testdata/oracle/components.json
+Usage: python python/goldens/tokenizer_components.py --out ROOT
 
-Made with tokenizers 0.23.3 (0.22.2 gives the same file).
+NEEDS_OVERLAY: run with tokenizers 0.23.3 (python/requirements-overlay.txt),
+whose version the file records; 0.22.2 gives the same components.
 """
+import argparse
 import json
+import os
 import random
-import sys
 
 import tokenizers
 from tokenizers import Tokenizer
@@ -86,6 +88,10 @@ for n in ({"type": "NFC"}, {"type": "NFD"}, {"type": "NFKC"}, {"type": "NFKD"},
                                                {"type": "Prepend", "prepend": "▁"}]}):
     add("normalizer", n)
 
-json.dump({"tokenizers": tokenizers.__version__, "texts": TEXTS, "components": recs},
-          open(sys.argv[1], "w"), ensure_ascii=False, indent=0)
+ap = argparse.ArgumentParser()
+ap.add_argument("--out", required=True)
+path = os.path.join(ap.parse_args().out, "tokenizers", "components.json")
+os.makedirs(os.path.dirname(path), exist_ok=True)
+with open(path, "w", encoding="utf-8") as fh:
+    json.dump({"tokenizers": tokenizers.__version__, "texts": TEXTS, "components": recs}, fh, ensure_ascii=False, indent=0)
 print(len(recs), "components,", len(TEXTS), "texts")
