@@ -89,6 +89,13 @@ func ggufHostileCases() []hostileCase {
 				return b
 			})
 		}, 1, "NaN or Inf at [0][0]"},
+		{"GGUF tensor that maps to no weight of the model (output_xorm.weight)", func(t *testing.T, e *hostileEnv) {
+			ggufModel(t, e, func(b []byte) []byte {
+				at := bytes.Index(b, []byte("output_norm.weight"))
+				copy(b[at:], "output_xorm.weight")
+				return b
+			})
+		}, 1, "output_xorm.weight"},
 		{"GGUF of an unsupported architecture (bertx)", func(t *testing.T, e *hostileEnv) {
 			ggufModel(t, e, func(b []byte) []byte { return ggufSetString(b, "general.architecture", "bertx") })
 		}, 1, `GGUF architecture "bertx" is not supported`},
