@@ -154,7 +154,7 @@ func (j *evalJob) prepare(in *inputs, m *model.Model) (err error) {
 	if err := eval.CheckShape(m.Config, j.filters); err != nil {
 		return fmt.Errorf("%s does not fit %s: %w", j.filtersDir, j.modelName, err)
 	}
-	if p := j.filters.Provenance; p != nil && p.ConfigSHA256 != "" && m.Config.SHA256 != "" && p.ConfigSHA256 != m.Config.SHA256 && !opt.Quiet {
+	if p := j.filters.Provenance; p != nil && p.ConfigSHA256 != "" && m.Config.SHA256 != "" && p.ConfigSHA256 != m.Config.SHA256 {
 		fmt.Fprintf(opt.stderr, "qfilters: warning: %s was calibrated on %s, whose config.json differs from this model's\n", j.filtersDir, orDash(p.Model))
 	}
 	if opt.Stats != "" {
@@ -171,7 +171,7 @@ func (j *evalJob) prepare(in *inputs, m *model.Model) (err error) {
 	if err != nil {
 		return err // alone on stderr: it says what was skipped
 	}
-	if note != "" && !opt.Quiet {
+	if note != "" && (!opt.Quiet || strings.HasPrefix(note, "warning: ")) { // --quiet keeps warnings
 		fmt.Fprintf(opt.stderr, "qfilters: %s\n", note)
 	}
 	if in.corpusName != in.corpusPath { // embedded: name the line, not the temporary file

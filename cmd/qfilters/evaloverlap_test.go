@@ -96,6 +96,25 @@ func TestEvalSkipsCalibrationDocs(t *testing.T) {
 			}
 		})
 	}
+	// --quiet silences the note, not the warning.
+	for _, c := range []struct {
+		extra []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"--skip-docs", "1"}, "warning: "},
+	} {
+		args := append([]string{"eval", "--model", storiesSrc, "--filters", filters, "--corpus", same,
+			"--max-docs", "1", "--seq-len", "128", "--cache-size", "-1", "--context", "-1", "--json", "--quiet"}, c.extra...)
+		_, stderr, err := execute(t, args...)
+		ok := stderr == ""
+		if c.want != "" {
+			ok = strings.HasPrefix(stderr, "qfilters: "+c.want)
+		}
+		if err != nil || !ok {
+			t.Errorf("--quiet %v: stderr %q (%v), want %q", c.extra, stderr, err, c.want)
+		}
+	}
 	// A run that fails selecting its text says so in one line: the note
 	// about the documents skipped is not printed before the error.
 	code, _, stderr := runCLI(t, "eval", "--model", storiesSrc, "--filters", filters, "--corpus", same, "--seq-len", "4096")

@@ -10,5 +10,7 @@ type jobSummary struct {
 	Seconds float64 `json:"seconds"` // wall time of the run
 }
 
-// quietHelp is --quiet's help, the same for every command.
-const quietHelp = "no progress and no notes on stderr"
+// quietHelp is --quiet's help, the same for every command. Warnings (what
+// changes what a result means or costs: a degenerate calibration, filters of
+// another config, bf16 emulated) are printed still.
+const quietHelp = "no progress and no notes on stderr (warnings are still printed)"
