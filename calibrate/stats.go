@@ -96,28 +96,11 @@ const maxMergedRowBytes = 2 << 30
 // every worker) and returns its statistics.
 func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 	c := m.Config
-	if opt.Shards <= 0 || opt.Shard < 0 || opt.Shard >= opt.Shards || opt.Shards > len(seqs) {
-		return nil, fmt.Errorf("shard %d/%d of %d sequences: need 0 <= shard < shards <= sequences", opt.Shard, opt.Shards, len(seqs))
-	}
-	total, first, end := 0, 0, 0
-	for i, s := range seqs {
-		if i == opt.Shard*len(seqs)/opt.Shards {
-			first = total
-		}
-		total += len(s)
-		if i == (opt.Shard+1)*len(seqs)/opt.Shards-1 {
-			end = total
-		}
-	}
-	samples := max(opt.Samples, 0)
-	if samples < total && (samples > maxStatsSamples || samples*c.Layers > maxSampleWork) {
-		return nil, fmt.Errorf("--samples %d over %d layers: sharded runs keep at most %d per layer and %d in all (or every position)", samples, c.Layers, maxStatsSamples, maxSampleWork)
-	}
-	sh := shapesOf(c)
-	gram, err := useGram(samples, total, c.Layers, c.Heads*sh.maxD, opt.Sign)
+	p, err := planCollect(c, seqs, opt)
 	if err != nil {
 		return nil, err
 	}
+	total, first, end, samples, gram, sh := p.total, p.first, p.end, p.samples, p.gram, p.sh
 	seqLen := len(seqs[0])
 	for _, s := range seqs {
 		if len(s) != seqLen {
@@ -135,6 +118,46 @@ func Collect(m *model.Model, seqs [][]int, opt Options) (*Stats, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// CheckCollect refuses, before any work, what Collect would refuse: a shard
+// outside the sequences, a sample count sharded runs cannot redraw, the vote
+// over more rows than shards can ship.
+func CheckCollect(c *model.Config, seqs [][]int, opt Options) error {
+	_, err := planCollect(c, seqs, opt)
+	return err
+}
+
+// collectPlan is what Collect decides before running: the positions in all
+// and of this shard, the samples, rows or Gram matrices.
+type collectPlan struct {
+	total, first, end, samples int
+	gram                       bool
+	sh                         shapes
+}
+
+func planCollect(c *model.Config, seqs [][]int, opt Options) (collectPlan, error) {
+	var p collectPlan
+	if opt.Shards <= 0 || opt.Shard < 0 || opt.Shard >= opt.Shards || opt.Shards > len(seqs) {
+		return p, fmt.Errorf("shard %d/%d of %d sequences: need 0 <= shard < shards <= sequences", opt.Shard, opt.Shards, len(seqs))
+	}
+	for i, s := range seqs {
+		if i == opt.Shard*len(seqs)/opt.Shards {
+			p.first = p.total
+		}
+		p.total += len(s)
+		if i == (opt.Shard+1)*len(seqs)/opt.Shards-1 {
+			p.end = p.total
+		}
+	}
+	p.samples = max(opt.Samples, 0)
+	if p.samples < p.total && (p.samples > maxStatsSamples || p.samples*c.Layers > maxSampleWork) {
+		return p, fmt.Errorf("--samples %d over %d layers: sharded runs keep at most %d per layer and %d in all (or every position)", p.samples, c.Layers, maxStatsSamples, maxSampleWork)
+	}
+	p.sh = shapesOf(c)
+	var err error
+	p.gram, err = useGram(p.samples, p.total, c.Layers, c.Heads*p.sh.maxD, opt.Sign)
+	return p, err
 }
 
 // useGram decides whether shards keep Gram matrices rather than rows: only

@@ -152,6 +152,13 @@ func (j *calibrateJob) prepare(in *inputs, m *model.Model) error {
 	if j.sel, err = selectSequences(in.modelDir, in.corpusPath, j.cfg.Vocab, opt); err != nil {
 		return err
 	}
+	if opt.StatsOut != "" { // what Collect would refuse, refused before the output check and the run
+		if err := calibrate.CheckCollect(j.cfg, j.sel.Seqs, calibrate.Options{
+			Samples: j.samples, Sign: j.sign, Shard: j.shard.Index, Shards: j.shard.Count,
+		}); err != nil {
+			return err
+		}
+	}
 	// A run is identified by content: shards and resumed runs agree only
 	// when these do, wherever each worker finds its files. Paths are
 	// provenance, never compared.
@@ -250,6 +257,7 @@ func (j *calibrateJob) interruptedNote() string {
 func (j *calibrateJob) run(ctx context.Context, m *model.Model) (err error) {
 	opt, cfg := j.opt, j.cfg
 	warnDegenerate(opt.stderr, len(j.sel.Seqs), opt.SeqLen, j.samples, cfg.HeadDim)
+	warnPastContext(opt.stderr, opt.SeqLen, cfg.MaxPositions)
 	n := len(j.sel.Seqs)
 	j.first, j.end = j.shard.Index*n/j.shard.Count, (j.shard.Index+1)*n/j.shard.Count
 	w, h, a := cfg.WorkingSet(j.end-j.first, opt.SeqLen)

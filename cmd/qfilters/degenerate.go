@@ -26,6 +26,17 @@ func warnDegenerate(w io.Writer, seqs, seqLen, samples, headDim int) {
 	}
 }
 
+// warnPastContext warns of sequences longer than the model's
+// max_position_embeddings (maxPositions; 0: not stated): their last
+// positions are rotations the model was not trained on, so their queries
+// say little of how it attends.
+func warnPastContext(w io.Writer, seqLen, maxPositions int) {
+	if maxPositions > 0 && seqLen > maxPositions {
+		fmt.Fprintf(w, "qfilters: warning: --seq-len %d is past the model's max_position_embeddings (%d): positions beyond it are not what the model was trained on\n",
+			seqLen, maxPositions)
+	}
+}
+
 // count writes n with the noun in the singular or the plural.
 func count(n int, one, many string) string {
 	if n == 1 {

@@ -1,8 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/internal/fixture"
 )
 
 // TestDegenerateCalibrationWarns: fewer sampled queries per head than
@@ -54,5 +61,30 @@ func TestSingularMessages(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "merge", "--out", dir+"/m", dir+"/s.safetensors")
 	if code != 0 || !strings.Contains(stdout, "from 1 shard:") {
 		t.Errorf("merge: %q %q", stdout, stderr)
+	}
+}
+
+// TestWarnPastContext: sequences longer than max_position_embeddings (64 in
+// the ministral3 fixture) are calibrated, with one warning line.
+func TestWarnPastContext(t *testing.T) {
+	dir := fixture.Arch("ministral3")
+	tmp := t.TempDir()
+	var lines bytes.Buffer
+	for s := range 2 {
+		ids := make([]int, 80)
+		for i := range ids {
+			ids[i] = 3 + (7*i+s)%50
+		}
+		b, _ := json.Marshal(map[string]any{"input_ids": ids})
+		lines.Write(append(b, '\n'))
+	}
+	corpusPath := filepath.Join(tmp, "ids.jsonl")
+	os.WriteFile(corpusPath, lines.Bytes(), 0o644)
+	for seqLen, want := range map[int]string{64: "", 80: "--seq-len 80 is past the model's max_position_embeddings (64)"} {
+		code, _, stderr := runCLI(t, "calibrate", "--model", dir, "--corpus", corpusPath, "--out", filepath.Join(tmp, fmt.Sprint(seqLen)),
+			"--seq-len", fmt.Sprint(seqLen), "--num-seqs", "2", "--quiet")
+		if code != 0 || (want == "") != (stderr == "") || !strings.Contains(stderr, want) || strings.Count(stderr, "\n") > 1 {
+			t.Errorf("--seq-len %d: exit %d, stderr %q, want %q", seqLen, code, stderr, want)
+		}
 	}
 }

@@ -174,6 +174,7 @@ func (j *evalJob) prepare(in *inputs, m *model.Model) (err error) {
 	if note != "" && (!opt.Quiet || strings.HasPrefix(note, "warning: ")) { // --quiet keeps warnings
 		fmt.Fprintf(opt.stderr, "qfilters: %s\n", note)
 	}
+	warnPastContext(opt.stderr, opt.SeqLen, m.Config.MaxPositions)
 	if in.corpusName != in.corpusPath { // embedded: name the line, not the temporary file
 		for i, s := range j.sources {
 			j.sources[i] = in.corpusName + strings.TrimPrefix(s, in.corpusPath)
