@@ -3,7 +3,10 @@ package export
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/qfilters/qfilters/figure"
 )
 
 func TestCosine(t *testing.T) {
@@ -74,5 +77,26 @@ func TestSummarize(t *testing.T) {
 	}
 	if Summarize(rows, MetricEnergyShare, "kv", 5) != nil {
 		t.Error("summary of an unavailable metric")
+	}
+}
+
+// TestNormPanelTitle: the norm panel calls the filters GQA means of unit
+// vectors only when they are (qfilters' own: norm at most 1); a reference
+// directory's filters are not (norms up to 4.7 in the kvpress fixture).
+func TestNormPanelTitle(t *testing.T) {
+	ref, err := Read(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := &Filters{Layers: 1, KVHeads: 1, Heads: 1, HeadDim: 2, QFilters: []float32{0.6, 0.8}}
+	for _, c := range []struct {
+		f    *Filters
+		unit bool
+	}{{ref, false}, {own, true}} {
+		fig := ComputeFigures(c.f).Figure(c.f, "dir", 3)
+		title := fig.Panels[len(fig.Panels)-1].(*figure.Heatmap).Title
+		if strings.Contains(title, "unit vectors") != c.unit {
+			t.Errorf("norm panel %q, unit vectors %v", title, c.unit)
+		}
 	}
 }

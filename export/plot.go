@@ -48,7 +48,11 @@ func (st *Figures) Figure(f *Filters, name string, n int) *figure.Figure {
 			hi = math.Max(hi, *r.Norm)
 		}
 	}
-	add("q_filters norm (GQA mean of unit vectors)", "norm", st.KV, f.KVHeads, MetricNorm, "kv", 0, hi, 0)
+	title := "q_filters norm (GQA mean of unit vectors)" // qfilters' filters: at most 1
+	if hi > 1+1e-5 {
+		title = "q_filters norm" // another tool's, not unit vectors (the reference's go up to 4.7)
+	}
+	add(title, "norm", st.KV, f.KVHeads, MetricNorm, "kv", 0, hi, 0)
 	if len(fig.Panels) > 1 {
 		fig.Cols = 2
 	}
