@@ -186,7 +186,7 @@ func (j *statsJob) print(w io.Writer, seconds float64) error {
 	queries := count(int(sum.Queries), "query", "queries")
 	if j.opt.StatsOut != "" {
 		// A shard holds sums of its own samples, not the statistics.
-		_, err := fmt.Fprintf(w, "wrote %s: sums of shard %s (%d of the %s), %s per head, %.1fs; combine all shards with qfilters merge\n",
+		_, err := fmt.Fprintf(w, "wrote %s: sums of shard %s (%d of %s), %s per head, %.1fs; combine all shards with qfilters merge\n",
 			j.out, sum.Shard, j.end-j.first, count(len(j.seqs), "sample", "samples"), queries, sum.Seconds)
 		return err
 	}
