@@ -86,7 +86,7 @@ func TestStatsShardsMergeCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A shard's file holds sums of its samples, not the statistics of all.
-		if want := fmt.Sprintf("wrote %s: sums of shard %d/3 (%d of the 7 samples), ", f, i, (i+1)*7/3-i*7/3); !strings.HasPrefix(out, want) {
+		if want := fmt.Sprintf("wrote %s: sums of shard %d/3 (%d of 7 samples), ", f, i, (i+1)*7/3-i*7/3); !strings.HasPrefix(out, want) {
 			t.Errorf("shard %d says %q, want it to start %q", i, out, want)
 		}
 		files = append(files, f)
