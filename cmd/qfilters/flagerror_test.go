@@ -28,3 +28,17 @@ func TestFlagValueErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpUnknownTopic: help on a command that does not exist is a bad
+// command line, one line and exit 2, as the unknown command itself is.
+func TestHelpUnknownTopic(t *testing.T) {
+	for _, args := range [][]string{{"help", "bogus"}, {"bogus"}, {"help", "calibrate", "extra"}} {
+		code, _, stderr := runCLI(t, args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	if code, stdout, _ := runCLI(t, "help", "calibrate"); code != 0 || !strings.Contains(stdout, "--num-seqs") {
+		t.Errorf("help calibrate: exit %d, %q", code, stdout)
+	}
+}

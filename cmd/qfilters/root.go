@@ -56,7 +56,24 @@ func newRootCmd() *cobra.Command {
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd())
 	}
+	root.SetHelpCommand(newHelpCmd(root))
 	return root
+}
+
+// newHelpCmd is cobra's help command, except that an unknown topic is a bad
+// command line (exit 2), as an unknown command is, not usage and exit 0.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 || (cmd == root && len(args) > 0) {
+				return usageError{fmt.Errorf("unknown help topic %q (run qfilters help for the commands)", strings.Join(args, " "))}
+			}
+			return cmd.Help()
+		},
+	}
 }
 
 // exitCoder is an error that carries its own process exit code.
