@@ -172,3 +172,34 @@ func TestBF16TinySums(t *testing.T) {
 		}
 	})
 }
+
+// TestGenericKernelsStayInside runs the portable micro-kernels on panels
+// that end exactly where their allocations end, for depths around the
+// unroll. Under checkptr (go test -race, or -gcflags=all=-d=checkptr) a
+// pointer stepped past the end of a panel is a fatal error: the garbage
+// collector may find it pointing into a free span ("found bad pointer in Go
+// heap") if it scans the kernel's frame there.
+func TestGenericKernelsStayInside(t *testing.T) {
+	r := rand.New(rand.NewPCG(91, 92))
+	for _, ks := range []*kernelSet{
+		{path: Generic, mr: 2, nr: 4, f32: kernelGeneric2x4},
+		{path: Generic, mr: 4, nr: 4, f32: kernelGeneric4x4},
+	} {
+		for _, kd := range []int{1, 7, 8, 9, 16, 1024} {
+			a, b := randSlice(r, kd*ks.mr), randSlice(r, kd*ks.nr)
+			c := make([]float32, ks.mr*ks.nr)
+			ks.f32(kd, &a[0], &b[0], &c[0], ks.nr, false)
+			for i := 0; i < ks.mr; i++ {
+				for j := 0; j < ks.nr; j++ {
+					var want float64
+					for p := 0; p < kd; p++ {
+						want += float64(a[p*ks.mr+i]) * float64(b[p*ks.nr+j])
+					}
+					if math.Abs(float64(c[i*ks.nr+j])-want) > 1e-4*math.Sqrt(float64(kd)) {
+						t.Errorf("%s kd=%d: c[%d][%d] = %v, want %v", describe(ks), kd, i, j, c[i*ks.nr+j], want)
+					}
+				}
+			}
+		}
+	}
+}
