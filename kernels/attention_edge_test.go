@@ -7,12 +7,16 @@ import (
 	"testing"
 )
 
+// hugeWindow is a window of 2³²+3 keys (a variable: int may be 32 bits).
+var hugeWindow = uint64(1<<32 + 3)
+
 // TestAttentionEdges runs Attention, and AttentionLive with lifetimes that
 // keep every key, against the float64 reference on every path: head
 // dimensions that are not multiples of the vector width or tile, GQA ratios,
 // windows of 1, of the sequence and beyond it, soft-capping and sinks,
 // sequences of 1 and around the query and key block sizes.
 func TestAttentionEdges(t *testing.T) {
+	// A window past 32 bits once reached the assembly softmax truncated.
 	r := rand.New(rand.NewPCG(61, 62))
 	type cfg struct {
 		heads, kvHeads, d int
@@ -26,8 +30,8 @@ func TestAttentionEdges(t *testing.T) {
 		{2, 1, 512, AttentionOpts{Scale: 0.04, Sinks: []float32{1, -2}}},
 		{3, 3, 1, AttentionOpts{Scale: 1, Window: 65}},
 		{4, 2, 7, AttentionOpts{Scale: 0.5, SoftCap: 2, Window: 64, Sinks: []float32{0, 3, -5, 20}}},
-		{2, 1, 48, AttentionOpts{Scale: 0.15, Window: 1 << 31}},
-		{2, 1, 40, AttentionOpts{Scale: 0.15, Window: 1<<32 + 3}},
+		{2, 1, 48, AttentionOpts{Scale: 0.15, Window: math.MaxInt32}},
+		{2, 1, 40, AttentionOpts{Scale: 0.15, Window: int(hugeWindow)}}, // 3 on 32-bit CPUs
 	}
 	forPaths(t, func(t *testing.T) {
 		for _, c := range cfgs {
