@@ -221,14 +221,15 @@ func (pl *attnPlan) block(h, i0 int) {
 	defer attnPool.Put(sc)
 	mx, den := pl.openBlock(sc, h, i0, i1)
 
+	// A window as long as the sequence masks nothing; treating it (and any
+	// longer one) as no window keeps it within the 32 bits the assembly
+	// softmax compares.
 	window := opts.Window
-	jlo := 0
-	if window > 0 {
-		jlo = max(0, i0-window+1)
-		jlo -= jlo % mr
-	} else {
+	if window <= 0 || window >= pl.seq {
 		window = 1 << 30
 	}
+	jlo := max(0, i0-window+1)
+	jlo -= jlo % mr
 	kp := pl.kp[g*pl.seqPad*d:]
 	vp := pl.vp[g*pl.seqPad*dpad:]
 	kern := pl.kern

@@ -30,6 +30,9 @@ func AttentionLive(out, q, k, v []float32, seq, heads, kvHeads, headDim int, opt
 	checkLen("k", len(k), seq*kvHeads*headDim)
 	checkLen("v", len(v), seq*kvHeads*headDim)
 	checkLen("out", len(out), seq*heads*headDim)
+	if opts.Sinks != nil {
+		checkLen("sinks", len(opts.Sinks), heads)
+	}
 	if len(until) != kvHeads {
 		panic("kernels: AttentionLive needs one lifetime slice per kv head")
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -35,6 +36,10 @@ func refAttentionLive(q, k, v []float32, seq, heads, kvHeads, d int, o Attention
 				mx = math.Max(mx, x)
 			}
 			var den float64
+			if o.Sinks != nil { // one more logit in the denominator
+				mx = math.Max(mx, float64(o.Sinks[h]))
+				den = math.Exp(float64(o.Sinks[h]) - mx)
+			}
 			for j := 0; j <= i; j++ {
 				s[j] = math.Exp(s[j] - mx)
 				den += s[j]
@@ -67,6 +72,7 @@ func TestAttentionLive(t *testing.T) {
 		{4, 2, 64, AttentionOpts{Scale: 0.125}},
 		{4, 1, 33, AttentionOpts{Scale: 0.3, SoftCap: 5}},
 		{2, 1, 64, AttentionOpts{Scale: 0.125, Window: 37}},
+		{4, 2, 80, AttentionOpts{Scale: 0.1, SoftCap: 4, Window: 50, Sinks: []float32{0.5, -1, 12, -40}}},
 	}
 	lifetimes := map[string]func(j, seq int) int32{
 		"capped": func(j, seq int) int32 {
@@ -77,6 +83,15 @@ func TestAttentionLive(t *testing.T) {
 		},
 		"forever": func(j, seq int) int32 { return math.MaxInt32 },
 		"own":     func(j, seq int) int32 { return int32(j + 1 + r.IntN(2)) },
+		// Keys 0..255 seen by query 256 only: the block of queries 256..319
+		// gathers more keys than one chunk, and the first chunk is all
+		// masked for its later queries.
+		"wave": func(j, seq int) int32 {
+			if j < 256 {
+				return 257
+			}
+			return math.MaxInt32
+		},
 	}
 	forPaths(t, func(t *testing.T) {
 		for _, c := range cfgs {
@@ -120,4 +135,18 @@ func TestAttentionLiveRefusesKeysDeadBeforeTheirQuery(t *testing.T) {
 	}()
 	q := make([]float32, 3*2)
 	AttentionLive(make([]float32, 6), q, q, q, 3, 1, 1, 2, AttentionOpts{Scale: 1}, [][]int32{{1, 1, 3}})
+}
+
+// TestAttentionLiveChecksSinks: too few sink logits are refused up front, as
+// Attention refuses them, not found out of range inside a worker.
+func TestAttentionLiveChecksSinks(t *testing.T) {
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, "sinks") {
+			t.Errorf("panic %q, want one naming the sinks", msg)
+		}
+	}()
+	q := make([]float32, 3*2*2)
+	AttentionLive(make([]float32, len(q)), q, q[:6], q[:6], 3, 2, 1, 2,
+		AttentionOpts{Scale: 1, Sinks: []float32{1}}, [][]int32{{9, 9, 9}})
 }

@@ -23,7 +23,10 @@ var genericKernels = func() kernelSet {
 }()
 
 // The kernels walk the packed panels with pointers (no bounds checks in the
-// loop): a holds kd·mr values and b kd·nr, as microKernel promises.
+// loop): a holds kd·mr values and b kd·nr, as microKernel promises. Each
+// step's address is taken from the panel's start, never by stepping a
+// pointer on: one stepped past the last step would point past the panel's
+// allocation, which the garbage collector may find in a free span.
 
 func kernelGeneric2x4(kd int, a, b, c *float32, ldc int, load bool) {
 	cs := unsafe.Slice(c, 1*ldc+4)
@@ -32,9 +35,10 @@ func kernelGeneric2x4(kd int, a, b, c *float32, ldc int, load bool) {
 		c00, c01, c02, c03 = cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2], cs[0*ldc+3]
 		c10, c11, c12, c13 = cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2], cs[1*ldc+3]
 	}
-	pa, pb := unsafe.Pointer(a), unsafe.Pointer(b)
+	a0p, b0p := unsafe.Pointer(a), unsafe.Pointer(b)
 	p := 0
 	for ; p+8 <= kd; p += 8 {
+		pa, pb := unsafe.Add(a0p, p*8), unsafe.Add(b0p, p*16)
 		{
 			ap := (*[2]float32)(unsafe.Add(pa, 0))
 			bp := (*[4]float32)(unsafe.Add(pb, 0))
@@ -155,12 +159,10 @@ func kernelGeneric2x4(kd int, a, b, c *float32, ldc int, load bool) {
 			c12 += a1 * b2
 			c13 += a1 * b3
 		}
-		pa = unsafe.Add(pa, 64)
-		pb = unsafe.Add(pb, 128)
 	}
 	for ; p < kd; p++ {
-		ap := (*[2]float32)(unsafe.Add(pa, 0))
-		bp := (*[4]float32)(unsafe.Add(pb, 0))
+		ap := (*[2]float32)(unsafe.Add(a0p, p*8))
+		bp := (*[4]float32)(unsafe.Add(b0p, p*16))
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		a0 := ap[0]
 		c00 += a0 * b0
@@ -172,8 +174,6 @@ func kernelGeneric2x4(kd int, a, b, c *float32, ldc int, load bool) {
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
-		pa = unsafe.Add(pa, 8)
-		pb = unsafe.Add(pb, 16)
 	}
 	cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2], cs[0*ldc+3] = c00, c01, c02, c03
 	cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2], cs[1*ldc+3] = c10, c11, c12, c13
@@ -188,11 +188,10 @@ func kernelGeneric4x4(kd int, a, b, c *float32, ldc int, load bool) {
 		c20, c21, c22, c23 = cs[2*ldc+0], cs[2*ldc+1], cs[2*ldc+2], cs[2*ldc+3]
 		c30, c31, c32, c33 = cs[3*ldc+0], cs[3*ldc+1], cs[3*ldc+2], cs[3*ldc+3]
 	}
-	pa, pb := unsafe.Pointer(a), unsafe.Pointer(b)
-	p := 0
-	for ; p < kd; p++ {
-		ap := (*[4]float32)(unsafe.Add(pa, 0))
-		bp := (*[4]float32)(unsafe.Add(pb, 0))
+	a0p, b0p := unsafe.Pointer(a), unsafe.Pointer(b)
+	for p := 0; p < kd; p++ {
+		ap := (*[4]float32)(unsafe.Add(a0p, p*16))
+		bp := (*[4]float32)(unsafe.Add(b0p, p*16))
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		a0 := ap[0]
 		c00 += a0 * b0
@@ -214,8 +213,6 @@ func kernelGeneric4x4(kd int, a, b, c *float32, ldc int, load bool) {
 		c31 += a3 * b1
 		c32 += a3 * b2
 		c33 += a3 * b3
-		pa = unsafe.Add(pa, 16)
-		pb = unsafe.Add(pb, 16)
 	}
 	cs[0*ldc+0], cs[0*ldc+1], cs[0*ldc+2], cs[0*ldc+3] = c00, c01, c02, c03
 	cs[1*ldc+0], cs[1*ldc+1], cs[1*ldc+2], cs[1*ldc+3] = c10, c11, c12, c13

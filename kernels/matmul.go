@@ -48,7 +48,10 @@ func MatMulT(dst, a []float32, m int, w Matrix) {
 // VDPBF16PS; elsewhere an emulation computes the same sums in the same order:
 // for each pair of k indices (2q, 2q+1), first += a[2q+1]·w[2q+1] then
 // += a[2q]·w[2q], each addition rounded to float32 (products of two bf16
-// values are exact in float32, so a plain FMA reproduces each step). On arm64
+// values are exact in float32, so a plain FMA reproduces each step). The one
+// exception is the float32 subnormal range: VDPBF16PS flushes a sum below
+// 2⁻¹²⁶ to zero and the emulation keeps it, so there the two differ by
+// under 2⁻¹²⁶ a step (TestBF16TinySums). On arm64
 // CPUs with FEAT_BF16 it runs on BFDOT, which adds each pair's products
 // first and rounds to odd (see dispatch_arm64.go): sums within a few float32
 // ulps of those, not the same bits.
