@@ -85,14 +85,17 @@ func EncodeFloat32(v []float32) []byte {
 }
 
 // f16ToF32Bits widens IEEE binary16 bits to binary32 bits exactly.
-// Subnormal halves become normal floats; NaN payloads are kept.
+// Subnormal halves become normal floats; a NaN keeps its sign and payload
+// and becomes quiet, as torch (and the F16C instruction) widen it.
 func f16ToF32Bits(h uint16) uint32 {
 	sign := uint32(h>>15) << 31
 	exp := int32(h>>10) & 0x1f
 	mant := uint32(h) & 0x3ff
 	switch {
-	case exp == 0x1f: // inf or NaN
-		return sign | 0xff<<23 | mant<<13
+	case exp == 0x1f && mant != 0: // NaN
+		return sign | 0xff<<23 | 1<<22 | mant<<13
+	case exp == 0x1f: // inf
+		return sign | 0xff<<23
 	case exp != 0: // normal
 		return sign | uint32(exp-15+127)<<23 | mant<<13
 	case mant == 0: // ±0

@@ -6,7 +6,8 @@ import "math"
 // uses (torch.float8_e4m3fn): bias 7, no infinities, only S.1111.111 is NaN,
 // largest finite 448. F8_E5M2 follows IEEE 754 rules: bias 15, exponent 31 is
 // infinity (mantissa 0) or NaN. Both have subnormals. Every FP8 value is
-// exact in float32, so a 256-entry table decodes them.
+// exact in float32, so a 256-entry table decodes them. A NaN decodes as
+// torch's .float() does: its sign and mantissa kept, made quiet.
 var (
 	f8e4m3Table = fp8Table(4, 3, false)
 	f8e5m2Table = fp8Table(5, 2, true)
@@ -31,7 +32,9 @@ func fp8Table(expBits, manBits int, ieee bool) *[256]float32 {
 		case ieee && e == maxExp && m == 0:
 			v = math.Inf(1)
 		case ieee && e == maxExp, !ieee && e == maxExp && m == 1<<manBits-1:
-			v = math.NaN()
+			// Float arithmetic would lose the sign and payload: build the bits.
+			t[c] = math.Float32frombits(uint32(c&0x80)<<24 | 0x7fc00000 | uint32(m)<<(23-manBits))
+			continue
 		case e == 0:
 			v = math.Ldexp(float64(m), 1-bias-manBits)
 		default:
