@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"io"
 	"strings"
+
+	"github.com/qfilters/qfilters/safetensors"
 )
 
 // Limits on the small records read whole.
@@ -65,6 +67,9 @@ func notZip(r io.ReaderAt, size int64, err error) error {
 		return fmt.Errorf("zip archive of %d bytes has no readable central directory (truncated?)", size)
 	case bytes.HasPrefix(head, []byte("PK")):
 		return fmt.Errorf("damaged zip archive: %s", strings.TrimPrefix(err.Error(), "zip: "))
+	}
+	if err := safetensors.LFSPointerError(r); err != nil {
+		return err
 	}
 	return fmt.Errorf("not a zip archive (torch.save writes one since PyTorch 1.6)")
 }

@@ -146,7 +146,11 @@ func TestBadFiles(t *testing.T) {
 			return b
 		}, `storage "4": CRC-32`},
 		{"legacy format", func(t *testing.T) []byte { return []byte("\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.") }, "legacy torch.save format (PyTorch before 1.6"},
-		{"not a zip", func(t *testing.T) []byte { return []byte("version https://git-lfs.github.com/spec/v1\n") }, "not a zip archive"},
+		{"not a zip", func(t *testing.T) []byte { return []byte("PyTorch weights, honest") }, "not a zip archive"},
+		// A clone without git-lfs holds pointers in place of the weights.
+		{"Git LFS pointer", func(t *testing.T) []byte {
+			return []byte("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 988097824\n")
+		}, "a Git LFS pointer (size 988097824), not the file itself"},
 		{"empty file", func(t *testing.T) []byte { return nil }, "not a zip archive"},
 	}
 	for _, tc := range cases {
