@@ -11,15 +11,16 @@ import (
 )
 
 // dequantized presents FP8 weights as F32: each F8_E4M3 / F8_E5M2 tensor
-// times its scale, computed when the tensor is read (one tensor at a time,
-// while its layer loads; never the whole model). Scales come as
+// (or F8_E4M3FNUZ / F8_E5M2FNUZ) times its scale, computed when the tensor
+// is read (one tensor at a time, while its layer loads; never the whole
+// model). Scales come as
 //   - X.weight_scale_inv: one float per block of weight_block_size (DeepSeek
 //     V3, Qwen3 FP8); despite the name the weight is code × scale;
 //   - X.weight_scale: one float for the tensor (or one per row).
 //
 // As transformers (Fp8Dequantize) and compressed-tensors do, the product is
-// computed in the scale's dtype: with BF16 or F16 scales (Qwen's FP8
-// releases store weight_scale_inv in BF16) each weight is rounded to it.
+// computed in the scale's dtype: with BF16 or F16 scales each weight is
+// rounded to it.
 // The scale tensors themselves are hidden.
 type dequantized struct {
 	Weights
@@ -45,7 +46,7 @@ func fp8View(w Weights, q Quantization) (Weights, error) {
 	hidden := map[string]bool{}
 	for _, n := range w.Names() {
 		dt, shape, _ := w.Info(n)
-		if dt != safetensors.F8E4M3 && dt != safetensors.F8E5M2 {
+		if safetensors.FP8Decoder(dt) == nil {
 			continue
 		}
 		s, err := findScale(w, n, shape, q)
@@ -140,9 +141,9 @@ func (v *dequantized) Tensor(name string) (safetensors.Tensor, error) {
 	if t.NumElements() != len(t.Data) {
 		return t, fmt.Errorf("tensor %s: %d bytes for shape %v", name, len(t.Data), t.Shape)
 	}
-	decode := safetensors.F8E4M3ToF32
-	if t.DType == safetensors.F8E5M2 {
-		decode = safetensors.F8E5M2ToF32
+	decode := safetensors.FP8Decoder(t.DType)
+	if decode == nil {
+		return t, fmt.Errorf("tensor %s: dtype %s is not FP8", name, t.DType)
 	}
 	var table [256]float32
 	for i := range table {

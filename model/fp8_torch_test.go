@@ -11,8 +11,8 @@ import (
 // TestFP8MatchesTransformers: FP8 weights dequantize to exactly what
 // transformers' Fp8Dequantize (finegrained_fp8, the path it takes on a
 // machine without an FP8 GPU) makes of them. It computes in the dtype of the
-// scales: with BF16 or F16 scales (as Qwen's FP8 releases store
-// weight_scale_inv) every product is rounded to that dtype. The fixture
+// scales: with BF16 or F16 scales every product is rounded to that dtype.
+// FNUZ codes (AMD's FP8) decode with their own bias. The fixture
 // testdata/fp8/fp8_scales.safetensors was written with transformers 5.2.0 and
 // torch 2.15 by:
 //
@@ -24,7 +24,8 @@ import (
 //	q = SimpleNamespace(quantization_config=SimpleNamespace(weight_block_size=[8, 32]))
 //	out = {}
 //	for name, fmt, sdt in [("bf16", torch.float8_e4m3fn, torch.bfloat16), ("f16", torch.float8_e4m3fn, torch.float16),
-//	                       ("f32", torch.float8_e4m3fn, torch.float32), ("e5bf16", torch.float8_e5m2, torch.bfloat16)]:
+//	                       ("f32", torch.float8_e4m3fn, torch.float32), ("e5bf16", torch.float8_e5m2, torch.bfloat16),
+//	                       ("fnuzbf16", torch.float8_e4m3fnuz, torch.bfloat16), ("e5fnuzf32", torch.float8_e5m2fnuz, torch.float32)]:
 //	    w = (torch.randn(16, 64) * 30).to(fmt)
 //	    s = (torch.rand(2, 2) * 0.01 + 1e-4).to(sdt)
 //	    deq = Fp8Dequantize(q).convert({"weight$": [w], "weight_scale_inv": [s]}, full_layer_name="x")["x"]
@@ -42,7 +43,7 @@ func TestFP8MatchesTransformers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"bf16", "f16", "f32", "e5bf16"} {
+	for _, name := range []string{"bf16", "f16", "f32", "e5bf16", "fnuzbf16", "e5fnuzf32"} {
 		got, err := w.Tensor(name + ".weight")
 		if err != nil {
 			t.Fatal(err)

@@ -55,3 +55,45 @@ func TestFloat32BitsAsTorch(t *testing.T) {
 		}
 	}
 }
+
+// TestFNUZAsTorch: F8_E4M3FNUZ and F8_E5M2FNUZ (AMD's FP8, which the
+// safetensors format names since 0.5) are read, and every code widens to the
+// float32 bits of torch's .float(): bias 8 and 16, no infinities, no -0, and
+// 0x80 the only NaN (torch gives 0x7f800001). testdata/fp8/fnuz.safetensors
+// was written with torch 2.15 and safetensors 0.7 by:
+//
+//	import torch
+//	from safetensors.torch import save_file
+//	c = torch.arange(256, dtype=torch.int32).to(torch.uint8)
+//	e4, e5 = c.clone().view(torch.float8_e4m3fnuz), c.clone().view(torch.float8_e5m2fnuz)
+//	save_file({"e4m3fnuz": e4, "e4m3fnuz.f32": e4.float(), "e5m2fnuz": e5, "e5m2fnuz.f32": e5.float()}, "fnuz.safetensors")
+func TestFNUZAsTorch(t *testing.T) {
+	ck, err := Open(fixture.Path("fp8", "fnuz.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	for _, name := range []string{"e4m3fnuz", "e5m2fnuz"} {
+		codes, err := ck.Tensor(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := ck.Tensor(name + ".f32")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := codes.Float32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ref.Float32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if g, w := math.Float32bits(got[i]), math.Float32bits(want[i]); g != w {
+				t.Errorf("%s code %#02x: %08x, torch gives %08x", name, i, g, w)
+			}
+		}
+	}
+}
