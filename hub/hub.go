@@ -18,8 +18,9 @@ import (
 // CacheDir is the hub cache: $HF_HUB_CACHE, else the legacy
 // $HUGGINGFACE_HUB_CACHE (huggingface_hub still honours it), else
 // $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
-// ~/.cache/huggingface/hub. A leading ~ is the home directory, as
-// huggingface_hub's expanduser makes it.
+// ~/.cache/huggingface/hub. A leading ~ is the home directory and $VAR or
+// ${VAR} the variable's value (an unset one stays as written), as
+// huggingface_hub's expanduser and expandvars make them.
 func CacheDir() string {
 	home, err := os.UserHomeDir()
 	if err != nil {
@@ -27,9 +28,9 @@ func CacheDir() string {
 	}
 	tilde := func(d string) string {
 		if d == "~" || strings.HasPrefix(d, "~/") {
-			return filepath.Join(home, d[1:])
+			d = filepath.Join(home, d[1:])
 		}
-		return d
+		return expandVars(d)
 	}
 	if d := os.Getenv("HF_HUB_CACHE"); d != "" {
 		return tilde(d)
@@ -44,6 +45,22 @@ func CacheDir() string {
 		return filepath.Join(tilde(d), "huggingface", "hub")
 	}
 	return filepath.Join(home, ".cache", "huggingface", "hub")
+}
+
+// envRef is a variable reference as Python's posixpath.expandvars finds
+// it: $name or ${name}.
+var envRef = regexp.MustCompile(`\$(\w+|\{[^}]*\})`)
+
+// expandVars replaces the references to set variables in s by their values,
+// leaving the others as written, as os.path.expandvars does.
+func expandVars(s string) string {
+	return envRef.ReplaceAllStringFunc(s, func(ref string) string {
+		name := strings.TrimSuffix(strings.TrimPrefix(ref[1:], "{"), "}")
+		if v, ok := os.LookupEnv(name); ok {
+			return v
+		}
+		return ref
+	})
 }
 
 // idPattern is a repository id: name or org/name, of the characters the hub

@@ -151,3 +151,30 @@ func TestResolveUnreadableRef(t *testing.T) {
 		t.Errorf("got %v, want one line starting %q that names it once", err, ref+": ")
 	}
 }
+
+// TestCacheDirExpandsVariables: huggingface_hub passes the cache variables
+// through os.path.expandvars after expanduser, so a $VAR or ${VAR} left
+// unexpanded by whatever set them (a Docker --env-file, a systemd unit)
+// still names the cache; an unset variable stays as written. The wants are
+// huggingface_hub 1.33's constants.HF_HUB_CACHE, run with HOME=/home/u
+// SCRATCH=/scratch and the one variable set.
+func TestCacheDirExpandsVariables(t *testing.T) {
+	for _, c := range []struct{ key, val, want string }{
+		{"HF_HOME", "$SCRATCH/hf", "/scratch/hf/hub"},
+		{"HF_HUB_CACHE", "${SCRATCH}/c", "/scratch/c"},
+		{"HF_HUB_CACHE", "$NOPE/c", "$NOPE/c"},
+		{"XDG_CACHE_HOME", "$SCRATCH/x", "/scratch/x/huggingface/hub"},
+		{"HUGGINGFACE_HUB_CACHE", "~/legacy", "/home/u/legacy"},
+	} {
+		for _, k := range []string{"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME", "NOPE"} {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+		t.Setenv("HOME", "/home/u")
+		t.Setenv("SCRATCH", "/scratch")
+		t.Setenv(c.key, c.val)
+		if got := CacheDir(); got != filepath.FromSlash(c.want) {
+			t.Errorf("%s=%s: %s, want %s", c.key, c.val, got, c.want)
+		}
+	}
+}

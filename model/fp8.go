@@ -11,12 +11,16 @@ import (
 )
 
 // dequantized presents FP8 weights as F32: each F8_E4M3 / F8_E5M2 tensor
-// times its scale, computed when the tensor is read (one tensor at a time,
-// while its layer loads; never the whole model). Scales come as
+// (or F8_E4M3FNUZ / F8_E5M2FNUZ) times its scale, computed when the tensor
+// is read (one tensor at a time, while its layer loads; never the whole
+// model). Scales come as
 //   - X.weight_scale_inv: one float per block of weight_block_size (DeepSeek
 //     V3, Qwen3 FP8); despite the name the weight is code × scale;
 //   - X.weight_scale: one float for the tensor (or one per row).
 //
+// As transformers (Fp8Dequantize) and compressed-tensors do, the product is
+// computed in the scale's dtype: with BF16 or F16 scales each weight is
+// rounded to it.
 // The scale tensors themselves are hidden.
 type dequantized struct {
 	Weights
@@ -42,7 +46,7 @@ func fp8View(w Weights, q Quantization) (Weights, error) {
 	hidden := map[string]bool{}
 	for _, n := range w.Names() {
 		dt, shape, _ := w.Info(n)
-		if dt != safetensors.F8E4M3 && dt != safetensors.F8E5M2 {
+		if safetensors.FP8Decoder(dt) == nil {
 			continue
 		}
 		s, err := findScale(w, n, shape, q)
@@ -137,9 +141,9 @@ func (v *dequantized) Tensor(name string) (safetensors.Tensor, error) {
 	if t.NumElements() != len(t.Data) {
 		return t, fmt.Errorf("tensor %s: %d bytes for shape %v", name, len(t.Data), t.Shape)
 	}
-	decode := safetensors.F8E4M3ToF32
-	if t.DType == safetensors.F8E5M2 {
-		decode = safetensors.F8E5M2ToF32
+	decode := safetensors.FP8Decoder(t.DType)
+	if decode == nil {
+		return t, fmt.Errorf("tensor %s: dtype %s is not FP8", name, t.DType)
 	}
 	var table [256]float32
 	for i := range table {
@@ -153,6 +157,10 @@ func (v *dequantized) Tensor(name string) (safetensors.Tensor, error) {
 	if err != nil {
 		return t, err
 	}
+	round, err := scaleRounding(st.DType)
+	if err != nil {
+		return t, fmt.Errorf("scale %s: %w", s.name, err)
+	}
 	cols := 1
 	if len(t.Shape) > 0 {
 		cols = t.Shape[len(t.Shape)-1]
@@ -165,9 +173,54 @@ func (v *dequantized) Tensor(name string) (safetensors.Tensor, error) {
 			k := srow[c0/s.bc]
 			c1 := min(c0+s.bc, cols)
 			for c, code := range codes[c0:c1] {
-				binary.LittleEndian.PutUint32(dst[4*(c0+c):], math.Float32bits(table[code]*k))
+				binary.LittleEndian.PutUint32(dst[4*(c0+c):], math.Float32bits(round(table[code]*k)))
 			}
 		}
 	}
 	return safetensors.Tensor{Name: t.Name, DType: safetensors.F32, Shape: t.Shape, Data: out}, nil
+}
+
+// scaleRounding is how a product of an FP8 code and a scale of dtype dt is
+// rounded: to dt, as torch computes code.to(dt) * scale in dt (the float32
+// product is exact, so one rounding to nearest even gives torch's result).
+func scaleRounding(dt safetensors.DType) (func(float32) float32, error) {
+	switch dt {
+	case safetensors.F32:
+		return func(x float32) float32 { return x }, nil
+	case safetensors.BF16:
+		return roundToBF16, nil
+	case safetensors.F16:
+		return roundToF16, nil
+	}
+	return nil, fmt.Errorf("dtype %s is not F32, BF16 or F16", dt)
+}
+
+// roundToBF16 rounds x to bfloat16, to nearest even, as torch does;
+// overflow gives an infinity, NaN stays NaN.
+func roundToBF16(x float32) float32 {
+	b := math.Float32bits(x)
+	if b&0x7fffffff > 0x7f800000 {
+		return x
+	}
+	b += 0x7fff + (b>>16)&1
+	return math.Float32frombits(b &^ 0xffff)
+}
+
+// roundToF16 rounds x to IEEE binary16, to nearest even, subnormals
+// included; beyond the largest half (65504) by half an ulp or more gives an
+// infinity, and NaN stays NaN.
+func roundToF16(x float32) float32 {
+	a := math.Abs(float64(x))
+	switch {
+	case a != a || math.IsInf(a, 0):
+		return x
+	case a >= 65520:
+		return float32(math.Copysign(math.Inf(1), float64(x)))
+	}
+	ulp := 0x1p-24 // the subnormals' spacing, below 2^-14
+	if a >= 0x1p-14 {
+		_, e := math.Frexp(a) // a in [2^(e-1), 2^e)
+		ulp = math.Ldexp(1, e-11)
+	}
+	return float32(math.Copysign(math.RoundToEven(a/ulp)*ulp, float64(x)))
 }

@@ -5,11 +5,12 @@ import (
 	"math"
 )
 
-// Float32 converts an F32, F16, BF16, F8_E4M3, F8_E5M2 or F64 tensor to a
-// new []float32. F16, BF16 and the FP8 types widen exactly (subnormals,
-// infinities, NaN and -0 included); F64 rounds to nearest float32.
+// Float32 converts an F32, F16, BF16, FP8 (F8_E4M3, F8_E5M2 and their FNUZ
+// variants) or F64 tensor to a new []float32. F16, BF16 and the FP8 types
+// widen exactly (subnormals, infinities, NaN and -0 included: the bits
+// torch's .float() gives); F64 rounds to nearest float32.
 func (t Tensor) Float32() ([]float32, error) {
-	n, err := t.checkData("float32", F32, F16, BF16, F8E4M3, F8E5M2, F64)
+	n, err := t.checkData("float32", F32, F16, BF16, F8E4M3, F8E5M2, F8E4M3FNUZ, F8E5M2FNUZ, F64)
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +36,11 @@ func (t Tensor) Float32() ([]float32, error) {
 	case F8E5M2:
 		for i := range out {
 			out[i] = f8e5m2Table[t.Data[i]]
+		}
+	case F8E4M3FNUZ, F8E5M2FNUZ:
+		decode := FP8Decoder(t.DType)
+		for i := range out {
+			out[i] = decode(t.Data[i])
 		}
 	case F64:
 		for i := range out {
@@ -85,14 +91,17 @@ func EncodeFloat32(v []float32) []byte {
 }
 
 // f16ToF32Bits widens IEEE binary16 bits to binary32 bits exactly.
-// Subnormal halves become normal floats; NaN payloads are kept.
+// Subnormal halves become normal floats; a NaN keeps its sign and payload
+// and becomes quiet, as torch (and the F16C instruction) widen it.
 func f16ToF32Bits(h uint16) uint32 {
 	sign := uint32(h>>15) << 31
 	exp := int32(h>>10) & 0x1f
 	mant := uint32(h) & 0x3ff
 	switch {
-	case exp == 0x1f: // inf or NaN
-		return sign | 0xff<<23 | mant<<13
+	case exp == 0x1f && mant != 0: // NaN
+		return sign | 0xff<<23 | 1<<22 | mant<<13
+	case exp == 0x1f: // inf
+		return sign | 0xff<<23
 	case exp != 0: // normal
 		return sign | uint32(exp-15+127)<<23 | mant<<13
 	case mant == 0: // ±0

@@ -45,6 +45,9 @@ func readHeader(r io.ReaderAt, size int64, path string) (*header, error) {
 	}
 	n := binary.LittleEndian.Uint64(prefix[:])
 	if n > maxHeaderSize {
+		if err := LFSPointerError(r); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 		return nil, fmt.Errorf("%s: header length %d exceeds limit of %d bytes", path, n, maxHeaderSize)
 	}
 	if n > uint64(size-8) {

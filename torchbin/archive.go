@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"io"
 	"strings"
+
+	"github.com/qfilters/qfilters/safetensors"
 )
 
 // Limits on the small records read whole.
@@ -60,11 +62,14 @@ func notZip(r io.ReaderAt, size int64, err error) error {
 	head = head[:n]
 	switch {
 	case len(head) > 0 && head[0] == 0x80:
-		return fmt.Errorf("legacy torch.save format (PyTorch before 1.6, not a zip archive): re-save it with a recent PyTorch or convert it to safetensors")
+		return fmt.Errorf("legacy torch.save format (not a zip archive: written by PyTorch before 1.6 or with _use_new_zipfile_serialization=False): load it and save it again with torch.save's default format, or convert it to safetensors")
 	case bytes.HasPrefix(head, []byte("PK")) && errors.Is(err, zip.ErrFormat):
 		return fmt.Errorf("zip archive of %d bytes has no readable central directory (truncated?)", size)
 	case bytes.HasPrefix(head, []byte("PK")):
 		return fmt.Errorf("damaged zip archive: %s", strings.TrimPrefix(err.Error(), "zip: "))
+	}
+	if err := safetensors.LFSPointerError(r); err != nil {
+		return err
 	}
 	return fmt.Errorf("not a zip archive (torch.save writes one since PyTorch 1.6)")
 }

@@ -145,8 +145,15 @@ func TestBadFiles(t *testing.T) {
 			b[bytes.Index(b, []byte("archive/data/4"))+200] ^= 1 // inside its 1200 bytes
 			return b
 		}, `storage "4": CRC-32`},
-		{"legacy format", func(t *testing.T) []byte { return []byte("\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.") }, "legacy torch.save format (PyTorch before 1.6"},
-		{"not a zip", func(t *testing.T) []byte { return []byte("version https://git-lfs.github.com/spec/v1\n") }, "not a zip archive"},
+		// The start of torch.save(sd, f, _use_new_zipfile_serialization=False)
+		// (torch 2.15): its magic number, pickled.
+		{"legacy format", func(t *testing.T) []byte { return []byte("\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.") },
+			"legacy torch.save format (not a zip archive: written by PyTorch before 1.6 or with _use_new_zipfile_serialization=False)"},
+		{"not a zip", func(t *testing.T) []byte { return []byte("PyTorch weights, honest") }, "not a zip archive"},
+		// A clone without git-lfs holds pointers in place of the weights.
+		{"Git LFS pointer", func(t *testing.T) []byte {
+			return []byte("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 988097824\n")
+		}, "a Git LFS pointer (size 988097824), not the file itself"},
 		{"empty file", func(t *testing.T) []byte { return nil }, "not a zip archive"},
 	}
 	for _, tc := range cases {
