@@ -13,26 +13,8 @@ import (
 // machine without an FP8 GPU) makes of them. It computes in the dtype of the
 // scales: with BF16 or F16 scales every product is rounded to that dtype.
 // FNUZ codes (AMD's FP8) decode with their own bias. The fixture
-// testdata/fp8/fp8_scales.safetensors was written with transformers 5.2.0 and
-// torch 2.15 by:
-//
-//	import torch
-//	from types import SimpleNamespace
-//	from safetensors.torch import save_file
-//	from transformers.integrations.finegrained_fp8 import Fp8Dequantize
-//	torch.manual_seed(0)
-//	q = SimpleNamespace(quantization_config=SimpleNamespace(weight_block_size=[8, 32]))
-//	out = {}
-//	for name, fmt, sdt in [("bf16", torch.float8_e4m3fn, torch.bfloat16), ("f16", torch.float8_e4m3fn, torch.float16),
-//	                       ("f32", torch.float8_e4m3fn, torch.float32), ("e5bf16", torch.float8_e5m2, torch.bfloat16),
-//	                       ("fnuzbf16", torch.float8_e4m3fnuz, torch.bfloat16), ("e5fnuzf32", torch.float8_e5m2fnuz, torch.float32)]:
-//	    w = (torch.randn(16, 64) * 30).to(fmt)
-//	    s = (torch.rand(2, 2) * 0.01 + 1e-4).to(sdt)
-//	    deq = Fp8Dequantize(q).convert({"weight$": [w], "weight_scale_inv": [s]}, full_layer_name="x")["x"]
-//	    out[f"{name}.weight"] = w
-//	    out[f"{name}.weight_scale_inv"] = s
-//	    out[f"{name}.expected"] = deq
-//	save_file(out, "fp8_scales.safetensors")
+// testdata/fp8/fp8_scales.safetensors is written by python/goldens/fp8.py
+// (make goldens) with transformers' own Fp8Dequantize.
 func TestFP8MatchesTransformers(t *testing.T) {
 	ck, err := safetensors.Open(fixture.Path("fp8", "fp8_scales.safetensors"))
 	if err != nil {
@@ -77,18 +59,8 @@ func TestFP8MatchesTransformers(t *testing.T) {
 
 // TestRoundToScaleDtype: roundToF16 and roundToBF16 round float32 as torch's
 // .half() and .bfloat16() do, over the normal and subnormal ranges, ties and
-// overflow. testdata/fp8/round.safetensors was written by:
-//
-//	import torch
-//	from safetensors.torch import save_file
-//	g = torch.Generator().manual_seed(1)
-//	e = torch.randint(-30, 18, (3000,), generator=g).float()
-//	m = torch.rand(3000, generator=g) + 1
-//	x = m * torch.exp2(e) * torch.where(torch.rand(3000, generator=g) < 0.5, -1.0, 1.0)
-//	ties = torch.tensor([65504., 65519.99, 65520., 2.0**-24 * 0.5, 2.0**-24 * 1.5, 2.0**-25, 2.0**-14 * (1 - 2**-11), 1 + 2**-11, 1 + 3 * 2**-11,
-//	                     1 + 2**-8, 1 + 3 * 2**-8, 3.3895e38, 3.4e38, 0.0, -0.0, float("inf"), -float("inf")])
-//	x = torch.cat([x, ties, -ties])
-//	save_file({"x": x, "f16": x.half(), "bf16": x.bfloat16()}, "round.safetensors")
+// overflow. testdata/fp8/round.safetensors is written by
+// python/goldens/fp8.py (make goldens).
 func TestRoundToScaleDtype(t *testing.T) {
 	ck, err := safetensors.Open(fixture.Path("fp8", "round.safetensors"))
 	if err != nil {

@@ -12,17 +12,7 @@ import (
 // sign and payload and sets the quiet bit (F16 0x7c01 -> 0x7fc02000, E4M3
 // 0xff -> 0xfff00000). testdata/fp8/widen.safetensors (every F16 infinity and
 // NaN and the subnormals, a few BF16 NaNs, all 256 codes of both FP8 formats)
-// was written with torch 2.15 by:
-//
-//	import torch
-//	from safetensors.torch import save_file
-//	h = torch.arange(0x7c00, 0x8000, dtype=torch.int32)
-//	h = torch.cat([h, h | 0x8000, torch.arange(0, 0x400, dtype=torch.int32)]).to(torch.int16).view(torch.float16)
-//	b = torch.tensor([0x7f81, 0x7fc0, 0x7fff, 0xff81, 0xffc1, 0x7f80, 0x0001, 0x8001], dtype=torch.int32).to(torch.int16).view(torch.bfloat16)
-//	c = torch.arange(256, dtype=torch.int32).to(torch.uint8)
-//	e4, e5 = c.clone().view(torch.float8_e4m3fn), c.clone().view(torch.float8_e5m2)
-//	save_file({"f16": h, "f16.f32": h.float(), "bf16": b, "bf16.f32": b.float(),
-//	           "e4m3": e4, "e4m3.f32": e4.float(), "e5m2": e5, "e5m2.f32": e5.float()}, "widen.safetensors")
+// is written by python/goldens/fp8.py (make goldens).
 func TestFloat32BitsAsTorch(t *testing.T) {
 	ck, err := Open(fixture.Path("fp8", "widen.safetensors"))
 	if err != nil {
@@ -60,13 +50,7 @@ func TestFloat32BitsAsTorch(t *testing.T) {
 // safetensors format names since 0.5) are read, and every code widens to the
 // float32 bits of torch's .float(): bias 8 and 16, no infinities, no -0, and
 // 0x80 the only NaN (torch gives 0x7f800001). testdata/fp8/fnuz.safetensors
-// was written with torch 2.15 and safetensors 0.7 by:
-//
-//	import torch
-//	from safetensors.torch import save_file
-//	c = torch.arange(256, dtype=torch.int32).to(torch.uint8)
-//	e4, e5 = c.clone().view(torch.float8_e4m3fnuz), c.clone().view(torch.float8_e5m2fnuz)
-//	save_file({"e4m3fnuz": e4, "e4m3fnuz.f32": e4.float(), "e5m2fnuz": e5, "e5m2fnuz.f32": e5.float()}, "fnuz.safetensors")
+// is written by python/goldens/fp8.py (make goldens).
 func TestFNUZAsTorch(t *testing.T) {
 	ck, err := Open(fixture.Path("fp8", "fnuz.safetensors"))
 	if err != nil {
