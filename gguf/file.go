@@ -11,6 +11,8 @@ import (
 	"os"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/qfilters/qfilters/safetensors"
 )
 
 // File is an opened GGUF file: its metadata, its tensor directory, and the
@@ -152,6 +154,9 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 		return nil, errors.New("not a GGUF file: shorter than its 4-byte magic")
 	}
 	if string(head) != magic {
+		if err := safetensors.LFSPointerError(r); err != nil { // a clone without git-lfs
+			return nil, err
+		}
 		return nil, fmt.Errorf("not a GGUF file: starts with %q, not %q", head, magic)
 	}
 	g := &File{r: r, size: size, kv: map[string]Value{}, byName: map[string]int{}, Alignment: defaultAlignment}

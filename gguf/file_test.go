@@ -89,6 +89,7 @@ func TestBadFiles(t *testing.T) {
 	}{
 		{"dimension past an int", zeroThenHuge, "tensor " + mat.Name + ": dimension 9223372036854775808 is not a valid size"},
 		{"bad magic", append([]byte("GGML"), good[4:]...), "not a GGUF file"},
+		{"Git LFS pointer", []byte("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 4920739840\n"), "a Git LFS pointer (size 4920739840)"},
 		{"empty", nil, "shorter than its 4-byte magic"},
 		{"version 1", put32(good, 4, 1), "version 1 is not supported"},
 		{"version 7", put32(good, 4, 7), "version 7 is not supported"},
