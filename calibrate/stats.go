@@ -151,7 +151,7 @@ func planCollect(c *model.Config, seqs [][]int, opt Options) (collectPlan, error
 		}
 	}
 	p.samples = max(opt.Samples, 0)
-	if p.samples < p.total && (p.samples > maxStatsSamples || p.samples*c.Layers > maxSampleWork) {
+	if p.samples < p.total && (p.samples > maxStatsSamples || int64(p.samples)*int64(c.Layers) > int64(maxSampleWork)) {
 		return p, fmt.Errorf("--samples %d over %d layers: sharded runs keep at most %d per layer and %d in all (or every position)", p.samples, c.Layers, maxStatsSamples, maxSampleWork)
 	}
 	p.sh = shapesOf(c)

@@ -45,7 +45,7 @@ func (m StatsMeta) check() error {
 		return fmt.Errorf("%d query heads over %d kv heads: need 1 <= kv heads, a multiple of them <= %d", m.Heads, m.KVHeads, maxHeads)
 	case m.HeadDim < 1 || m.HeadDim > maxHeadDim:
 		return fmt.Errorf("head_dim %d outside [1, %d]", m.HeadDim, maxHeadDim)
-	case m.Layers*m.Heads*m.HeadDim > maxFilterValues:
+	case int64(m.Layers)*int64(m.Heads)*int64(m.HeadDim) > maxFilterValues: // 2^32 at the bounds: int64 on 32-bit platforms
 		return fmt.Errorf("%d layers x %d heads x %d head dim: above the %d values per tensor any model's filters have", m.Layers, m.Heads, m.HeadDim, maxFilterValues)
 	case m.Shards < 1 || m.Shard < 0 || m.Shard >= m.Shards:
 		return fmt.Errorf("shard %d/%d: need 0 <= shard < shards", m.Shard, m.Shards)
@@ -59,7 +59,7 @@ func (m StatsMeta) check() error {
 		return fmt.Errorf("samples %d is negative", m.Samples)
 	case m.Samples < m.TotalPositions && m.Samples > maxStatsSamples:
 		return fmt.Errorf("samples %d above the %d a stats file may hold", m.Samples, maxStatsSamples)
-	case m.Samples < m.TotalPositions && m.Samples*m.Layers > maxSampleWork:
+	case m.Samples < m.TotalPositions && int64(m.Samples)*int64(m.Layers) > int64(maxSampleWork):
 		return fmt.Errorf("%d samples over %d layers: above the %d sampled positions a stats file may hold", m.Samples, m.Layers, maxSampleWork)
 	case checkNoCache(m.NoCache, m.Layers) != nil:
 		return checkNoCache(m.NoCache, m.Layers)
