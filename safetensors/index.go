@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 )
 
 // maxIndexSize bounds the index file we are willing to read whole.
@@ -59,8 +60,11 @@ func readIndex(dir, index string) (map[string]string, error) {
 }
 
 // plainFileName reports whether name is a single path element that stays
-// in its directory: not empty, ".", "..", absolute, or containing a separator.
+// in its directory: not empty, ".", "..", absolute, or containing a separator
+// or a control character (a newline in a shard name would split the one-line
+// error that names it; no tool writes one).
 func plainFileName(name string) bool {
 	return name != "" && name != "." && name != ".." &&
-		!strings.ContainsAny(name, `/\`) && !filepath.IsAbs(name) && filepath.VolumeName(name) == ""
+		!strings.ContainsAny(name, `/\`) && !filepath.IsAbs(name) && filepath.VolumeName(name) == "" &&
+		!strings.ContainsFunc(name, unicode.IsControl)
 }
