@@ -189,12 +189,15 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 		if err := d.check(fmt.Sprintf("metadata entry %d", i)); err != nil {
 			return nil, err
 		}
+		if !printable(key) { // before it is named in any other error
+			if len(key) > 64 {
+				key = key[:64] + "..."
+			}
+			return nil, fmt.Errorf("metadata key %q is not printable text", key)
+		}
 		v := d.value(key)
 		if err := d.check("metadata " + key); err != nil {
 			return nil, err
-		}
-		if !printable(key) {
-			return nil, fmt.Errorf("metadata key %q is not printable text", key)
 		}
 		if _, dup := g.kv[key]; dup {
 			return nil, fmt.Errorf("metadata key %s appears twice", key)
