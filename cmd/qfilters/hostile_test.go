@@ -1047,8 +1047,8 @@ func fuzzTargets() string {
 	})
 	slices.Sort(names)
 	var b strings.Builder
-	b.WriteString("- Fuzz targets (`make fuzz`; `.ci/run` runs each for 10 s):")
-	width := len("- Fuzz targets (`make fuzz`; `.ci/run` runs each for 10 s):")
+	b.WriteString("- Fuzz targets (`make fuzz`; `.ci/run` runs each for 10 s plain and 10 s coverage-guided):")
+	width := len("- Fuzz targets (`make fuzz`; `.ci/run` runs each for 10 s plain and 10 s coverage-guided):")
 	for i, n := range names {
 		sep := ","
 		if i == len(names)-1 {
