@@ -207,36 +207,34 @@ def compare_trees(root, ref, skips):
     return bad
 
 
+def _perturbed(golden, tmp, tensor, pick):
+    """A copy of golden (under tmp, in a folder named as its fixture, whose
+    tolerance it keeps) with the float32 value pick(values) of tensor
+    multiplied by 1 + 1e-3."""
+    p = os.path.join(tmp, os.path.basename(os.path.dirname(golden)), "golden.safetensors")
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    shutil.copy(golden, p)
+    _, h, start = _header(p)
+    b, end = h[tensor]["data_offsets"]
+    raw = bytearray(open(p, "rb").read())
+    off = start + b + 4 * pick(np.frombuffer(bytes(raw[start + b:start + end]), np.float32))
+    v = struct.unpack("<f", raw[off:off + 4])[0]
+    raw[off:off + 4] = struct.pack("<f", v * (1 + 1e-3))
+    open(p, "wb").write(raw)
+    return p
+
+
 def selftest(root):
     """Perturbed copies of committed files must fail the comparison."""
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         golden = sorted(glob.glob(os.path.join(root, "archs", "*", "golden.safetensors")))[0]
-        p = shutil.copy(golden, os.path.join(tmp, "golden.safetensors"))
-        _, h, start = _header(p)
-        e = h["filters"]
-        raw = bytearray(open(p, "rb").read())
-        off = start + e["data_offsets"][0] + 4 * 5
-        v = struct.unpack("<f", raw[off:off + 4])[0]
-        raw[off:off + 4] = struct.pack("<f", v * (1 + 1e-3))
-        open(p, "wb").write(raw)
-        d = compare_golden(p, golden)
+        d = compare_golden(_perturbed(golden, tmp, "filters", lambda vals: 5), golden)
         print(f"selftest: {os.path.relpath(golden, root)} with filters[5] x (1 + 1e-3): {d or 'NOT DETECTED'}")
         ok &= bool(d)
         # A loose fixture: its largest logit moved by 1e-3 of itself.
         golden = os.path.join(root, "archs", "qwen3_next", "golden.safetensors")
-        p = os.path.join(tmp, "qwen3_next", "golden.safetensors")
-        os.makedirs(os.path.dirname(p))
-        shutil.copy(golden, p)
-        _, h, start = _header(p)
-        e = h["logits"]
-        raw = bytearray(open(p, "rb").read())
-        vals = np.frombuffer(bytes(raw[start + e["data_offsets"][0]:start + e["data_offsets"][1]]), np.float32)
-        off = start + e["data_offsets"][0] + 4 * int(np.argmax(np.abs(vals)))
-        v = struct.unpack("<f", raw[off:off + 4])[0]
-        raw[off:off + 4] = struct.pack("<f", v * (1 + 1e-3))
-        open(p, "wb").write(raw)
-        d = compare_golden(p, golden)
+        d = compare_golden(_perturbed(golden, tmp, "logits", lambda vals: int(np.argmax(np.abs(vals)))), golden)
         print(f"selftest: {os.path.relpath(golden, root)} with its largest logit x (1 + 1e-3): {d or 'NOT DETECTED'}")
         ok &= bool(d)
         toks = sorted(glob.glob(os.path.join(root, "tokenizers", "*.json")))
