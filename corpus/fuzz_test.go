@@ -135,9 +135,10 @@ func FuzzText(f *testing.F) {
 	})
 }
 
-// fileLevelRefusal matches the one error a corpus file gets as a whole rather
-// than at a line: text in UTF-16/UTF-32, or compressed in a format the reader
-// does not decompress (corpus/compress.go).
+// fileLevelRefusal matches the errors a corpus file gets as a whole rather
+// than at a line of text (corpus/compress.go): text in UTF-16/UTF-32,
+// compressed in a format the reader does not decompress, or a gzip or zstd
+// stream that is corrupt or cut short (random bytes after a gzip magic).
 func fileLevelRefusal(path string) *regexp.Regexp {
-	return regexp.MustCompile("^" + regexp.QuoteMeta(path) + `: (UTF-(16|32)(LE|BE) text|[^:\n]+-compressed, which)`)
+	return regexp.MustCompile("^" + regexp.QuoteMeta(path) + `(:\d+)?: (UTF-(16|32)(LE|BE) text|[^:\n]+-compressed, which|(gzip|zstd)( \(corrupt or truncated\))?: )`)
 }
