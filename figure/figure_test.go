@@ -133,26 +133,7 @@ func TestPanelTitleFits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	width := 0.0
-	if _, err := fmt.Sscanf(string(svg[bytes.Index(svg, []byte("viewBox=")):]), `viewBox="0 0 %g`, &width); err != nil {
-		t.Fatal(err)
-	}
-	words := map[string]bool{}
-	for _, m := range regexp.MustCompile(`<text x="([-0-9.e+]+)"[^>]*>\s*([^<]*)<`).FindAllSubmatch(svg, -1) {
-		x, _ := strconv.ParseFloat(string(m[1]), 64)
-		line := strings.TrimSpace(string(m[2]))
-		if x < 0 || x > width {
-			t.Errorf("text %q starts at x=%g, outside the page [0, %g]", line, x, width)
-		}
-		for _, w := range strings.Fields(line) {
-			words[w] = true
-		}
-	}
-	for _, w := range strings.Fields(long) {
-		if !words[w] {
-			t.Errorf("the word %q of the title is not drawn", w)
-		}
-	}
+	textOnPage(t, svg, long)
 }
 
 // TestFigureTitleFits: the figure's title is wrapped to the figure's width
@@ -168,10 +149,31 @@ func TestFigureTitleFits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	width, height := 0.0, 0.0
+	_, height := textOnPage(t, svg, long)
+	svgShort, err := short.Render(".svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, shortHeight := viewBox(t, svgShort)
+	if !(height > shortHeight) {
+		t.Errorf("a wrapped title leaves the figure %g high, as a one-line one (%g): the panels would cover it", height, shortHeight)
+	}
+}
+
+// viewBox is an SVG's page size.
+func viewBox(t *testing.T, svg []byte) (width, height float64) {
+	t.Helper()
 	if _, err := fmt.Sscanf(string(svg[bytes.Index(svg, []byte("viewBox=")):]), `viewBox="0 0 %g %g`, &width, &height); err != nil {
 		t.Fatal(err)
 	}
+	return width, height
+}
+
+// textOnPage checks that every text of svg starts on the page and that every
+// word of title is drawn; it returns the page size.
+func textOnPage(t *testing.T, svg []byte, title string) (width, height float64) {
+	t.Helper()
+	width, height = viewBox(t, svg)
 	words := map[string]bool{}
 	for _, m := range regexp.MustCompile(`<text x="([-0-9.e+]+)"[^>]*>\s*([^<]*)<`).FindAllSubmatch(svg, -1) {
 		x, _ := strconv.ParseFloat(string(m[1]), 64)
@@ -183,20 +185,10 @@ func TestFigureTitleFits(t *testing.T) {
 			words[w] = true
 		}
 	}
-	for _, w := range strings.Fields(long) {
+	for _, w := range strings.Fields(title) {
 		if !words[w] {
 			t.Errorf("the word %q of the title is not drawn", w)
 		}
 	}
-	svgShort, err := short.Render(".svg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shortHeight := 0.0
-	if _, err := fmt.Sscanf(string(svgShort[bytes.Index(svgShort, []byte("viewBox=")):]), `viewBox="0 0 %g %g`, new(float64), &shortHeight); err != nil {
-		t.Fatal(err)
-	}
-	if !(height > shortHeight) {
-		t.Errorf("a wrapped title leaves the figure %g high, as a one-line one (%g): the panels would cover it", height, shortHeight)
-	}
+	return width, height
 }
